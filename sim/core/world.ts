@@ -1,0 +1,649 @@
+/**
+ * The world: a fixed-step simulation of one line. All numeric state lives in one buffer
+ * (header, station arrays, kind arrays, part pool, RNG and hash words), so a snapshot is a copy
+ * of its bytes. One writer: whoever calls `step()`. Structure is fixed at construction; during
+ * a tick only values change.
+ */
+import { Activity, COMMON_FIELDS, Fault, FAULT_NAMES, ALARM_BREAKDOWN, ALARM_JAM, ALARM_WEAR, type CommonField, type StationArrays } from './station.ts';
+import { PART_ARRAYS, PartFlag, type PartArrays } from './parts.ts';
+import { LayoutBuilder } from './layout.ts';
+import { exponential, seedState } from './rng.ts';
+import { HASH_INIT_A, HASH_INIT_B, hashHex } from './hash.ts';
+import { hashEvent, type EventData, type EventType, type SimEvent } from './events.ts';
+import type { Command, CommandResult, LoggedCommand } from './commands.ts';
+import type { FieldSpec, KindView, MachineKind } from './types.ts';
+import { TwinlineError } from './errors.ts';
+import { applyCommand, plcScan } from '../plc/plc.ts';
+import { isUp, State, STATE_NAMES } from '../plc/packml.ts';
+
+/** A station as the world needs it; the line builder makes these from a scenario. */
+export interface StationDef {
+  id: string;
+  kind: MachineKind;
+  /** parameter values in the field's unit (common or kind fields with access 'rw') */
+  params: Readonly<Record<string, number>>;
+  /** station that takes finished parts, or null (sinks) */
+  next: string | null;
+  /** station that takes parts flagged rejected, or null (they follow `next`) */
+  reject: string | null;
+}
+
+/** Everything needed to build a world. */
+export interface WorldDef {
+  /** tick length [s] */
+  dt: number;
+  seed: number;
+  stations: readonly StationDef[];
+  /** simulated time between KPI snapshot events [s] */
+  kpiInterval?: number;
+  /** design rate of the line [parts/s]; default: the slowest station's ideal rate */
+  designRate?: number;
+}
+
+// Header slots (Float64Array).
+const H = {
+  tick: 0, serial: 1, seq: 2, free: 3, created: 4, shipped: 5, escaped: 6, scrapped: 7, scrappedGood: 8,
+  leadTicks: 9, lineDownTicks: 10, wipTicks: 11, labour: 12, nextKpi: 13, seed: 14,
+} as const;
+const HEADER_LENGTH = 16;
+
+const UP = new Uint8Array(18);
+for (let k = 0; k < UP.length; k++) UP[k] = isUp(k) ? 1 : 0;
+
+const MAGIC = 0x314c5754; // 'TWL1'
+const ROLE_SOURCE = 0;
+const ROLE_PROCESS = 1;
+const ROLE_SINK = 2;
+const STARVED = Activity.starved;
+const BUSY = Activity.busy;
+const BLOCKED = Activity.blocked;
+const EXECUTE = State.Execute;
+
+/** A station's parameters with every default filled in. */
+export function withDefaults(d: StationDef): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [f, spec] of Object.entries(COMMON_FIELDS)) if (spec.access === 'rw') out[f] = spec.default;
+  for (const [f, spec] of Object.entries(d.kind.fields)) if (spec.access === 'rw') out[f] = spec.default ?? 0;
+  return Object.assign(out, d.params);
+}
+
+/** Simulation world of one line. */
+export class World {
+  /** tick length [s] */
+  readonly dt: number;
+  /** current tick (mirrored into the buffer at the end of every tick) */
+  tick = 0;
+  readonly ids: readonly string[];
+  readonly kindOf: readonly MachineKind[];
+  /** the kind view of each station */
+  readonly viewOf: readonly KindView[];
+  /** instance index of each station within its kind */
+  readonly inst: Int32Array;
+  readonly nextOf: Int32Array;
+  readonly rejectOf: Int32Array;
+  readonly st: StationArrays;
+  readonly parts: PartArrays;
+  readonly qHead: Int32Array;
+  readonly qTail: Int32Array;
+  readonly qLen: Int32Array;
+  readonly rng: Uint32Array;
+  readonly buffer: ArrayBufferLike;
+  /** kind views by kind id */
+  readonly views: ReadonlyMap<string, KindView>;
+  readonly designRate: number;
+  readonly kpiInterval: number;
+  readonly commandLog: LoggedCommand[] = [];
+
+  private readonly hdr: Float64Array;
+  private readonly hashWords: Uint32Array;
+  private readonly seqlock: Int32Array;
+  private readonly signature: string;
+  private readonly index = new Map<string, number>();
+  private queue: Command[] = [];
+  private schedule: LoggedCommand[] = [];
+  private pending: SimEvent[] = [];
+  private readonly scanTicks: Int32Array;
+  /** ticks until each station's next PLC scan */
+  private readonly scanLeft: Int32Array;
+  /** 0 source, 1 process, 2 sink */
+  private readonly roleCode: Int8Array;
+  private readonly stepFns: MachineKind['step'][];
+  private readonly kpiTicks: number;
+  /** called for periodic KPI events; set by the KPI module to avoid a cyclic import */
+  kpiSnapshot: ((w: World) => EventData) | null = null;
+
+  constructor(def: WorldDef, buffer?: ArrayBufferLike) {
+    if (!(def.dt > 0)) throw new TwinlineError('OUT_OF_RANGE', `tick length must be > 0 s, got ${def.dt}`);
+    this.dt = def.dt;
+    const n = def.stations.length;
+    const ids = def.stations.map((d) => d.id);
+    ids.forEach((id, k) => {
+      if (this.index.has(id)) throw new TwinlineError('SCENARIO_REFERENCE', `station id "${id}" is used twice`);
+      this.index.set(id, k);
+    });
+    this.ids = ids;
+    this.kindOf = def.stations.map((d) => d.kind);
+
+    const counts = new Map<string, number>();
+    this.inst = new Int32Array(n);
+    def.stations.forEach((d, k) => {
+      const c = counts.get(d.kind.kind) ?? 0;
+      this.inst[k] = c;
+      counts.set(d.kind.kind, c + 1);
+    });
+    const slotsOf = (d: StationDef): number => d.kind.capacity?.(withDefaults(d)) ?? d.params.slots ?? COMMON_FIELDS.slots.default;
+    const partCapacity = def.stations.reduce((sum, d) => sum + slotsOf(d), 0) + 16;
+
+    const lb = new LayoutBuilder();
+    lb.add('hdr', 'f64', HEADER_LENGTH);
+    lb.add('rng', 'u32', 4);
+    lb.add('hash', 'u32', 2);
+    lb.add('seqlock', 'i32', 2);
+    for (const f of Object.keys(COMMON_FIELDS)) lb.add(`st:${f}`, 'f64', n);
+    lb.add('qHead', 'i32', n);
+    lb.add('qTail', 'i32', n);
+    lb.add('qLen', 'i32', n);
+    const kindsInUse = [...new Map(def.stations.map((d) => [d.kind.kind, d.kind])).values()];
+    for (const k of kindsInUse) for (const f of Object.keys(k.fields)) lb.add(`k:${k.kind}:${f}`, 'f64', counts.get(k.kind) ?? 0);
+    for (const p of PART_ARRAYS) lb.add(`p:${p}`, p === 'station' || p === 'next' ? 'i32' : 'f64', partCapacity);
+    this.signature = lb.signature();
+    const { buffer: buf, views } = lb.build(buffer);
+    this.buffer = buf;
+    const get = <T>(name: string): T => views.get(name) as T;
+
+    this.hdr = get('hdr');
+    this.rng = get('rng');
+    this.hashWords = get('hash');
+    this.seqlock = get('seqlock');
+    this.st = Object.fromEntries(Object.keys(COMMON_FIELDS).map((f) => [f, get(`st:${f}`)])) as StationArrays;
+    this.qHead = get('qHead');
+    this.qTail = get('qTail');
+    this.qLen = get('qLen');
+    const kv = new Map<string, KindView>();
+    for (const k of kindsInUse) kv.set(k.kind, Object.fromEntries(Object.keys(k.fields).map((f) => [f, get(`k:${k.kind}:${f}`)])));
+    this.views = kv;
+    this.viewOf = def.stations.map((d) => kv.get(d.kind.kind) as KindView);
+    this.parts = Object.fromEntries(PART_ARRAYS.map((p) => [p, get(`p:${p}`)])) as unknown as PartArrays;
+
+    const resolve = (from: string, to: string | null, what: string): number => {
+      if (to === null) return -1;
+      const k = this.index.get(to);
+      if (k === undefined) throw new TwinlineError('SCENARIO_REFERENCE', `station "${from}" sends ${what} parts to "${to}", which does not exist`);
+      return k;
+    };
+    this.nextOf = Int32Array.from(def.stations, (d) => resolve(d.id, d.next, 'finished'));
+    this.rejectOf = Int32Array.from(def.stations, (d) => resolve(d.id, d.reject, 'rejected'));
+    this.scanTicks = new Int32Array(n);
+    this.scanLeft = new Int32Array(n);
+    this.roleCode = Int8Array.from(this.kindOf, (k) => (k.role === 'source' ? ROLE_SOURCE : k.role === 'sink' ? ROLE_SINK : ROLE_PROCESS));
+    this.stepFns = this.kindOf.map((k) => k.step);
+
+    if (buffer === undefined) this.initialise(def);
+    this.tick = this.hdr[H.tick] ?? 0;
+    for (let s = 0; s < n; s++) this.scanTicks[s] = Math.max(1, Math.round((this.st.scanPeriod[s] ?? 0.001) / this.dt));
+    this.kpiInterval = def.kpiInterval ?? 300;
+    this.kpiTicks = Math.max(1, Math.round(this.kpiInterval / this.dt));
+    this.designRate = def.designRate ?? this.idealLineRate();
+  }
+
+  private initialise(def: WorldDef): void {
+    const n = def.stations.length;
+    for (const [f, spec] of Object.entries(COMMON_FIELDS) as [CommonField, FieldSpec][]) this.st[f].fill(spec.default ?? 0);
+    for (const d of def.stations) {
+      const v = this.views.get(d.kind.kind) as KindView;
+      for (const [f, spec] of Object.entries(d.kind.fields)) (v[f] as Float64Array).fill(spec.default ?? 0);
+    }
+    def.stations.forEach((d, s) => {
+      const v = this.viewOf[s] as KindView;
+      const i = this.inst[s] ?? 0;
+      const cap = d.kind.capacity?.(withDefaults(d));
+      if (cap !== undefined) this.st.slots[s] = cap;
+      for (const [name, value] of Object.entries(d.params)) {
+        if (name in COMMON_FIELDS) (this.st[name as CommonField])[s] = value;
+        else if (v[name] !== undefined) (v[name] as Float64Array)[i] = value;
+        else throw new TwinlineError('UNKNOWN_PARAM', `station "${d.id}" (${d.kind.kind}) has no parameter "${name}"`, { path: `stations.${d.id}.params.${name}` });
+      }
+    });
+    this.hdr[H.seed] = def.seed;
+    seedState(this.rng, def.seed);
+    this.hashWords[0] = HASH_INIT_A;
+    this.hashWords[1] = HASH_INIT_B;
+    this.qHead.fill(-1);
+    this.qTail.fill(-1);
+    const cap = this.parts.station.length;
+    this.parts.station.fill(-1);
+    for (let p = 0; p < cap; p++) this.parts.next[p] = p + 1 < cap ? p + 1 : -1;
+    this.hdr[H.free] = cap > 0 ? 0 : -1;
+    for (let s = 0; s < n; s++) this.st.hazardLimit[s] = exponential(this.rng, 1);
+    this.hdr[H.nextKpi] = Math.max(1, Math.round((def.kpiInterval ?? 300) / def.dt));
+    def.stations.forEach((d, s) => d.kind.init?.(this.viewOf[s] as KindView, this.inst[s] ?? 0, s, this));
+  }
+
+  /** The slowest process station's ideal rate [parts/s]. */
+  private idealLineRate(): number {
+    let rate = Infinity;
+    this.kindOf.forEach((k, s) => {
+      if (k.role !== 'process' || k.idealRate === undefined) return;
+      rate = Math.min(rate, k.idealRate(this.viewOf[s] as KindView, this.inst[s] ?? 0, s, this));
+    });
+    return Number.isFinite(rate) ? rate : 1;
+  }
+
+  // ───────────────────────────── lookups ─────────────────────────────
+
+  /** Station index of `id`, or -1. */
+  indexOf(id: string): number {
+    return this.index.get(id) ?? -1;
+  }
+
+  /** Number of stations. */
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** Spec of a station field (common or kind), or undefined. */
+  fieldSpec(s: number, field: string): FieldSpec | undefined {
+    if (field in COMMON_FIELDS) return COMMON_FIELDS[field as CommonField];
+    return this.kindOf[s]?.fields[field];
+  }
+
+  /** Reads a station field (common or kind) by name; NaN if unknown. */
+  read(s: number, field: string): number {
+    if (field in COMMON_FIELDS) return this.st[field as CommonField][s] ?? NaN;
+    return this.viewOf[s]?.[field]?.[this.inst[s] ?? 0] ?? NaN;
+  }
+
+  /** Writes a station field; callers validate access and range (commands do). */
+  write(s: number, field: string, value: number): void {
+    if (field in COMMON_FIELDS) (this.st[field as CommonField])[s] = value;
+    else {
+      const arr = this.viewOf[s]?.[field];
+      if (arr !== undefined) arr[this.inst[s] ?? 0] = value;
+    }
+    if (field === 'scanPeriod') this.scanTicks[s] = Math.max(1, Math.round(value / this.dt));
+  }
+
+  /** Line-level counters (for KPIs). */
+  counters(): { created: number; shipped: number; escaped: number; scrapped: number; scrappedGood: number; leadTicks: number; lineDownTicks: number; wipTicks: number; labour: number; seed: number } {
+    const h = this.hdr;
+    return {
+      created: h[H.created] ?? 0, shipped: h[H.shipped] ?? 0, escaped: h[H.escaped] ?? 0, scrapped: h[H.scrapped] ?? 0,
+      scrappedGood: h[H.scrappedGood] ?? 0, leadTicks: h[H.leadTicks] ?? 0, lineDownTicks: h[H.lineDownTicks] ?? 0,
+      wipTicks: h[H.wipTicks] ?? 0, labour: h[H.labour] ?? 0, seed: h[H.seed] ?? 0,
+    };
+  }
+
+  /** Parts in the line now. */
+  get wip(): number {
+    const h = this.hdr;
+    return (h[H.created] ?? 0) - (h[H.shipped] ?? 0) - (h[H.scrapped] ?? 0);
+  }
+
+  // ───────────────────────────── commands ─────────────────────────────
+
+  /** Queues a command for the start of the next tick. */
+  enqueue(cmd: Command): void {
+    this.queue.push(cmd);
+  }
+
+  /** Queues a command for a given tick (scenario scripts, replays). */
+  scheduleAt(tick: number, cmd: Command): void {
+    const entry: LoggedCommand = { ...cmd, tick };
+    let k = this.schedule.length;
+    while (k > 0 && (this.schedule[k - 1]?.tick ?? 0) > tick) k--;
+    this.schedule.splice(k, 0, entry);
+  }
+
+  private applyQueued(): void {
+    while (this.schedule.length > 0 && (this.schedule[0]?.tick ?? Infinity) <= this.tick) {
+      const { tick: _t, ...cmd } = this.schedule.shift() as LoggedCommand;
+      this.queue.push(cmd);
+    }
+    if (this.queue.length === 0) return;
+    const q = this.queue;
+    this.queue = [];
+    for (const cmd of q) {
+      const r: CommandResult = applyCommand(this, cmd);
+      this.commandLog.push({ ...cmd, tick: this.tick });
+      const base: EventData = { command: cmd.command, source: cmd.source, principal: cmd.principal, args: JSON.stringify(cmd.args ?? {}) };
+      const station = cmd.target === 'line' ? null : cmd.target;
+      if (r.ok) this.emitAt('command', station, base);
+      else this.emitAt('rejected', station, { ...base, code: r.code, reason: r.reason });
+    }
+  }
+
+  // ───────────────────────────── the tick ─────────────────────────────
+
+  /** Advances the world by `n` ticks. */
+  step(n = 1): void {
+    for (let k = 0; k < n; k++) this.stepOnce();
+  }
+
+  private stepOnce(): void {
+    const t = this.tick;
+    if (this.queue.length > 0 || this.schedule.length > 0) this.applyQueued();
+    const n = this.ids.length;
+    const scanLeft = this.scanLeft;
+    for (let s = 0; s < n; s++) {
+      if (scanLeft[s]! <= 0) {
+        plcScan(this, s);
+        scanLeft[s] = this.scanTicks[s]!;
+      }
+      scanLeft[s]! -= 1;
+    }
+    const fns = this.stepFns;
+    const views = this.viewOf;
+    const inst = this.inst;
+    for (let s = 0; s < n; s++) fns[s]!(views[s]!, inst[s]!, s, this);
+    this.transfer();
+    this.account();
+    const h = this.hdr;
+    h[H.wipTicks]! += h[H.created]! - h[H.shipped]! - h[H.scrapped]!;
+    this.tick = t + 1;
+    h[H.tick] = this.tick;
+    if (this.tick >= (h[H.nextKpi] ?? Infinity)) {
+      h[H.nextKpi] = this.tick + this.kpiTicks;
+      if (this.kpiSnapshot !== null) this.emitAt('kpi', null, this.kpiSnapshot(this));
+    }
+  }
+
+  /** Moves ready parts downstream, last station first, so space freed this tick is used. */
+  private transfer(): void {
+    const { progress, flags, next } = this.parts;
+    const st = this.st;
+    for (let s = this.ids.length - 1; s >= 0; s--) {
+      if ((st.fault[s] ?? 0) !== 0 || UP[st.state[s] ?? 0] === 0) continue;
+      for (let guard = 0; guard < 256; guard++) {
+        const p = this.qHead[s] ?? -1;
+        if (p < 0 || (progress[p] ?? 0) < 1) break;
+        const rej = this.rejectOf[s] ?? -1;
+        const d = ((flags[p] ?? 0) & PartFlag.rejected) !== 0 && rej >= 0 ? rej : (this.nextOf[s] ?? -1);
+        if (d < 0 || !this.accepts(d)) break;
+        this.qHead[s] = next[p] ?? -1;
+        if ((this.qHead[s] ?? -1) < 0) this.qTail[s] = -1;
+        this.qLen[s] = (this.qLen[s] ?? 0) - 1;
+        st.partsOut[s] = (st.partsOut[s] ?? 0) + 1;
+        this.enter(d, p);
+      }
+    }
+  }
+
+  /** Whether station `d` takes a part now. */
+  accepts(d: number): boolean {
+    const st = this.st;
+    const state = st.state[d] ?? 0;
+    if (state !== State.Execute && state !== State.Suspended && state !== State.Suspending && state !== State.Unsuspending) return false;
+    if ((st.fault[d] ?? 0) !== 0 || (st.interlock[d] ?? 0) !== 0 || (st.mode[d] ?? 1) === 2) return false;
+    const k = this.kindOf[d] as MachineKind;
+    if (k.accepts !== undefined) return k.accepts(this.viewOf[d] as KindView, this.inst[d] ?? 0, d, this);
+    return (this.qLen[d] ?? 0) < (st.slots[d] ?? 1);
+  }
+
+  /** Per-tick accounting: OEE time classes, wear, hazard and failures, energy, labour. */
+  private account(): void {
+    const { activity, waitTicks, stateTicks, fault, repairTicks, state, busyTicks, blockedTicks, starvedTicks, runTicks, wear, wearRate, hazard, mtbf, hazardLimit, downTicks, energy, power, operators, slots } = this.st;
+    const dt = this.dt;
+    const progress = this.parts.progress;
+    const qLen = this.qLen;
+    const qHead = this.qHead;
+    const role = this.roleCode;
+    let anyDown = false;
+    let labour = 0;
+    const n = this.ids.length;
+    for (let s = 0; s < n; s++) {
+      const q = qLen[s]!;
+      const act =
+        role[s] === ROLE_SOURCE ? (q >= slots[s]! ? BLOCKED : BUSY)
+          : q === 0 ? STARVED
+            : progress[qHead[s]!]! >= 1 ? BLOCKED : BUSY;
+      activity[s] = act;
+      waitTicks[s] = act === BUSY ? 0 : waitTicks[s]! + 1;
+      stateTicks[s]! += 1;
+      const faulted = fault[s] !== 0;
+      if (faulted) repairTicks[s]! += 1;
+      const st = state[s]!;
+      if (!faulted && UP[st] === 1) {
+        if (act === BUSY) busyTicks[s]! += 1;
+        else if (act === BLOCKED) blockedTicks[s]! += 1;
+        else starvedTicks[s]! += 1;
+        if (st === EXECUTE) {
+          runTicks[s]! += 1;
+          const w = wear[s]!;
+          if (act === BUSY && w < 1) wear[s] = Math.min(1, w + (wearRate[s]! * dt) / 3600);
+          const hz = hazard[s]! + (dt / mtbf[s]!) * (1 + 4 * w * w);
+          hazard[s] = hz;
+          if (hz >= hazardLimit[s]!) this.fail(s, Fault.breakdown, exponential(this.rng, this.st.mttr[s]!));
+          if (w > 0.8) this.st.alarms[s] = this.st.alarms[s]! | ALARM_WEAR;
+        }
+      } else {
+        downTicks[s]! += 1;
+        anyDown = true;
+      }
+      energy[s]! += power[s]! * dt;
+      labour += operators[s]!;
+    }
+    const h = this.hdr;
+    if (anyDown) h[H.lineDownTicks]! += 1;
+    h[H.labour]! += labour * dt;
+  }
+
+  // ───────────────────────────── faults and state ─────────────────────────────
+
+  /** Puts station `s` into fault `code` for `duration` [s]; the PLC aborts it at its next scan. */
+  fail(s: number, code: number, duration: number): void {
+    const st = this.st;
+    if ((st.fault[s] ?? 0) !== 0) return;
+    st.fault[s] = code;
+    st.faultEnd[s] = this.tick + Math.max(1, Math.round(duration / this.dt));
+    st.failures[s] = (st.failures[s] ?? 0) + 1;
+    st.alarms[s] = (st.alarms[s] ?? 0) | (code === Fault.jam ? ALARM_JAM : ALARM_BREAKDOWN);
+    this.emitAt('fault', this.ids[s] ?? null, { code: FAULT_NAMES[code] ?? String(code), repairS: Math.round(duration * 1000) / 1000 });
+  }
+
+  /** Ends the fault of station `s` now; the PLC recovers it if `autoRecover` is set. */
+  repair(s: number): void {
+    const st = this.st;
+    if ((st.fault[s] ?? 0) === 0) return;
+    const code = st.fault[s] ?? 0;
+    st.fault[s] = 0;
+    st.hazard[s] = 0;
+    st.hazardLimit[s] = exponential(this.rng, 1);
+    st.alarms[s] = (st.alarms[s] ?? 0) & ~(ALARM_BREAKDOWN | ALARM_JAM);
+    if ((st.autoRecover[s] ?? 0) === 1 && (st.mode[s] ?? 1) !== 3) st.latch[s] = 1;
+    this.emitAt('repair', this.ids[s] ?? null, { code: FAULT_NAMES[code] ?? String(code) });
+  }
+
+  /** Changes the PackML state of station `s` and logs it. */
+  setState(s: number, next: number, cause = ''): void {
+    const prev = this.st.state[s] ?? 0;
+    if (prev === next) return;
+    this.st.state[s] = next;
+    this.st.stateTicks[s] = 0;
+    this.st.waitTicks[s] = 0;
+    this.emitAt('state', this.ids[s] ?? null, { from: STATE_NAMES[prev] ?? String(prev), to: STATE_NAMES[next] ?? String(next), cause });
+  }
+
+  /** Whether station `s` processes parts this tick. */
+  running(s: number): boolean {
+    const st = this.st;
+    return st.state[s] === State.Execute && st.fault[s] === 0 && st.interlock[s] === 0;
+  }
+
+  /** Sets or clears alarm bits of station `s`. */
+  setAlarm(s: number, bits: number, on: boolean): void {
+    const a = this.st.alarms[s] ?? 0;
+    this.st.alarms[s] = on ? a | bits : a & ~bits;
+  }
+
+  /** Sets or clears interlock bits of station `s`. */
+  setInterlock(s: number, bits: number, on: boolean): void {
+    const a = this.st.interlock[s] ?? 0;
+    this.st.interlock[s] = on ? a | bits : a & ~bits;
+  }
+
+  // ───────────────────────────── parts ─────────────────────────────
+
+  /** Creates a part at the tail of station `s`'s queue; -1 when the pool is exhausted. */
+  createPart(s: number): number {
+    const h = this.hdr;
+    const p = h[H.free] ?? -1;
+    if (p < 0) return -1;
+    const P = this.parts;
+    h[H.free] = P.next[p] ?? -1;
+    const serial = (h[H.serial] ?? 0) + 1;
+    h[H.serial] = serial;
+    h[H.created] = (h[H.created] ?? 0) + 1;
+    P.serial[p] = serial;
+    P.born[p] = this.tick;
+    P.temp[p] = 20;
+    P.defects[p] = 0;
+    P.flags[p] = 0;
+    this.enter(s, p);
+    this.emitAt('part-created', this.ids[s] ?? null, { serial });
+    return p;
+  }
+
+  private enter(s: number, p: number): void {
+    const P = this.parts;
+    P.station[p] = s;
+    P.next[p] = -1;
+    P.progress[p] = 0;
+    P.pos[p] = 0;
+    P.exposure[p] = 0;
+    P.flags[p] = (P.flags[p] ?? 0) & ~PartFlag.done;
+    P.entered[p] = this.tick;
+    const tail = this.qTail[s] ?? -1;
+    if (tail >= 0) P.next[tail] = p;
+    else this.qHead[s] = p;
+    this.qTail[s] = p;
+    this.qLen[s] = (this.qLen[s] ?? 0) + 1;
+    this.st.partsIn[s] = (this.st.partsIn[s] ?? 0) + 1;
+  }
+
+  /** Unlinks part `p` from station `s`'s queue and returns it to the pool. */
+  private remove(s: number, p: number): void {
+    const P = this.parts;
+    let prev = -1;
+    let q = this.qHead[s] ?? -1;
+    while (q >= 0 && q !== p) {
+      prev = q;
+      q = P.next[q] ?? -1;
+    }
+    if (q < 0) throw new Error(`part ${p} is not at station ${this.ids[s]}`);
+    const nx = P.next[p] ?? -1;
+    if (prev < 0) this.qHead[s] = nx;
+    else P.next[prev] = nx;
+    if (this.qTail[s] === p) this.qTail[s] = prev;
+    this.qLen[s] = (this.qLen[s] ?? 0) - 1;
+    P.station[p] = -1;
+    P.next[p] = this.hdr[H.free] ?? -1;
+    this.hdr[H.free] = p;
+  }
+
+  /** Ships part `p` to the customer from sink `s` (ground truth decides if a defect escaped). */
+  ship(s: number, p: number): void {
+    const h = this.hdr;
+    const P = this.parts;
+    const defects = P.defects[p] ?? 0;
+    const lead = this.tick - (P.born[p] ?? 0);
+    h[H.shipped] = (h[H.shipped] ?? 0) + 1;
+    if (defects !== 0) h[H.escaped] = (h[H.escaped] ?? 0) + 1;
+    h[H.leadTicks] = (h[H.leadTicks] ?? 0) + lead;
+    this.st.partsOut[s] = (this.st.partsOut[s] ?? 0) + 1;
+    this.emitAt('part-completed', this.ids[s] ?? null, { serial: P.serial[p] ?? 0, leadS: lead * this.dt, defects });
+    this.remove(s, p);
+  }
+
+  /** Scraps part `p` at station `s`. */
+  scrap(s: number, p: number, reason: string): void {
+    const h = this.hdr;
+    const P = this.parts;
+    const defects = P.defects[p] ?? 0;
+    h[H.scrapped] = (h[H.scrapped] ?? 0) + 1;
+    if (defects === 0) h[H.scrappedGood] = (h[H.scrappedGood] ?? 0) + 1;
+    this.st.partsScrapped[s] = (this.st.partsScrapped[s] ?? 0) + 1;
+    this.emitAt('part-scrapped', this.ids[s] ?? null, { serial: P.serial[p] ?? 0, reason, defects });
+    this.remove(s, p);
+  }
+
+  // ───────────────────────────── events ─────────────────────────────
+
+  /** Appends an event for station `s` (-1: line) to the log. */
+  emit(type: EventType, s: number, data: EventData): void {
+    this.emitAt(type, s >= 0 ? (this.ids[s] ?? null) : null, data);
+  }
+
+  /** Appends an event (station by id) to the log. */
+  emitAt(type: EventType, station: string | null, data: EventData): void {
+    const seq = this.hdr[H.seq] ?? 0;
+    this.hdr[H.seq] = seq + 1;
+    const e: SimEvent = { seq, tick: this.tick, type, station, data };
+    hashEvent(this.hashWords, 0, e);
+    this.pending.push(e);
+  }
+
+  /** Hands every event logged since the last drain to `fn`, in order; returns how many. */
+  drainEvents(fn: (e: SimEvent) => void): number {
+    const ev = this.pending;
+    this.pending = [];
+    for (const e of ev) fn(e);
+    return ev.length;
+  }
+
+  /** Events logged so far (including drained ones). */
+  get eventCount(): number {
+    return this.hdr[H.seq] ?? 0;
+  }
+
+  /** Hash of the whole event log so far, 16 hex digits. */
+  eventLogHash(): string {
+    return hashHex(this.hashWords, 0);
+  }
+
+  // ───────────────────────────── consistent reads across threads ─────────────────────────────
+
+  /** Marks the start of a batch of writes (readers in other threads retry meanwhile). */
+  beginWrite(): void {
+    Atomics.add(this.seqlock, 0, 1);
+  }
+
+  /** Marks the end of a batch of writes. */
+  endWrite(): void {
+    Atomics.add(this.seqlock, 0, 1);
+  }
+
+  // ───────────────────────────── snapshots ─────────────────────────────
+
+  /** Serialises the whole world (state bytes plus queued commands) to bytes. */
+  takeSnapshot(): Uint8Array {
+    const meta = new TextEncoder().encode(JSON.stringify({ sig: this.signature, queue: this.queue, schedule: this.schedule }));
+    const head = 16 + Math.ceil(meta.length / 8) * 8;
+    const out = new Uint8Array(head + this.buffer.byteLength);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, MAGIC, true);
+    dv.setUint32(4, 1, true);
+    dv.setUint32(8, meta.length, true);
+    dv.setUint32(12, this.buffer.byteLength, true);
+    out.set(meta, 16);
+    out.set(new Uint8Array(this.buffer), head);
+    return out;
+  }
+
+  /** Restores a snapshot taken from a world built from the same line. */
+  restoreSnapshot(bytes: Uint8Array): void {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.byteLength < 16 || dv.getUint32(0, true) !== MAGIC) throw new TwinlineError('SNAPSHOT_MISMATCH', 'not a Twinline snapshot');
+    const metaLen = dv.getUint32(8, true);
+    const bufLen = dv.getUint32(12, true);
+    const head = 16 + Math.ceil(metaLen / 8) * 8;
+    if (bytes.byteLength !== head + bufLen || bufLen !== this.buffer.byteLength) throw new TwinlineError('SNAPSHOT_MISMATCH', 'snapshot size does not match this line');
+    const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + metaLen))) as { sig: string; queue: Command[]; schedule: LoggedCommand[] };
+    if (meta.sig !== this.signature) throw new TwinlineError('SNAPSHOT_MISMATCH', 'snapshot was taken from a different line layout');
+    new Uint8Array(this.buffer).set(bytes.subarray(head, head + bufLen));
+    this.queue = meta.queue;
+    this.schedule = meta.schedule;
+    this.pending = [];
+    this.tick = this.hdr[H.tick] ?? 0;
+    for (let s = 0; s < this.ids.length; s++) this.scanTicks[s] = Math.max(1, Math.round((this.st.scanPeriod[s] ?? 0.001) / this.dt));
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Belt conveyor: parts ride at `speed` with at least `pitch` between them and queue at the end.
+ * Jams come from physics: the jam hazard grows with distance carried, with speed above the
+ * rated speed (cubed) and with wear.
+ */
+import type { MachineKind } from '../core/types.ts';
+import { exponential } from '../core/rng.ts';
+import { Fault } from '../core/station.ts';
+import { beltHasRoom, convey } from './flow.ts';
+
+export const conveyor: MachineKind = {
+  kind: 'conveyor',
+  title: { en: 'Belt conveyor', zh: '皮带输送机' },
+  role: 'process',
+  companion: ['Machinery'],
+  fields: {
+    length: { unit: 'm', description: 'belt length', access: 'rw', default: 6, min: 0.2, max: 500 },
+    speed: { unit: 'm/s', description: 'belt speed setpoint', access: 'rw', default: 0.2, min: 0, max: 3 },
+    ratedSpeed: { unit: 'm/s', description: 'speed the belt is built for', access: 'rw', default: 0.5, min: 0.01, max: 3 },
+    pitch: { unit: 'm', description: 'minimum distance between parts', access: 'rw', default: 0.4, min: 0.05, max: 10 },
+    jamsPerKm: { unit: '1/km', description: 'jams per kilometre of part travel at rated speed, new belt', access: 'rw', default: 0.5, min: 0, max: 1000 },
+    jamClearTime: { unit: 's', description: 'mean time to clear a jam', access: 'rw', default: 120, min: 1, max: 36000 },
+    motorPower: { unit: 'W', description: 'drive motor rated power', access: 'rw', default: 750, min: 0, max: 1e6 },
+    load: { unit: '', description: 'belt occupancy 0…1', access: 'r', default: 0 },
+    jamHazard: { unit: '', description: 'accumulated jam hazard', access: 'r', default: 0 },
+    jamLimit: { unit: '', description: 'jam hazard at which the next jam happens', access: 'r', default: 1 },
+    travelled: { unit: 'm', description: 'part-metres carried', access: 'r', default: 0 },
+  },
+  alarms: [],
+  capacity(params) {
+    return Math.floor((params.length ?? 0) / (params.pitch ?? 1)) + 1;
+  },
+  init(v, i, _s, w) {
+    v.jamLimit![i] = exponential(w.rng, 1);
+  },
+  idealRate(v, i) {
+    return v.speed![i]! / v.pitch![i]!;
+  },
+  step(v, i, s, w) {
+    const running = w.running(s);
+    const slots = w.st.slots[s] ?? 1;
+    v.load![i] = (w.qLen[s] ?? 0) / slots;
+    w.st.power[s] = running ? v.motorPower![i]! * (0.3 + 0.7 * v.load![i]!) * Math.min(1, v.speed![i]! / v.ratedSpeed![i]!) : 0;
+    const moved = convey(w, s, v.length![i]!, v.speed![i]!, v.pitch![i]!);
+    if (moved <= 0) return;
+    v.travelled![i] = v.travelled![i]! + moved;
+    const over = v.speed![i]! / v.ratedSpeed![i]!;
+    const wear = w.st.wear[s] ?? 0;
+    const hz = v.jamHazard![i]! + (moved / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * wear);
+    v.jamHazard![i] = hz;
+    if (hz >= v.jamLimit![i]!) {
+      v.jamHazard![i] = 0;
+      v.jamLimit![i] = exponential(w.rng, 1);
+      w.fail(s, Fault.jam, exponential(w.rng, v.jamClearTime![i]!));
+    }
+  },
+  accepts(v, i, s, w) {
+    return beltHasRoom(w, s, v.pitch![i]!);
+  },
+};

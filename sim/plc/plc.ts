@@ -1,0 +1,176 @@
+/**
+ * The station PLC: one scan per `scanPeriod`. It finishes PackML acting states, aborts on
+ * faults, sequences a latched station back to Execute, suspends a starved or blocked station
+ * and turns alarm and interlock changes into events. Commands from every source land here.
+ */
+import type { World } from '../core/world.ts';
+import { COMMON_ALARMS, COMMON_FIELDS, Activity, ALARM_INTERLOCK, ALARM_WEAR, Fault, FAULT_NAMES, type CommonField } from '../core/station.ts';
+import { OK, reject, type Command, type CommandResult } from '../core/commands.ts';
+import { actingDone, Cmd, Mode, MODE_NAMES, modeChangeAllowed, State, STATE_NAMES, transition, type PackmlCommand } from './packml.ts';
+
+/** One PLC scan of station `s`. Allocates only when it logs an event. */
+export function plcScan(w: World, s: number): void {
+  const st = w.st;
+  if (st.fault[s] !== 0 && w.tick >= (st.faultEnd[s] ?? 0)) w.repair(s);
+
+  const ilk = st.interlock[s] ?? 0;
+  if (ilk !== st.interlockSeen[s]) {
+    w.emit('interlock', s, { bits: ilk, tripped: ilk !== 0 });
+    st.interlockSeen[s] = ilk;
+    w.setAlarm(s, ALARM_INTERLOCK, ilk !== 0);
+  }
+  const alarms = st.alarms[s] ?? 0;
+  const seen = st.alarmsSeen[s] ?? 0;
+  if (alarms !== seen) alarmEvents(w, s, alarms, seen);
+
+  const state = st.state[s] ?? 0;
+  const done = actingDone(state);
+  if (done > 0) {
+    if ((st.stateTicks[s] ?? 0) * w.dt >= (st.transitionTime[s] ?? 0)) w.setState(s, done);
+    return;
+  }
+  if (st.fault[s] !== 0) {
+    if (state !== State.Aborted) w.setState(s, State.Aborting, 'fault');
+    return;
+  }
+  if (st.latch[s] === 1 && st.mode[s] !== Mode.manual) {
+    if (state === State.Aborted) w.setState(s, State.Clearing, 'auto');
+    else if (state === State.Stopped || state === State.Complete) w.setState(s, State.Resetting, 'auto');
+    else if (state === State.Idle) w.setState(s, State.Starting, 'auto');
+    else if (state === State.Held) w.setState(s, State.Unholding, 'auto');
+    else if (state === State.Execute) st.latch[s] = 0;
+    return;
+  }
+  if (w.kindOf[s]?.role !== 'process') return;
+  if (state === State.Execute && (st.waitTicks[s] ?? 0) * w.dt >= (st.suspendDelay[s] ?? Infinity)) {
+    w.setState(s, State.Suspending, st.activity[s] === Activity.blocked ? 'blocked' : 'starved');
+  } else if (state === State.Suspended && st.activity[s] === Activity.busy) {
+    w.setState(s, State.Unsuspending, 'material');
+  }
+}
+
+function alarmEvents(w: World, s: number, now: number, before: number): void {
+  const st = w.st;
+  const kind = w.kindOf[s];
+  const changed = now ^ before;
+  for (let bit = 0; bit < 31; bit++) {
+    const m = 1 << bit;
+    if ((changed & m) === 0) continue;
+    const spec = kind?.alarms.find((a) => a.bit === bit) ?? COMMON_ALARMS_BY_BIT.get(bit);
+    const data = { code: spec?.code ?? `BIT${bit}`, severity: spec?.severity ?? 500, text: spec?.text.en ?? '' };
+    if ((now & m) !== 0) w.emit('alarm', s, data);
+    else {
+      w.emit('alarm-clear', s, data);
+      st.alarmsAcked[s] = (st.alarmsAcked[s] ?? 0) & ~m;
+    }
+  }
+  st.alarmsSeen[s] = now;
+}
+
+const COMMON_ALARMS_BY_BIT = new Map(COMMON_ALARMS.map((a) => [a.bit, a]));
+
+const PACKML = new Set<string>(Object.keys(Cmd));
+
+/** Applies one command; never throws for bad input, returns a rejection instead. */
+export function applyCommand(w: World, c: Command): CommandResult {
+  if (typeof c.command !== 'string') return reject('BAD_ARGUMENT', 'command must be a string');
+  if (c.target === 'line') return lineCommand(w, c);
+  const s = w.indexOf(c.target);
+  if (s < 0) return reject('UNKNOWN_TARGET', `no station "${String(c.target)}"`);
+  const st = w.st;
+  const state = st.state[s] ?? 0;
+  if (PACKML.has(c.command)) {
+    const cmd = Cmd[c.command as PackmlCommand];
+    const next = transition(state, cmd);
+    if (next < 0) {
+      const hint = cmd === Cmd.start && state === State.Stopped ? '; send reset first' : '';
+      return reject('NOT_ALLOWED', `${c.command} is not allowed in state ${STATE_NAMES[state] ?? state}${hint}`);
+    }
+    if ((cmd === Cmd.reset || cmd === Cmd.start || cmd === Cmd.clear || cmd === Cmd.unhold) && st.fault[s] !== 0) {
+      return reject('NOT_ALLOWED', `${c.command} refused: fault "${FAULT_NAMES[st.fault[s] ?? 0]}" is active`);
+    }
+    if (cmd === Cmd.stop || cmd === Cmd.abort || cmd === Cmd.hold || cmd === Cmd.suspend || cmd === Cmd.complete) st.latch[s] = 0;
+    w.setState(s, next, c.source);
+    return OK;
+  }
+  const args = c.args ?? {};
+  switch (c.command) {
+    case 'set':
+      return setField(w, s, args.field, args.value);
+    case 'mode': {
+      const m = typeof args.mode === 'number' ? args.mode : Mode[String(args.mode).toLowerCase() as keyof typeof Mode];
+      if (m !== 1 && m !== 2 && m !== 3) return reject('BAD_ARGUMENT', `mode must be production, maintenance or manual, got ${JSON.stringify(args.mode)}`);
+      if (!modeChangeAllowed(state)) return reject('NOT_ALLOWED', `unit mode can change only in Stopped, Idle, Aborted or Complete, not ${STATE_NAMES[state]}`);
+      if (st.mode[s] !== m) {
+        const from = MODE_NAMES[st.mode[s] ?? 0] ?? '';
+        st.mode[s] = m;
+        w.emit('mode', s, { from, to: MODE_NAMES[m] ?? '' });
+      }
+      return OK;
+    }
+    case 'ack': {
+      const active = st.alarms[s] ?? 0;
+      st.alarmsAcked[s] = active;
+      w.emit('alarm-ack', s, { bits: active, principal: c.principal });
+      return OK;
+    }
+    case 'fault': {
+      const duration = args.duration ?? 60;
+      if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0 || duration > 1e7) {
+        return reject('BAD_ARGUMENT', `fault duration must be a number of seconds in (0, 1e7], got ${JSON.stringify(duration)}`);
+      }
+      const code = args.code === undefined ? Fault.injected : FAULT_NAMES.indexOf(String(args.code));
+      if (code <= 0) return reject('BAD_ARGUMENT', `fault code must be one of ${FAULT_NAMES.slice(1).join(', ')}`);
+      if (st.fault[s] !== 0) return reject('NOT_ALLOWED', `station already has fault "${FAULT_NAMES[st.fault[s] ?? 0]}"`);
+      w.fail(s, code, duration);
+      return OK;
+    }
+    case 'repair':
+      if (st.fault[s] === 0) return reject('NOT_ALLOWED', 'no fault to repair');
+      w.repair(s);
+      return OK;
+    case 'maintain':
+      if (st.mode[s] !== Mode.maintenance) return reject('NOT_ALLOWED', 'maintenance needs unit mode Maintenance');
+      st.wear[s] = 0;
+      st.hazard[s] = 0;
+      w.setAlarm(s, ALARM_WEAR, false);
+      return OK;
+    default:
+      return reject('UNKNOWN_COMMAND', `unknown command "${c.command}"`);
+  }
+}
+
+function setField(w: World, s: number, field: unknown, value: unknown): CommandResult {
+  if (typeof field !== 'string') return reject('BAD_ARGUMENT', 'set needs args.field (string)');
+  const spec = w.fieldSpec(s, field);
+  if (spec === undefined) return reject('UNKNOWN_PARAM', `station "${w.ids[s]}" has no field "${field}"`);
+  if (spec.access !== 'rw') return reject('NOT_ALLOWED', `field "${field}" is read-only`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) return reject('BAD_ARGUMENT', `value for "${field}" must be a finite number, got ${JSON.stringify(value)}`);
+  if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
+    return reject('OUT_OF_RANGE', `${field} = ${value} ${spec.unit} is outside [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]`);
+  }
+  if (spec.integer === true && !Number.isInteger(value)) return reject('BAD_ARGUMENT', `${field} must be an integer`);
+  if (field === 'slots' && value < (w.qLen[s] ?? 0)) return reject('NOT_ALLOWED', `slots cannot drop below the ${w.qLen[s]} parts held now`);
+  w.write(s, field, value);
+  return OK;
+}
+
+function lineCommand(w: World, c: Command): CommandResult {
+  const st = w.st;
+  if (c.command === 'start') {
+    for (let s = 0; s < w.size; s++) st.latch[s] = 1;
+    return OK;
+  }
+  if (!PACKML.has(c.command)) return reject('UNKNOWN_COMMAND', `unknown line command "${c.command}"`);
+  const cmd = Cmd[c.command as PackmlCommand];
+  for (let s = 0; s < w.size; s++) {
+    const next = transition(st.state[s] ?? 0, cmd);
+    if (next < 0) continue;
+    if (cmd === Cmd.stop || cmd === Cmd.abort || cmd === Cmd.hold) st.latch[s] = 0;
+    w.setState(s, next, c.source);
+  }
+  return OK;
+}
+
+/** Names of the common fields that are parameters (settable from scenarios). */
+export const COMMON_PARAMS: readonly CommonField[] = (Object.keys(COMMON_FIELDS) as CommonField[]).filter((f) => COMMON_FIELDS[f].access === 'rw');
