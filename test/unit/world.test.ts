@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { smallLine, runFor } from './world-helpers.ts';
+import { computeKpis } from '../../sim/core/kpi.ts';
+import { State } from '../../sim/plc/packml.ts';
+import type { SimEvent } from '../../sim/core/events.ts';
+
+function collect(w: ReturnType<typeof smallLine>): SimEvent[] {
+  const out: SimEvent[] = [];
+  w.drainEvents((e) => out.push(e));
+  return out;
+}
+
+describe('world', () => {
+  it('starts the line from Stopped through Resetting, Idle and Starting to Execute', () => {
+    const w = smallLine();
+    runFor(w, 3);
+    for (let s = 0; s < w.size; s++) expect(w.st.state[s]).toBe(State.Execute);
+    const press = collect(w).filter((e) => e.type === 'state' && e.station === 'press').map((e) => e.data.to);
+    expect(press).toEqual(['Resetting', 'Idle', 'Starting', 'Execute']);
+  });
+
+  it('moves parts from source to sink and conserves them', () => {
+    const w = smallLine();
+    runFor(w, 1800);
+    const k = computeKpis(w);
+    expect(k.shipped).toBeGreaterThan(50);
+    let inQueues = 0;
+    for (let s = 0; s < w.size; s++) inQueues += w.qLen[s] ?? 0;
+    expect(k.created).toBe(k.shipped + k.scrapped + k.wip);
+    expect(k.wip).toBe(inQueues);
+    // every part in a queue points back at its station
+    for (let s = 0; s < w.size; s++) for (let p = w.qHead[s] ?? -1; p >= 0; p = w.parts.next[p] ?? -1) expect(w.parts.station[p]).toBe(s);
+  });
+
+  it('gives the same event-log hash for the same seed and a different one for another seed', () => {
+    const a = smallLine(7);
+    const b = smallLine(7);
+    const c = smallLine(8);
+    for (const w of [a, b, c]) runFor(w, 3600);
+    expect(a.eventLogHash()).toBe(b.eventLogHash());
+    expect(a.eventLogHash()).not.toBe(c.eventLogHash());
+    expect(a.eventCount).toBeGreaterThan(100);
+  });
+
+  it('restores a snapshot and continues exactly as the uninterrupted run', () => {
+    const ref = smallLine(3);
+    runFor(ref, 1200);
+    const w = smallLine(3);
+    runFor(w, 600);
+    const snap = w.takeSnapshot();
+    runFor(w, 300); // diverge: these ticks are thrown away
+    w.enqueue({ target: 'press', command: 'stop', source: 'hmi', principal: 'op' });
+    runFor(w, 10);
+    w.restoreSnapshot(snap);
+    runFor(w, 600);
+    expect(w.tick).toBe(ref.tick);
+    expect(w.eventLogHash()).toBe(ref.eventLogHash());
+    expect(computeKpis(w)).toEqual(computeKpis(ref));
+  });
+
+  it('refuses a snapshot of a different line', () => {
+    const w = smallLine();
+    const other = smallLine(1, { kiln: { slots: 41 } });
+    expect(() => w.restoreSnapshot(other.takeSnapshot())).toThrow(/different|size/);
+    expect(() => w.restoreSnapshot(new Uint8Array([1, 2, 3]))).toThrow(/not a Twinline snapshot/);
+  });
+
+  it('breaks down machines with the configured MTBF and repairs them', () => {
+    const w = smallLine(5);
+    runFor(w, 3 * 3600);
+    const k = computeKpis(w);
+    const press = k.stations.find((s) => s.id === 'press');
+    expect(press?.failures).toBeGreaterThan(3);
+    // MTBF 1200 s of operation, wear raises the hazard a little: expect 0.1–0.5 h
+    expect(press?.mtbfH).toBeGreaterThan(0.1);
+    expect(press?.mtbfH).toBeLessThan(0.5);
+    expect(press?.mttrMin).toBeGreaterThan(0.3);
+    expect(press?.mttrMin).toBeLessThan(3);
+    const ev = collect(w);
+    expect(ev.filter((e) => e.type === 'fault' && e.station === 'press').length).toBe(press?.failures);
+    expect(ev.some((e) => e.type === 'state' && e.station === 'press' && e.data.to === 'Aborted')).toBe(true);
+    expect(k.availability).toBeLessThan(1);
+  });
+
+  it('accounts OEE as availability × performance × quality', () => {
+    const w = smallLine(2);
+    runFor(w, 2 * 3600);
+    const k = computeKpis(w);
+    expect(k.oee).toBeCloseTo(k.availability * k.performance * k.quality, 3);
+    expect(k.oee).toBeGreaterThan(0);
+    expect(k.oee).toBeLessThanOrEqual(1);
+    expect(k.energyKWh).toBeGreaterThan(0);
+    expect(k.energyPerGoodPartKWh).toBeCloseTo(k.energyKWh / k.good, 3);
+  });
+
+  it('logs periodic KPI snapshots', () => {
+    const w = smallLine();
+    runFor(w, 600);
+    const kpis = collect(w).filter((e) => e.type === 'kpi');
+    expect(kpis.length).toBe(10);
+    expect(kpis[9]?.data.simHours).toBeCloseTo(600 / 3600, 3);
+  });
+});
