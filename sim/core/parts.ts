@@ -21,8 +21,10 @@ export interface PartArrays {
   pos: Float64Array;
   /** part temperature [°C] */
   temp: Float64Array;
-  /** process exposure accumulated in the current station (kind-defined, e.g. °C·s off band) */
+  /** process exposure above the allowed band in the current station (kind-defined, e.g. °C·s too hot) */
   exposure: Float64Array;
+  /** process exposure below the allowed band in the current station (e.g. °C·s too cold) */
+  exposureLow: Float64Array;
   /** true defects (bit set of `Defect`) */
   defects: Float64Array;
   /** flags (bit set of `PartFlag`) */
@@ -30,7 +32,7 @@ export interface PartArrays {
 }
 
 export const PART_ARRAYS: readonly (keyof PartArrays)[] = [
-  'station', 'next', 'serial', 'born', 'entered', 'progress', 'pos', 'temp', 'exposure', 'defects', 'flags',
+  'station', 'next', 'serial', 'born', 'entered', 'progress', 'pos', 'temp', 'exposure', 'exposureLow', 'defects', 'flags',
 ];
 
 /** Defect bits: what is really wrong with a part (ground truth, not what inspection saw). */

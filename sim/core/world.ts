@@ -105,8 +105,8 @@ export class World {
   private readonly scanTicks: Int32Array;
   /** ticks until each station's next PLC scan */
   private readonly scanLeft: Int32Array;
-  /** 0 source, 1 process, 2 sink */
-  private readonly roleCode: Int8Array;
+  /** flow role of each station: 0 source, 1 process, 2 sink */
+  readonly roleCode: Int8Array;
   private readonly stepFns: MachineKind['step'][];
   private readonly kpiTicks: number;
   /** called for periodic KPI events; set by the KPI module to avoid a cyclic import */
@@ -510,6 +510,7 @@ export class World {
     P.progress[p] = 0;
     P.pos[p] = 0;
     P.exposure[p] = 0;
+    P.exposureLow[p] = 0;
     P.flags[p] = (P.flags[p] ?? 0) & ~PartFlag.done;
     P.entered[p] = this.tick;
     const tail = this.qTail[s] ?? -1;

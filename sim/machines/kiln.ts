@@ -127,7 +127,7 @@ export const kiln: MachineKind = {
     v.partClock![i] = every - 1;
     const cap = w.st.slots[s] ?? 1;
     advanceFifo(w, s, cap, v.residence![i]! / every);
-    const { progress, temp, exposure, next } = w.parts;
+    const { progress, temp, exposure, exposureLow, next } = w.parts;
     const h = dt * every;
     for (let p = w.qHead[s] ?? -1; p >= 0; p = next[p] ?? -1) {
       const pr = progress[p] ?? 0;
@@ -137,14 +137,17 @@ export const kiln: MachineKind = {
       const recipe = recipeTemp(v, i, z);
       temp[p] = t;
       const off = Math.abs(t - recipe) - band;
-      if (off > 0) exposure[p] = (exposure[p] ?? 0) + off * h * (t > recipe ? 1 : -1);
+      if (off <= 0) continue;
+      if (t > recipe) exposure[p] = exposure[p]! + off * h;
+      else exposureLow[p] = exposureLow[p]! + off * h;
     }
     const done = justFinished(w, s);
     if (done >= 0) {
-      const e = exposure[done] ?? 0;
-      if (e !== 0 && chance(w.rng, poissonAny(Math.abs(e) / v.defectScale![i]!))) {
-        w.parts.defects[done] = (w.parts.defects[done] ?? 0) | (e > 0 ? Defect.crack : Defect.glaze);
-      }
+      const scale = v.defectScale![i]!;
+      const hot = exposure[done]!;
+      const cold = exposureLow[done]!;
+      if (hot > 0 && chance(w.rng, poissonAny(hot / scale))) w.parts.defects[done]! |= Defect.crack;
+      if (cold > 0 && chance(w.rng, poissonAny(cold / scale))) w.parts.defects[done]! |= Defect.glaze;
       temp[done] = lag(temp[done] ?? 20, amb, 1, 0.5);
     }
   },

@@ -66,9 +66,12 @@ const ACTING_DONE: ReadonlyMap<number, number> = new Map([
   [S.Completing, S.Complete],
 ]);
 
-/** The state an acting state settles in, or -1 for wait states. */
+const DONE_TABLE = new Int8Array(STATE_NAMES.length).fill(-1);
+for (const [from, to] of ACTING_DONE) DONE_TABLE[from] = to;
+
+/** The state an acting state settles in, or -1 for wait states (a table lookup: the PLC scan calls it every scan). */
 export function actingDone(state: number): number {
-  return ACTING_DONE.get(state) ?? -1;
+  return DONE_TABLE[state] ?? -1;
 }
 
 /** The state a command leads to from `state`, or -1 when PackML does not allow it there. */

@@ -8,6 +8,8 @@ import { COMMON_ALARMS, COMMON_FIELDS, Activity, ALARM_INTERLOCK, ALARM_WEAR, Fa
 import { OK, reject, type Command, type CommandResult } from '../core/commands.ts';
 import { actingDone, Cmd, Mode, MODE_NAMES, modeChangeAllowed, State, STATE_NAMES, transition, type PackmlCommand } from './packml.ts';
 
+const ROLE_PROCESS = 1;
+
 /** One PLC scan of station `s`. Allocates only when it logs an event. */
 export function plcScan(w: World, s: number): void {
   const st = w.st;
@@ -41,7 +43,7 @@ export function plcScan(w: World, s: number): void {
     else if (state === State.Execute) st.latch[s] = 0;
     return;
   }
-  if (w.kindOf[s]?.role !== 'process') return;
+  if (w.roleCode[s] !== ROLE_PROCESS) return;
   if (state === State.Execute && (st.waitTicks[s] ?? 0) * w.dt >= (st.suspendDelay[s] ?? Infinity)) {
     w.setState(s, State.Suspending, st.activity[s] === Activity.blocked ? 'blocked' : 'starved');
   } else if (state === State.Suspended && st.activity[s] === Activity.busy) {
