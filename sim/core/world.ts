@@ -4,9 +4,12 @@
  * of its bytes. One writer: whoever calls `step()`. Structure is fixed at construction; during
  * a tick only values change.
  */
-import { Activity, COMMON_FIELDS, Fault, FAULT_NAMES, ALARM_BREAKDOWN, ALARM_JAM, ALARM_WEAR, type CommonField, type StationArrays } from './station.ts';
-import { PART_ARRAYS, PartFlag, type PartArrays } from './parts.ts';
-import { LayoutBuilder } from './layout.ts';
+import { COMMON_FIELDS, Fault, FAULT_NAMES, ALARM_BREAKDOWN, ALARM_JAM, type CommonField, type StationArrays } from './station.ts';
+import { PartFlag, type PartArrays } from './parts.ts';
+import { layoutWorld, H, withDefaults } from './world-layout.ts';
+export { withDefaults };
+import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
+import { accountTick, transferParts } from './tick.ts';
 import { exponential, seedState } from './rng.ts';
 import { HASH_INIT_A, HASH_INIT_B, hashHex } from './hash.ts';
 import { hashEvent, type EventData, type EventType, type SimEvent } from './events.ts';
@@ -14,7 +17,7 @@ import type { Command, CommandResult, LoggedCommand } from './commands.ts';
 import type { FieldSpec, KindView, MachineKind } from './types.ts';
 import { TwinlineError } from './errors.ts';
 import { applyCommand, plcScan } from '../plc/plc.ts';
-import { isUp, State, STATE_NAMES } from '../plc/packml.ts';
+import { State, STATE_NAMES } from '../plc/packml.ts';
 
 /** A station as the world needs it; the line builder makes these from a scenario. */
 export interface StationDef {
@@ -40,32 +43,11 @@ export interface WorldDef {
   designRate?: number;
 }
 
-// Header slots (Float64Array).
-const H = {
-  tick: 0, serial: 1, seq: 2, free: 3, created: 4, shipped: 5, escaped: 6, scrapped: 7, scrappedGood: 8,
-  leadTicks: 9, lineDownTicks: 10, wipTicks: 11, labour: 12, nextKpi: 13, seed: 14,
-} as const;
-const HEADER_LENGTH = 16;
 
-const UP = new Uint8Array(18);
-for (let k = 0; k < UP.length; k++) UP[k] = isUp(k) ? 1 : 0;
-
-const MAGIC = 0x314c5754; // 'TWL1'
 const ROLE_SOURCE = 0;
 const ROLE_PROCESS = 1;
 const ROLE_SINK = 2;
-const STARVED = Activity.starved;
-const BUSY = Activity.busy;
-const BLOCKED = Activity.blocked;
-const EXECUTE = State.Execute;
 
-/** A station's parameters with every default filled in. */
-export function withDefaults(d: StationDef): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [f, spec] of Object.entries(COMMON_FIELDS)) if (spec.access === 'rw') out[f] = spec.default;
-  for (const [f, spec] of Object.entries(d.kind.fields)) if (spec.access === 'rw') out[f] = spec.default ?? 0;
-  return Object.assign(out, d.params);
-}
 
 /** Simulation world of one line. */
 export class World {
@@ -94,7 +76,8 @@ export class World {
   readonly kpiInterval: number;
   readonly commandLog: LoggedCommand[] = [];
 
-  private readonly hdr: Float64Array;
+  /** header slots (see `H` in world-layout.ts): counters and scalar state */
+  readonly hdr: Float64Array;
   private readonly hashWords: Uint32Array;
   private readonly seqlock: Int32Array;
   private readonly signature: string;
@@ -124,46 +107,21 @@ export class World {
     this.ids = ids;
     this.kindOf = def.stations.map((d) => d.kind);
 
-    const counts = new Map<string, number>();
-    this.inst = new Int32Array(n);
-    def.stations.forEach((d, k) => {
-      const c = counts.get(d.kind.kind) ?? 0;
-      this.inst[k] = c;
-      counts.set(d.kind.kind, c + 1);
-    });
-    const slotsOf = (d: StationDef): number => d.kind.capacity?.(withDefaults(d)) ?? d.params.slots ?? COMMON_FIELDS.slots.default;
-    const partCapacity = def.stations.reduce((sum, d) => sum + slotsOf(d), 0) + 16;
-
-    const lb = new LayoutBuilder();
-    lb.add('hdr', 'f64', HEADER_LENGTH);
-    lb.add('rng', 'u32', 4);
-    lb.add('hash', 'u32', 2);
-    lb.add('seqlock', 'i32', 2);
-    for (const f of Object.keys(COMMON_FIELDS)) lb.add(`st:${f}`, 'f64', n);
-    lb.add('qHead', 'i32', n);
-    lb.add('qTail', 'i32', n);
-    lb.add('qLen', 'i32', n);
-    const kindsInUse = [...new Map(def.stations.map((d) => [d.kind.kind, d.kind])).values()];
-    for (const k of kindsInUse) for (const f of Object.keys(k.fields)) lb.add(`k:${k.kind}:${f}`, 'f64', counts.get(k.kind) ?? 0);
-    for (const p of PART_ARRAYS) lb.add(`p:${p}`, p === 'station' || p === 'next' ? 'i32' : 'f64', partCapacity);
-    this.signature = lb.signature();
-    const { buffer: buf, views } = lb.build(buffer);
-    this.buffer = buf;
-    const get = <T>(name: string): T => views.get(name) as T;
-
-    this.hdr = get('hdr');
-    this.rng = get('rng');
-    this.hashWords = get('hash');
-    this.seqlock = get('seqlock');
-    this.st = Object.fromEntries(Object.keys(COMMON_FIELDS).map((f) => [f, get(`st:${f}`)])) as StationArrays;
-    this.qHead = get('qHead');
-    this.qTail = get('qTail');
-    this.qLen = get('qLen');
-    const kv = new Map<string, KindView>();
-    for (const k of kindsInUse) kv.set(k.kind, Object.fromEntries(Object.keys(k.fields).map((f) => [f, get(`k:${k.kind}:${f}`)])));
-    this.views = kv;
-    this.viewOf = def.stations.map((d) => kv.get(d.kind.kind) as KindView);
-    this.parts = Object.fromEntries(PART_ARRAYS.map((p) => [p, get(`p:${p}`)])) as unknown as PartArrays;
+    const mem = layoutWorld(def, buffer);
+    this.inst = mem.inst;
+    this.signature = mem.signature;
+    this.buffer = mem.buffer;
+    this.hdr = mem.hdr;
+    this.rng = mem.rng;
+    this.hashWords = mem.hashWords;
+    this.seqlock = mem.seqlock;
+    this.st = mem.st;
+    this.qHead = mem.qHead;
+    this.qTail = mem.qTail;
+    this.qLen = mem.qLen;
+    this.views = mem.views;
+    this.viewOf = mem.viewOf;
+    this.parts = mem.parts;
 
     const resolve = (from: string, to: string | null, what: string): number => {
       if (to === null) return -1;
@@ -335,8 +293,8 @@ export class World {
     const views = this.viewOf;
     const inst = this.inst;
     for (let s = 0; s < n; s++) fns[s]!(views[s]!, inst[s]!, s, this);
-    this.transfer();
-    this.account();
+    transferParts(this);
+    accountTick(this);
     const h = this.hdr;
     h[H.wipTicks]! += h[H.created]! - h[H.shipped]! - h[H.scrapped]!;
     this.tick = t + 1;
@@ -344,27 +302,6 @@ export class World {
     if (this.tick >= (h[H.nextKpi] ?? Infinity)) {
       h[H.nextKpi] = this.tick + this.kpiTicks;
       if (this.kpiSnapshot !== null) this.emitAt('kpi', null, this.kpiSnapshot(this));
-    }
-  }
-
-  /** Moves ready parts downstream, last station first, so space freed this tick is used. */
-  private transfer(): void {
-    const { progress, flags, next } = this.parts;
-    const st = this.st;
-    for (let s = this.ids.length - 1; s >= 0; s--) {
-      if ((st.fault[s] ?? 0) !== 0 || UP[st.state[s] ?? 0] === 0) continue;
-      for (let guard = 0; guard < 256; guard++) {
-        const p = this.qHead[s] ?? -1;
-        if (p < 0 || (progress[p] ?? 0) < 1) break;
-        const rej = this.rejectOf[s] ?? -1;
-        const d = ((flags[p] ?? 0) & PartFlag.rejected) !== 0 && rej >= 0 ? rej : (this.nextOf[s] ?? -1);
-        if (d < 0 || !this.accepts(d)) break;
-        this.qHead[s] = next[p] ?? -1;
-        if ((this.qHead[s] ?? -1) < 0) this.qTail[s] = -1;
-        this.qLen[s] = (this.qLen[s] ?? 0) - 1;
-        st.partsOut[s] = (st.partsOut[s] ?? 0) + 1;
-        this.enter(d, p);
-      }
     }
   }
 
@@ -377,54 +314,6 @@ export class World {
     const k = this.kindOf[d] as MachineKind;
     if (k.accepts !== undefined) return k.accepts(this.viewOf[d] as KindView, this.inst[d] ?? 0, d, this);
     return (this.qLen[d] ?? 0) < (st.slots[d] ?? 1);
-  }
-
-  /** Per-tick accounting: OEE time classes, wear, hazard and failures, energy, labour. */
-  private account(): void {
-    const { activity, waitTicks, stateTicks, fault, repairTicks, state, busyTicks, blockedTicks, starvedTicks, runTicks, wear, wearRate, hazard, mtbf, hazardLimit, downTicks, energy, power, operators, slots } = this.st;
-    const dt = this.dt;
-    const progress = this.parts.progress;
-    const qLen = this.qLen;
-    const qHead = this.qHead;
-    const role = this.roleCode;
-    let anyDown = false;
-    let labour = 0;
-    const n = this.ids.length;
-    for (let s = 0; s < n; s++) {
-      const q = qLen[s]!;
-      const act =
-        role[s] === ROLE_SOURCE ? (q >= slots[s]! ? BLOCKED : BUSY)
-          : q === 0 ? STARVED
-            : progress[qHead[s]!]! >= 1 ? BLOCKED : BUSY;
-      activity[s] = act;
-      waitTicks[s] = act === BUSY ? 0 : waitTicks[s]! + 1;
-      stateTicks[s]! += 1;
-      const faulted = fault[s] !== 0;
-      if (faulted) repairTicks[s]! += 1;
-      const st = state[s]!;
-      if (!faulted && UP[st] === 1) {
-        if (act === BUSY) busyTicks[s]! += 1;
-        else if (act === BLOCKED) blockedTicks[s]! += 1;
-        else starvedTicks[s]! += 1;
-        if (st === EXECUTE) {
-          runTicks[s]! += 1;
-          const w = wear[s]!;
-          if (act === BUSY && w < 1) wear[s] = Math.min(1, w + (wearRate[s]! * dt) / 3600);
-          const hz = hazard[s]! + (dt / mtbf[s]!) * (1 + 4 * w * w);
-          hazard[s] = hz;
-          if (hz >= hazardLimit[s]!) this.fail(s, Fault.breakdown, exponential(this.rng, this.st.mttr[s]!));
-          if (w > 0.8) this.st.alarms[s] = this.st.alarms[s]! | ALARM_WEAR;
-        }
-      } else {
-        downTicks[s]! += 1;
-        anyDown = true;
-      }
-      energy[s]! += power[s]! * dt;
-      labour += operators[s]!;
-    }
-    const h = this.hdr;
-    if (anyDown) h[H.lineDownTicks]! += 1;
-    h[H.labour]! += labour * dt;
   }
 
   // ───────────────────────────── faults and state ─────────────────────────────
@@ -503,7 +392,8 @@ export class World {
     return p;
   }
 
-  private enter(s: number, p: number): void {
+  /** Appends part `p` to station `s`'s queue (the world's transfer and `createPart` call it). */
+  enter(s: number, p: number): void {
     const P = this.parts;
     P.station[p] = s;
     P.next[p] = -1;
@@ -613,34 +503,33 @@ export class World {
     Atomics.add(this.seqlock, 0, 1);
   }
 
+  /**
+   * Runs `read` until it sees no concurrent write batch (seqlock): for readers in another
+   * thread that built a `World` over the writer's shared buffer. Gives up after `tries`
+   * attempts and returns the last result, flagged `consistent: false`.
+   */
+  readConsistent<T>(read: () => T, tries = 1000): { value: T; consistent: boolean } {
+    let value = read();
+    for (let k = 0; k < tries; k++) {
+      const before = Atomics.load(this.seqlock, 0);
+      if ((before & 1) === 0) {
+        value = read();
+        if (Atomics.load(this.seqlock, 0) === before) return { value, consistent: true };
+      }
+    }
+    return { value, consistent: false };
+  }
+
   // ───────────────────────────── snapshots ─────────────────────────────
 
   /** Serialises the whole world (state bytes plus queued commands) to bytes. */
   takeSnapshot(): Uint8Array {
-    const meta = new TextEncoder().encode(JSON.stringify({ sig: this.signature, queue: this.queue, schedule: this.schedule }));
-    const head = 16 + Math.ceil(meta.length / 8) * 8;
-    const out = new Uint8Array(head + this.buffer.byteLength);
-    const dv = new DataView(out.buffer);
-    dv.setUint32(0, MAGIC, true);
-    dv.setUint32(4, 1, true);
-    dv.setUint32(8, meta.length, true);
-    dv.setUint32(12, this.buffer.byteLength, true);
-    out.set(meta, 16);
-    out.set(new Uint8Array(this.buffer), head);
-    return out;
+    return encodeSnapshot(this.buffer, { sig: this.signature, queue: this.queue, schedule: this.schedule });
   }
 
   /** Restores a snapshot taken from a world built from the same line. */
   restoreSnapshot(bytes: Uint8Array): void {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (bytes.byteLength < 16 || dv.getUint32(0, true) !== MAGIC) throw new TwinlineError('SNAPSHOT_MISMATCH', 'not a Twinline snapshot');
-    const metaLen = dv.getUint32(8, true);
-    const bufLen = dv.getUint32(12, true);
-    const head = 16 + Math.ceil(metaLen / 8) * 8;
-    if (bytes.byteLength !== head + bufLen || bufLen !== this.buffer.byteLength) throw new TwinlineError('SNAPSHOT_MISMATCH', 'snapshot size does not match this line');
-    const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + metaLen))) as { sig: string; queue: Command[]; schedule: LoggedCommand[] };
-    if (meta.sig !== this.signature) throw new TwinlineError('SNAPSHOT_MISMATCH', 'snapshot was taken from a different line layout');
-    new Uint8Array(this.buffer).set(bytes.subarray(head, head + bufLen));
+    const meta = decodeSnapshot(bytes, this.buffer, this.signature);
     this.queue = meta.queue;
     this.schedule = meta.schedule;
     this.pending = [];
