@@ -1,0 +1,116 @@
+/**
+ * The run record written by `twinline run --out DIR`: events.ndjson (streamed while the run
+ * goes, never held in memory), kpis.csv (one row per periodic `kpi` event, plus the final
+ * row), kpis.json, commands.ndjson (the applied command log, replayable) and meta.json.
+ */
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { TwinlineError } from '../core/errors.ts';
+import type { SimEvent } from '../core/events.ts';
+import type { LoggedCommand } from '../core/commands.ts';
+import type { LineKpis } from '../core/kpi.ts';
+
+/** Columns of kpis.csv; periodic rows take them from the `kpi` event, the final row from the KPIs. */
+export const KPI_COLUMNS = ['simHours', 'shipped', 'good', 'scrapped', 'escaped', 'wip', 'oee', 'availability', 'performance', 'quality', 'energyKWh'] as const;
+
+/** Flush the write buffers at this size [characters]. */
+const FLUSH_AT = 1 << 16;
+
+/** What meta.json says about the run. */
+export interface RunMeta {
+  scenario: string;
+  file: string;
+  seed: number;
+  hours: number;
+  ticks: number;
+  speed: number | 'max';
+  worker: boolean;
+  events: number;
+  eventLogHash: string;
+  twinlineVersion: string;
+  startedAt: string;
+  wallSeconds: number;
+}
+
+function ioError(what: string, path: string, e: unknown): TwinlineError {
+  const code = (e as { code?: string }).code ?? (e instanceof Error ? e.message : String(e));
+  return new TwinlineError('IO', `cannot ${what} (${code})`, { file: path });
+}
+
+/** A text file written through a buffer with synchronous writes (the run loop never awaits a stream). */
+class BufferedFile {
+  private buf = '';
+  private readonly fd: number;
+
+  constructor(readonly path: string) {
+    try {
+      this.fd = openSync(path, 'w');
+    } catch (e) {
+      throw ioError('create the file', path, e);
+    }
+  }
+
+  write(s: string): void {
+    this.buf += s;
+    if (this.buf.length >= FLUSH_AT) this.flush();
+  }
+
+  flush(): void {
+    if (this.buf === '') return;
+    writeSync(this.fd, this.buf);
+    this.buf = '';
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+const csvCell = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+
+/** Writes the run record into a directory as the run goes. */
+export class RunRecord {
+  private readonly events: BufferedFile;
+  private readonly csv: BufferedFile;
+  /** event lines written */
+  written = 0;
+
+  constructor(readonly dir: string) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw ioError('create the output directory', dir, e);
+    }
+    this.events = new BufferedFile(join(dir, 'events.ndjson'));
+    this.csv = new BufferedFile(join(dir, 'kpis.csv'));
+    this.csv.write(`row,tick,${KPI_COLUMNS.join(',')}\n`);
+  }
+
+  /** Appends events (in log order). */
+  addEvents(events: readonly SimEvent[]): void {
+    for (const e of events) {
+      this.events.write(`${JSON.stringify(e)}\n`);
+      if (e.type === 'kpi') this.csv.write(`periodic,${e.tick},${KPI_COLUMNS.map((c) => csvCell(e.data[c])).join(',')}\n`);
+    }
+    this.written += events.length;
+  }
+
+  /** Writes the final files and closes the streams. */
+  finish(tick: number, kpis: LineKpis, commands: readonly LoggedCommand[], meta: RunMeta): void {
+    this.csv.write(`final,${tick},${KPI_COLUMNS.map((c) => csvCell(kpis[c])).join(',')}\n`);
+    this.events.close();
+    this.csv.close();
+    const put = (name: string, text: string): void => {
+      const path = join(this.dir, name);
+      try {
+        writeFileSync(path, text);
+      } catch (e) {
+        throw ioError('write the file', path, e);
+      }
+    };
+    put('kpis.json', `${JSON.stringify(kpis, null, 2)}\n`);
+    put('commands.ndjson', commands.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    put('meta.json', `${JSON.stringify(meta, null, 2)}\n`);
+  }
+}
