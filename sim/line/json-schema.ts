@@ -42,7 +42,7 @@ function fieldSchema(f: FieldSpec): Json {
   const unit = f.unit === '' ? '' : ` [${f.unit}]`;
   const out: Json = {
     description: `${f.description}${unit}; default ${f.default ?? 0}${range(f)}`,
-    anyOf: [num, { type: 'string', pattern: QUANTITY_PATTERN.source }],
+    anyOf: [num, { $ref: '#/definitions/quantity' }],
   };
   if (f.default !== undefined) out.default = f.default;
   return out;
@@ -81,7 +81,7 @@ export function scenarioJsonSchema(): Json {
   const kind = child(station, 'properties', 'kind');
   kind.enum = MACHINE_KINDS.map((k) => k.kind);
   kind.description = `machine kind: ${MACHINE_KINDS.map((k) => `${k.kind} (${k.title.en}, ${k.role})`).join('; ')}`;
-  const definitions: Json = {};
+  const definitions: Json = { quantity: { type: 'string', pattern: QUANTITY_PATTERN.source, description: QUANTITY_HELP } };
   for (const [name, f] of Object.entries(COMMON_FIELDS)) if (f.access === 'rw') definitions[`common.${name}`] = fieldSchema(f);
   schema.definitions = definitions;
   station.allOf = MACHINE_KINDS.map((k) => ({

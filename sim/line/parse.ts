@@ -28,7 +28,7 @@ export function parseScenario(text: string, file: string): LineSpec {
     if (e instanceof TwinlineError) throw e;
     // A bug of ours must still come out as a report on the file, not as a crash of the host.
     const why = e instanceof Error ? e.message : String(e);
-    throw new TwinlineError('SCENARIO_SCHEMA', `the scenario could not be read: ${why}`, { file: String(file) });
+    throw new TwinlineError('SCENARIO_SCHEMA', `the scenario could not be read: ${why}`, { file: typeof file === 'string' ? file : '' });
   }
 }
 
@@ -38,7 +38,7 @@ function yamlMessage(e: YAMLError): string {
 }
 
 function load(text: string, file: string): LineSpec {
-  if (typeof text !== 'string') throw new TwinlineError('SCENARIO_SYNTAX', `scenario text must be a string, got ${describeValue(text)}`, { file: String(file) });
+  if (typeof text !== 'string') throw new TwinlineError('SCENARIO_SYNTAX', `scenario text must be a string, got ${describeValue(text)}`, { file: typeof file === 'string' ? file : '' });
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   const problems = new ProblemList(file, doc, lc);
@@ -117,6 +117,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   int: 'a whole number',
   string: 'a text',
   object: 'a mapping (key: value)',
+  record: 'a mapping (name: value)',
   array: 'a list',
   boolean: 'true or false',
   null: 'null',

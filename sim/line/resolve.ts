@@ -26,6 +26,9 @@ interface QtySpec {
   integer?: boolean | undefined;
 }
 
+/** A text value, or the fallback; never `String(x)`, which runs a YAML mapping's own `toString` key. */
+const str = (x: unknown, fallback: string): string => (typeof x === 'string' ? x : fallback);
+
 const TIME_SPEC: QtySpec = { unit: 's', min: 0, max: 1e9 };
 
 /** The field `name` of stations of `kind`: common fields first, as the world resolves them. */
@@ -114,7 +117,7 @@ class Resolver {
       };
       const next = typeof st.next === 'string' ? st.next : null;
       const reject = typeof st.reject === 'string' ? st.reject : null;
-      stations.push({ id, kind: kind?.kind ?? String(st.kind), name: this.label(st.name, id), params, next, reject, layout });
+      stations.push({ id, kind: kind?.kind ?? str(st.kind, ''), name: this.label(st.name, id), params, next, reject, layout });
     });
     return { stations, kinds, ids };
   }
@@ -183,7 +186,7 @@ class Resolver {
       const code = FAULT_CODES.find((c) => c === f.code) ?? 'breakdown';
       return {
         at: this.qty(f.at, [...base, 'at'], TIME_SPEC) ?? 0,
-        station: String(f.station),
+        station: str(f.station, ''),
         duration: this.qty(f.duration, [...base, 'duration'], { unit: 's', above: 0, max: 1e7 }) ?? 1,
         code,
       };
@@ -198,12 +201,10 @@ class Resolver {
       const kind = s >= 0 ? kinds[s] : undefined;
       let value: number | undefined;
       if (kind !== undefined && typeof sp.field === 'string') value = this.param(kind, sp.field, sp.value, [...base, 'field'], false);
-      return { at: this.qty(sp.at, [...base, 'at'], TIME_SPEC) ?? 0, station: String(sp.station), field: String(sp.field), value: value ?? 0 };
+      return { at: this.qty(sp.at, [...base, 'at'], TIME_SPEC) ?? 0, station: str(sp.station, ''), field: str(sp.field, ''), value: value ?? 0 };
     });
   }
 }
-
-const str = (x: unknown, fallback: string): string => (typeof x === 'string' ? x : fallback);
 
 /**
  * Resolves a migrated scenario record into a LineSpec, adding every problem found to `out`.
