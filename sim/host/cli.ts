@@ -5,11 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { TwinlineError, type Problem } from '../core/errors.ts';
-import { createWorld } from '../line/build.ts';
-import { parseScenario } from '../line/parse.ts';
-import { scenarioJsonSchema } from '../line/json-schema.ts';
 import type { Speed } from '../worker/api.ts';
-import { readScenario, runCommand, twinlineVersion } from './run.ts';
+import { readScenario, twinlineVersion } from './record.ts';
 
 type Flag = { type: 'string' | 'number' | 'boolean'; short?: string };
 
@@ -154,6 +151,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const v = a.values;
   const seed = v.seed;
   if (seed !== undefined && !(typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0)) throw new TwinlineError('USAGE', `--seed must be a whole number ≥ 0, got ${String(seed)}`);
+  // commands load the simulation on demand, so `--help` answers at once
+  const { runCommand } = await import('./run.ts');
   return runCommand(
     {
       file: a.positional[0] ?? '',
@@ -168,10 +167,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   );
 }
 
-function validate(argv: readonly string[], io: CliIo): number {
+async function validate(argv: readonly string[], io: CliIo): Promise<number> {
   const a = parseArgs('validate', argv);
   if (a.help) return printHelp('validate', io);
   if (a.positional.length === 0) throw new TwinlineError('USAGE', 'validate needs at least one file');
+  const { parseScenario } = await import('../line/parse.ts');
+  const { createWorld } = await import('../line/build.ts');
   const problems: Problem[] = [];
   for (const file of a.positional) {
     try {
@@ -187,10 +188,11 @@ function validate(argv: readonly string[], io: CliIo): number {
   throw TwinlineError.of(problems);
 }
 
-function schema(argv: readonly string[], io: CliIo): number {
+async function schema(argv: readonly string[], io: CliIo): Promise<number> {
   const a = parseArgs('schema', argv);
   if (a.help) return printHelp('schema', io);
   if (a.positional.length > 0) throw new TwinlineError('USAGE', `schema takes no arguments, got "${a.positional[0]}"`);
+  const { scenarioJsonSchema } = await import('../line/json-schema.ts');
   const text = `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
   const out = a.values.out;
   if (typeof out !== 'string') {
@@ -227,6 +229,11 @@ function printHelp(cmd: string | undefined, io: CliIo): number {
 /** Runs the CLI with `argv` (without node and script); returns the process exit code. */
 export async function main(argv: readonly string[], io: CliIo = STD_IO): Promise<number> {
   const [cmd, ...rest] = argv;
+  // `twinline schema | head` closes the pipe early: that is the reader's choice, not an error
+  io.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     switch (cmd) {
       case undefined:
@@ -242,9 +249,9 @@ export async function main(argv: readonly string[], io: CliIo = STD_IO): Promise
       case 'run':
         return await run(rest, io);
       case 'validate':
-        return validate(rest, io);
+        return await validate(rest, io);
       case 'schema':
-        return schema(rest, io);
+        return await schema(rest, io);
       case 'serve':
         return await serveCommand(rest);
       default:

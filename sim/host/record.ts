@@ -3,7 +3,7 @@
  * goes, never held in memory), kpis.csv (one row per periodic `kpi` event, plus the final
  * row), kpis.json, commands.ndjson (the applied command log, replayable) and meta.json.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TwinlineError } from '../core/errors.ts';
 import type { SimEvent } from '../core/events.ts';
@@ -30,6 +30,26 @@ export interface RunMeta {
   twinlineVersion: string;
   startedAt: string;
   wallSeconds: number;
+}
+
+/** Reads a scenario file; a missing or unreadable file is a `TwinlineError`. */
+export function readScenario(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? String(e);
+    throw new TwinlineError('IO', `cannot read the scenario file (${code})`, { file });
+  }
+}
+
+/** The version in package.json. */
+export function twinlineVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 function ioError(what: string, path: string, e: unknown): TwinlineError {

@@ -3,7 +3,6 @@
  * worker thread (same `SimApi`, same event-log hash), prints the KPI report or one JSON
  * object, and optionally writes the run record.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { TwinlineError } from '../core/errors.ts';
 import type { LineKpis } from '../core/kpi.ts';
@@ -11,7 +10,7 @@ import { asyncApi, type AsyncApi, type LoadedInfo, type SimApi, type Speed } fro
 import { SimEngine } from '../worker/engine.ts';
 import { loadRemote, spawnNodeSim } from '../worker/node-host.ts';
 import { ProgressBar, type BarStream } from './progress.ts';
-import { RunRecord, type RunMeta } from './record.ts';
+import { readScenario, RunRecord, twinlineVersion, type RunMeta } from './record.ts';
 import { formatKpiReport } from './table.ts';
 
 /** Options of `twinline run`. */
@@ -58,26 +57,6 @@ export interface RunResult {
 const CHUNK = 60_000;
 /** How often a paced run is polled for events and progress [ms]. */
 const POLL_MS = 200;
-
-/** Reads a scenario file; a missing or unreadable file is a `TwinlineError`. */
-export function readScenario(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: string }).code ?? String(e);
-    throw new TwinlineError('IO', `cannot read the scenario file (${code})`, { file });
-  }
-}
-
-/** The version in package.json. */
-export function twinlineVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 interface OpenSim {
   api: AsyncApi<SimApi>;
