@@ -21,7 +21,7 @@ export interface MigrationIssue {
 /** One step: a record of version `from` in, a record of version `from + 1` out. */
 export interface Migration {
   from: number;
-  /** one sentence on what changed, for release notes and `twinline validate --explain` */
+  /** one sentence on what changed, for release notes and messages */
   summary: string;
   up(doc: Rec, moves: PathMove[], issues: MigrationIssue[]): Rec;
 }

@@ -91,9 +91,13 @@ const PREFIX: ReadonlyMap<string, number> = new Map([
   ['n', 1e-9], ['µ', 1e-6], ['u', 1e-6], ['m', 1e-3], ['c', 1e-2], ['k', 1e3], ['M', 1e6], ['G', 1e9],
 ]);
 
-/** A number with an optional unit after it: "12 s", "-0.5m/s", "1e3 mm", "90°". */
-export const QUANTITY_PATTERN = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(\S.*?)?\s*$/;
+/**
+ * A number with an optional unit after it: "12 s", "-0.5m/s", "1e3 mm", "90°". Greedy and
+ * anchored, so a long line costs linear time.
+ */
+export const QUANTITY_PATTERN = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(\S(?:.*\S)?)?\s*$/;
 
+const MAX_UNIT_LENGTH = 40;
 const SUPERSCRIPT: Readonly<Record<string, number>> = { '²': 2, '³': 3 };
 const cache = new Map<string, Unit | null>();
 
@@ -134,6 +138,8 @@ function parseTerm(raw: string): { dims: Dims; factor: number; offset: number } 
  */
 export function parseUnit(symbol: string): Unit | undefined {
   const key = symbol.trim().replace(/μ/g, 'µ');
+  // No real unit is this long; the cap keeps hostile input from costing quadratic time.
+  if (key.length > MAX_UNIT_LENGTH) return undefined;
   const hit = cache.get(key);
   if (hit !== undefined) return hit ?? undefined;
   const unit = parseUncached(key);
