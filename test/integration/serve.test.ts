@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+
+const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
+let proc: ChildProcessWithoutNullStreams;
+let base = '';
+let out = '';
+
+beforeAll(async () => {
+  proc = spawn(process.execPath, ['bin/twinline.mjs', 'serve', SCENARIO, '--http-port', '0', '--speed', '5'], { cwd: process.cwd() });
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const m = /web app\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+    if (m) {
+      base = m[1] ?? '';
+      return;
+    }
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`serve did not start:\n${out}`);
+});
+
+afterAll(() => {
+  if (proc.exitCode === null) proc.kill('SIGKILL');
+});
+
+async function json(path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  const r = await fetch(new URL(path, base), init);
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+const post = (body: string, user?: string): Promise<{ status: number; body: Record<string, unknown> }> =>
+  json('api/commands', { method: 'POST', body, headers: { 'content-type': 'application/json', ...(user ? { 'x-twinline-user': user } : {}) } });
+
+type Station = { id: string; state: string; name: { en: string } };
+
+describe('twinline serve', () => {
+  it('prints its endpoints and serves the status page with cross-origin isolation', async () => {
+    expect(out).toContain('Twinline serving "Minimal line"');
+    const r = await fetch(base);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(await r.text()).toContain('<title>Twinline</title>');
+  });
+
+  it('runs the line in real time and reports its state', async () => {
+    const a = await json('api/state');
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = await json('api/state');
+    const dt = (b.body.simTime as number) - (a.body.simTime as number);
+    expect(dt).toBeGreaterThan(2); // speed 5: about 5 simulated seconds per second
+    expect(dt).toBeLessThan(8);
+    const stations = b.body.stations as Station[];
+    expect(stations.map((s) => s.id)).toEqual(['src', 'belt', 'former', 'out']);
+    expect(stations.find((s) => s.id === 'former')?.name.en).toBe('Former');
+  });
+
+  it('applies a command from the API and logs who sent it', async () => {
+    const r = await post('{"target":"former","command":"stop"}', 'trainer-1');
+    expect(r).toEqual({ status: 200, body: { ok: true } });
+    const st = await json('api/state');
+    expect((st.body.stations as Station[]).find((s) => s.id === 'former')?.state).toMatch(/Stopping|Stopped/);
+    await new Promise((res) => setTimeout(res, 400));
+    const ev = await fetch(new URL('api/events?limit=2000', base)).then((x) => x.json() as Promise<{ type: string; station: string; data: Record<string, unknown> }[]>);
+    expect(ev.some((e) => e.type === 'command' && e.station === 'former' && e.data.principal === 'trainer-1' && e.data.source === 'api')).toBe(true);
+  });
+
+  it('answers bad input with a clear error and keeps running', async () => {
+    expect(await post('garbage')).toMatchObject({ status: 400, body: { error: { code: 'BAD_ARGUMENT' } } });
+    expect(await post('{"target":1}')).toMatchObject({ status: 400, body: { error: { message: 'command.target must be a station id or "line"' } } });
+    expect(await post('{"target":"nope","command":"stop"}')).toMatchObject({ status: 409, body: { ok: false, error: { code: 'UNKNOWN_TARGET' } } });
+    expect(await post('{"target":"former","command":"set","args":{"field":"cycleTime","value":-1}}')).toMatchObject({ status: 409, body: { error: { code: 'OUT_OF_RANGE' } } });
+    expect((await json('api/nothing')).status).toBe(404);
+    expect((await json('api/state')).body.running).toBe(true);
+  });
+
+  it('shuts down cleanly on SIGINT', async () => {
+    proc.kill('SIGINT');
+    const [code] = (await once(proc, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(out).toContain('shutting down');
+  });
+});
+
+describe('twinline serve with bad input', () => {
+  it('exits 2 naming the file when the scenario is broken', async () => {
+    const p = spawn(process.execPath, ['bin/twinline.mjs', 'serve', 'test/fixtures/scenarios/unknown-kind.yaml', '--http-port', '0']);
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const [code] = (await once(p, 'exit')) as [number | null];
+    expect(code).toBe(2);
+    expect(err).toMatch(/unknown-kind\.yaml:\d+:\d+/);
+    expect(err).not.toContain('    at ');
+  });
+});
