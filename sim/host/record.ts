@@ -24,6 +24,8 @@ export interface RunMeta {
   hours: number;
   ticks: number;
   speed: number | 'max';
+  /** stopped early by Ctrl-C */
+  interrupted: boolean;
   worker: boolean;
   events: number;
   eventLogHash: string;

@@ -43,6 +43,8 @@ export interface RunResult {
   hours: number;
   ticks: number;
   speed: Speed;
+  /** stopped early by Ctrl-C (`ticks` says how far it got) */
+  interrupted: boolean;
   worker: boolean;
   /** events in the log */
   events: number;
@@ -98,36 +100,53 @@ export async function runScenario(o: RunOptions, io: RunIo): Promise<RunResult> 
       const ev = await api.drainEvents();
       record?.addEvents(ev);
     };
-    if (o.speed === 'max') {
-      for (let tick = 0; tick < total; ) {
-        tick = await api.step(Math.min(CHUNK, total - tick));
-        await take();
-        bar.update(tick * info.dt);
+    // Ctrl-C ends the run early but still writes a complete record of what ran
+    let interrupted = false;
+    const onSigint = (): void => {
+      interrupted = true;
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      if (o.speed === 'max') {
+        for (let tick = 0; tick < total && !interrupted; ) {
+          tick = await api.step(Math.min(CHUNK, total - tick));
+          await take();
+          bar.update(tick * info.dt);
+          // a macrotask turn, so signals are seen even when the simulation runs in this thread
+          await new Promise((r) => setImmediate(r));
+        }
+      } else {
+        await api.setSpeed(o.speed);
+        await api.start(total);
+        for (;;) {
+          await new Promise((r) => setTimeout(r, POLL_MS));
+          await take();
+          const s = await api.state();
+          bar.update(s.simTimeS);
+          if (!s.running) break;
+          if (interrupted) {
+            await api.pause();
+            break;
+          }
+        }
       }
-    } else {
-      await api.setSpeed(o.speed);
-      await api.start(total);
-      for (;;) {
-        await new Promise((r) => setTimeout(r, POLL_MS));
-        await take();
-        const s = await api.state();
-        bar.update(s.simTimeS);
-        if (!s.running) break;
-      }
+    } finally {
+      process.off('SIGINT', onSigint);
     }
     await take();
     bar.done();
     const st = await api.state();
+    if (interrupted) io.stderr.write(`interrupted after ${(st.simTimeS / 3600).toFixed(3)} of ${o.hours} simulated hours\n`);
     if (st.dropped > 0) io.stderr.write(`warning: ${st.dropped} events were dropped before they could be written\n`);
     const wallSeconds = (performance.now() - t0) / 1000;
     const result: RunResult = {
-      scenario: info.id, title: info.title.en, file: o.file, seed: info.seed, hours: o.hours, ticks: st.tick, speed: o.speed,
+      scenario: info.id, title: info.title.en, file: o.file, seed: info.seed, hours: o.hours, ticks: st.tick, speed: o.speed, interrupted,
       worker: o.worker, events: st.events, eventLogHash: await api.eventLogHash(), wallSeconds: Math.round(wallSeconds * 1000) / 1000,
       simSpeed: Math.round(st.simTimeS / wallSeconds), kpis: st.kpis,
     };
     if (record !== null) {
       const meta: RunMeta = {
-        scenario: info.id, file: o.file, seed: info.seed, hours: o.hours, ticks: st.tick, speed: o.speed, worker: o.worker,
+        scenario: info.id, file: o.file, seed: info.seed, hours: o.hours, ticks: st.tick, speed: o.speed, interrupted, worker: o.worker,
         events: st.events, eventLogHash: result.eventLogHash, twinlineVersion: twinlineVersion(), startedAt, wallSeconds: result.wallSeconds,
       };
       record.finish(st.tick, st.kpis, await api.commands(), meta);
@@ -146,5 +165,6 @@ export async function runCommand(o: RunOptions, io: RunIo): Promise<number> {
     io.stdout.write(formatKpiReport(r.kpis, { scenario: r.scenario, title: r.title, seed: r.seed, hours: r.hours, events: r.events, eventLogHash: r.eventLogHash, wallSeconds: r.wallSeconds }));
     if (o.out !== undefined) io.stdout.write(`\nrun record: ${o.out}\n`);
   }
-  return 0;
+  // 130: the shell's code for a run ended by SIGINT
+  return r.interrupted ? 130 : 0;
 }

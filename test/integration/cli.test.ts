@@ -3,7 +3,7 @@
  * written to a temporary directory: help, run (table, JSON, run record, worker), validate,
  * schema, and the exit codes and messages of bad input.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -144,6 +144,47 @@ describe('twinline CLI', () => {
     expect(rw.worker).toBe(true);
     expect(rw.eventLogHash).toBe(ra.eventLogHash);
     expect(rw.kpis).toEqual(ra.kpis);
+  });
+
+  it('paces a run in real time (× speed) with the same result as at max speed', async () => {
+    const [paced, pacedWorker, max] = await Promise.all([
+      twinline('run', good, '--hours', '0.001', '--speed', '2', '--json'),
+      twinline('run', good, '--hours', '0.001', '--speed', '2', '--json', '--worker'),
+      twinline('run', good, '--hours', '0.001', '--json'),
+    ]);
+    const [p, pw, m] = [paced, pacedWorker, max].map(parseRun) as [RunResult, RunResult, RunResult];
+    expect(p.ticks).toBe(3600);
+    expect(p.speed).toBe(2);
+    // 3.6 simulated seconds at 2× take about 1.8 s (plus loading)
+    expect(p.wallSeconds).toBeGreaterThan(1.6);
+    expect(pw.wallSeconds).toBeGreaterThan(1.6);
+    expect(m.wallSeconds).toBeLessThan(1.5);
+    expect(p.eventLogHash).toBe(m.eventLogHash);
+    expect(pw.eventLogHash).toBe(m.eventLogHash);
+  });
+
+  it('stops cleanly on Ctrl-C and still writes a complete run record', async () => {
+    const out = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [BIN, 'run', good, '--hours', '500', '--out', out, '--json'], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // the record is opened in the same synchronous step that installs the SIGINT handler
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(join(out, 'events.ndjson')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted after [\d.]+ of 500 simulated hours/);
+    const k = JSON.parse(stdout) as RunResult;
+    expect(k.interrupted).toBe(true);
+    expect(k.ticks).toBeGreaterThan(0);
+    expect(k.ticks).toBeLessThan(500 * 3_600_000);
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as { interrupted: boolean; events: number; ticks: number };
+    expect(meta).toMatchObject({ interrupted: true, ticks: k.ticks, events: k.events });
+    expect(readFileSync(join(out, 'events.ndjson'), 'utf8').trimEnd().split('\n')).toHaveLength(k.events);
   });
 
   it('writes the run record with --out', async () => {
