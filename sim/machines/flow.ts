@@ -3,7 +3,9 @@
  * (a linked list through `parts.next`) and allocates nothing.
  */
 import type { World } from '../core/world.ts';
+import type { KindView } from '../core/types.ts';
 import { PartFlag } from '../core/parts.ts';
+import { chance } from '../core/rng.ts';
 
 /**
  * Advances the first `capacity` parts of station `s` by `dt / cycle` (cycle [s]) while the
@@ -76,4 +78,94 @@ export function justFinished(w: World, s: number): number {
   if ((f & PartFlag.done) !== 0) return -1;
   w.parts.flags[p] = f | PartFlag.done;
   return p;
+}
+
+/** Cycle time standing in for "nobody there" [s]: finite so state stays printable, long enough to stop work. */
+export const NO_CREW_CYCLE = 1e9;
+
+/**
+ * Cycle time of a crew [s]: `perOperator` seconds per part for one person, shared by
+ * `operators` working in parallel (modelled as one faster server, O(1) per tick).
+ */
+export function crewCycle(perOperator: number, operators: number): number {
+  return operators > 0 ? Math.min(NO_CREW_CYCLE, perOperator / operators) : NO_CREW_CYCLE;
+}
+
+/**
+ * Countdown for work done every `ticks` ticks rather than every tick (long queues, slow
+ * physics). `clock[i]` holds the ticks left; returns true on the ticks the work is due.
+ */
+export function due(clock: Float64Array, i: number, ticks: number): boolean {
+  const c = clock[i] ?? 0;
+  if (c > 0) {
+    clock[i] = c - 1;
+    return false;
+  }
+  clock[i] = ticks - 1;
+  return true;
+}
+
+/** Ticks in `period` [s] at the world's tick length, at least 1. */
+export function ticksOf(w: World, period: number): number {
+  return Math.max(1, Math.round(period / w.dt));
+}
+
+/**
+ * The head part of station `s` if the station has not started on it yet, else -1. The serial
+ * of the last part seen is kept in `seen[i]`, so per-part draws (cycle time) happen once.
+ */
+export function newHead(w: World, s: number, seen: Float64Array, i: number): number {
+  const p = w.qHead[s] ?? -1;
+  if (p < 0) return -1;
+  const serial = w.parts.serial[p] ?? 0;
+  if (serial === seen[i]) return -1;
+  seen[i] = serial;
+  return p;
+}
+
+/** Temperature after `seconds` [s] of exponential cooling from `t0` towards `ambient` with time constant `tau` [s]. */
+export function cooled(t0: number, ambient: number, tau: number, seconds: number): number {
+  return ambient + (t0 - ambient) * Math.exp(-Math.max(0, seconds) / Math.max(tau, 1e-9));
+}
+
+/** Hours since the current shift began [h]; shifts of `shiftLength` [h] start at simulated t = 0. */
+export function hoursIntoShift(w: World, shiftLength: number): number {
+  const len = Math.max(shiftLength, 1e-6) * 3600;
+  return ((w.tick * w.dt) % len) / 3600;
+}
+
+/**
+ * Inspects part `p`: a defective part is flagged rejected with probability `detect`, a good one
+ * with probability `falseReject`. Marks it inspected; never scraps (routing does that).
+ * Returns true when the part was flagged rejected.
+ */
+export function inspectPart(w: World, p: number, detect: number, falseReject: number): boolean {
+  const bad = (w.parts.defects[p] ?? 0) !== 0;
+  const rejected = chance(w.rng, bad ? detect : falseReject);
+  w.parts.flags[p] = (w.parts.flags[p] ?? 0) | PartFlag.inspected | (rejected ? PartFlag.rejected : 0);
+  return rejected;
+}
+
+/** Adds defect bit(s) `bits` to part `p`. */
+export function addDefect(w: World, p: number, bits: number): void {
+  w.parts.defects[p] = (w.parts.defects[p] ?? 0) | bits;
+}
+
+/** End-of-operation physics for part `p` of instance `i` (station `s`); define at module level so nothing is allocated per call. */
+export type FinishHook = (v: KindView, i: number, s: number, w: World, p: number) => void;
+
+/**
+ * Calls `hook` once for every part of station `s` that has finished (progress ≥ 1) but was not
+ * reported yet, and marks it done. Stations that work on many parts at once need this rather
+ * than `justFinished`: after a blockage several parts are ready, and the world may move them all
+ * in one tick. Walks the whole queue, so call it from batched updates, not every tick.
+ */
+export function eachFinished(v: KindView, i: number, s: number, w: World, hook: FinishHook): void {
+  const { progress, flags, next } = w.parts;
+  for (let p = w.qHead[s] ?? -1; p >= 0; p = next[p] ?? -1) {
+    const f = flags[p] ?? 0;
+    if ((progress[p] ?? 0) < 1 || (f & PartFlag.done) !== 0) continue;
+    flags[p] = f | PartFlag.done;
+    hook(v, i, s, w, p);
+  }
 }

@@ -1,0 +1,155 @@
+/**
+ * Medium-frequency induction furnace melting charge in batches. It takes `batch` parts of
+ * charge (`partMass` each), then melts with an energy balance on the bath: net power
+ * P·η − k·(T − ambient) heats the solid (cs), is taken as latent heat at `meltTemp` (L), then
+ * heats the liquid (cl). At the tap setpoint it holds temperature and taps: every part leaving
+ * carries `parts.temp` = melt temperature at that moment. Superheat above the recipe band
+ * dissolves gas, so over-hot taps raise the porosity risk.
+ */
+import type { KindView, MachineKind } from '../core/types.ts';
+import { chance } from '../core/rng.ts';
+import { Defect } from '../core/parts.ts';
+import { addDefect, clamp, poissonAny } from './flow.ts';
+
+const CHARGING = 0;
+const MELTING = 1;
+const TAPPING = 2;
+const ALARM_OVERTEMP = 1;
+const INTERLOCK_REFRACTORY = 1;
+/** time constant of the hold controller at tap temperature [s] */
+const HOLD_TAU = 10;
+
+function batchOf(v: KindView, i: number): number {
+  return Math.max(1, Math.round(v.batch![i]!));
+}
+
+/** Temperature and molten share from the specific enthalpy (solid below, latent plateau, liquid above). */
+function stateOfEnthalpy(v: KindView, i: number): void {
+  const h = v.enthalpy![i]!;
+  const cs = v.cpSolid![i]!;
+  const tm = v.meltTemp![i]!;
+  const hSolidus = cs * tm;
+  const hLiquidus = hSolidus + v.latentHeat![i]!;
+  if (h < hSolidus) {
+    v.melt![i] = h / cs;
+    v.molten![i] = 0;
+  } else if (h < hLiquidus) {
+    v.melt![i] = tm;
+    v.molten![i] = (h - hSolidus) / v.latentHeat![i]!;
+  } else {
+    v.melt![i] = tm + (h - hLiquidus) / v.cpLiquid![i]!;
+    v.molten![i] = 1;
+  }
+}
+
+/** Energy to take one kg from `from` [°C] to liquid at `to` [°C] [J/kg]. */
+function meltEnergy(v: KindView, i: number, from: number, to: number): number {
+  const tm = v.meltTemp![i]!;
+  return v.cpSolid![i]! * Math.max(0, tm - from) + v.latentHeat![i]! + v.cpLiquid![i]! * Math.max(0, to - tm);
+}
+
+export const inductionFurnace: MachineKind = {
+  kind: 'induction-furnace',
+  title: { en: 'Induction melting furnace', zh: '中频感应熔炼炉' },
+  role: 'process',
+  companion: ['Machinery', 'PackML'],
+  fields: {
+    batch: { unit: '', description: 'parts (charge portions) melted per heat', access: 'rw', default: 25, min: 1, max: 1000, integer: true },
+    partMass: { unit: 'kg', description: 'metal per part', access: 'rw', default: 20, min: 0.1, max: 10000 },
+    powerSp: { unit: 'W', description: 'melting power setpoint', access: 'rw', default: 750000, min: 0, max: 2e7 },
+    efficiency: { unit: '', description: 'share of electrical power that reaches the melt', access: 'rw', default: 0.75, min: 0.05, max: 1 },
+    lossCoeff: { unit: 'W/K', description: 'heat loss of crucible and bath surface per kelvin above ambient', access: 'rw', default: 30, min: 0, max: 1e5 },
+    cpSolid: { unit: 'J/kg/K', description: 'specific heat of the solid charge', access: 'rw', default: 650, min: 100, max: 5000 },
+    cpLiquid: { unit: 'J/kg/K', description: 'specific heat of the melt', access: 'rw', default: 820, min: 100, max: 5000 },
+    latentHeat: { unit: 'J/kg', description: 'latent heat of fusion', access: 'rw', default: 270000, min: 1000, max: 2e6 },
+    meltTemp: { unit: '°C', description: 'melting point of the charge', access: 'rw', default: 1300, min: 200, max: 2000 },
+    tapSp: { unit: '°C', description: 'tapping temperature setpoint', access: 'rw', default: 1500, min: 200, max: 2000 },
+    recipeTapTemp: { unit: '°C', description: 'tapping temperature the alloy recipe calls for', access: 'rw', default: 1500, min: 200, max: 2000 },
+    band: { unit: '°C', description: 'superheat above the recipe tolerated before gas pick-up', access: 'rw', default: 40, min: 1, max: 500 },
+    porosityScale: { unit: '°C', description: 'superheat beyond the band that gives porosity with probability 1 − 1/e', access: 'rw', default: 150, min: 1, max: 5000 },
+    refractoryLimit: { unit: '°C', description: 'melt temperature that trips the power (lining protection)', access: 'rw', default: 1700, min: 300, max: 2500 },
+    ambient: { unit: '°C', description: 'temperature of the cold charge and surroundings', access: 'rw', default: 25, min: -40, max: 60 },
+    auxPower: { unit: 'W', description: 'cooling-water pumps and controls while running', access: 'rw', default: 15000, min: 0, max: 1e6 },
+    phase: { unit: '', description: '0 charging, 1 melting, 2 tapping', access: 'r', default: 0, integer: true },
+    melt: { unit: '°C', description: 'temperature of the charge / melt', access: 'r', default: 25 },
+    molten: { unit: '', description: 'share of the charge molten (0…1)', access: 'r', default: 0 },
+    heats: { unit: '', description: 'heats tapped', access: 'r', default: 0, integer: true },
+    coilPower: { unit: 'W', description: 'coil power now', access: 'r', default: 0 },
+    enthalpy: { unit: 'J/kg', description: 'specific enthalpy of the charge above solid at 0 °C', access: 'r', default: 0 },
+  },
+  alarms: [
+    { bit: 0, code: 'OVERTEMP', severity: 700, text: { en: 'Melt above tapping setpoint band', zh: '钢水温度超出出钢温度带' } },
+  ],
+  capacity(params) {
+    return Math.max(1, Math.round(params.batch ?? 1));
+  },
+  init(v, i) {
+    v.enthalpy![i] = v.cpSolid![i]! * v.ambient![i]!;
+    stateOfEnthalpy(v, i);
+  },
+  idealRate(v, i) {
+    const amb = v.ambient![i]!;
+    const tap = v.tapSp![i]!;
+    const mass = batchOf(v, i) * v.partMass![i]!;
+    const net = v.powerSp![i]! * v.efficiency![i]! - (v.lossCoeff![i]! * (tap - amb)) / 2;
+    return net > 0 ? batchOf(v, i) / ((mass * meltEnergy(v, i, amb, tap)) / net) : 1e-9;
+  },
+  accepts(v, i, s, w) {
+    return v.phase![i] === CHARGING && (w.qLen[s] ?? 0) < batchOf(v, i);
+  },
+  step(v, i, s, w) {
+    const dt = w.dt;
+    const amb = v.ambient![i]!;
+    const n = w.qLen[s] ?? 0;
+    const running = w.running(s);
+    const phase = v.phase![i]!;
+    if (phase === CHARGING) {
+      if (n === 0) {
+        v.enthalpy![i] = v.cpSolid![i]! * amb;
+        stateOfEnthalpy(v, i);
+      } else if (n >= batchOf(v, i) && running) v.phase![i] = MELTING;
+    } else if (phase === TAPPING && n === 0) {
+      v.phase![i] = CHARGING;
+      v.heats![i] = v.heats![i]! + 1;
+    }
+
+    const mass = n * v.partMass![i]!;
+    const t = v.melt![i]!;
+    // Solid metal cannot be tapped: the effective tap point is at least a little above the melting point.
+    const tap = Math.max(v.tapSp![i]!, v.meltTemp![i]! + 5);
+    const eff = v.efficiency![i]!;
+    const loss = v.lossCoeff![i]! * (t - amb);
+    let coil = 0;
+    if (running && mass > 0 && v.phase![i] !== CHARGING && w.st.interlock[s] === 0) {
+      // Full power up to tap temperature, then a proportional hold (10 s time constant) against the losses.
+      coil = t < tap ? v.powerSp![i]! : clamp((loss + (mass * v.cpLiquid![i]! * (tap - t)) / HOLD_TAU) / eff, 0, v.powerSp![i]!);
+    }
+    v.coilPower![i] = coil;
+    w.st.power[s] = running ? coil + v.auxPower![i]! : 0;
+    if (mass > 0) {
+      // Losses alone never take the charge below ambient (keeps explicit steps stable for tiny charges).
+      const floor = Math.min(v.enthalpy![i]!, v.cpSolid![i]! * amb);
+      v.enthalpy![i] = Math.max(floor, v.enthalpy![i]! + ((coil * eff - loss) * dt) / mass);
+      stateOfEnthalpy(v, i);
+    }
+    const melt = v.melt![i]!;
+    w.setAlarm(s, ALARM_OVERTEMP, melt > v.recipeTapTemp![i]! + v.band![i]!);
+    if (melt > v.refractoryLimit![i]!) w.setInterlock(s, INTERLOCK_REFRACTORY, true);
+    else if (melt < v.refractoryLimit![i]! - 50) w.setInterlock(s, INTERLOCK_REFRACTORY, false);
+
+    if (v.phase![i] === MELTING && v.molten![i]! >= 1 && melt >= tap - 0.5) {
+      v.phase![i] = TAPPING;
+      // Gas pick-up is a property of the heat: decided once for every part of it, at tap.
+      const superheat = melt - v.recipeTapTemp![i]! - v.band![i]!;
+      const pPore = superheat > 0 ? poissonAny(superheat / v.porosityScale![i]!) : 0;
+      const { progress, next } = w.parts;
+      for (let p = w.qHead[s] ?? -1; p >= 0; p = next[p] ?? -1) {
+        progress[p] = 1;
+        if (pPore > 0 && chance(w.rng, pPore)) addDefect(w, p, Defect.porosity);
+      }
+    }
+    // The world moves the head after this step: it leaves with the melt's temperature now.
+    const head = w.qHead[s] ?? -1;
+    if (v.phase![i] === TAPPING && head >= 0) w.parts.temp[head] = melt;
+  },
+};
