@@ -81,6 +81,10 @@ export class SimEngine implements SimApi {
   }
 
   load(text: string, file: string, opts: LoadOptions = {}): LoadResult {
+    const seed = opts.seed;
+    if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
+      return { ok: false, problems: [{ code: 'BAD_ARGUMENT', message: `seed must be a whole number in [0, 2^32), got ${seed}`, where: { file } }] };
+    }
     let spec: LineSpec;
     let w: World;
     try {
@@ -111,6 +115,7 @@ export class SimEngine implements SimApi {
 
   start(untilTick?: number): void {
     const w = this.world;
+    if (untilTick !== undefined && !Number.isInteger(untilTick)) throw new TwinlineError('BAD_ARGUMENT', `start needs a whole tick number to stop at, got ${untilTick}`);
     this.untilTick = untilTick ?? null;
     if (this.untilTick !== null && w.tick >= this.untilTick) return;
     if (!this.running) {
@@ -213,13 +218,15 @@ export class SimEngine implements SimApi {
 
   restore(bytes: Uint8Array): void {
     const w = this.world;
-    this.pause();
+    if (!(bytes instanceof Uint8Array)) throw new TwinlineError('BAD_ARGUMENT', 'restore needs the bytes of a snapshot (Uint8Array)');
+    // a bad snapshot is refused before anything is copied, so the line runs on untouched
     w.beginWrite();
     try {
       w.restoreSnapshot(bytes);
     } finally {
       w.endWrite();
     }
+    this.pause();
     // the abandoned future's events and commands no longer happen
     this.events = [];
     this.failSends('discarded by a snapshot restore');

@@ -126,6 +126,12 @@ describe('SimApi in a Node worker thread', () => {
     const hash = await sim.api.eventLogHash();
     expect(hash).toBe(ref.hash);
     expect(hash).not.toBe(diverged);
+    // a damaged snapshot is refused and the line is left as it was
+    const broken = snap.slice(0, snap.byteLength - 8);
+    await expect(sim.api.restore(broken)).rejects.toThrow(/snapshot size does not match this line/);
+    await expect(sim.api.restore(new Uint8Array(40))).rejects.toThrow(/not a Twinline snapshot/);
+    expect(await sim.api.eventLogHash()).toBe(hash);
+    expect((await sim.api.state()).tick).toBe(16 * MIN);
   });
 
   it('runs paced in real time, serves calls meanwhile, and readers see the shared buffer', async () => {
