@@ -10,8 +10,7 @@ import type { KindView, MachineKind } from '../core/types.ts';
 import type { World } from '../core/world.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { State } from '../plc/packml.ts';
-import { addDefect, advanceFifo, clamp, due, eachFinished, lag, ticksOf } from './flow.ts';
+import { addDefect, advanceFifo, clamp, due, eachFinished, lag, powered, ticksOf } from './flow.ts';
 
 const ALARM_AIR_LOW = 1;
 const ALARM_WET_EXIT = 2;
@@ -73,8 +72,7 @@ export const dryer: MachineKind = {
     const h = every * w.dt;
     const amb = v.ambient![i]!;
     const pmax = v.maxPower![i]!;
-    const state = w.st.state[s];
-    const on = state !== State.Stopped && state !== State.Aborted && w.st.fault[s] === 0;
+    const on = powered(w, s);
     const r = (v.maxTemp![i]! - amb) / Math.max(pmax, 1);
     const sp = v.airSp![i]!;
     const t = v.airTemp![i]!;

@@ -6,6 +6,7 @@ import type { World } from '../core/world.ts';
 import type { KindView } from '../core/types.ts';
 import { PartFlag } from '../core/parts.ts';
 import { chance } from '../core/rng.ts';
+import { State } from '../plc/packml.ts';
 
 /**
  * Advances the first `capacity` parts of station `s` by `dt / cycle` (cycle [s]) while the
@@ -168,4 +169,15 @@ export function eachFinished(v: KindView, i: number, s: number, w: World, hook: 
     flags[p] = f | PartFlag.done;
     hook(v, i, s, w, p);
   }
+}
+
+/**
+ * Whether heaters, chillers and fans of station `s` may run: whenever the station is up, also
+ * while Suspended for lack of parts or room (a held melt or bath must keep its temperature),
+ * but not when stopped, held, aborted, faulted or interlocked.
+ */
+export function powered(w: World, s: number): boolean {
+  const state = w.st.state[s];
+  return state !== State.Stopped && state !== State.Stopping && state !== State.Aborted && state !== State.Aborting &&
+    state !== State.Held && w.st.fault[s] === 0 && w.st.interlock[s] === 0;
 }

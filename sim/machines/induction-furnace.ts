@@ -9,7 +9,7 @@
 import type { KindView, MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, clamp, poissonAny } from './flow.ts';
+import { addDefect, clamp, poissonAny, powered } from './flow.ts';
 
 const CHARGING = 0;
 const MELTING = 1;
@@ -111,6 +111,8 @@ export const inductionFurnace: MachineKind = {
     } else if (phase === TAPPING && n === 0) {
       v.phase![i] = CHARGING;
       v.heats![i] = v.heats![i]! + 1;
+      v.enthalpy![i] = v.cpSolid![i]! * amb;
+      stateOfEnthalpy(v, i);
     }
 
     const mass = n * v.partMass![i]!;
@@ -120,12 +122,12 @@ export const inductionFurnace: MachineKind = {
     const eff = v.efficiency![i]!;
     const loss = v.lossCoeff![i]! * (t - amb);
     let coil = 0;
-    if (running && mass > 0 && v.phase![i] !== CHARGING && w.st.interlock[s] === 0) {
+    if (powered(w, s) && mass > 0 && v.phase![i] !== CHARGING) {
       // Full power up to tap temperature, then a proportional hold (10 s time constant) against the losses.
       coil = t < tap ? v.powerSp![i]! : clamp((loss + (mass * v.cpLiquid![i]! * (tap - t)) / HOLD_TAU) / eff, 0, v.powerSp![i]!);
     }
     v.coilPower![i] = coil;
-    w.st.power[s] = running ? coil + v.auxPower![i]! : 0;
+    w.st.power[s] = coil + (powered(w, s) ? v.auxPower![i]! : 0);
     if (mass > 0) {
       // Losses alone never take the charge below ambient (keeps explicit steps stable for tiny charges).
       const floor = Math.min(v.enthalpy![i]!, v.cpSolid![i]! * amb);
@@ -148,8 +150,10 @@ export const inductionFurnace: MachineKind = {
         if (pPore > 0 && chance(w.rng, pPore)) addDefect(w, p, Defect.porosity);
       }
     }
-    // The world moves the head after this step: it leaves with the melt's temperature now.
-    const head = w.qHead[s] ?? -1;
-    if (v.phase![i] === TAPPING && head >= 0) w.parts.temp[head] = melt;
+    // The world moves parts after this step, several in one tick if the ladle has room: each
+    // leaves with the melt's temperature now (at most `batch` parts, and only while tapping).
+    if (v.phase![i] !== TAPPING) return;
+    const { temp, next } = w.parts;
+    for (let p = w.qHead[s] ?? -1; p >= 0; p = next[p] ?? -1) temp[p] = melt;
   },
 };

@@ -9,7 +9,7 @@ import type { KindView, MachineKind } from '../core/types.ts';
 import type { World } from '../core/world.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, clamp, due, eachFinished, ticksOf } from './flow.ts';
+import { addDefect, advanceFifo, clamp, due, eachFinished, powered, ticksOf } from './flow.ts';
 
 const ALARM_BATH_HOT = 1;
 const PERIOD = 0.1;
@@ -62,7 +62,7 @@ export const quench: MachineKind = {
     const every = ticksOf(w, PERIOD);
     if (!due(v.partClock!, i, every)) return;
     const h = every * w.dt;
-    const running = w.running(s);
+    const running = powered(w, s);
     const bathHeat = v.bathMass![i]! * v.cpBath![i]!;
     let tb = v.bathTemp![i]!;
     // Chiller: proportional over a 2 K band, capped at its capacity.
