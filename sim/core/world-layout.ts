@@ -37,6 +37,8 @@ export interface WorldMemory {
   qHead: Int32Array;
   qTail: Int32Array;
   qLen: Int32Array;
+  /** ticks until each station's next PLC scan (in the buffer, so snapshots keep the scan phase) */
+  scanLeft: Int32Array;
   /** kind views by kind id */
   views: Map<string, KindView>;
   /** the kind view of each station */
@@ -69,6 +71,7 @@ export function layoutWorld(def: WorldDef, buffer?: ArrayBufferLike): WorldMemor
   lb.add('qHead', 'i32', n);
   lb.add('qTail', 'i32', n);
   lb.add('qLen', 'i32', n);
+  lb.add('scanLeft', 'i32', n);
   const kindsInUse = [...new Map(def.stations.map((d) => [d.kind.kind, d.kind])).values()];
   for (const k of kindsInUse) for (const f of Object.keys(k.fields)) lb.add(`k:${k.kind}:${f}`, 'f64', counts.get(k.kind) ?? 0);
   for (const p of PART_ARRAYS) lb.add(`p:${p}`, p === 'station' || p === 'next' ? 'i32' : 'f64', partCapacity);
@@ -88,6 +91,7 @@ export function layoutWorld(def: WorldDef, buffer?: ArrayBufferLike): WorldMemor
     qHead: get('qHead'),
     qTail: get('qTail'),
     qLen: get('qLen'),
+    scanLeft: get('scanLeft'),
     views: kv,
     viewOf: def.stations.map((d) => kv.get(d.kind.kind) as KindView),
     inst,

@@ -16,7 +16,7 @@ import { hashEvent, type EventData, type EventType, type SimEvent } from './even
 import type { Command, CommandResult, LoggedCommand } from './commands.ts';
 import type { FieldSpec, KindView, MachineKind } from './types.ts';
 import { TwinlineError } from './errors.ts';
-import { applyCommand, plcScan } from '../plc/plc.ts';
+import { applyCommand, plcScanAll } from '../plc/plc.ts';
 import { State, STATE_NAMES } from '../plc/packml.ts';
 
 /** A station as the world needs it; the line builder makes these from a scenario. */
@@ -132,7 +132,7 @@ export class World {
     this.nextOf = Int32Array.from(def.stations, (d) => resolve(d.id, d.next, 'finished'));
     this.rejectOf = Int32Array.from(def.stations, (d) => resolve(d.id, d.reject, 'rejected'));
     this.scanTicks = new Int32Array(n);
-    this.scanLeft = new Int32Array(n);
+    this.scanLeft = mem.scanLeft;
     this.roleCode = Int8Array.from(this.kindOf, (k) => (k.role === 'source' ? ROLE_SOURCE : k.role === 'sink' ? ROLE_SINK : ROLE_PROCESS));
     this.stepFns = this.kindOf.map((k) => k.step);
 
@@ -281,14 +281,7 @@ export class World {
     const t = this.tick;
     if (this.queue.length > 0 || this.schedule.length > 0) this.applyQueued();
     const n = this.ids.length;
-    const scanLeft = this.scanLeft;
-    for (let s = 0; s < n; s++) {
-      if (scanLeft[s]! <= 0) {
-        plcScan(this, s);
-        scanLeft[s] = this.scanTicks[s]!;
-      }
-      scanLeft[s]! -= 1;
-    }
+    plcScanAll(this, this.scanLeft, this.scanTicks);
     const fns = this.stepFns;
     const views = this.viewOf;
     const inst = this.inst;

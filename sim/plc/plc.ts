@@ -9,6 +9,34 @@ import { OK, reject, type Command, type CommandResult } from '../core/commands.t
 import { actingDone, Cmd, Mode, MODE_NAMES, modeChangeAllowed, State, STATE_NAMES, transition, type PackmlCommand } from './packml.ts';
 
 const ROLE_PROCESS = 1;
+const EXECUTE = State.Execute;
+const SUSPENDED = State.Suspended;
+const BUSY = Activity.busy;
+const DONE = new Int8Array(18).map((_, k) => actingDone(k));
+
+/**
+ * The scan pass of one tick: every station whose scan is due gets one. Most scans find
+ * nothing to do; that case is decided here, inline over the arrays, without calling
+ * `plcScan` (this runs once per tick for every station, so it is the hottest code there is).
+ */
+export function plcScanAll(w: World, scanLeft: Int32Array, scanTicks: Int32Array): void {
+  const { fault, interlock, interlockSeen, alarms, alarmsSeen, state, latch, waitTicks, suspendDelay, activity } = w.st;
+  const role = w.roleCode;
+  const dt = w.dt;
+  for (let s = 0; s < scanLeft.length; s++) {
+    if (scanLeft[s]! > 0) {
+      scanLeft[s]! -= 1;
+      continue;
+    }
+    scanLeft[s] = scanTicks[s]! - 1;
+    const st = state[s]!;
+    const quiet =
+      fault[s] === 0 && interlock[s] === interlockSeen[s] && alarms[s] === alarmsSeen[s] && DONE[st]! < 0 && latch[s] === 0 &&
+      (role[s] !== ROLE_PROCESS ||
+        !((st === EXECUTE && waitTicks[s]! * dt >= suspendDelay[s]!) || (st === SUSPENDED && activity[s] === BUSY)));
+    if (!quiet) plcScan(w, s);
+  }
+}
 
 /** One PLC scan of station `s`. Allocates only when it logs an event. */
 export function plcScan(w: World, s: number): void {

@@ -43,9 +43,11 @@ describe('world', () => {
   });
 
   it('restores a snapshot and continues exactly as the uninterrupted run', () => {
-    const ref = smallLine(3);
+    // a PLC scan period of 7 ticks: the scan phase must survive the snapshot too
+    const slowScan = { press: { scanPeriod: 0.007 } };
+    const ref = smallLine(3, slowScan);
     runFor(ref, 1200);
-    const w = smallLine(3);
+    const w = smallLine(3, slowScan);
     runFor(w, 600);
     const snap = w.takeSnapshot();
     runFor(w, 300); // diverge: these ticks are thrown away
