@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { World, type StationDef } from '../../sim/core/world.ts';
 import { machineKind } from '../../sim/machines/index.ts';
-import { Defect } from '../../sim/core/parts.ts';
+import { Defect, PartFlag } from '../../sim/core/parts.ts';
 import { Fault } from '../../sim/core/station.ts';
 
 type Params = Record<string, number>;
@@ -60,6 +60,28 @@ describe('kiln', () => {
     expect(onRecipe.share).toBe(0);
     expect(above.share).toBeGreaterThan(0.05);
     expect(farAbove.share).toBeGreaterThan(above.share + 0.1);
+  });
+});
+
+describe('dryer', () => {
+  const dried = (airSp: number): { share: number; n: number; moisture: number } => {
+    const w = line([
+      { id: 'src', kind: 'source', params: { rate: 720, jitter: 0, slots: 2 } },
+      { id: 'dryer', kind: 'dryer', params: { slots: 20, residence: 300, dryingK: 0.012, airSp } },
+    ]);
+    runFor(w, 1800);
+    return { ...defectShare(w, Defect.crack), moisture: w.read(w.indexOf('dryer'), 'lastMoisture') };
+  };
+
+  it('seals in latent cracks when the air is too cool to dry the parts', () => {
+    const good = dried(110);
+    const cool = dried(60);
+    expect(good.n).toBeGreaterThan(80);
+    expect(good.moisture).toBeLessThan(2);
+    expect(good.share).toBe(0);
+    // (60 − 35)/(110 − 35) of the drying rate leaves about 6 % moisture: most parts will crack.
+    expect(cool.moisture).toBeGreaterThan(4);
+    expect(cool.share).toBeGreaterThan(0.8);
   });
 });
 
@@ -213,3 +235,46 @@ describe('conveyor', () => {
     expect(Fault.jam).toBe(2);
   });
 });
+
+describe('sorter and packer', () => {
+  it('scraps flagged parts itself when it has no reject route, and ships only unflagged ones', () => {
+    const w = line([
+      { id: 'src', kind: 'source', params: { rate: 3600, jitter: 0, slots: 2 } },
+      { id: 'cam', kind: 'vision', params: { falseRejectRate: 0.3, imagesPerMin: 600, imagesPerPart: 2, wearRate: 0 } },
+      { id: 'sort', kind: 'sorter', params: { cycleTime: 1 } },
+    ]);
+    runFor(w, 600);
+    const cam = w.indexOf('cam');
+    const sort = w.indexOf('sort');
+    const c = w.counters();
+    const flagged = w.read(cam, 'rejected');
+    expect(flagged).toBeGreaterThan(100);
+    // Every flagged part is scrapped at the sorter or still on its way there: none is shipped.
+    expect(c.scrapped).toBe(w.st.partsScrapped[sort]);
+    expect(w.read(sort, 'diverted')).toBe(c.scrapped);
+    expect(flagged).toBe(c.scrapped + pendingFlagged(w, cam) + pendingFlagged(w, sort));
+    const n = w.read(cam, 'inspected');
+    expect(Math.abs(flagged / n - 0.3)).toBeLessThan(4 * Math.sqrt((0.3 * 0.7) / n));
+  });
+
+  it('releases parts only in full boxes', () => {
+    const w = line([
+      { id: 'src', kind: 'source', params: { rate: 1800, jitter: 0.2, slots: 2 } },
+      { id: 'pack', kind: 'packer', params: { partsPerBox: 12, boxTime: 20 } },
+    ]);
+    runFor(w, 1800);
+    const pack = w.indexOf('pack');
+    const out = w.st.partsOut[pack] ?? 0;
+    expect(out).toBeGreaterThan(100);
+    expect(out % 12).toBe(0);
+    expect(w.read(pack, 'boxes')).toBe(out / 12);
+    expect(w.counters().shipped).toBe(out);
+  });
+});
+
+/** Flagged parts still inside station `s` (not yet sorted). */
+function pendingFlagged(w: World, s: number): number {
+  let n = 0;
+  for (let p = w.qHead[s] ?? -1; p >= 0; p = w.parts.next[p] ?? -1) if ((w.parts.flags[p]! & PartFlag.rejected) !== 0) n++;
+  return n;
+}
