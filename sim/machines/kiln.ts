@@ -6,11 +6,9 @@
  * defects (under-fired). Heaters trip on the over-temperature interlock.
  */
 import type { KindView, MachineKind } from '../core/types.ts';
-import type { World } from '../core/world.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { State } from '../plc/packml.ts';
-import { advanceFifo, clamp, justFinished, lag, poissonAny } from './flow.ts';
+import { advanceFifo, clamp, eachFinished, lag, poissonAny, powered, type FinishHook } from './flow.ts';
 
 const Z = ['1', '2', '3', '4'] as const;
 const ALARM_OVERTEMP = 1;
@@ -35,11 +33,19 @@ function recipeTemp(v: KindView, i: number, zone: number): number {
   return zone === 0 ? v.recipe1![i]! : zone === 1 ? v.recipe2![i]! : zone === 2 ? v.recipe3![i]! : v.recipe4![i]!;
 }
 
-/** Heaters are on unless the kiln is stopped, aborted, faulted or interlocked. */
-function heating(w: World, s: number): boolean {
-  const state = w.st.state[s];
-  return state !== State.Stopped && state !== State.Aborted && state !== State.Aborting && w.st.fault[s] === 0 && w.st.interlock[s] === 0;
-}
+/**
+ * End of firing, once per part: time spent outside the band makes cracks (over-fired) or
+ * glaze defects (under-fired). Parts that finish in the same update are each checked, even if
+ * several leave in one tick after a blockage.
+ */
+const fired: FinishHook = (v, i, _s, w, p) => {
+  const scale = v.defectScale![i]!;
+  const hot = w.parts.exposure[p]!;
+  const cold = w.parts.exposureLow[p]!;
+  if (hot > 0 && chance(w.rng, poissonAny(hot / scale))) w.parts.defects[p]! |= Defect.crack;
+  if (cold > 0 && chance(w.rng, poissonAny(cold / scale))) w.parts.defects[p]! |= Defect.glaze;
+  w.parts.temp[p] = lag(w.parts.temp[p]!, v.ambient![i]!, 1, 0.5);
+};
 
 export const kiln: MachineKind = {
   kind: 'kiln',
@@ -86,7 +92,7 @@ export const kiln: MachineKind = {
     const pmax = v.maxPower![i]!;
     const r = (v.maxTemp![i]! - amb) / Math.max(pmax, 1);
     const kp = pmax / 50;
-    const on = heating(w, s);
+    const on = powered(w, s);
     const zones = clamp(v.zones![i]!, 1, 4);
     const tau = v.tau![i]!;
     let power = 0;
@@ -141,14 +147,6 @@ export const kiln: MachineKind = {
       if (t > recipe) exposure[p] = exposure[p]! + off * h;
       else exposureLow[p] = exposureLow[p]! + off * h;
     }
-    const done = justFinished(w, s);
-    if (done >= 0) {
-      const scale = v.defectScale![i]!;
-      const hot = exposure[done]!;
-      const cold = exposureLow[done]!;
-      if (hot > 0 && chance(w.rng, poissonAny(hot / scale))) w.parts.defects[done]! |= Defect.crack;
-      if (cold > 0 && chance(w.rng, poissonAny(cold / scale))) w.parts.defects[done]! |= Defect.glaze;
-      temp[done] = lag(temp[done] ?? 20, amb, 1, 0.5);
-    }
+    eachFinished(v, i, s, w, fired);
   },
 };
