@@ -4,6 +4,7 @@
  */
 import type { World } from './world.ts';
 import type { EventData } from './events.ts';
+import { lineTimes, stationTimes } from './tick.ts';
 
 /** KPIs of one station. */
 export interface StationKpis {
@@ -86,7 +87,8 @@ export function computeKpis(w: World): LineKpis {
   const hours = (ticks * w.dt) / 3600;
   const good = c.shipped - c.escaped;
   const total = c.shipped + c.scrapped;
-  const runTicks = ticks - c.lineDownTicks;
+  const line = lineTimes(w);
+  const runTicks = ticks - line.downTicks;
   const availability = ratio(runTicks, ticks);
   const performance = Math.min(1, ratio(total, w.designRate * runTicks * w.dt));
   const quality = ratio(good, total);
@@ -95,7 +97,8 @@ export function computeKpis(w: World): LineKpis {
   let operators = 0;
   const stations: StationKpis[] = [];
   for (let s = 0; s < w.size; s++) {
-    const up = (st.busyTicks[s] ?? 0) + (st.starvedTicks[s] ?? 0) + (st.blockedTicks[s] ?? 0);
+    const tm = stationTimes(w, s);
+    const up = tm.busy + tm.starved + tm.blocked;
     const failures = st.failures[s] ?? 0;
     const kwh = (st.energy[s] ?? 0) / 3.6e6;
     energy += kwh;
@@ -103,22 +106,22 @@ export function computeKpis(w: World): LineKpis {
     stations.push({
       id: w.ids[s] ?? '',
       kind: w.kindOf[s]?.kind ?? '',
-      availability: round(ratio(ticks - (st.downTicks[s] ?? 0), ticks)),
-      utilisation: round(ratio(st.busyTicks[s] ?? 0, up)),
-      starved: round(ratio(st.starvedTicks[s] ?? 0, up)),
-      blocked: round(ratio(st.blockedTicks[s] ?? 0, up)),
+      availability: round(ratio(ticks - tm.down, ticks)),
+      utilisation: round(ratio(tm.busy, up)),
+      starved: round(ratio(tm.starved, up)),
+      blocked: round(ratio(tm.blocked, up)),
       partsIn: st.partsIn[s] ?? 0,
       partsOut: st.partsOut[s] ?? 0,
       scrapped: st.partsScrapped[s] ?? 0,
       failures,
-      mtbfH: failures > 0 ? round(((st.runTicks[s] ?? 0) * w.dt) / 3600 / failures, 3) : null,
-      mttrMin: failures > 0 ? round(((st.repairTicks[s] ?? 0) * w.dt) / 60 / failures, 2) : null,
+      mtbfH: failures > 0 ? round((tm.run * w.dt) / 3600 / failures, 3) : null,
+      mttrMin: failures > 0 ? round((tm.repair * w.dt) / 60 / failures, 2) : null,
       energyKWh: round(kwh, 3),
       wear: round(st.wear[s] ?? 0),
       operators: st.operators[s] ?? 0,
     });
   }
-  const labourHours = c.labour / 3600;
+  const labourHours = line.labourSeconds / 3600;
   return {
     simHours: round(hours, 4),
     created: c.created,

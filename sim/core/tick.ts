@@ -39,16 +39,24 @@ export function transferParts(w: World): void {
   }
 }
 
-/** Per-tick accounting: OEE time classes, wear, hazard and failures, energy, labour. */
+/** time class "down" (fault, stopped, held, aborted …) */
+const DOWN = 3;
+/** added to the activity while the station is in Execute (MTBF, wear and hazard run then) */
+const EXEC = 4;
+
+/**
+ * Per-tick accounting. Each station's OEE time class (starved, busy or blocked, + Execute;
+ * or down) is worked out every tick, but the counters, wear and failure hazard are settled
+ * only when the class changes and once per simulated second: most ticks touch three numbers
+ * per station. Energy is integrated every tick because power varies within a cycle.
+ */
 export function accountTick(w: World): void {
-  const { activity, waitTicks, stateTicks, fault, repairTicks, state, busyTicks, blockedTicks, starvedTicks, runTicks, wear, wearRate, hazard, mtbf, hazardLimit, downTicks, energy, power, operators, slots } = w.st;
-  const dt = w.dt;
-  const progress = w.parts.progress;
-  const qLen = w.qLen;
-  const qHead = w.qHead;
+  const { activity, waitSince, fault, state, timeClass, energy, power, slots } = w.st;
+  const { progress } = w.parts;
+  const { qLen, qHead } = w;
   const role = w.roleCode;
-  let anyDown = false;
-  let labour = 0;
+  const dt = w.dt;
+  const t = w.tick;
   const n = w.ids.length;
   for (let s = 0; s < n; s++) {
     const q = qLen[s]!;
@@ -56,34 +64,97 @@ export function accountTick(w: World): void {
       role[s] === ROLE_SOURCE ? (q >= slots[s]! ? BLOCKED : BUSY)
         : q === 0 ? STARVED
           : progress[qHead[s]!]! >= 1 ? BLOCKED : BUSY;
-    activity[s] = act;
-    waitTicks[s] = act === BUSY ? 0 : waitTicks[s]! + 1;
-    stateTicks[s]! += 1;
-    const faulted = fault[s] !== 0;
-    if (faulted) repairTicks[s]! += 1;
-    const st = state[s]!;
-    if (!faulted && UP[st] === 1) {
-      if (act === BUSY) busyTicks[s]! += 1;
-      else if (act === BLOCKED) blockedTicks[s]! += 1;
-      else starvedTicks[s]! += 1;
-      if (st === EXECUTE) {
-        runTicks[s]! += 1;
-        const wr = wear[s]!;
-        if (act === BUSY && wr < 1) wear[s] = Math.min(1, wr + (wearRate[s]! * dt) / 3600);
-        const hz = hazard[s]! + (dt / mtbf[s]!) * (1 + 4 * wr * wr);
-        hazard[s] = hz;
-        if (hz >= hazardLimit[s]!) w.fail(s, Fault.breakdown, exponential(w.rng, w.st.mttr[s]!));
-        if (wr > 0.8) w.st.alarms[s] = w.st.alarms[s]! | ALARM_WEAR;
-      }
-    } else {
-      downTicks[s]! += 1;
-      anyDown = true;
+    const prevAct = activity[s]!;
+    if (act !== prevAct) {
+      if (prevAct === BUSY) waitSince[s] = t;
+      activity[s] = act;
     }
+    const st = state[s]!;
+    const cls = fault[s] !== 0 || UP[st] === 0 ? DOWN : st === EXECUTE ? act + EXEC : act;
+    if (cls !== timeClass[s]) settle(w, s, t, cls);
     energy[s]! += power[s]! * dt;
-    labour += operators[s]!;
   }
   const h = w.hdr;
-  if (anyDown) h[H.lineDownTicks]! += 1;
-  h[H.labour]! += labour * dt;
+  if (t >= h[H.nextSettle]!) {
+    h[H.nextSettle] = t + Math.max(1, Math.round(1 / dt));
+    for (let s = 0; s < n; s++) settle(w, s, t, timeClass[s]!);
+    settleLabour(w);
+  }
 }
 
+/**
+ * Closes station `s`'s open time-class interval at tick `t` (adding it to the counters, to
+ * wear and to the failure hazard, and failing the machine if the hazard is used up) and
+ * opens one of class `next`.
+ */
+function settle(w: World, s: number, t: number, next: number): void {
+  const st = w.st;
+  const prev = st.timeClass[s]!;
+  const d = t - st.classSince[s]!;
+  if (prev >= 0 && d > 0) {
+    if (prev === DOWN) st.downTicks[s]! += d;
+    else {
+      const act = prev & 3;
+      if (act === BUSY) st.busyTicks[s]! += d;
+      else if (act === BLOCKED) st.blockedTicks[s]! += d;
+      else st.starvedTicks[s]! += d;
+      if ((prev & EXEC) !== 0) {
+        st.runTicks[s]! += d;
+        const wear = st.wear[s]!;
+        st.hazard[s]! += ((d * w.dt) / st.mtbf[s]!) * (1 + 4 * wear * wear);
+        if (act === BUSY) st.wear[s] = Math.min(1, wear + (st.wearRate[s]! * d * w.dt) / 3600);
+        if (st.wear[s]! > 0.8) st.alarms[s] = st.alarms[s]! | ALARM_WEAR;
+        if (st.hazard[s]! >= st.hazardLimit[s]!) w.fail(s, Fault.breakdown, exponential(w.rng, st.mttr[s]!));
+      }
+    }
+  }
+  if ((prev === DOWN) !== (next === DOWN)) {
+    const h = w.hdr;
+    const before = h[H.downStations]!;
+    const after = before + (next === DOWN ? 1 : -1);
+    h[H.downStations] = after;
+    if (before === 0 && after > 0) h[H.downSince] = t;
+    else if (before > 0 && after === 0) h[H.lineDownTicks]! += t - h[H.downSince]!;
+  }
+  st.timeClass[s] = next;
+  st.classSince[s] = t;
+}
+
+/** Adds operator time up to now to the labour counter (call before staffing changes). */
+export function settleLabour(w: World): void {
+  const h = w.hdr;
+  const t = w.tick;
+  let operators = 0;
+  for (let s = 0; s < w.ids.length; s++) operators += w.st.operators[s]!;
+  h[H.labour]! += operators * (t - h[H.labourSince]!) * w.dt;
+  h[H.labourSince] = t;
+}
+
+/** Time counters of station `s` up to now, including the open interval [ticks]. */
+export function stationTimes(w: World, s: number): { busy: number; starved: number; blocked: number; down: number; run: number; repair: number } {
+  const st = w.st;
+  const out = { busy: st.busyTicks[s]!, starved: st.starvedTicks[s]!, blocked: st.blockedTicks[s]!, down: st.downTicks[s]!, run: st.runTicks[s]!, repair: st.repairTicks[s]! };
+  const cls = st.timeClass[s]!;
+  const d = w.tick - st.classSince[s]!;
+  if (cls === DOWN) out.down += d;
+  else if (cls >= 0) {
+    const act = cls & 3;
+    if (act === BUSY) out.busy += d;
+    else if (act === BLOCKED) out.blocked += d;
+    else out.starved += d;
+    if ((cls & EXEC) !== 0) out.run += d;
+  }
+  if (st.fault[s] !== 0) out.repair += w.tick - st.faultSince[s]!;
+  return out;
+}
+
+/** Line-level time and labour up to now: ticks with any station down, operator-seconds. */
+export function lineTimes(w: World): { downTicks: number; labourSeconds: number } {
+  const h = w.hdr;
+  let operators = 0;
+  for (let s = 0; s < w.ids.length; s++) operators += w.st.operators[s]!;
+  return {
+    downTicks: h[H.lineDownTicks]! + (h[H.downStations]! > 0 ? w.tick - h[H.downSince]! : 0),
+    labourSeconds: h[H.labour]! + operators * (w.tick - h[H.labourSince]!) * w.dt,
+  };
+}

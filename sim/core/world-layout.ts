@@ -13,8 +13,12 @@ import type { StationDef, WorldDef } from './world.ts';
 export const H = {
   tick: 0, serial: 1, seq: 2, free: 3, created: 4, shipped: 5, escaped: 6, scrapped: 7, scrappedGood: 8,
   leadTicks: 9, lineDownTicks: 10, wipTicks: 11, labour: 12, nextKpi: 13, seed: 14,
+  /** stations down now, and the tick the line went down (any station down) */
+  downStations: 15, downSince: 16,
+  /** tick up to which `labour` is settled; next periodic settlement */
+  labourSince: 17, nextSettle: 18,
 } as const;
-const HEADER_LENGTH = 16;
+const HEADER_LENGTH = 24;
 
 /** A station's parameters with every default filled in. */
 export function withDefaults(d: StationDef): Record<string, number> {

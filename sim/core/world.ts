@@ -9,7 +9,7 @@ import { PartFlag, type PartArrays } from './parts.ts';
 import { layoutWorld, H, withDefaults } from './world-layout.ts';
 export { withDefaults };
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
-import { accountTick, transferParts } from './tick.ts';
+import { accountTick, settleLabour, transferParts } from './tick.ts';
 import { exponential, seedState } from './rng.ts';
 import { HASH_INIT_A, HASH_INIT_B, hashHex } from './hash.ts';
 import { hashEvent, type EventData, type EventType, type SimEvent } from './events.ts';
@@ -213,6 +213,7 @@ export class World {
 
   /** Writes a station field; callers validate access and range (commands do). */
   write(s: number, field: string, value: number): void {
+    if (field === 'operators') settleLabour(this);
     if (field in COMMON_FIELDS) (this.st[field as CommonField])[s] = value;
     else {
       const arr = this.viewOf[s]?.[field];
@@ -316,6 +317,7 @@ export class World {
     const st = this.st;
     if ((st.fault[s] ?? 0) !== 0) return;
     st.fault[s] = code;
+    st.faultSince[s] = this.tick;
     st.faultEnd[s] = this.tick + Math.max(1, Math.round(duration / this.dt));
     st.failures[s] = (st.failures[s] ?? 0) + 1;
     st.alarms[s] = (st.alarms[s] ?? 0) | (code === Fault.jam ? ALARM_JAM : ALARM_BREAKDOWN);
@@ -328,6 +330,7 @@ export class World {
     if ((st.fault[s] ?? 0) === 0) return;
     const code = st.fault[s] ?? 0;
     st.fault[s] = 0;
+    st.repairTicks[s]! += this.tick - st.faultSince[s]!;
     st.hazard[s] = 0;
     st.hazardLimit[s] = exponential(this.rng, 1);
     st.alarms[s] = (st.alarms[s] ?? 0) & ~(ALARM_BREAKDOWN | ALARM_JAM);
@@ -340,8 +343,8 @@ export class World {
     const prev = this.st.state[s] ?? 0;
     if (prev === next) return;
     this.st.state[s] = next;
-    this.st.stateTicks[s] = 0;
-    this.st.waitTicks[s] = 0;
+    this.st.stateSince[s] = this.tick;
+    this.st.waitSince[s] = this.tick;
     this.emitAt('state', this.ids[s] ?? null, { from: STATE_NAMES[prev] ?? String(prev), to: STATE_NAMES[next] ?? String(next), cause });
   }
 

@@ -20,7 +20,8 @@ const DONE = new Int8Array(18).map((_, k) => actingDone(k));
  * `plcScan` (this runs once per tick for every station, so it is the hottest code there is).
  */
 export function plcScanAll(w: World, scanLeft: Int32Array, scanTicks: Int32Array): void {
-  const { fault, interlock, interlockSeen, alarms, alarmsSeen, state, latch, waitTicks, suspendDelay, activity } = w.st;
+  const { fault, interlock, interlockSeen, alarms, alarmsSeen, state, latch, waitSince, suspendDelay, activity } = w.st;
+  const tick = w.tick;
   const role = w.roleCode;
   const dt = w.dt;
   for (let s = 0; s < scanLeft.length; s++) {
@@ -33,7 +34,7 @@ export function plcScanAll(w: World, scanLeft: Int32Array, scanTicks: Int32Array
     const quiet =
       fault[s] === 0 && interlock[s] === interlockSeen[s] && alarms[s] === alarmsSeen[s] && DONE[st]! < 0 && latch[s] === 0 &&
       (role[s] !== ROLE_PROCESS ||
-        !((st === EXECUTE && waitTicks[s]! * dt >= suspendDelay[s]!) || (st === SUSPENDED && activity[s] === BUSY)));
+        !((st === EXECUTE && activity[s] !== BUSY && (tick - waitSince[s]!) * dt >= suspendDelay[s]!) || (st === SUSPENDED && activity[s] === BUSY)));
     if (!quiet) plcScan(w, s);
   }
 }
@@ -56,7 +57,7 @@ export function plcScan(w: World, s: number): void {
   const state = st.state[s] ?? 0;
   const done = actingDone(state);
   if (done > 0) {
-    if ((st.stateTicks[s] ?? 0) * w.dt >= (st.transitionTime[s] ?? 0)) w.setState(s, done);
+    if ((w.tick - st.stateSince[s]!) * w.dt >= st.transitionTime[s]!) w.setState(s, done);
     return;
   }
   if (st.fault[s] !== 0) {
@@ -72,7 +73,7 @@ export function plcScan(w: World, s: number): void {
     return;
   }
   if (w.roleCode[s] !== ROLE_PROCESS) return;
-  if (state === State.Execute && (st.waitTicks[s] ?? 0) * w.dt >= (st.suspendDelay[s] ?? Infinity)) {
+  if (state === State.Execute && st.activity[s] !== Activity.busy && (w.tick - st.waitSince[s]!) * w.dt >= st.suspendDelay[s]!) {
     w.setState(s, State.Suspending, st.activity[s] === Activity.blocked ? 'blocked' : 'starved');
   } else if (state === State.Suspended && st.activity[s] === Activity.busy) {
     w.setState(s, State.Unsuspending, 'material');

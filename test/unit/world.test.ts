@@ -68,20 +68,29 @@ describe('world', () => {
   });
 
   it('breaks down machines with the configured MTBF and repairs them', () => {
-    const w = smallLine(5);
-    runFor(w, 3 * 3600);
-    const k = computeKpis(w);
-    const press = k.stations.find((s) => s.id === 'press');
-    expect(press?.failures).toBeGreaterThan(3);
-    // MTBF 1200 s of operation, wear raises the hazard a little: expect 0.1–0.5 h
-    expect(press?.mtbfH).toBeGreaterThan(0.1);
-    expect(press?.mtbfH).toBeLessThan(0.5);
-    expect(press?.mttrMin).toBeGreaterThan(0.3);
-    expect(press?.mttrMin).toBeLessThan(3);
-    const ev = collect(w);
-    expect(ev.filter((e) => e.type === 'fault' && e.station === 'press').length).toBe(press?.failures);
-    expect(ev.some((e) => e.type === 'state' && e.station === 'press' && e.data.to === 'Aborted')).toBe(true);
-    expect(k.availability).toBeLessThan(1);
+    // three seeds: the failure count of one short run is too random to bound tightly
+    let failures = 0;
+    let runHours = 0;
+    let repairMin = 0;
+    for (const seed of [5, 6, 7]) {
+      const w = smallLine(seed, { press: { mtbf: 300, mttr: 20 } });
+      runFor(w, 3600);
+      const press = computeKpis(w).stations.find((s) => s.id === 'press');
+      const ev = collect(w);
+      expect(ev.filter((e) => e.type === 'fault' && e.station === 'press').length).toBe(press?.failures);
+      expect(ev.some((e) => e.type === 'state' && e.station === 'press' && e.data.to === 'Aborted')).toBe(true);
+      expect(computeKpis(w).availability).toBeLessThan(1);
+      failures += press?.failures ?? 0;
+      runHours += (press?.mtbfH ?? 0) * (press?.failures ?? 0);
+      repairMin += (press?.mttrMin ?? 0) * (press?.failures ?? 0);
+    }
+    // MTBF 300 s = 0.083 h of operation (wear raises the hazard a little), MTTR 20 s = 0.33 min;
+    // about 30 failures expected in all, so the bounds are several standard deviations wide
+    expect(failures).toBeGreaterThan(15);
+    expect(runHours / failures).toBeGreaterThan(0.05);
+    expect(runHours / failures).toBeLessThan(0.13);
+    expect(repairMin / failures).toBeGreaterThan(0.2);
+    expect(repairMin / failures).toBeLessThan(0.55);
   });
 
   it('accounts OEE as availability × performance × quality', () => {
