@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TwinlineError } from '../core/errors.ts';
@@ -17,6 +18,7 @@ import { loadRemote, spawnNodeSim } from '../worker/node-host.ts';
 import type { Speed } from '../worker/api.ts';
 import { listen } from './ports.ts';
 import { readScenario } from './record.ts';
+import { startOpcua, type OpcuaFace, type OpcuaProfile } from '../protocols/opcua/server.ts';
 
 /** The line `serve` runs when none is given. */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../../scenarios/ceramic-after.yaml', import.meta.url));
@@ -26,10 +28,13 @@ const EVENT_RING = 2000;
 /** largest accepted request body [bytes] */
 const MAX_BODY = 64 * 1024;
 
-export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N] [--host ADDR] [--seed S] [--speed N]
+export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N] [--opcua-port N] [--profile open|hardened] [--host ADDR] [--seed S] [--speed N]
 
   scenario.yaml   line to run (default: scenarios/ceramic-after.yaml)
   --http-port N   web app and REST API (default 8080; a taken default falls back to a free port)
+  --opcua-port N  OPC UA server (default 4840; a taken default falls back to a free port)
+  --profile P     OPC UA security: open (None, anonymous; classroom only) or hardened
+                  (SignAndEncrypt, user accounts, trust list; default). PKI and accounts: .twinline/opcua/
   --host ADDR     address to listen on (default 127.0.0.1)
   --seed S        random seed (default: the scenario's)
   --speed N       N × real time (default 1)
@@ -40,6 +45,8 @@ REST API: GET /api/state, GET /api/events?since=SEQ&limit=N, POST /api/commands
 /** A running server; `close()` shuts it down. */
 export interface Served {
   url: string;
+  /** OPC UA endpoint, or null when the face is off */
+  opcua: string | null;
   close(): Promise<void>;
 }
 
@@ -53,6 +60,8 @@ export interface ServeOptions {
   seed?: number;
   speed: Speed;
   log: (line: string) => void;
+  /** the OPC UA face; omitted: no OPC UA server */
+  opcua?: { port: number; explicitPort: boolean; profile: OpcuaProfile; runDir: string };
 }
 
 /** Starts the worker and the HTTP server; resolves once both are up. */
@@ -69,8 +78,11 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     throw e;
   }
   const ring: SimEvent[] = [];
+  // every protocol face sees the same drained events as the REST ring
+  const fanout: ((evs: readonly SimEvent[]) => void)[] = [];
   const pump = setInterval(() => {
     sim.api.drainEvents().then((evs) => {
+      for (const f of fanout) f(evs);
       ring.push(...evs);
       if (ring.length > EVENT_RING) ring.splice(0, ring.length - EVENT_RING);
     }, () => undefined);
@@ -82,10 +94,16 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     });
   });
   let bound;
+  let opcua: OpcuaFace | null = null;
   try {
     bound = await listen(server, o.httpPort, o.host, o.explicitPort, '--http-port');
+    if (o.opcua !== undefined) {
+      opcua = await startOpcua({ spec, api: sim.api, host: o.host, ...o.opcua });
+      fanout.push(opcua.onEvents);
+    }
   } catch (e) {
     clearInterval(pump);
+    server.close();
     await sim.terminate();
     throw e;
   }
@@ -93,11 +111,17 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   o.log(`Twinline serving "${spec.title.en}" (${spec.id}, seed ${o.seed ?? spec.seed}, speed ${o.speed}×)`);
   o.log(`  web app   ${url}${bound.fellBackFrom !== null ? `   (port ${bound.fellBackFrom} was taken; using ${bound.port})` : ''}`);
   o.log(`  REST API  ${url}api/state`);
-  o.log('  OPC UA and MQTT faces are not part of this build yet.');
+  if (opcua !== null) {
+    o.log(`  OPC UA    ${opcua.endpoint}   (profile ${o.opcua?.profile}, namespace ${opcua.namespaceUri}, up in ${opcua.startupMs} ms)${opcua.fellBackFrom !== null ? `   (port ${opcua.fellBackFrom} was taken; using ${opcua.port})` : ''}`);
+    for (const n of opcua.notes) o.log(n);
+  }
+  o.log('  MQTT face is not part of this build yet.');
   return {
     url,
+    opcua: opcua?.endpoint ?? null,
     async close() {
       clearInterval(pump);
+      await opcua?.close();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();
@@ -192,7 +216,7 @@ export async function serve(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'http-port': { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' }, speed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { 'http-port': { type: 'string' }, 'opcua-port': { type: 'string' }, profile: { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' }, speed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     throw new TwinlineError('USAGE', `${(e as Error).message}\n${SERVE_USAGE}`);
@@ -212,6 +236,9 @@ export async function serve(argv: string[]): Promise<number> {
   const port = num('http-port', v['http-port'], (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
   const seed = num('seed', v.seed, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32);
   const speed = num('speed', v.speed, (n) => n > 0 && n <= 1e6) ?? 1;
+  const opcuaPort = num('opcua-port', v['opcua-port'], (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
+  const profile = v.profile ?? 'hardened';
+  if (profile !== 'open' && profile !== 'hardened') throw new TwinlineError('USAGE', `--profile ${profile} is not valid: open or hardened\n${SERVE_USAGE}`);
   const served = await startServer({
     file: parsed.positionals[0] ?? DEFAULT_SCENARIO,
     httpPort: port ?? 8080,
@@ -220,6 +247,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...(seed !== undefined ? { seed } : {}),
     speed,
     log: (l) => console.log(l),
+    opcua: { port: opcuaPort ?? 4840, explicitPort: opcuaPort !== undefined, profile, runDir: join(process.cwd(), '.twinline', 'opcua') },
   });
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -1,0 +1,200 @@
+/**
+ * The line's address space: Objects/<enterprise>/<site>/<area>/<line>/<station> (ISA-95
+ * order), every common and kind field of each station as a variable with its DataType,
+ * engineering units, range and access, and a PackML folder with the state, the unit mode and
+ * the PackML commands as methods. Values come from a zero-copy reader over the worker's shared
+ * buffer; writes and calls become commands that the world decides and logs.
+ */
+import {
+  DataType, StatusCodes, Variant, makeAccessLevelFlag,
+  type CallMethodResultOptions, type DataValue, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAVariable,
+} from 'node-opcua';
+import type { CommandResult } from '../../core/commands.ts';
+import { COMMON_FIELDS } from '../../core/station.ts';
+import type { FieldSpec } from '../../core/types.ts';
+import type { World } from '../../core/world.ts';
+import type { LineSpec, Label } from '../../line/types.ts';
+import { machineKind } from '../../machines/index.ts';
+import { Cmd, MODE_NAMES, STATE_NAMES } from '../../plc/packml.ts';
+import { argOf, callStatus, principalOf, writeStatus } from './binding.ts';
+import { euInformation } from './units.ts';
+
+/** How the address space reaches the line. */
+export interface LineLink {
+  /** zero-copy reader over the worker's state buffer */
+  reader: World;
+  /** sends a command as `source: 'opcua'` with `principal`; resolves when the world has applied or refused it */
+  send(target: string, command: string, args: Record<string, number | string | boolean>, principal: string): Promise<CommandResult>;
+}
+
+/** Nodes the rest of the face needs: the station objects by station id. */
+export interface LineNodes {
+  stations: Map<string, UAObject>;
+  line: UAObject;
+}
+
+/** Smallest sampling interval a variable supports [ms]; the reader is a memory read, so it can be short. */
+export const MIN_SAMPLING_MS = 10;
+
+const READ = makeAccessLevelFlag('CurrentRead');
+const READ_WRITE = makeAccessLevelFlag('CurrentRead | CurrentWrite');
+const INT32_MAX = 2 ** 31 - 1;
+
+/** The PackML commands exposed as methods, by method name. */
+const METHODS = ['Start', 'Stop', 'Hold', 'Unhold', 'Suspend', 'Unsuspend', 'Abort', 'Clear', 'Reset', 'Complete'] as const;
+
+function label(l: Label): { text: string; locale: string }[] {
+  return [{ text: l.en, locale: 'en' }, { text: l.zh, locale: 'zh-CN' }];
+}
+
+/** OPC UA DataType of a field: Boolean for 0/1 integers, Int32 for other integers, else Double. */
+export function dataTypeOf(f: FieldSpec): DataType {
+  if (f.integer !== true) return DataType.Double;
+  return f.min === 0 && f.max === 1 ? DataType.Boolean : DataType.Int32;
+}
+
+function toVariant(dt: DataType, x: number): Variant {
+  if (dt === DataType.Boolean) return new Variant({ dataType: dt, value: x !== 0 });
+  if (dt === DataType.Int32) return new Variant({ dataType: dt, value: Math.max(-INT32_MAX - 1, Math.min(INT32_MAX, Math.trunc(x))) });
+  return new Variant({ dataType: dt, value: x });
+}
+
+type WriteCallback = (err: Error | null, statusCode?: StatusCode) => void;
+
+/**
+ * Routes every Value write of `v` to the world as a `set` command. node-opcua's own checks
+ * (AccessLevel, DataType, ranges) would refuse bad writes before anything is logged; replacing
+ * `writeValue` on the instance keeps the session context, so the world decides and logs each
+ * write with the principal that sent it.
+ */
+function routeWrites(v: UAVariable, station: string, field: string, dt: DataType, readOnly: boolean, link: LineLink): void {
+  const target = v as unknown as { writeValue: (ctx: ISessionContext, dv: DataValue, ...rest: unknown[]) => void };
+  target.writeValue = (ctx, dv, ...rest) => {
+    const cb = rest[rest.length - 1] as WriteCallback;
+    const range = rest.length === 2 ? (rest[0] as { isEmpty?: () => boolean } | null) : null;
+    if (range !== null && typeof range === 'object' && typeof range.isEmpty === 'function' && !range.isEmpty()) {
+      cb(null, StatusCodes.BadWriteNotSupported);
+      return;
+    }
+    const value = argOf(dv.value, dt);
+    link.send(station, 'set', { field, value }, principalOf(ctx)).then(
+      (r) => cb(null, writeStatus(r, readOnly)),
+      () => cb(null, StatusCodes.BadInternalError),
+    );
+  };
+}
+
+function addField(ns: Namespace, parent: UAObject, station: string, s: number, field: string, f: FieldSpec, link: LineLink): void {
+  const dt = dataTypeOf(f);
+  const rw = f.access === 'rw';
+  const reader = link.reader;
+  const common = {
+    componentOf: parent,
+    browseName: field,
+    nodeId: `s=${station}.${field}`,
+    displayName: field,
+    description: f.description,
+    dataType: DataType[dt],
+    accessLevel: rw ? READ_WRITE : READ,
+    userAccessLevel: rw ? READ_WRITE : READ,
+    minimumSamplingInterval: MIN_SAMPLING_MS,
+    value: { get: () => toVariant(dt, reader.readConsistent(() => reader.read(s, field)).value) },
+  };
+  const eu = euInformation(f.unit);
+  let v: UAVariable;
+  if (f.min !== undefined && f.max !== undefined && dt !== DataType.Boolean) {
+    v = ns.addAnalogDataItem({ ...common, engineeringUnitsRange: { low: f.min, high: f.max }, ...(eu !== null ? { engineeringUnits: eu } : {}) });
+  } else if (eu !== null) {
+    v = ns.addVariable({ ...common, typeDefinition: 'BaseAnalogType' });
+    ns.addVariable({
+      propertyOf: v, browseName: { name: 'EngineeringUnits', namespaceIndex: 0 }, typeDefinition: 'PropertyType',
+      dataType: 'EUInformation', value: { dataType: DataType.ExtensionObject, value: eu },
+    });
+  } else {
+    v = ns.addVariable(common);
+  }
+  routeWrites(v, station, field, dt, !rw, link);
+}
+
+function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, link: LineLink): void {
+  const reader = link.reader;
+  const folder = ns.addObject({ componentOf: parent, browseName: 'PackML', nodeId: `s=${station}.PackML`, displayName: 'PackML' });
+  const num = (field: 'state' | 'mode'): number => reader.readConsistent(() => reader.read(s, field)).value;
+  const ro = { componentOf: folder, accessLevel: READ, userAccessLevel: READ, minimumSamplingInterval: MIN_SAMPLING_MS };
+  ns.addVariable({
+    ...ro, browseName: 'State', nodeId: `s=${station}.PackML.State`, dataType: 'Int32',
+    description: 'PackML state (PackTags StateCurrent: 2 Stopped, 4 Idle, 6 Execute …)',
+    value: { get: () => new Variant({ dataType: DataType.Int32, value: num('state') }) },
+  });
+  ns.addVariable({
+    ...ro, browseName: 'StateName', nodeId: `s=${station}.PackML.StateName`, dataType: 'String',
+    value: { get: () => new Variant({ dataType: DataType.String, value: STATE_NAMES[num('state')] ?? 'Undefined' }) },
+  });
+  ns.addVariable({
+    ...ro, browseName: 'UnitMode', nodeId: `s=${station}.PackML.UnitMode`, dataType: 'Int32',
+    description: 'unit mode (PackTags UnitMode): 1 Production, 2 Maintenance, 3 Manual',
+    value: { get: () => new Variant({ dataType: DataType.Int32, value: num('mode') }) },
+  });
+  ns.addVariable({
+    ...ro, browseName: 'UnitModeName', nodeId: `s=${station}.PackML.UnitModeName`, dataType: 'String',
+    value: { get: () => new Variant({ dataType: DataType.String, value: MODE_NAMES[num('mode')] ?? 'Undefined' }) },
+  });
+  for (const name of METHODS) {
+    const command = name.toLowerCase() as keyof typeof Cmd;
+    const m = ns.addMethod(folder, {
+      browseName: name, nodeId: `s=${station}.PackML.${name}`,
+      description: `PackML command ${name} (CntrlCmd ${Cmd[command]})`, inputArguments: [], outputArguments: [],
+    });
+    m.bindMethod(async (_args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
+      const r = await link.send(station, command, {}, principalOf(context));
+      return { statusCode: callStatus(r) };
+    });
+  }
+  const setMode = ns.addMethod(folder, {
+    browseName: 'SetMode', nodeId: `s=${station}.PackML.SetMode`,
+    description: 'changes the unit mode (1 Production, 2 Maintenance, 3 Manual); only in Stopped, Idle, Aborted or Complete',
+    inputArguments: [{ name: 'Mode', dataType: DataType.Int32, description: { text: '1 Production, 2 Maintenance, 3 Manual' } }],
+    outputArguments: [],
+  });
+  setMode.bindMethod(async (args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
+    const mode: unknown = args[0]?.value;
+    if (typeof mode !== 'number') return { statusCode: StatusCodes.BadInvalidArgument };
+    const r = await link.send(station, 'mode', { mode }, principalOf(context));
+    return { statusCode: callStatus(r) };
+  });
+}
+
+/**
+ * Builds the line under Objects in namespace `ns`. Each ISA-95 level notifies the one above,
+ * up to the Server object, so alarm events of a station reach clients subscribed to Server.
+ */
+export function buildLine(ns: Namespace, spec: LineSpec, link: LineLink): LineNodes {
+  const as = ns.addressSpace;
+  const objects = as.rootFolder.objects;
+  const { enterprise, site, area, line } = spec.isa95;
+  const level = (name: string, parent: UAObject, id: string): UAObject =>
+    ns.addObject({ organizedBy: parent, notifierOf: parent, browseName: name, displayName: name, nodeId: `s=${id}`, eventNotifier: 1 });
+  const ent = level(enterprise, objects, enterprise);
+  as.rootFolder.objects.server.addReference({ referenceType: 'HasNotifier', nodeId: ent });
+  const siteNode = level(site, ent, `${enterprise}/${site}`);
+  const areaNode = level(area, siteNode, `${enterprise}/${site}/${area}`);
+  const lineNode = ns.addObject({
+    organizedBy: areaNode, notifierOf: areaNode, browseName: line, displayName: label(spec.title), nodeId: `s=${enterprise}/${site}/${area}/${line}`,
+    description: spec.description.en, eventNotifier: 1,
+  });
+  const stations = new Map<string, UAObject>();
+  spec.stations.forEach((st, s) => {
+    const kind = machineKind(st.kind);
+    if (kind === undefined) return;
+    const node = ns.addObject({
+      componentOf: lineNode, eventSourceOf: lineNode, browseName: st.id, displayName: label(st.name), nodeId: `s=${st.id}`,
+      description: `${kind.title.en} (${kind.kind})`, eventNotifier: 1,
+    });
+    for (const [field, f] of Object.entries(COMMON_FIELDS) as [string, FieldSpec][]) addField(ns, node, st.id, s, field, f, link);
+    for (const [field, f] of Object.entries(kind.fields)) addField(ns, node, st.id, s, field, f, link);
+    addPackml(ns, node, st.id, s, link);
+    stations.set(st.id, node);
+  });
+  return { stations, line: lineNode };
+}
+

@@ -1,0 +1,116 @@
+/**
+ * Machine alarms as OPC UA Alarms & Conditions: one AlarmConditionType instance per station
+ * and alarm code (the kind's alarms and the common ones), raised and cleared from the line's
+ * drained events. Acknowledging a condition sends an `ack` command to the station; an `ack`
+ * from another source (HMI, API) acknowledges the conditions here.
+ */
+import type { ISessionContext, Namespace, UAAlarmConditionEx } from 'node-opcua';
+import { NodeId } from 'node-opcua';
+import type { SimEvent } from '../../core/events.ts';
+import { COMMON_ALARMS } from '../../core/station.ts';
+import type { AlarmSpec } from '../../core/types.ts';
+import type { LineSpec } from '../../line/types.ts';
+import { machineKind } from '../../machines/index.ts';
+import { principalOf } from './binding.ts';
+import type { LineLink, LineNodes } from './address-space.ts';
+
+interface StationAlarm {
+  spec: AlarmSpec;
+  node: UAAlarmConditionEx;
+}
+
+type MethodFn = (args: unknown[], ctx: ISessionContext, cb: (err: Error | null, result?: { statusCode: unknown }) => void) => void;
+
+/** The conditions of a line; `onEvents` feeds them from the drained event log. */
+export interface LineAlarms {
+  /** condition count */
+  readonly size: number;
+  onEvents(events: readonly SimEvent[]): void;
+}
+
+/** Creates the conditions and raises those already active in the line. */
+export function buildAlarms(ns: Namespace, spec: LineSpec, nodes: LineNodes, link: LineLink): LineAlarms {
+  const byStation = new Map<string, Map<string, StationAlarm>>();
+  /** station of each condition, by condition NodeId */
+  const owner = new Map<string, string>();
+  let size = 0;
+  ns.addressSpace.installAlarmsAndConditionsService();
+  const ackType = ns.addressSpace.findEventType('AcknowledgeableConditionType') as unknown as { acknowledge?: unknown } | null;
+  wrapAcknowledge(ackType?.acknowledge ?? null, (ctx) => owner.get(ctx.object?.nodeId.toString() ?? ''), link);
+  spec.stations.forEach((st, s) => {
+    const source = nodes.stations.get(st.id);
+    const kind = machineKind(st.kind);
+    if (source === undefined || kind === undefined) return;
+    const map = new Map<string, StationAlarm>();
+    for (const a of [...kind.alarms, ...COMMON_ALARMS]) {
+      const node = ns.instantiateAlarmCondition('AlarmConditionType', {
+        componentOf: source, conditionSource: source, browseName: a.code, nodeId: `s=${st.id}.Alarms.${a.code}`,
+        conditionName: a.code, inputNode: NodeId.nullNodeId, optionals: ['ConfirmedState', 'Confirm'],
+      });
+      node.setEnabledState(true);
+      wrapAcknowledge(node.acknowledge, () => st.id, link);
+      owner.set(node.nodeId.toString(), st.id);
+      map.set(a.code, { spec: a, node });
+      size++;
+      if ((link.reader.readConsistent(() => link.reader.read(s, 'alarms')).value & (1 << a.bit)) !== 0) raise(node, a, st.name.en);
+    }
+    byStation.set(st.id, map);
+  });
+  const names = new Map(spec.stations.map((st) => [st.id, st.name.en]));
+  return {
+    size,
+    onEvents(events) {
+      for (const e of events) {
+        if (e.station === null) continue;
+        const map = byStation.get(e.station);
+        if (map === undefined) continue;
+        if (e.type === 'alarm' || e.type === 'alarm-clear') {
+          const a = map.get(String(e.data.code));
+          if (a === undefined) continue;
+          if (e.type === 'alarm') raise(a.node, a.spec, names.get(e.station) ?? e.station);
+          else clear(a.node, a.spec);
+        } else if (e.type === 'alarm-ack') {
+          const bits = Number(e.data.bits);
+          for (const a of map.values()) if ((bits & (1 << a.spec.bit)) !== 0) acknowledgeHere(a.node, String(e.data.principal));
+        }
+      }
+    },
+  };
+}
+
+function raise(node: UAAlarmConditionEx, a: AlarmSpec, station: string): void {
+  node.activateAlarm();
+  node.raiseNewCondition({ message: `${station}: ${a.text.en}`, severity: a.severity, retain: true });
+}
+
+function clear(node: UAAlarmConditionEx, a: AlarmSpec): void {
+  const acked = node.currentBranch().getAckedState();
+  node.deactivateAlarm(!acked);
+  node.raiseNewCondition({ message: `${a.text.en} (cleared)`, severity: a.severity, retain: !acked });
+}
+
+function acknowledgeHere(node: UAAlarmConditionEx, principal: string): void {
+  const branch = node.currentBranch();
+  if (!node.activeState.getValue() || branch.getAckedState()) return;
+  node.acknowledgeAndAutoConfirmBranch(branch, `acknowledged by ${principal}`);
+}
+
+/**
+ * node-opcua binds Acknowledge (on the condition type, which clients call as i=9111, and on
+ * each instance) with a handler that does not expose the caller; wrapping it keeps the OPC UA
+ * behaviour and sends the `ack` to the station with the session's principal.
+ */
+function wrapAcknowledge(method: unknown, stationOf: (ctx: ISessionContext) => string | undefined, link: LineLink): void {
+  const m = method as { _asyncExecutionFunction?: MethodFn; bindMethod(fn: MethodFn): void } | null;
+  const inner = m?._asyncExecutionFunction;
+  if (m === null || inner === undefined) return;
+  m.bindMethod(function (this: unknown, args, ctx, cb) {
+    inner.call(this, args, ctx, (err, result) => {
+      const code = result?.statusCode as { isGood?: () => boolean } | undefined;
+      const station = stationOf(ctx);
+      if (err === null && code?.isGood?.() === true && station !== undefined) {
+        link.send(station, 'ack', {}, principalOf(ctx)).then(() => cb(err, result), () => cb(err, result));
+      } else cb(err, result);
+    });
+  });
+}

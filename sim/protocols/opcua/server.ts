@@ -1,0 +1,120 @@
+/**
+ * The OPC UA face of a running line: one node-opcua server in the host process. Values are
+ * read from a zero-copy reader over the worker's shared buffer on every read and sample
+ * (no copy, no message per tick); writes and method calls become commands with
+ * `source: 'opcua'`; alarms follow the drained event log.
+ */
+import { createServer } from 'node:net';
+import { MonitoredItem, OPCUAServer, nodesets } from 'node-opcua';
+import type { Command, CommandResult } from '../../core/commands.ts';
+import type { SimEvent } from '../../core/events.ts';
+import type { LineSpec } from '../../line/types.ts';
+import type { AsyncApi, SimApi } from '../../worker/api.ts';
+import { openReader } from '../../worker/reader.ts';
+import { listen } from '../../host/ports.ts';
+import { buildLine, MIN_SAMPLING_MS, type LineLink } from './address-space.ts';
+import { buildAlarms } from './alarms.ts';
+import { profileSetup, type OpcuaProfile } from './security.ts';
+
+export type { OpcuaProfile } from './security.ts';
+
+/** Options of `startOpcua`. */
+export interface OpcuaOptions {
+  spec: LineSpec;
+  api: AsyncApi<SimApi>;
+  /** port to serve on; 0 = any free port */
+  port: number;
+  /** the port was given explicitly (a taken port is then an error) */
+  explicitPort: boolean;
+  /** address to listen on and to name in the endpoint URL */
+  host: string;
+  profile: OpcuaProfile;
+  /** where PKI folders and accounts live (not in the repository), e.g. `.twinline/opcua` */
+  runDir: string;
+}
+
+/** A running OPC UA face. */
+export interface OpcuaFace {
+  /** `opc.tcp://host:port` */
+  endpoint: string;
+  port: number;
+  /** set when the default port was taken and a free one was used instead */
+  fellBackFrom: number | null;
+  /** namespace URI of the line, `urn:twinline:<scenario id>` */
+  namespaceUri: string;
+  /** wall time from call to listening [ms] */
+  startupMs: number;
+  /** lines for the operator (profile warnings, where accounts live) */
+  notes: string[];
+  /** Feeds drained events (alarms raised, cleared, acknowledged). */
+  onEvents(events: readonly SimEvent[]): void;
+  close(): Promise<void>;
+}
+
+/**
+ * node-opcua listens by itself, so the port is settled first with the host's rules
+ * (a taken default falls back, a taken explicit port is an error) and then handed over.
+ */
+async function settlePort(port: number, host: string, explicit: boolean): Promise<{ port: number; fellBackFrom: number | null }> {
+  const probe = createServer();
+  const bound = await listen(probe, port, host, explicit, '--opcua-port');
+  await new Promise<void>((r) => probe.close(() => r()));
+  return bound;
+}
+
+/** Starts the OPC UA server for the line behind `api`. */
+export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
+  const t0 = performance.now();
+  const reader = openReader(await o.api.shared());
+  const link: LineLink = {
+    reader,
+    send: (target, command, args, principal): Promise<CommandResult> => {
+      const cmd: Command = { target, command, args, source: 'opcua', principal };
+      return o.api.send(cmd);
+    },
+  };
+  const profile = await profileSetup(o.profile, o.runDir);
+  const bound = await settlePort(o.port, o.host, o.explicitPort);
+  // variables read shared memory, so sampling faster than node-opcua's 50 ms default is cheap
+  MonitoredItem.minimumSamplingInterval = MIN_SAMPLING_MS;
+  const namespaceUri = `urn:twinline:${o.spec.id}`;
+  const server = new OPCUAServer({
+    ...profile.options,
+    port: bound.port,
+    host: o.host,
+    hostname: o.host,
+    nodeset_filename: [nodesets.standard],
+    // a None channel for GetEndpoints only: clients fetch the server certificate through it (no sessions)
+    disableDiscovery: false,
+    serverInfo: {
+      applicationUri: `${namespaceUri}:server`,
+      productUri: 'urn:twinline',
+      applicationName: { text: `Twinline ${o.spec.title.en}`, locale: 'en' },
+    },
+    buildInfo: { productName: 'Twinline', manufacturerName: 'Twinline', productUri: 'urn:twinline', softwareVersion: '0.1.0' },
+    serverCapabilities: {
+      ...(profile.options.serverCapabilities ?? {}),
+      minSupportedSampleRate: MIN_SAMPLING_MS,
+    },
+  });
+  await server.initialize();
+  const as = server.engine.addressSpace;
+  if (as === null) throw new Error('OPC UA address space did not initialise');
+  const ns = as.registerNamespace(namespaceUri);
+  const nodes = buildLine(ns, o.spec, link);
+  const alarms = buildAlarms(ns, o.spec, nodes, link);
+  await server.start();
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return {
+    endpoint: `opc.tcp://${host}:${bound.port}`,
+    port: bound.port,
+    fellBackFrom: bound.fellBackFrom,
+    namespaceUri,
+    startupMs: Math.round(performance.now() - t0),
+    notes: profile.notes,
+    onEvents: (events) => alarms.onEvents(events),
+    async close() {
+      await server.shutdown(0);
+    },
+  };
+}
