@@ -7,6 +7,7 @@
 import type { KindView, MachineKind } from '../core/types.ts';
 import type { World } from '../core/world.ts';
 import { advanceFifo, due, eachFinished, ticksOf } from './flow.ts';
+import { ambientField } from './fields.ts';
 
 const ALARM_HOT_EXIT = 1;
 const PERIOD = 0.5;
@@ -27,7 +28,7 @@ export const cooling: MachineKind = {
     tau: { unit: 's', description: 'cooling time constant in still air', access: 'rw', default: 2400, min: 1, max: 1e6 },
     fanBoost: { unit: '', description: 'factor by which the fans shorten the time constant', access: 'rw', default: 2, min: 1, max: 20 },
     releaseTemp: { unit: '°C', description: 'parts cooler than this are released early', access: 'rw', default: 300, min: -40, max: 2000 },
-    ambient: { unit: '°C', description: 'air temperature', access: 'rw', default: 25, min: -40, max: 60 },
+    ambient: ambientField('air temperature'),
     fanPower: { unit: 'W', description: 'fan and drive power while running', access: 'rw', default: 11000, min: 0, max: 1e6 },
     lastExitTemp: { unit: '°C', description: 'temperature of the last part released', access: 'r', default: 0 },
     partClock: { unit: 'tick', description: 'ticks until parts are next updated', access: 'r', default: 0, integer: true },

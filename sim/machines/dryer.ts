@@ -11,6 +11,7 @@ import type { World } from '../core/world.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
 import { addDefect, advanceFifo, clamp, due, eachFinished, lag, powered, ticksOf } from './flow.ts';
+import { ambientField } from './fields.ts';
 
 const ALARM_AIR_LOW = 1;
 const ALARM_WET_EXIT = 2;
@@ -46,7 +47,7 @@ export const dryer: MachineKind = {
     tau: { unit: 's', description: 'time constant of the air temperature', access: 'rw', default: 600, min: 1, max: 1e5 },
     maxPower: { unit: 'W', description: 'heater power', access: 'rw', default: 80000, min: 0, max: 1e7 },
     maxTemp: { unit: '°C', description: 'air temperature at full power in steady state', access: 'rw', default: 200, min: 30, max: 600 },
-    ambient: { unit: '°C', description: 'surrounding temperature', access: 'rw', default: 25, min: -40, max: 60 },
+    ambient: ambientField(),
     fanPower: { unit: 'W', description: 'circulation fan power', access: 'rw', default: 7500, min: 0, max: 1e6 },
     airTemp: { unit: '°C', description: 'drying air temperature', access: 'r', default: 110 },
     heaterPower: { unit: 'W', description: 'heater power now', access: 'r', default: 0 },

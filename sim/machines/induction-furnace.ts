@@ -10,6 +10,7 @@ import type { KindView, MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
 import { addDefect, clamp, poissonAny, powered } from './flow.ts';
+import { ambientField } from './fields.ts';
 
 const CHARGING = 0;
 const MELTING = 1;
@@ -68,7 +69,7 @@ export const inductionFurnace: MachineKind = {
     band: { unit: '°C', description: 'superheat above the recipe tolerated before gas pick-up', access: 'rw', default: 40, min: 1, max: 500 },
     porosityScale: { unit: '°C', description: 'superheat beyond the band that gives porosity with probability 1 − 1/e', access: 'rw', default: 150, min: 1, max: 5000 },
     refractoryLimit: { unit: '°C', description: 'melt temperature that trips the power (lining protection)', access: 'rw', default: 1700, min: 300, max: 2500 },
-    ambient: { unit: '°C', description: 'temperature of the cold charge and surroundings', access: 'rw', default: 25, min: -40, max: 60 },
+    ambient: ambientField('temperature of the cold charge and surroundings'),
     auxPower: { unit: 'W', description: 'cooling-water pumps and controls while running', access: 'rw', default: 15000, min: 0, max: 1e6 },
     phase: { unit: '', description: '0 charging, 1 melting, 2 tapping', access: 'r', default: 0, integer: true },
     melt: { unit: '°C', description: 'temperature of the charge / melt', access: 'r', default: 25 },

@@ -9,6 +9,7 @@ import type { KindView, MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
 import { advanceFifo, clamp, eachFinished, lag, poissonAny, powered, type FinishHook } from './flow.ts';
+import { ambientField } from './fields.ts';
 
 const Z = ['1', '2', '3', '4'] as const;
 const ALARM_OVERTEMP = 1;
@@ -58,7 +59,7 @@ export const kiln: MachineKind = {
     tau: { unit: 's', description: 'thermal time constant of a zone', access: 'rw', default: 900, min: 1, max: 1e6 },
     maxPower: { unit: 'W', description: 'heater power of one zone', access: 'rw', default: 150000, min: 0, max: 1e8 },
     maxTemp: { unit: '°C', description: 'temperature at full power in steady state', access: 'rw', default: 1450, min: 100, max: 2500 },
-    ambient: { unit: '°C', description: 'surrounding temperature', access: 'rw', default: 25, min: -40, max: 60 },
+    ambient: ambientField(),
     band: { unit: '°C', description: 'allowed deviation from the recipe before defects start', access: 'rw', default: 25, min: 1, max: 500 },
     defectScale: { unit: '°C·s', description: 'exposure outside the band that gives about one defect in e', access: 'rw', default: 2000, min: 1, max: 1e9 },
     tripTemp: { unit: '°C', description: 'over-temperature interlock trip point', access: 'rw', default: 1400, min: 100, max: 2500 },

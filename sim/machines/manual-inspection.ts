@@ -6,6 +6,7 @@
  */
 import type { MachineKind } from '../core/types.ts';
 import { advanceFifo, clamp, crewCycle, hoursIntoShift, inspectPart, justFinished } from './flow.ts';
+import { inspectionCounters } from './fields.ts';
 
 const ALARM_NO_CREW = 1;
 
@@ -23,9 +24,7 @@ export const manualInspection: MachineKind = {
     paceExponent: { unit: '', description: 'how strongly detection falls with pace', access: 'rw', default: 1, min: 0, max: 5 },
     shiftLength: { unit: 'h', description: 'length of a shift (fatigue resets at shift change)', access: 'rw', default: 8, min: 0.5, max: 24 },
     lightingPower: { unit: 'W', description: 'inspection booth lighting', access: 'rw', default: 400, min: 0, max: 1e5 },
-    detection: { unit: '', description: 'detection rate now', access: 'r', default: 0.85 },
-    inspected: { unit: '', description: 'parts inspected', access: 'r', default: 0, integer: true },
-    rejected: { unit: '', description: 'parts flagged rejected', access: 'r', default: 0, integer: true },
+    ...inspectionCounters(0.85),
   },
   alarms: [{ bit: 0, code: 'NO_CREW', severity: 500, text: { en: 'No inspectors assigned', zh: '未安排检验人员' } }],
   idealRate(v, i, s, w) {

@@ -9,6 +9,7 @@ import type { MachineKind } from '../core/types.ts';
 import { chance, normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
 import { addDefect, advanceFifo, clamp, cooled, crewCycle, justFinished, newHead } from './flow.ts';
+import { ambientField } from './fields.ts';
 
 const ALARM_COLD_METAL = 1;
 const ALARM_NO_CREW = 2;
@@ -29,7 +30,7 @@ export const pouring: MachineKind = {
     manualPourLoss: { unit: '°C', description: 'extra temperature lost by a slow hand-poured stream (mean)', access: 'rw', default: 25, min: 0, max: 500 },
     minPourTemp: { unit: '°C', description: 'lowest pouring temperature that fills the mould completely', access: 'rw', default: 1400, min: 100, max: 2000 },
     coldShutScale: { unit: '°C', description: 'shortfall below minPourTemp giving a cold shut with probability 1 − 1/e', access: 'rw', default: 30, min: 0.1, max: 1000 },
-    ambient: { unit: '°C', description: 'surrounding temperature', access: 'rw', default: 25, min: -40, max: 60 },
+    ambient: ambientField(),
     machinePower: { unit: 'W', description: 'pouring machine power while pouring (automatic)', access: 'rw', default: 15000, min: 0, max: 1e6 },
     idlePower: { unit: 'W', description: 'power while waiting (ladle preheat, hydraulics)', access: 'rw', default: 3000, min: 0, max: 1e6 },
     cycleNow: { unit: 's', description: 'pouring time of the mould being poured', access: 'r', default: 0 },

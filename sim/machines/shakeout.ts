@@ -9,6 +9,7 @@ import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
 import { addDefect, advanceFifo, crewCycle, justFinished } from './flow.ts';
+import { ambientField } from './fields.ts';
 
 const ALARM_HOT = 1;
 const ALARM_NO_CREW = 2;
@@ -25,7 +26,7 @@ export const shakeout: MachineKind = {
     hotThreshold: { unit: '°C', description: 'casting temperature above which knocking out damages the surface', access: 'rw', default: 400, min: 0, max: 1500 },
     surfaceScale: { unit: '°C', description: 'excess over the threshold giving a surface defect with probability 1 − 1/e', access: 'rw', default: 150, min: 1, max: 2000 },
     sandCooling: { unit: '', description: 'share of the excess over ambient the casting loses with its sand', access: 'rw', default: 0.2, min: 0, max: 1 },
-    ambient: { unit: '°C', description: 'air temperature', access: 'rw', default: 25, min: -40, max: 60 },
+    ambient: ambientField('air temperature'),
     motorPower: { unit: 'W', description: 'vibrator motor power while shaking (automatic)', access: 'rw', default: 15000, min: 0, max: 1e6 },
     toolPower: { unit: 'W', description: 'hand tools and extraction while working by hand', access: 'rw', default: 3000, min: 0, max: 1e6 },
     lastTemp: { unit: '°C', description: 'temperature of the last casting knocked out', access: 'r', default: 0 },

@@ -7,6 +7,7 @@
  */
 import type { MachineKind } from '../core/types.ts';
 import { advanceFifo, clamp, inspectPart, justFinished } from './flow.ts';
+import { inspectionCounters } from './fields.ts';
 
 const ALARM_DEGRADED = 1;
 
@@ -22,9 +23,7 @@ export const vision: MachineKind = {
     falseRejectRate: { unit: '', description: 'share of good parts flagged by mistake', access: 'rw', default: 0.01, min: 0, max: 1 },
     wearLoss: { unit: '', description: 'share of the detection rate lost at full wear (lens dirt, lamp ageing)', access: 'rw', default: 0.4, min: 0, max: 1 },
     systemPower: { unit: 'W', description: 'cameras, lighting and classifier power while running', access: 'rw', default: 1200, min: 0, max: 1e5 },
-    detection: { unit: '', description: 'detection rate now', access: 'r', default: 0.98 },
-    inspected: { unit: '', description: 'parts inspected', access: 'r', default: 0, integer: true },
-    rejected: { unit: '', description: 'parts flagged rejected', access: 'r', default: 0, integer: true },
+    ...inspectionCounters(0.98),
   },
   alarms: [{ bit: 0, code: 'DETECTION_DEGRADED', severity: 500, text: { en: 'Detection rate degraded: clean lenses, check lighting', zh: '检测率下降：清洁镜头，检查光源' } }],
   idealRate(v, i) {
