@@ -5,8 +5,8 @@
  * principal that sent them.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TwinlineError } from '../core/errors.ts';
@@ -16,13 +16,27 @@ import type { LineSpec } from '../line/types.ts';
 import { checkCommand } from '../worker/command-check.ts';
 import { loadRemote, spawnNodeSim } from '../worker/node-host.ts';
 import type { Speed } from '../worker/api.ts';
+import { openReader } from '../worker/reader.ts';
+import { lineInfo, partCapacity, readPartPlaces, readTags, type LineInfo } from '../worker/twin-view.ts';
+import type { World } from '../core/world.ts';
 import { listen } from './ports.ts';
 import { readScenario } from './record.ts';
 import { startOpcua, type OpcuaFace, type OpcuaProfile } from '../protocols/opcua/server.ts';
 
 /** The line `serve` runs when none is given. */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../../scenarios/ceramic-after.yaml', import.meta.url));
-const PAGE = fileURLToPath(new URL('../../web/index.html', import.meta.url));
+/** the built web app (`vite build --config web/vite.config.ts`) */
+const APP_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.wasm': 'application/wasm', '.map': 'application/json; charset=utf-8', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
+};
+const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Twinline</title></head>
+<body style="font-family:system-ui,sans-serif;background:#0d1117;color:#e6edf3;padding:2rem">
+<h1>Twinline</h1><p>The web app is not built yet: run <code>npm run build:web</code> (or <code>npm start</code>) and reload.</p>
+<p>网页应用尚未构建：请运行 <code>npm run build:web</code>（或 <code>npm start</code>）后刷新。</p>
+<p>The line is running: <a href="/api/state" style="color:#58a6ff">/api/state</a></p></body></html>`;
 /** events kept for `GET /api/events` */
 const EVENT_RING = 2000;
 /** largest accepted request body [bytes] */
@@ -39,7 +53,7 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
   --seed S        random seed (default: the scenario's)
   --speed N       N × real time (default 1)
 
-REST API: GET /api/state, GET /api/events?since=SEQ&limit=N, POST /api/commands
+REST API: GET /api/line, GET /api/state, GET /api/events?since=SEQ&limit=N, POST /api/commands
   {"target":"kiln","command":"stop"}; the principal is the x-twinline-user header or the peer address.`;
 
 /** A running server; `close()` shuts it down. */
@@ -77,6 +91,9 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     await sim.terminate();
     throw e;
   }
+  // a zero-copy reader over the worker's shared buffer: tags and part places for the 3D view
+  const reader = openReader(await sim.api.shared());
+  const view: View = { reader, line: lineInfo(spec, reader), parts: new Float64Array(3 * partCapacity(reader)) };
   const ring: SimEvent[] = [];
   // every protocol face sees the same drained events as the REST ring
   const fanout: ((evs: readonly SimEvent[]) => void)[] = [];
@@ -89,7 +106,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   }, 200);
 
   const server = createServer((req, res) => {
-    handle(req, res, spec, ring, sim.api).catch((e: unknown) => {
+    handle(req, res, spec, ring, sim.api, view).catch((e: unknown) => {
       reply(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
     });
   });
@@ -133,22 +150,57 @@ export async function startServer(o: ServeOptions): Promise<Served> {
 
 type Api = ReturnType<typeof spawnNodeSim>['api'];
 
-async function handle(req: IncomingMessage, res: ServerResponse, spec: LineSpec, ring: SimEvent[], api: Api): Promise<void> {
+/** The host's reader over the line, for the 3D view's tags and part places. */
+interface View {
+  reader: World;
+  line: LineInfo;
+  parts: Float64Array;
+}
+
+/** Serves a file of the built app, or the not-built page; false if `path` is not one. */
+function serveApp(res: ServerResponse, pathname: string): boolean {
+  const index = join(APP_DIR, 'index.html');
+  if (!existsSync(index)) {
+    if (pathname !== '/' && pathname !== '/index.html') return false;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...ISOLATION });
+    res.end(NOT_BUILT);
+    return true;
+  }
+  const rel = normalize(decodeURIComponent(pathname === '/' ? '/index.html' : pathname)).replace(/^([/\\])+/, '');
+  const file = join(APP_DIR, rel);
+  if (!file.startsWith(APP_DIR) || rel.split(sep).includes('..') || !existsSync(file) || !statSync(file).isFile()) return false;
+  const type = TYPES[extname(file)] ?? 'application/octet-stream';
+  const cache = rel.startsWith('assets') ? 'public, max-age=31536000, immutable' : 'no-cache';
+  res.writeHead(200, { 'content-type': type, 'cache-control': cache, 'cross-origin-resource-policy': 'same-origin', ...ISOLATION });
+  res.end(readFileSync(file));
+  return true;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, spec: LineSpec, ring: SimEvent[], api: Api, view: View): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = `${req.method ?? 'GET'} ${url.pathname}`;
   switch (route) {
-    case 'GET /':
-    case 'GET /index.html':
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...ISOLATION });
-      res.end(readFileSync(PAGE));
+    case 'GET /api/line':
+      reply(res, 200, view.line);
       return;
     case 'GET /api/state': {
       const st = await api.state();
       const names = new Map(spec.stations.map((s) => [s.id, s.name]));
+      const { reader, line, parts } = view;
+      // tag values (in /api/line's tag order) and part places [station, fraction, serial]…, read consistently
+      const live = reader.readConsistent(() => ({
+        tags: line.stations.map((s, k) => {
+          const out = new Float64Array(s.tags.length);
+          readTags(reader, k, s.tags, out);
+          return Array.from(out);
+        }),
+        parts: Array.from(parts.subarray(0, 3 * readPartPlaces(reader, parts))),
+      })).value;
       reply(res, 200, {
         scenario: spec.id, title: spec.title, isa95: spec.isa95, tick: st.tick, simTime: st.simTimeS, running: st.running,
         speed: st.speed, rate: st.rate, pacing: st.pacing, kpis: st.kpis,
-        stations: st.stations.map((s) => ({ ...s, name: names.get(s.id) ?? { en: s.id, zh: s.id } })),
+        stations: st.stations.map((s, k) => ({ ...s, name: names.get(s.id) ?? { en: s.id, zh: s.id }, tags: live.tags[k] ?? [] })),
+        parts: live.parts,
       });
       return;
     }
@@ -180,6 +232,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, spec: LineSpec,
       return;
     }
     default:
+      if (req.method === 'GET' && !url.pathname.startsWith('/api/') && serveApp(res, url.pathname)) return;
       reply(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${route}` } });
   }
 }
