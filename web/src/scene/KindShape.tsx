@@ -1,0 +1,328 @@
+/**
+ * Procedural models by machine kind, readable at a glance: a belt with rollers, a long glowing
+ * tunnel for kilns, a press frame with a ram, a robot arm, a camera on a gantry, bins… The
+ * moving parts follow the live state: a stopped or jammed belt stands still, a hot kiln glows.
+ */
+import { useMemo, useRef } from 'react';
+import { useFrame } from '@react-three/fiber';
+import { Color, MeshStandardMaterial, Object3D, type Group, type InstancedMesh, type Mesh } from 'three';
+import type { Placed } from './layout.ts';
+import type { LiveStore } from '../twin/live.ts';
+import type { StationInfo } from '../twin/types.ts';
+import { approach, BRICK, CARDBOARD, GLASS, heatGlow, OPERATOR, PAINT, RUBBER, SAFETY, STEEL, WATER } from './materials.ts';
+
+/** Props of a kind model. */
+export interface KindProps {
+  placed: Placed;
+  live: LiveStore;
+  /** across the flow [m] */
+  width: number;
+}
+
+function tagIndex(info: StationInfo, name: string): number {
+  return info.tags.findIndex((t) => t.name === name);
+}
+
+/** Whether station `index` is working now (Execute, no fault, busy). */
+function working(live: LiveStore, index: number): boolean {
+  const st = live.frame?.stations[index];
+  return st !== undefined && st.state === 'Execute' && st.fault === 'none' && st.activity === 'busy';
+}
+
+function Legs({ length, width, height }: { length: number; width: number; height: number }): React.JSX.Element {
+  const xs = [-length / 2 + 0.1, length / 2 - 0.1];
+  const zs = [-width / 2 + 0.05, width / 2 - 0.05];
+  return (
+    <>
+      {xs.flatMap((x) => zs.map((z) => (
+        <mesh key={`${x}:${z}`} position={[x, height / 2, z]} material={STEEL}>
+          <boxGeometry args={[0.08, height, 0.08]} />
+        </mesh>
+      )))}
+    </>
+  );
+}
+
+const CLEAT_PITCH = 0.5;
+
+/** Belt conveyor: frame, rollers, a belt whose cleats travel at belt speed while it runs. */
+function Conveyor({ placed, live }: KindProps): React.JSX.Element {
+  const { length, info, index } = placed;
+  const cleats = useRef<InstancedMesh>(null);
+  const count = Math.max(1, Math.floor(length / CLEAT_PITCH));
+  const speedTag = useMemo(() => tagIndex(info, 'speed'), [info]);
+  const state = useMemo(() => ({ offset: 0, dummy: new Object3D() }), []);
+  useFrame((_, dt) => {
+    const f = live.frame;
+    const st = f?.stations[index];
+    const runs = st !== undefined && st.state === 'Execute' && st.fault === 'none';
+    const speed = runs && speedTag >= 0 ? (f?.tags[index]?.[speedTag] ?? 0) : 0;
+    state.offset = (state.offset + speed * Math.min(dt, 0.1)) % CLEAT_PITCH;
+    const m = cleats.current;
+    if (m === null) return;
+    const d = state.dummy;
+    for (let k = 0; k < count; k++) {
+      d.position.set(-length / 2 + ((k * CLEAT_PITCH + state.offset) % length), 0.795, 0);
+      d.updateMatrix();
+      m.setMatrixAt(k, d.matrix);
+    }
+    m.instanceMatrix.needsUpdate = true;
+  });
+  const rollers = Math.max(2, Math.floor(length / 0.6));
+  return (
+    <group>
+      <mesh position={[0, 0.72, 0]} material={STEEL}>
+        <boxGeometry args={[length, 0.1, 1.0]} />
+      </mesh>
+      <mesh position={[0, 0.78, 0]} material={RUBBER}>
+        <boxGeometry args={[length, 0.025, 0.8]} />
+      </mesh>
+      <instancedMesh ref={cleats} args={[undefined, undefined, count]} material={SAFETY}>
+        <boxGeometry args={[0.05, 0.02, 0.8]} />
+      </instancedMesh>
+      {Array.from({ length: rollers }, (_, k) => (
+        <mesh key={k} position={[-length / 2 + (k + 0.5) * (length / rollers), 0.69, 0]} rotation-x={Math.PI / 2} material={STEEL}>
+          <cylinderGeometry args={[0.05, 0.05, 1.04, 10]} />
+        </mesh>
+      ))}
+      <Legs length={length} width={1.0} height={0.67} />
+    </group>
+  );
+}
+
+/** Tunnel kiln, dryer or cooling tunnel: a long box in zones that glow with their temperature. */
+function Tunnel({ placed, live, width }: KindProps): React.JSX.Element {
+  const { length, info, index } = placed;
+  const kiln = info.kind === 'kiln';
+  const zoneTags = useMemo(
+    () => (kiln ? ['t1', 't2', 't3', 't4'] : [info.kind === 'dryer' ? 'airTemp' : 'lastExitTemp']).map((n) => tagIndex(info, n)),
+    [info, kiln],
+  );
+  const zonesTag = useMemo(() => tagIndex(info, 'zones'), [info]);
+  const zones = useMemo(() => zoneTags.map(() => new MeshStandardMaterial({ color: 0x3a2a24, roughness: 0.9, emissive: 0x000000 })), [zoneTags]);
+  const windows = useRef<(Group | null)[]>([]);
+  const tmp = useMemo(() => new Color(), []);
+  useFrame(() => {
+    const tags = live.frame?.tags[index];
+    const n = kiln ? Math.min(4, Math.max(1, Math.round(zonesTag >= 0 ? (tags?.[zonesTag] ?? 3) : 3))) : 1;
+    const zl = length / n;
+    for (let z = 0; z < zones.length; z++) {
+      const k = zoneTags[z] ?? -1;
+      const t = k >= 0 ? (tags?.[k] ?? 20) : 20;
+      const mat = zones[z]!;
+      mat.emissiveIntensity = heatGlow(t, tmp);
+      mat.emissive.copy(tmp);
+      const w = windows.current[z];
+      if (w) {
+        w.visible = z < n;
+        w.position.x = -length / 2 + (z + 0.5) * zl;
+        w.scale.x = zl * 0.86;
+      }
+    }
+  });
+  const h = kiln ? 2.4 : 1.9;
+  return (
+    <group>
+      <mesh position={[0, h / 2 + 0.08, 0]} material={kiln ? BRICK : PAINT}>
+        <boxGeometry args={[length, h, width]} />
+      </mesh>
+      {zones.map((m, z) => (
+        <group key={z} ref={(g) => { windows.current[z] = g; }} position={[0, h * 0.55, 0]}>
+          <mesh position={[0, 0, width / 2 + 0.02]} material={m}><boxGeometry args={[1, h * 0.5, 0.04]} /></mesh>
+          <mesh position={[0, 0, -width / 2 - 0.02]} material={m}><boxGeometry args={[1, h * 0.5, 0.04]} /></mesh>
+          <mesh position={[0, h * 0.47, 0]} material={m}><boxGeometry args={[1, 0.04, width * 0.5]} /></mesh>
+        </group>
+      ))}
+      {kiln ? (
+        <mesh position={[length * 0.1, h + 1.2, 0]} material={STEEL}>
+          <cylinderGeometry args={[0.25, 0.3, 2.4, 12]} />
+        </mesh>
+      ) : null}
+    </group>
+  );
+}
+
+/** Press: bed, columns, crown and a ram that strokes while the press works. */
+function Press({ placed, live, width }: KindProps): React.JSX.Element {
+  const ram = useRef<Mesh>(null);
+  const phase = useRef(0);
+  const L = Math.min(placed.length, 2.4);
+  useFrame((_, dt) => {
+    const on = working(live, placed.index);
+    phase.current = on ? phase.current + dt * 3 : approach(phase.current, Math.ceil(phase.current / Math.PI) * Math.PI, 4, dt);
+    if (ram.current !== null) ram.current.position.y = 2.0 - 0.35 * Math.abs(Math.sin(phase.current));
+  });
+  return (
+    <group>
+      <mesh position={[0, 0.5, 0]} material={PAINT}><boxGeometry args={[L, 0.9, width * 0.8]} /></mesh>
+      {[-1, 1].map((s) => (
+        <mesh key={s} position={[s * (L / 2 - 0.15), 1.6, 0]} material={PAINT}><boxGeometry args={[0.25, 2.2, width * 0.6]} /></mesh>
+      ))}
+      <mesh position={[0, 2.8, 0]} material={PAINT}><boxGeometry args={[L, 0.5, width * 0.8]} /></mesh>
+      <mesh ref={ram} position={[0, 2.0, 0]} material={SAFETY}><boxGeometry args={[L * 0.6, 0.5, width * 0.5]} /></mesh>
+    </group>
+  );
+}
+
+/** Six-axis robot in outline: base, turning column, upper arm and forearm. */
+function Robot({ placed, live }: KindProps): React.JSX.Element {
+  const turn = useRef<Group>(null);
+  const t = useRef(0);
+  useFrame((_, dt) => {
+    if (working(live, placed.index)) t.current += dt * 1.6;
+    if (turn.current !== null) turn.current.rotation.y = Math.sin(t.current) * 1.4;
+  });
+  return (
+    <group>
+      <mesh position={[0, 0.25, 0]} material={STEEL}><cylinderGeometry args={[0.45, 0.5, 0.5, 16]} /></mesh>
+      <group ref={turn} position={[0, 0.5, 0]}>
+        <mesh position={[0, 0.35, 0]} material={SAFETY}><cylinderGeometry args={[0.3, 0.35, 0.7, 16]} /></mesh>
+        <group position={[0, 0.7, 0]} rotation-z={-0.5}>
+          <mesh position={[0, 0.7, 0]} material={SAFETY}><boxGeometry args={[0.25, 1.4, 0.25]} /></mesh>
+          <group position={[0, 1.4, 0]} rotation-z={1.6}>
+            <mesh position={[0, 0.55, 0]} material={SAFETY}><boxGeometry args={[0.18, 1.1, 0.18]} /></mesh>
+            <mesh position={[0, 1.15, 0]} material={STEEL}><boxGeometry args={[0.3, 0.12, 0.12]} /></mesh>
+          </group>
+        </group>
+      </group>
+    </group>
+  );
+}
+
+/** Inspection: a short belt under a gantry carrying a camera (or an operator at a table). */
+function Inspection({ placed, live, width }: KindProps): React.JSX.Element {
+  const lens = useMemo(() => new MeshStandardMaterial({ color: 0x111111, emissive: 0x66ccff, emissiveIntensity: 0 }), []);
+  useFrame(({ clock }) => {
+    lens.emissiveIntensity = working(live, placed.index) && Math.sin(clock.elapsedTime * 12) > 0.6 ? 3 : 0.1;
+  });
+  const L = placed.length;
+  const manual = placed.info.kind !== 'vision';
+  return (
+    <group>
+      <mesh position={[0, 0.45, 0]} material={PAINT}><boxGeometry args={[L, 0.9, 1.0]} /></mesh>
+      {manual ? (
+        <group position={[0, 0, width / 2 + 0.1]}>
+          <mesh position={[0, 0.55, 0]} material={OPERATOR}><capsuleGeometry args={[0.22, 0.7, 4, 10]} /></mesh>
+          <mesh position={[0, 1.3, 0]} material={OPERATOR}><sphereGeometry args={[0.16, 12, 10]} /></mesh>
+        </group>
+      ) : (
+        <>
+          {[-1, 1].map((s) => (
+            <mesh key={s} position={[0, 1.3, s * (width / 2 - 0.1)]} material={STEEL}><boxGeometry args={[0.12, 2.6, 0.12]} /></mesh>
+          ))}
+          <mesh position={[0, 2.6, 0]} material={STEEL}><boxGeometry args={[0.16, 0.16, width]} /></mesh>
+          <mesh position={[0, 2.35, 0]} material={PAINT}><boxGeometry args={[0.3, 0.3, 0.4]} /></mesh>
+          <mesh position={[0, 2.15, 0]} material={lens}><cylinderGeometry args={[0.08, 0.1, 0.14, 12]} /></mesh>
+        </>
+      )}
+    </group>
+  );
+}
+
+/** Furnace, pouring station or quench: a vessel; a furnace's melt glows with its temperature. */
+function Vessel({ placed, live, width }: KindProps): React.JSX.Element {
+  const { info, index } = placed;
+  const k = useMemo(() => tagIndex(info, info.kind === 'induction-furnace' ? 'melt' : 'lastPourTemp'), [info]);
+  const melt = useMemo(() => new MeshStandardMaterial({ color: 0x2a1a10, emissive: 0x000000 }), []);
+  const tmp = useMemo(() => new Color(), []);
+  useFrame(() => {
+    const t = k >= 0 ? (live.frame?.tags[index]?.[k] ?? 20) : 20;
+    melt.emissiveIntensity = heatGlow(t, tmp);
+    melt.emissive.copy(tmp);
+  });
+  const r = Math.min(placed.length, width) * 0.35;
+  const quench = info.kind === 'quench';
+  return (
+    <group>
+      <mesh position={[0, 0.7, 0]} material={quench ? STEEL : BRICK}><cylinderGeometry args={[r, r * 0.9, 1.4, 20, 1, true]} /></mesh>
+      <mesh position={[0, 1.3, 0]} rotation-x={-Math.PI / 2} material={quench ? WATER : melt}><circleGeometry args={[r * 0.95, 20]} /></mesh>
+      <mesh position={[0, 0.05, 0]} material={STEEL}><cylinderGeometry args={[r * 1.05, r * 1.05, 0.1, 20]} /></mesh>
+    </group>
+  );
+}
+
+/** A bin: an open box (scrap bins are painted red). */
+function Bin({ placed, live }: KindProps): React.JSX.Element {
+  const L = Math.min(placed.length, 1.6);
+  const scrapTag = useMemo(() => tagIndex(placed.info, 'scrapBin'), [placed.info]);
+  const wall = useMemo(() => new MeshStandardMaterial({ color: 0x8fa3b8, roughness: 0.7 }), []);
+  useFrame(() => {
+    const scrap = scrapTag >= 0 && (live.frame?.tags[placed.index]?.[scrapTag] ?? 0) > 0;
+    wall.color.setHex(scrap ? 0xa33a2a : 0x5d8a5a);
+  });
+  return (
+    <group>
+      <mesh position={[0, 0.05, 0]} material={wall}><boxGeometry args={[L, 0.1, L]} /></mesh>
+      {[[0, L / 2], [0, -L / 2], [L / 2, 0], [-L / 2, 0]].map(([x, z], k) => (
+        <mesh key={k} position={[x ?? 0, 0.4, z ?? 0]} rotation-y={k < 2 ? 0 : Math.PI / 2} material={wall}>
+          <boxGeometry args={[L, 0.8, 0.06]} />
+        </mesh>
+      ))}
+    </group>
+  );
+}
+
+/** Generic cabinet machines: feed hopper, glazing booth, sorter, packer, buffer, shakeout. */
+function Cabinet({ placed, width }: KindProps): React.JSX.Element {
+  const { info, length } = placed;
+  switch (info.kind) {
+    case 'source':
+      return (
+        <group>
+          <mesh position={[0, 0.6, 0]} material={STEEL}><boxGeometry args={[length, 1.2, 1.0]} /></mesh>
+          <mesh position={[0, 1.8, 0]} material={PAINT}><cylinderGeometry args={[0.8, 0.25, 1.2, 16]} /></mesh>
+        </group>
+      );
+    case 'glazer':
+      return (
+        <group>
+          <mesh position={[0, 1.3, 0]} material={PAINT}><boxGeometry args={[length, 2.6, width * 0.9]} /></mesh>
+          <mesh position={[0, 1.4, width * 0.46]} material={GLASS}><boxGeometry args={[length * 0.8, 1.6, 0.05]} /></mesh>
+        </group>
+      );
+    case 'packer':
+      return (
+        <group>
+          <mesh position={[0, 0.45, 0]} material={PAINT}><boxGeometry args={[length, 0.9, width * 0.7]} /></mesh>
+          {[0, 1, 2].map((k) => (
+            <mesh key={k} position={[length / 2 - 0.4, 1.1 + k * 0.42, -0.3]} material={CARDBOARD}><boxGeometry args={[0.6, 0.4, 0.5]} /></mesh>
+          ))}
+        </group>
+      );
+    default:
+      return (
+        <group>
+          <mesh position={[0, 0.6, 0]} material={PAINT}><boxGeometry args={[length, 1.2, width * 0.7]} /></mesh>
+          <mesh position={[0, 1.25, 0]} material={SAFETY}><boxGeometry args={[length * 0.9, 0.1, width * 0.72]} /></mesh>
+        </group>
+      );
+  }
+}
+
+/** The model of a station's kind. */
+export function KindShape(props: KindProps): React.JSX.Element {
+  switch (props.placed.info.kind) {
+    case 'conveyor':
+      return <Conveyor {...props} />;
+    case 'kiln':
+    case 'dryer':
+    case 'cooling':
+      return <Tunnel {...props} />;
+    case 'press':
+    case 'manual-station':
+      return <Press {...props} />;
+    case 'robot':
+      return <Robot {...props} />;
+    case 'vision':
+    case 'manual-inspection':
+      return <Inspection {...props} />;
+    case 'induction-furnace':
+    case 'pouring':
+    case 'quench':
+      return <Vessel {...props} />;
+    case 'sink':
+      return <Bin {...props} />;
+    default:
+      return <Cabinet {...props} />;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * What the scene exposes outside React: lamp materials, the camera and the canvas (for
+ * projecting a station to the screen) and the drawn part positions, so the HMI and the
+ * end-to-end tests can check what is on screen.
+ */
+import type { Camera, MeshStandardMaterial } from 'three';
+import type { OrbitRig } from './orbit-rig.ts';
+
+/** Live handles into the rendered scene. */
+export interface SceneHandle {
+  /** per station: red, yellow, green lamp materials */
+  lamps: Map<string, MeshStandardMaterial[]>;
+  camera: Camera | null;
+  canvas: HTMLCanvasElement | null;
+  rig: OrbitRig | null;
+  /** drawn parts: [x, y, z, serial]… as last written to the instance matrices */
+  parts: Float64Array;
+  partCount: number;
+  /** frames rendered */
+  frames: number;
+  /** glides the camera to a station (set by the scene) */
+  focus: ((id: string) => void) | null;
+}
+
+/** An empty handle. */
+export function makeHandle(): SceneHandle {
+  return { lamps: new Map(), camera: null, canvas: null, rig: null, parts: new Float64Array(0), partCount: 0, frames: 0, focus: null };
+}

@@ -1,0 +1,68 @@
+/**
+ * `window.__twinline`: a small read-only window into the running page (what is drawn, where
+ * a station is on screen, the determinism check) for end-to-end tests and debugging.
+ */
+import { Vector3 } from 'three';
+import type { SceneHandle } from './scene/handle.ts';
+import type { LiveStore } from './twin/live.ts';
+import type { TwinSource } from './twin/types.ts';
+import { standaloneHash } from './twin/standalone.ts';
+
+/** What the page exposes. */
+export interface TwinlineHooks {
+  mode: string;
+  scenario: string;
+  /** rendered frames so far */
+  frames(): number;
+  tick(): number;
+  stations(): { id: string; state: string; fault: string; alarms: number }[];
+  /** viewport coordinates [px] of a station's centre, or null when not on screen */
+  screenOf(id: string): { x: number; y: number } | null;
+  /** parts as drawn: world position and serial */
+  parts(): { serial: number; x: number; y: number; z: number }[];
+  /** the lit lamp of a station's stack light as rendered: 'red' | 'yellow' | 'green' | 'off' */
+  stackLight(id: string): string;
+  focus(id: string): void;
+  /** event-log hash after stepping `ticks` ticks of this scenario (loop not running), computed in a fresh worker */
+  hash(ticks: number, seed?: number): Promise<string>;
+}
+
+/** Installs `window.__twinline`. */
+export function installHooks(source: TwinSource, live: LiveStore, handle: SceneHandle, scenario: string): void {
+  const v = new Vector3();
+  const hooks: TwinlineHooks = {
+    mode: source.mode,
+    scenario,
+    frames: () => handle.frames,
+    tick: () => live.frame?.tick ?? -1,
+    stations: () => (live.frame?.stations ?? []).map((s) => ({ id: s.id, state: s.state, fault: s.fault, alarms: s.alarms })),
+    screenOf(id) {
+      const st = source.line.stations.find((s) => s.id === id);
+      const cam = handle.camera;
+      const canvas = handle.canvas;
+      if (st === undefined || cam === null || canvas === null) return null;
+      v.set(st.layout.x, 0.8, st.layout.z).project(cam);
+      if (v.z > 1 || Math.abs(v.x) > 1 || Math.abs(v.y) > 1) return null;
+      const r = canvas.getBoundingClientRect();
+      return { x: r.left + ((v.x + 1) / 2) * r.width, y: r.top + ((1 - v.y) / 2) * r.height };
+    },
+    parts() {
+      const out = [];
+      for (let k = 0; k < handle.partCount; k++) {
+        const o = 4 * k;
+        out.push({ x: handle.parts[o]!, y: handle.parts[o + 1]!, z: handle.parts[o + 2]!, serial: handle.parts[o + 3]! });
+      }
+      return out;
+    },
+    stackLight(id) {
+      const mats = handle.lamps.get(id);
+      if (mats === undefined) return 'off';
+      const names = ['red', 'yellow', 'green'];
+      const lit = mats.findIndex((m) => m.emissiveIntensity > 1);
+      return lit < 0 ? 'off' : (names[lit] ?? 'off');
+    },
+    focus: (id) => handle.focus?.(id),
+    hash: (ticks, seed) => standaloneHash(scenario, ticks, seed),
+  };
+  (window as unknown as { __twinline: TwinlineHooks }).__twinline = hooks;
+}

@@ -1,0 +1,21 @@
+/** The built-in scenarios, bundled as text so the standalone twin needs no server. */
+import ceramicAfter from '../../../scenarios/ceramic-after.yaml?raw';
+import ceramicBefore from '../../../scenarios/ceramic-before.yaml?raw';
+import steelAfter from '../../../scenarios/steel-ball-after.yaml?raw';
+import steelBefore from '../../../scenarios/steel-ball-before.yaml?raw';
+
+/** Scenario id → file text. */
+export const SCENARIOS: Readonly<Record<string, string>> = {
+  'ceramic-after': ceramicAfter,
+  'ceramic-before': ceramicBefore,
+  'steel-ball-after': steelAfter,
+  'steel-ball-before': steelBefore,
+};
+
+/** The scenario the standalone twin runs when the URL names none (or an unknown one). */
+export const DEFAULT_SCENARIO = 'ceramic-after';
+
+/** The file name a scenario is loaded under (the same in every host, so event-log hashes agree). */
+export function scenarioFile(id: string): string {
+  return `scenarios/${id}.yaml`;
+}

@@ -1,0 +1,80 @@
+/**
+ * Standalone twin: the scenario's line runs in a Web Worker in this page (the same
+ * `SimEngine` the host runs), served through comlink. The page reads tags and parts
+ * zero-copy from the worker's `SharedArrayBuffer` (cross-origin isolation is required for it;
+ * without it the page refreshes a copy on every poll).
+ */
+import * as Comlink from 'comlink';
+import type { SimApi } from '../../../sim/worker/api.ts';
+import { openTwinView, partCapacity, readPartPlaces, readTags } from '../../../sim/worker/twin-view.ts';
+import { SCENARIOS, scenarioFile } from './scenarios.ts';
+import type { CommandReply, LiveFrame, TwinSource } from './types.ts';
+
+function spawnWorker(): { worker: Worker; api: Comlink.Remote<SimApi> } {
+  const worker = new Worker(new URL('../../../sim/worker/browser-entry.ts', import.meta.url), { type: 'module', name: 'twinline-sim' });
+  return { worker, api: Comlink.wrap<SimApi>(worker) };
+}
+
+/** Starts scenario `id` in a worker at 1× real time. */
+export async function startStandalone(id: string): Promise<TwinSource> {
+  const text = SCENARIOS[id];
+  if (text === undefined) throw new Error(`unknown scenario "${id}"`);
+  const { worker, api } = spawnWorker();
+  const loaded = await api.load(text, scenarioFile(id), {});
+  if (!loaded.ok) {
+    worker.terminate();
+    throw new Error(loaded.problems.map((p) => p.message).join('\n'));
+  }
+  await api.setSpeed(1);
+  await api.start();
+  const shared = await api.shared();
+  const { reader, line } = openTwinView(shared);
+  const isShared = typeof SharedArrayBuffer !== 'undefined' && shared.buffer instanceof SharedArrayBuffer;
+  const bytes = new Uint8Array(reader.buffer);
+  const tags = line.stations.map((s) => new Float64Array(s.tags.length));
+  // made once: readParts runs every frame and must not allocate a closure
+  let partsOut: Float64Array = new Float64Array(0);
+  const readInto = (): number => readPartPlaces(reader, partsOut);
+  return {
+    mode: 'standalone',
+    line,
+    partCapacity: partCapacity(reader),
+    async poll(): Promise<LiveFrame> {
+      const st = await api.state();
+      if (!isShared) bytes.set(new Uint8Array((await api.shared()).buffer));
+      reader.readConsistent(() => line.stations.forEach((s, k) => readTags(reader, k, s.tags, tags[k]!)));
+      return { tick: st.tick, simTimeS: st.simTimeS, running: st.running, stations: st.stations, tags: tags.map((a) => a.slice()), kpis: st.kpis };
+    },
+    readParts(out) {
+      partsOut = out;
+      return reader.readConsistent(readInto, 20).value;
+    },
+    async send(target, command): Promise<CommandReply> {
+      return api.send({ target, command, source: 'hmi', principal: 'hmi@browser' });
+    },
+    close() {
+      api[Comlink.releaseProxy]();
+      worker.terminate();
+    },
+  };
+}
+
+/**
+ * Event-log hash of scenario `id` after `ticks` ticks stepped as fast as possible (the real-time
+ * loop never runs), computed in a fresh worker so the running twin is not disturbed: the
+ * browser's half of the determinism check.
+ */
+export async function standaloneHash(id: string, ticks: number, seed?: number): Promise<string> {
+  const text = SCENARIOS[id];
+  if (text === undefined) throw new Error(`unknown scenario "${id}"`);
+  const { worker, api } = spawnWorker();
+  try {
+    const loaded = await api.load(text, scenarioFile(id), seed !== undefined ? { seed } : {});
+    if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('\n'));
+    await api.step(ticks);
+    return await api.eventLogHash();
+  } finally {
+    api[Comlink.releaseProxy]();
+    worker.terminate();
+  }
+}

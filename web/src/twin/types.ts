@@ -1,0 +1,48 @@
+/**
+ * What the view needs from a running line, whichever way it runs: in a Web Worker in this page
+ * (standalone) or in the host process (attached, over HTTP).
+ */
+import type { SimState, StationState } from '../../../sim/worker/api.ts';
+import type { LineInfo } from '../../../sim/worker/twin-view.ts';
+
+export type { LineInfo, StationInfo, TagInfo, AlarmInfo } from '../../../sim/worker/twin-view.ts';
+export type { StationState } from '../../../sim/worker/api.ts';
+
+/** How the twin runs. */
+export type TwinMode = 'standalone' | 'attached';
+
+/** Line KPIs as `SimState` reports them. */
+export type Kpis = SimState['kpis'];
+
+/** One look at the live line, for the HMI (a few times a second). */
+export interface LiveFrame {
+  tick: number;
+  /** [s] */
+  simTimeS: number;
+  running: boolean;
+  stations: StationState[];
+  /** tag values per station, in the order of `StationInfo.tags` */
+  tags: Float64Array[];
+  kpis: Kpis;
+}
+
+/** Result of a command. */
+export type CommandReply = { ok: true } | { ok: false; code: string; reason: string };
+
+/** A running line the view can watch and command. */
+export interface TwinSource {
+  readonly mode: TwinMode;
+  readonly line: LineInfo;
+  /** parts the line can hold at most (instance buffer size) */
+  readonly partCapacity: number;
+  /** Fetches the current state. */
+  poll(): Promise<LiveFrame>;
+  /**
+   * Writes part places [station, fraction, serial]… into `out`; returns how many. Standalone
+   * reads shared memory live (call per frame); attached returns the last polled places.
+   */
+  readParts(out: Float64Array): number;
+  /** Sends a PackML (or other station) command. */
+  send(target: string, command: string): Promise<CommandReply>;
+  close(): void;
+}
