@@ -22,6 +22,8 @@ import type { World } from '../core/world.ts';
 import { listen } from './ports.ts';
 import { readScenario } from './record.ts';
 import { startOpcua, type OpcuaFace, type OpcuaProfile } from '../protocols/opcua/server.ts';
+import { startMqtt, type MqttFace, type MqttOptions } from '../protocols/mqtt/face.ts';
+import { MQTT_FLAGS, MQTT_USAGE, mqttFromFlags } from '../protocols/mqtt/flags.ts';
 
 /** The line `serve` runs when none is given. */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../../scenarios/ceramic-after.yaml', import.meta.url));
@@ -52,6 +54,7 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
   --host ADDR     address to listen on (default 127.0.0.1)
   --seed S        random seed (default: the scenario's)
   --speed N       N × real time (default 1)
+${MQTT_USAGE}
 
 REST API: GET /api/line, GET /api/state, GET /api/events?since=SEQ&limit=N, POST /api/commands
   {"target":"kiln","command":"stop"}; the principal is the x-twinline-user header or the peer address.`;
@@ -61,6 +64,8 @@ export interface Served {
   url: string;
   /** OPC UA endpoint, or null when the face is off */
   opcua: string | null;
+  /** the MQTT face, or null when it is off */
+  mqtt: MqttFace | null;
   close(): Promise<void>;
 }
 
@@ -76,6 +81,8 @@ export interface ServeOptions {
   log: (line: string) => void;
   /** the OPC UA face; omitted: no OPC UA server */
   opcua?: { port: number; explicitPort: boolean; profile: OpcuaProfile; runDir: string };
+  /** the MQTT face; omitted: none */
+  mqtt?: Omit<MqttOptions, 'spec' | 'api' | 'log'>;
 }
 
 /** Starts the worker and the HTTP server; resolves once both are up. */
@@ -112,14 +119,17 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   });
   let bound;
   let opcua: OpcuaFace | null = null;
+  let mqtt: MqttFace | null = null;
   try {
     bound = await listen(server, o.httpPort, o.host, o.explicitPort, '--http-port');
     if (o.opcua !== undefined) {
       opcua = await startOpcua({ spec, api: sim.api, host: o.host, ...o.opcua });
       fanout.push(opcua.onEvents);
     }
+    if (o.mqtt !== undefined) mqtt = await startMqtt({ ...o.mqtt, spec, api: sim.api, log: o.log });
   } catch (e) {
     clearInterval(pump);
+    await opcua?.close();
     server.close();
     await sim.terminate();
     throw e;
@@ -132,12 +142,19 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     o.log(`  OPC UA    ${opcua.endpoint}   (profile ${o.opcua?.profile}, namespace ${opcua.namespaceUri}, up in ${opcua.startupMs} ms)${opcua.fellBackFrom !== null ? `   (port ${opcua.fellBackFrom} was taken; using ${opcua.port})` : ''}`);
     for (const n of opcua.notes) o.log(n);
   }
-  o.log('  MQTT face is not part of this build yet.');
+  if (mqtt !== null) {
+    const fell = mqtt.fellBackFrom;
+    o.log(`  MQTT      ${mqtt.url}${mqtt.wsUrl !== null ? `   WebSocket ${mqtt.wsUrl}` : ''}   (${o.mqtt?.url === undefined ? 'embedded broker' : 'external broker'}, encoding ${o.mqtt?.encoding})${fell.tcp !== null ? `   (port ${fell.tcp} was taken; using ${new URL(mqtt.url).port})` : ''}${fell.ws !== null && mqtt.wsUrl !== null ? `   (port ${fell.ws} was taken; using ${new URL(mqtt.wsUrl).port})` : ''}`);
+    o.log(`    UNS ${mqtt.prefix}/<station>/<tag>   commands ${mqtt.prefix}/<station>/cmd/<command>   Sparkplug spBv1.0/${mqtt.group}/+/${mqtt.edge}/#`);
+    for (const n of mqtt.notes) o.log(n);
+  }
   return {
     url,
     opcua: opcua?.endpoint ?? null,
+    mqtt,
     async close() {
       clearInterval(pump);
+      await mqtt?.close();
       await opcua?.close();
       await new Promise<void>((r) => {
         server.close(() => r());
@@ -269,7 +286,7 @@ export async function serve(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'http-port': { type: 'string' }, 'opcua-port': { type: 'string' }, profile: { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' }, speed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { 'http-port': { type: 'string' }, 'opcua-port': { type: 'string' }, profile: { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' }, speed: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...MQTT_FLAGS },
     });
   } catch (e) {
     throw new TwinlineError('USAGE', `${(e as Error).message}\n${SERVE_USAGE}`);
@@ -292,6 +309,7 @@ export async function serve(argv: string[]): Promise<number> {
   const opcuaPort = num('opcua-port', v['opcua-port'], (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
   const profile = v.profile ?? 'hardened';
   if (profile !== 'open' && profile !== 'hardened') throw new TwinlineError('USAGE', `--profile ${profile} is not valid: open or hardened\n${SERVE_USAGE}`);
+  const mqtt = mqttFromFlags(v, v.host ?? '127.0.0.1', process.cwd());
   const served = await startServer({
     file: parsed.positionals[0] ?? DEFAULT_SCENARIO,
     httpPort: port ?? 8080,
@@ -301,6 +319,7 @@ export async function serve(argv: string[]): Promise<number> {
     speed,
     log: (l) => console.log(l),
     opcua: { port: opcuaPort ?? 4840, explicitPort: opcuaPort !== undefined, profile, runDir: join(process.cwd(), '.twinline', 'opcua') },
+    ...(mqtt !== null ? { mqtt } : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (): void => {

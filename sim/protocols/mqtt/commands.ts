@@ -1,0 +1,143 @@
+/**
+ * Commands arriving over MQTT: one handler per message kind (UNS command, Sparkplug NCMD,
+ * Sparkplug DCMD) behind one dispatcher that classifies the topic. Every well-formed command
+ * goes to the line's queue with `source: 'mqtt'`; a malformed one is still sent, as a
+ * command the line refuses, so the refusal lands in the event log with who sent it.
+ */
+import type { Command, CommandArgs, CommandResult } from '../../core/commands.ts';
+import { checkCommand } from '../../worker/command-check.ts';
+import { parseCommandTopic, SPB } from './topics.ts';
+
+/** The command name a malformed message is logged under (the line refuses it as unknown). */
+export const MALFORMED = 'mqtt-malformed';
+/** payload bytes quoted in the log of a malformed message */
+const QUOTE = 120;
+
+/** An incoming message with who sent it. */
+export interface Incoming {
+  topic: string;
+  payload: Buffer;
+  /** `user/clientId` from the embedded broker, or an unverified claim behind an external one */
+  principal: string;
+}
+
+/** What the dispatcher needs from the rest of the face. */
+export interface CommandContext {
+  /** UNS prefix of the line */
+  prefix: string;
+  /** Sparkplug group and edge node ids */
+  group: string;
+  edge: string;
+  /** station id of a topic slug (UNS level or Sparkplug device id) */
+  stationOf(slug: string): string | undefined;
+  send(cmd: Command): Promise<CommandResult>;
+  /** Publishes the answer to a UNS command (`<topic>/reply`). */
+  reply(topic: string, body: Record<string, unknown>): void;
+  /** Handles a decoded NCMD / DCMD (in sparkplug.ts); returns commands to send, or an error text. */
+  ncmd(payload: Buffer): { rebirth: boolean } | string;
+  dcmd(payload: Buffer, station: string): { command: string; args: CommandArgs }[] | string;
+  /** Sparkplug commands that could not be used (counted, logged by the line as refused). */
+  warn(line: string): void;
+}
+
+/** The kinds of incoming messages. */
+type Kind = 'uns' | 'ncmd' | 'dcmd' | 'other';
+
+function kindOf(ctx: CommandContext, topic: string): Kind {
+  if (parseCommandTopic(ctx.prefix, topic) !== null) return 'uns';
+  const p = topic.split('/');
+  if (p[0] === SPB && p[1] === ctx.group && p[3] === ctx.edge) {
+    if (p[2] === 'NCMD' && p.length === 4) return 'ncmd';
+    if (p[2] === 'DCMD' && p.length === 5) return 'dcmd';
+  }
+  return 'other';
+}
+
+function quote(payload: Buffer): string {
+  const s = payload.subarray(0, QUOTE).toString('utf8').replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?');
+  return payload.length > QUOTE ? `${s}…` : s;
+}
+
+/** Sends a malformed message as a command the line refuses, so the event log has it. */
+async function refuse(ctx: CommandContext, target: string, what: string, error: string, m: Incoming): Promise<CommandResult> {
+  await ctx.send({ target, command: MALFORMED, args: { command: what, error, payload: quote(m.payload), topic: m.topic }, source: 'mqtt', principal: m.principal });
+  return { ok: false, code: 'BAD_ARGUMENT', reason: error };
+}
+
+/** The arguments of a UNS command payload: empty or a JSON object of scalars (`$id` is echoed, not sent). */
+export function parseArgs(payload: Buffer): { args: CommandArgs; id: string | number | null } | string {
+  const text = payload.toString('utf8').trim();
+  if (text === '') return { args: {}, id: null };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return `payload is not JSON: ${(e as Error).message}`;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'payload must be a JSON object of arguments';
+  const args: CommandArgs = {};
+  let id: string | number | null = null;
+  for (const [k, x] of Object.entries(v)) {
+    if (k === '$id') {
+      if (typeof x === 'string' || typeof x === 'number') id = x;
+      continue;
+    }
+    if (typeof x !== 'number' && typeof x !== 'string' && typeof x !== 'boolean') return `argument "${k}" must be a number, string or boolean`;
+    args[k] = x;
+  }
+  return { args, id };
+}
+
+async function unsCommand(ctx: CommandContext, m: Incoming): Promise<void> {
+  const t = parseCommandTopic(ctx.prefix, m.topic)!;
+  const target = t.station === null ? 'line' : (ctx.stationOf(t.station) ?? t.station);
+  const parsed = parseArgs(m.payload);
+  let result: CommandResult;
+  let id: string | number | null = null;
+  if (typeof parsed === 'string') result = await refuse(ctx, target, t.command, parsed, m);
+  else {
+    id = parsed.id;
+    const cmd: Command = { target, command: t.command, args: parsed.args, source: 'mqtt', principal: m.principal };
+    const bad = checkCommand(cmd);
+    result = bad !== null && !bad.ok ? await refuse(ctx, target, t.command, bad.reason, m) : await ctx.send(cmd);
+  }
+  const body: Record<string, unknown> = result.ok
+    ? { ok: true, target, command: t.command }
+    : { ok: false, target, command: t.command, error: { code: result.code, message: result.reason } };
+  if (id !== null) body.$id = id;
+  ctx.reply(`${m.topic}/reply`, body);
+}
+
+async function ncmd(ctx: CommandContext, m: Incoming): Promise<void> {
+  const r = ctx.ncmd(m.payload);
+  if (typeof r === 'string') {
+    ctx.warn(`MQTT: NCMD from ${m.principal} refused: ${r}`);
+    await refuse(ctx, 'line', 'NCMD', r, m);
+  }
+}
+
+async function dcmd(ctx: CommandContext, m: Incoming): Promise<void> {
+  const device = m.topic.split('/')[4] ?? '';
+  const station = ctx.stationOf(device) ?? device;
+  const r = ctx.dcmd(m.payload, station);
+  if (typeof r === 'string') {
+    ctx.warn(`MQTT: DCMD for ${device} from ${m.principal} refused: ${r}`);
+    await refuse(ctx, station, 'DCMD', r, m);
+    return;
+  }
+  for (const c of r) await ctx.send({ target: station, command: c.command, args: c.args, source: 'mqtt', principal: m.principal });
+}
+
+const HANDLERS: Record<Kind, (ctx: CommandContext, m: Incoming) => Promise<void>> = {
+  uns: unsCommand,
+  ncmd,
+  dcmd,
+  other: async () => undefined,
+};
+
+/** The one dispatcher: routes a message to its kind's handler; never throws. */
+export function dispatch(ctx: CommandContext, m: Incoming): Promise<void> {
+  return HANDLERS[kindOf(ctx, m.topic)](ctx, m).catch((e: unknown) => {
+    ctx.warn(`MQTT: command on ${m.topic} failed: ${e instanceof Error ? e.message : String(e)}`);
+  });
+}

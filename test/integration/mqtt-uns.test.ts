@@ -1,0 +1,224 @@
+/**
+ * The MQTT face's unified namespace against real brokers: the embedded Aedes (values, $meta,
+ * commands with replies, ACL refusals, garbage), Mosquitto and NATS started by the test, and a
+ * Mosquitto restart mid-run that must lose nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type Served } from '../../sim/host/serve.ts';
+import type { SimEvent } from '../../sim/core/events.ts';
+import { have, json, MOSQUITTO, NATS, recorder, startMosquitto, startNats, type Got, type TestBroker } from './brokers.ts';
+
+const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
+const PREFIX = 'twinline/test/unit/minimal';
+const OPERATOR = { user: 'operator', password: 'op-secret-1', role: 'operator' as const };
+const VIEWER = { user: 'viewer', password: 'view-secret-1', role: 'viewer' as const };
+const quiet = (): void => undefined;
+
+const isValue = (g: Got): boolean => g.topic.startsWith(`${PREFIX}/`) && !g.topic.includes('$') && !g.topic.includes('/cmd/');
+
+async function events(s: Served): Promise<SimEvent[]> {
+  return (await (await fetch(new URL('api/events?limit=2000', s.url))).json()) as SimEvent[];
+}
+
+/** Polls the event log (the host drains it every 200 ms) until `pred` holds for `n` events. */
+async function eventsWhere(s: Served, pred: (e: SimEvent) => boolean, n = 1, ms = 3000): Promise<SimEvent[]> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const got = (await events(s)).filter(pred);
+    if (got.length >= n || Date.now() > end) return got;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('UNS over the embedded broker', () => {
+  let served: Served;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'twinline-mqtt-'));
+    served = await startServer({
+      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: quiet,
+      mqtt: { encoding: 'both', embedded: { host: '127.0.0.1', port: 0, explicitPort: true, wsPort: 0, explicitWsPort: true, runDir: dir, accounts: [OPERATOR, VIEWER] } },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await served?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('publishes values with sim time and unit, retained $meta and the PackML state', async () => {
+    const sub = await recorder(served.mqtt!.url);
+    sub.client.subscribe(`${PREFIX}/#`, { qos: 1 });
+    const v = json(await sub.wait((g) => g.topic === `${PREFIX}/belt/speed`));
+    expect(typeof v.v).toBe('number');
+    expect(v.u).toBe('m/s');
+    expect(typeof v.t).toBe('number');
+    const meta = json(await sub.wait((g) => g.topic === `${PREFIX}/belt/speed/$meta`));
+    expect(meta).toMatchObject({ unit: 'm/s', access: 'rw', dataType: 'Double' });
+    expect(typeof meta.description).toBe('string');
+    expect(Array.isArray(meta.range)).toBe(true);
+    const st = json(await sub.wait((g) => g.topic === `${PREFIX}/former/State` && json(g).v === 'Execute'));
+    expect(st.v).toBe('Execute');
+    // report by exception: time moves on, so a live value arrives with a later t
+    const first = json(await sub.wait((g) => g.topic === `${PREFIX}/src/partsOut` && !g.retain));
+    const later = json(await sub.wait((g) => g.topic === `${PREFIX}/src/partsOut` && (json(g).t as number) > (first.t as number)));
+    expect(later.v as number).toBeGreaterThan(first.v as number);
+    await sub.close();
+  }, 20_000);
+
+  it('an operator command changes the PackML state and gets a reply; the event log names the sender', async () => {
+    const op = await recorder(served.mqtt!.url, { username: OPERATOR.user, password: OPERATOR.password, clientId: 'op-1' });
+    op.client.subscribe([`${PREFIX}/former/State`, `${PREFIX}/former/cmd/+/reply`], { qos: 1 });
+    await op.wait((g) => g.topic === `${PREFIX}/former/State` && json(g).v === 'Execute');
+    const mark = op.got.length;
+    op.client.publish(`${PREFIX}/former/cmd/stop`, JSON.stringify({ $id: 'a1' }), { qos: 1 });
+    const reply = json(await op.wait((g) => g.topic === `${PREFIX}/former/cmd/stop/reply`, 5000, mark));
+    expect(reply).toEqual({ ok: true, target: 'former', command: 'stop', $id: 'a1' });
+    await op.wait((g) => g.topic === `${PREFIX}/former/State` && json(g).v === 'Stopped', 5000, mark);
+    const [ev] = await eventsWhere(served, (e) => e.type === 'command' && e.data.command === 'stop' && e.station === 'former');
+    expect(ev?.data).toMatchObject({ source: 'mqtt', principal: 'operator/op-1' });
+    // a refused command is answered with the line's reason
+    op.client.publish(`${PREFIX}/former/cmd/start`, '', { qos: 1 });
+    const no = json(await op.wait((g) => g.topic === `${PREFIX}/former/cmd/start/reply`, 5000, mark));
+    expect(no).toMatchObject({ ok: false, error: { code: 'NOT_ALLOWED' } });
+    await op.close();
+  }, 20_000);
+
+  it('viewer and anonymous publishes to a command topic are refused by the broker', async () => {
+    for (const who of [{ username: VIEWER.user, password: VIEWER.password }, {}]) {
+      const before = served.mqtt!.stats().refused;
+      const c = await recorder(served.mqtt!.url, { ...who, reconnectPeriod: 0 });
+      const closed = new Promise<void>((r) => c.client.once('close', () => r()));
+      c.client.publish(`${PREFIX}/former/cmd/reset`, '{}', { qos: 1 });
+      await closed; // Aedes drops a client whose publish is not authorised
+      expect(served.mqtt!.stats().refused).toBe(before + 1);
+      await c.close();
+    }
+    await new Promise((r) => setTimeout(r, 400)); // two drains of the event log
+    const evs = await events(served);
+    expect(evs.some((e) => e.data.command === 'reset' && e.data.source === 'mqtt')).toBe(false);
+    const op = await recorder(served.mqtt!.url, { username: OPERATOR.user, password: 'wrong', reconnectPeriod: 0 }).catch((e: Error) => e);
+    expect(op).toBeInstanceOf(Error);
+  }, 20_000);
+
+  it('garbage on a command topic gets an error reply, a rejected event, and the line keeps running', async () => {
+    const op = await recorder(served.mqtt!.url, { username: OPERATOR.user, password: OPERATOR.password, clientId: 'op-2' });
+    op.client.subscribe([`${PREFIX}/former/cmd/+/reply`, `${PREFIX}/former/State`], { qos: 1 });
+    const mark = op.got.length;
+    op.client.publish(`${PREFIX}/former/cmd/reset`, Buffer.from([0x7b, 0xff, 0x00, 0x22]), { qos: 1 });
+    const r = json(await op.wait((g) => g.topic === `${PREFIX}/former/cmd/reset/reply`, 5000, mark));
+    expect(r).toMatchObject({ ok: false, error: { code: 'BAD_ARGUMENT' } });
+    expect(String((r.error as { message: string }).message)).toContain('not JSON');
+    op.client.publish(`${PREFIX}/former/cmd/set`, '{"field":{"nested":1}}', { qos: 1 });
+    await op.wait((g) => g.topic === `${PREFIX}/former/cmd/set/reply` && json(g).ok === false, 5000, mark);
+    const rejected = await eventsWhere(served, (e) => e.type === 'rejected' && e.data.source === 'mqtt' && e.data.principal === 'operator/op-2', 2);
+    expect(rejected.length).toBeGreaterThanOrEqual(2);
+    // still running: a good command after the garbage works
+    const t0 = (await (await fetch(new URL('api/state', served.url))).json() as { simTime: number }).simTime;
+    op.client.publish(`${PREFIX}/former/cmd/reset`, '', { qos: 1 });
+    expect(json(await op.wait((g) => g.topic === `${PREFIX}/former/cmd/reset/reply` && json(g).ok === true, 5000, mark)).ok).toBe(true);
+    await op.wait((g) => g.topic === `${PREFIX}/former/State` && json(g).v === 'Idle', 5000, mark);
+    const t1 = (await (await fetch(new URL('api/state', served.url))).json() as { simTime: number }).simTime;
+    expect(t1).toBeGreaterThan(t0);
+    await op.close();
+  }, 20_000);
+
+  it('serves MQTT over WebSocket too', async () => {
+    const ws = await recorder(served.mqtt!.wsUrl!);
+    ws.client.subscribe(`${PREFIX}/+/State`, { qos: 0 });
+    expect(json(await ws.wait((g) => g.topic === `${PREFIX}/src/State`)).v).toBeTypeOf('string');
+    await ws.close();
+  }, 10_000);
+});
+
+describe.runIf(have(MOSQUITTO))('UNS over Mosquitto', () => {
+  let broker: TestBroker;
+  let served: Served;
+  const log: string[] = [];
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    served = await startServer({
+      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: (l) => log.push(l),
+      mqtt: { encoding: 'uns', url: broker.url, intervalMs: 50 },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await served?.close();
+    await broker?.dispose();
+  });
+
+  it('publishes values and $meta; commands are answered', async () => {
+    const sub = await recorder(broker.url);
+    sub.client.subscribe(`${PREFIX}/#`, { qos: 1 });
+    expect(json(await sub.wait((g) => g.topic === `${PREFIX}/belt/speed`)).u).toBe('m/s');
+    expect(json(await sub.wait((g) => g.topic === `${PREFIX}/former/cycleTime/$meta`)).unit).toBe('s');
+    sub.client.publish(`${PREFIX}/belt/cmd/set`, JSON.stringify({ field: 'speed', value: 0.25 }), { qos: 1 });
+    expect(json(await sub.wait((g) => g.topic === `${PREFIX}/belt/cmd/set/reply`)).ok).toBe(true);
+    expect(json(await sub.wait((g) => g.topic === `${PREFIX}/belt/speed` && json(g).v === 0.25)).v).toBe(0.25);
+    await sub.close();
+  }, 20_000);
+
+  it('a broker restart mid-run loses nothing: queued messages arrive in order, no gap in seq', async () => {
+    // persistent session, QoS 1: the broker keeps what arrives for us while we are away
+    const opts = { clientId: 'uns-checker', clean: false, resubscribe: false, reconnectPeriod: 300 };
+    const sub = await recorder(broker.url, opts);
+    await new Promise<void>((r, j) => sub.client.subscribe(`${PREFIX}/#`, { qos: 1 }, (e) => (e ? j(e) : r())));
+    const live = (): Got[] => sub.got.filter((g) => isValue(g) && !g.retain);
+    await sub.wait((g) => isValue(g) && !g.retain);
+    const connects = served.mqtt!.stats().uns!.connects;
+    await broker.stop();
+    await new Promise((r) => setTimeout(r, 1500)); // the line runs on; the face holds its messages
+    const held = served.mqtt!.stats().uns!;
+    expect(held.queued).toBeGreaterThan(0);
+    await broker.restart();
+    const deadline = Date.now() + 20_000;
+    while (served.mqtt!.stats().uns!.connects === connects || served.mqtt!.stats().uns!.queued > 0) {
+      if (Date.now() > deadline) throw new Error(`no reconnect:\n${log.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const lastHeld = served.mqtt!.stats().uns!;
+    expect(lastHeld.dropped).toBe(0);
+    // wait until messages sent after the reconnect have arrived
+    const target = (JSON.parse(live().at(-1)!.payload.toString()) as { seq: number }).seq + held.queued + 20;
+    await sub.wait((g) => isValue(g) && (json(g).seq as number) >= target, 20_000);
+    const seqs = live().map((g) => json(g).seq as number);
+    let max = seqs[0]!;
+    let gaps = 0;
+    for (const s of seqs.slice(1)) {
+      if (s <= max) continue; // QoS 1 may deliver twice
+      if (s !== max + 1) gaps++;
+      max = s;
+    }
+    expect(gaps).toBe(0);
+    expect(max - seqs[0]!).toBeGreaterThan(held.queued);
+    await sub.close();
+  }, 60_000);
+});
+
+describe.runIf(have(NATS))('UNS over NATS (MQTT 3.1.1)', () => {
+  let broker: TestBroker;
+  let served: Served;
+  beforeAll(async () => {
+    broker = await startNats();
+    served = await startServer({
+      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: quiet,
+      mqtt: { encoding: 'uns', url: broker.url },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await served?.close();
+    await broker?.dispose();
+  });
+
+  it('values arrive', async () => {
+    const sub = await recorder(broker.url, { clientId: 'nats-sub' });
+    sub.client.subscribe(`${PREFIX}/#`, { qos: 1 });
+    const first = json(await sub.wait((g) => g.topic === `${PREFIX}/src/partsOut`));
+    const later = json(await sub.wait((g) => g.topic === `${PREFIX}/src/partsOut` && (json(g).t as number) > (first.t as number)));
+    expect(later.u).toBe('');
+    expect(json(await sub.wait((g) => g.topic === `${PREFIX}/belt/speed/$meta`)).unit).toBe('m/s');
+    await sub.close();
+  }, 30_000);
+});
