@@ -183,9 +183,11 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
         res.writeHead(426, { 'content-type': 'text/plain' });
         res.end('MQTT over WebSocket: connect to /mqtt with the mqtt subprotocol\n');
       });
+      // attach the WebSocket server only once the port is bound: ws re-emits the HTTP server's
+      // errors, and an EADDRINUSE during the fallback would otherwise be an unhandled 'error'
+      wsBound = await listen(http, o.wsPort, o.host, o.explicitWsPort, '--mqtt-ws-port');
       wss = new WebSocketServer({ server: http, path: '/mqtt' });
       wss.on('connection', (ws, req) => broker.handle(createWebSocketStream(ws), req));
-      wsBound = await listen(http, o.wsPort, o.host, o.explicitWsPort, '--mqtt-ws-port');
     }
     const h = o.host.includes(':') ? `[${o.host}]` : o.host;
     return {
