@@ -87,7 +87,9 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     // a None channel for GetEndpoints only: clients fetch the server certificate through it (no sessions)
     disableDiscovery: false,
     serverInfo: {
-      applicationUri: `${namespaceUri}:server`,
+      // one server certificate per PKI folder serves every scenario, so the application URI
+      // must not name the scenario (the namespace does)
+      applicationUri: 'urn:twinline:server',
       productUri: 'urn:twinline',
       applicationName: { text: `Twinline ${o.spec.title.en}`, locale: 'en' },
     },
