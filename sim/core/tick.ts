@@ -78,6 +78,8 @@ export function accountTick(w: World): void {
   if (t >= h[H.nextSettle]!) {
     h[H.nextSettle] = t + Math.max(1, Math.round(1 / dt));
     for (let s = 0; s < n; s++) settle(w, s, t, timeClass[s]!);
+    // a cheap safety net: anything that changed without raising the flag is seen within 1 s
+    w.attention.fill(1);
     settleLabour(w);
   }
 }
@@ -103,7 +105,7 @@ function settle(w: World, s: number, t: number, next: number): void {
         const wear = st.wear[s]!;
         st.hazard[s]! += ((d * w.dt) / st.mtbf[s]!) * (1 + 4 * wear * wear);
         if (act === BUSY) st.wear[s] = Math.min(1, wear + (st.wearRate[s]! * d * w.dt) / 3600);
-        if (st.wear[s]! > 0.8) st.alarms[s] = st.alarms[s]! | ALARM_WEAR;
+        if (st.wear[s]! > 0.8) w.setAlarm(s, ALARM_WEAR, true);
         if (st.hazard[s]! >= st.hazardLimit[s]!) w.fail(s, Fault.breakdown, exponential(w.rng, st.mttr[s]!));
       }
     }

@@ -88,6 +88,11 @@ export class World {
   private readonly scanTicks: Int32Array;
   /** ticks until each station's next PLC scan */
   private readonly scanLeft: Int32Array;
+  /**
+   * 1 while station s may need its PLC scan to act (see `plcScanAll`). Not part of the
+   * state: a scan of a station that needs nothing does nothing, so after a restore all are 1.
+   */
+  readonly attention: Uint8Array;
   /** flow role of each station: 0 source, 1 process, 2 sink */
   readonly roleCode: Int8Array;
   private readonly stepFns: MachineKind['step'][];
@@ -133,6 +138,7 @@ export class World {
     this.rejectOf = Int32Array.from(def.stations, (d) => resolve(d.id, d.reject, 'rejected'));
     this.scanTicks = new Int32Array(n);
     this.scanLeft = mem.scanLeft;
+    this.attention = new Uint8Array(n).fill(1);
     this.roleCode = Int8Array.from(this.kindOf, (k) => (k.role === 'source' ? ROLE_SOURCE : k.role === 'sink' ? ROLE_SINK : ROLE_PROCESS));
     this.stepFns = this.kindOf.map((k) => k.step);
 
@@ -263,6 +269,9 @@ export class World {
     this.queue = [];
     for (const cmd of q) {
       const r: CommandResult = applyCommand(this, cmd);
+      // a command may latch, change alarms or acknowledge them: let the PLC look
+      if (cmd.target === 'line') this.attention.fill(1);
+      else if (this.index.has(cmd.target)) this.attention[this.indexOf(cmd.target)] = 1;
       this.commandLog.push({ ...cmd, tick: this.tick });
       const base: EventData = { command: cmd.command, source: cmd.source, principal: cmd.principal, args: JSON.stringify(cmd.args ?? {}) };
       const station = cmd.target === 'line' ? null : cmd.target;
@@ -318,6 +327,7 @@ export class World {
     if ((st.fault[s] ?? 0) !== 0) return;
     st.fault[s] = code;
     st.faultSince[s] = this.tick;
+    this.attention[s] = 1;
     st.faultEnd[s] = this.tick + Math.max(1, Math.round(duration / this.dt));
     st.failures[s] = (st.failures[s] ?? 0) + 1;
     st.alarms[s] = (st.alarms[s] ?? 0) | (code === Fault.jam ? ALARM_JAM : ALARM_BREAKDOWN);
@@ -330,6 +340,7 @@ export class World {
     if ((st.fault[s] ?? 0) === 0) return;
     const code = st.fault[s] ?? 0;
     st.fault[s] = 0;
+    this.attention[s] = 1;
     st.repairTicks[s]! += this.tick - st.faultSince[s]!;
     st.hazard[s] = 0;
     st.hazardLimit[s] = exponential(this.rng, 1);
@@ -345,6 +356,7 @@ export class World {
     this.st.state[s] = next;
     this.st.stateSince[s] = this.tick;
     this.st.waitSince[s] = this.tick;
+    this.attention[s] = 1;
     this.emitAt('state', this.ids[s] ?? null, { from: STATE_NAMES[prev] ?? String(prev), to: STATE_NAMES[next] ?? String(next), cause });
   }
 
@@ -356,14 +368,22 @@ export class World {
 
   /** Sets or clears alarm bits of station `s`. */
   setAlarm(s: number, bits: number, on: boolean): void {
-    const a = this.st.alarms[s] ?? 0;
-    this.st.alarms[s] = on ? a | bits : a & ~bits;
+    const a = this.st.alarms[s]!;
+    const b = on ? a | bits : a & ~bits;
+    if (b !== a) {
+      this.st.alarms[s] = b;
+      this.attention[s] = 1;
+    }
   }
 
   /** Sets or clears interlock bits of station `s`. */
   setInterlock(s: number, bits: number, on: boolean): void {
-    const a = this.st.interlock[s] ?? 0;
-    this.st.interlock[s] = on ? a | bits : a & ~bits;
+    const a = this.st.interlock[s]!;
+    const b = on ? a | bits : a & ~bits;
+    if (b !== a) {
+      this.st.interlock[s] = b;
+      this.attention[s] = 1;
+    }
   }
 
   // ───────────────────────────── parts ─────────────────────────────
@@ -531,5 +551,6 @@ export class World {
     this.pending = [];
     this.tick = this.hdr[H.tick] ?? 0;
     for (let s = 0; s < this.ids.length; s++) this.scanTicks[s] = Math.max(1, Math.round((this.st.scanPeriod[s] ?? 0.001) / this.dt));
+    this.attention.fill(1);
   }
 }

@@ -15,12 +15,15 @@ const BUSY = Activity.busy;
 const DONE = new Int8Array(18).map((_, k) => actingDone(k));
 
 /**
- * The scan pass of one tick: every station whose scan is due gets one. Most scans find
- * nothing to do; that case is decided here, inline over the arrays, without calling
- * `plcScan` (this runs once per tick for every station, so it is the hottest code there is).
+ * The scan pass of one tick: every station whose scan is due gets one — but most scans would
+ * find nothing to do, and this runs for every station every tick, so a station is scanned only
+ * while it needs attention (`w.attention`: an acting state, a fault, a latch, a changed alarm
+ * or interlock, a command; the world raises the flag) or may have to suspend or unsuspend.
+ * Skipped scans are exactly the ones that would have done nothing.
  */
 export function plcScanAll(w: World, scanLeft: Int32Array, scanTicks: Int32Array): void {
   const { fault, interlock, interlockSeen, alarms, alarmsSeen, state, latch, waitSince, suspendDelay, activity } = w.st;
+  const attention = w.attention;
   const tick = w.tick;
   const role = w.roleCode;
   const dt = w.dt;
@@ -30,12 +33,15 @@ export function plcScanAll(w: World, scanLeft: Int32Array, scanTicks: Int32Array
       continue;
     }
     scanLeft[s] = scanTicks[s]! - 1;
-    const st = state[s]!;
-    const quiet =
-      fault[s] === 0 && interlock[s] === interlockSeen[s] && alarms[s] === alarmsSeen[s] && DONE[st]! < 0 && latch[s] === 0 &&
-      (role[s] !== ROLE_PROCESS ||
-        !((st === EXECUTE && activity[s] !== BUSY && (tick - waitSince[s]!) * dt >= suspendDelay[s]!) || (st === SUSPENDED && activity[s] === BUSY)));
-    if (!quiet) plcScan(w, s);
+    if (attention[s] === 0) {
+      if (role[s] !== ROLE_PROCESS) continue;
+      const st = state[s]!;
+      const act = activity[s]!;
+      if (!((st === EXECUTE && act !== BUSY && (tick - waitSince[s]!) * dt >= suspendDelay[s]!) || (st === SUSPENDED && act === BUSY))) continue;
+    }
+    plcScan(w, s);
+    attention[s] =
+      fault[s] !== 0 || interlock[s] !== interlockSeen[s] || alarms[s] !== alarmsSeen[s] || DONE[state[s]!]! >= 0 || latch[s] !== 0 ? 1 : 0;
   }
 }
 
