@@ -10,7 +10,7 @@
  *  (c) real-time pacing at 1 kHz in a worker for ~5 s: tick period error with Atomics.wait,
  *      against a plain loop paced by setTimeout(…, 1) in a worker.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { World } from '../../sim/core/world.ts';
@@ -21,15 +21,14 @@ import { SimEngine } from '../../sim/worker/engine.ts';
 import { loadRemote, spawnNodeSim } from '../../sim/worker/node-host.ts';
 import type { PacingStats } from '../../sim/worker/api.ts';
 import { renderTable } from '../../sim/host/table.ts';
-import { BUILT_IN_CERAMIC, timerBaselineSource } from './bench-fixtures.ts';
+import { timerBaselineSource } from './bench-fixtures.ts';
 
 const SPEED_WALL_MS = 6000;
 const PACING_WALL_MS = 5000;
 
 function scenario(): { text: string; file: string } {
   const file = 'scenarios/ceramic-after.yaml';
-  if (existsSync(file)) return { text: readFileSync(file, 'utf8'), file };
-  return { text: BUILT_IN_CERAMIC, file: 'built-in ceramic line (scenarios/ceramic-after.yaml not present)' };
+  return { text: readFileSync(file, 'utf8'), file };
 }
 
 /** Steps `run(n)` in chunks for about `wallMs`; returns ticks per wall second. */
