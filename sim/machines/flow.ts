@@ -93,6 +93,14 @@ export function crewCycle(perOperator: number, operators: number): number {
 }
 
 /**
+ * Nominal cycle [s] of a station that runs either automatically (`automatic` = 1, `cycleTime`)
+ * or by hand (`manualTime` per operator, shared by the station's crew).
+ */
+export function machineOrCrewCycle(v: KindView, i: number, s: number, w: World): number {
+  return v.automatic![i] === 1 ? v.cycleTime![i]! : crewCycle(v.manualTime![i]!, w.st.operators[s]!);
+}
+
+/**
  * Countdown for work done every `ticks` ticks rather than every tick (long queues, slow
  * physics). `clock[i]` holds the ticks left; returns true on the ticks the work is due.
  */

@@ -8,7 +8,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance, normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, clamp, cooled, crewCycle, justFinished, newHead } from './flow.ts';
+import { addDefect, advanceFifo, clamp, cooled, machineOrCrewCycle, justFinished, newHead } from './flow.ts';
 import { ambientField } from './fields.ts';
 
 const ALARM_COLD_METAL = 1;
@@ -45,7 +45,7 @@ export const pouring: MachineKind = {
     return Math.max(1, Math.round(params.ladleParts ?? 1));
   },
   idealRate(v, i, s, w) {
-    return v.automatic![i] === 1 ? 1 / v.cycleTime![i]! : 1 / crewCycle(v.manualTime![i]!, w.st.operators[s] ?? 0);
+    return 1 / machineOrCrewCycle(v, i, s, w);
   },
   step(v, i, s, w) {
     const auto = v.automatic![i] === 1;
@@ -53,7 +53,7 @@ export const pouring: MachineKind = {
     w.setAlarm(s, ALARM_NO_CREW, !auto && ops <= 0);
     if (newHead(w, s, v.headSerial!, i) >= 0) {
       const cv = auto ? 0.03 : v.manualScatter![i]!;
-      const base = auto ? v.cycleTime![i]! : crewCycle(v.manualTime![i]!, ops);
+      const base = machineOrCrewCycle(v, i, s, w);
       v.cycleNow![i] = base * clamp(1 + cv * normal(w.rng), 0.3, 3);
     }
     const worked = advanceFifo(w, s, 1, v.cycleNow![i]!);

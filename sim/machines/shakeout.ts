@@ -8,7 +8,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, crewCycle, justFinished } from './flow.ts';
+import { addDefect, advanceFifo, machineOrCrewCycle, justFinished } from './flow.ts';
 import { ambientField } from './fields.ts';
 
 const ALARM_HOT = 1;
@@ -36,13 +36,13 @@ export const shakeout: MachineKind = {
     { bit: 1, code: 'NO_CREW', severity: 500, text: { en: 'Manual shakeout without operators', zh: '手工落砂无人员' } },
   ],
   idealRate(v, i, s, w) {
-    return v.automatic![i] === 1 ? 1 / v.cycleTime![i]! : 1 / crewCycle(v.manualTime![i]!, w.st.operators[s] ?? 0);
+    return 1 / machineOrCrewCycle(v, i, s, w);
   },
   step(v, i, s, w) {
     const auto = v.automatic![i] === 1;
     const ops = w.st.operators[s] ?? 0;
     w.setAlarm(s, ALARM_NO_CREW, !auto && ops <= 0);
-    const worked = advanceFifo(w, s, 1, auto ? v.cycleTime![i]! : crewCycle(v.manualTime![i]!, ops));
+    const worked = advanceFifo(w, s, 1, machineOrCrewCycle(v, i, s, w));
     w.st.power[s] = w.running(s) && worked > 0 ? (auto ? v.motorPower![i]! : v.toolPower![i]!) : 0;
     const p = justFinished(w, s);
     if (p < 0) return;
