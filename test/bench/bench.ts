@@ -1,138 +1,42 @@
 /**
- * `npm run bench`: simulation speed and real-time pacing, each figure beside a baseline
- * measured in the same run. Run under plain node (bin/run-ts.mjs), never inside vitest,
- * whose module transform slows hot loops. Takes about a minute.
- *
- *  (a) simulated seconds per wall second of the ceramic line at 1 ms ticks on one core;
- *      baseline: the same stations with empty machine steps (the framework's floor: PLC
- *      scans, part transfer and accounting still run);
- *  (b) machine-steps per second (ticks/s × stations), same baseline;
- *  (c) real-time pacing at 1 kHz in a worker for ~5 s: tick period error with Atomics.wait,
- *      against a plain loop paced by setTimeout(…, 1) in a worker.
+ * `npm run bench [section…]`: every figure beside a baseline measured in the same run, on
+ * this machine. Run under plain node (bin/run-ts.mjs), never inside vitest, whose module
+ * transform slows hot loops. With no arguments every section runs; name sections to run only
+ * those (`npm run bench -- sim`). Each section's file says what it measures and against what.
  */
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { World } from '../../sim/core/world.ts';
-import { kpiEventData } from '../../sim/core/kpi.ts';
-import { createWorld, worldDef } from '../../sim/line/build.ts';
-import { parseScenario } from '../../sim/line/parse.ts';
-import { SimEngine } from '../../sim/worker/engine.ts';
-import { loadRemote, spawnNodeSim } from '../../sim/worker/node-host.ts';
-import type { PacingStats } from '../../sim/worker/api.ts';
 import { renderTable } from '../../sim/host/table.ts';
-import { timerBaselineSource } from './bench-fixtures.ts';
+import type { BenchRow, Section } from './common.ts';
 
-const SPEED_WALL_MS = 6000;
-const PACING_WALL_MS = 5000;
+/** The sections, in running order; each is loaded only when it runs. */
+const SECTIONS: Readonly<Record<string, () => Promise<Section>>> = {
+  sim: async () => (await import('./sim.ts')).simBench,
+};
 
-function scenario(): { text: string; file: string } {
-  const file = 'scenarios/ceramic-after.yaml';
-  return { text: readFileSync(file, 'utf8'), file };
-}
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 
-/** Steps `run(n)` in chunks for about `wallMs`; returns ticks per wall second. */
-function ticksPerSecond(run: (n: number) => void, wallMs: number): number {
-  run(60_000); // warm-up: JIT, caches, the line filled with parts
-  let ticks = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < wallMs) {
-    run(10_000);
-    ticks += 10_000;
-    t = performance.now();
+async function main(argv: readonly string[]): Promise<number> {
+  const unknown = argv.filter((a) => !(a in SECTIONS));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown section ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(', ')}`);
+    return 2;
   }
-  return ticks / ((t - t0) / 1000);
-}
-
-function ratio(a: number, b: number): string {
-  return b > 0 ? `${(a / b).toFixed(2)}×` : '–';
-}
-const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-async function pacedInWorker(text: string, file: string): Promise<PacingStats & { tick: number; wallMs: number; pollP99: number }> {
-  const sim = spawnNodeSim();
-  try {
-    await loadRemote(sim.api, text, file);
-    await sim.api.setSpeed(1);
-    const t0 = performance.now();
-    await sim.api.start();
-    // poll like a UI does, and time the round trips: the loop must keep serving messages
-    const rtts: number[] = [];
-    while (performance.now() - t0 < PACING_WALL_MS) {
-      await new Promise((r) => setTimeout(r, 100));
-      const c = performance.now();
-      await sim.api.state();
-      rtts.push(performance.now() - c);
-    }
-    const st = await sim.api.state();
-    const wallMs = performance.now() - t0;
-    await sim.api.pause();
-    rtts.sort((x, y) => x - y);
-    return { ...st.pacing, tick: st.tick, wallMs, pollP99: rtts[Math.floor(rtts.length * 0.99)] ?? 0 };
-  } finally {
-    await sim.terminate();
-  }
-}
-
-function timerBaseline(): Promise<{ p50: number; p99: number; max: number; ticks: number }> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(timerBaselineSource(PACING_WALL_MS), { eval: true });
-    w.once('message', (m: { p50: number; p99: number; max: number; ticks: number }) => {
-      void w.terminate();
-      resolve(m);
-    });
-    w.once('error', reject);
-  });
-}
-
-async function main(): Promise<void> {
+  const names = argv.length > 0 ? argv : Object.keys(SECTIONS);
   const cpu = cpus();
-  console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  const { text, file } = scenario();
-  const spec = parseScenario(text, file);
-  const n = spec.stations.length;
-  console.log(`line: ${spec.id} (${n} stations: ${spec.stations.map((s) => s.kind).join(', ')}), dt ${spec.dt * 1000} ms\n`);
-
-  const real = createWorld(spec);
-  const realRate = ticksPerSecond((k) => real.step(k), SPEED_WALL_MS);
-  const def = worldDef(spec);
-  const floorDef = { ...def, stations: def.stations.map((s) => ({ ...s, kind: { ...s.kind, step: () => undefined } })) };
-  const floor = new World(floorDef);
-  floor.kpiSnapshot = kpiEventData;
-  floor.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'bench' });
-  const floorRate = ticksPerSecond((k) => floor.step(k), SPEED_WALL_MS);
-  const engine = new SimEngine({ defer: (fn) => setImmediate(fn) });
-  engine.load(text, file);
-  const engineRate = ticksPerSecond((k) => {
-    engine.step(k);
-    engine.drainEvents();
-  }, SPEED_WALL_MS);
-  const dt = spec.dt;
-  const c = real.counters();
-  console.log(`world run: ${fmt((real.tick * dt) / 3600, 2)} simulated h, ${real.eventCount} events, ${c.created} parts created, ${c.shipped} shipped\n`);
-
-  console.log('pacing at 1 kHz in a worker for 5 s (Atomics.wait) …');
-  const paced = await pacedInWorker(text, file);
-  console.log('baseline: setTimeout(…, 1) loop in a worker for 5 s …\n');
-  const timer = await timerBaseline();
-
-  const rows: string[][] = [
-    ['(a) sim speed [sim s / wall s]', fmt(realRate * dt), 'empty machine steps (framework floor)', fmt(floorRate * dt), ratio(realRate, floorRate)],
-    ['(a) via SimEngine.step + drainEvents', fmt(engineRate * dt), 'World.step directly', fmt(realRate * dt), ratio(engineRate, realRate)],
-    ['(b) machine-steps per second', fmt(realRate * n), 'empty machine steps (framework floor)', fmt(floorRate * n), ratio(realRate, floorRate)],
-    ['(c) tick period error p50 [ms]', fmt(paced.p50, 3), 'setTimeout(…, 1) loop', fmt(timer.p50, 3), ratio(paced.p50, timer.p50)],
-    ['(c) tick period error p99 [ms]', fmt(paced.p99, 3), 'setTimeout(…, 1) loop', fmt(timer.p99, 3), ratio(paced.p99, timer.p99)],
-    ['(c) tick period error max [ms]', fmt(paced.max, 3), 'setTimeout(…, 1) loop', fmt(timer.max, 3), ratio(paced.max, timer.max)],
-    ['(c) ticks in the pacing window', `${fmt(paced.tick)} in ${fmt(paced.wallMs)} ms`, 'setTimeout(…, 1) loop', `${fmt(timer.ticks)} in ${fmt(PACING_WALL_MS)} ms`, ratio(paced.tick / paced.wallMs, timer.ticks / PACING_WALL_MS)],
-  ];
-  console.log(renderTable(['figure', 'value', 'baseline', 'baseline value', 'ratio'], rows, [false, true, false, true, true]));
-  console.log(`\ntargets: (a) ≥ 1000× (stretch 3000×): ${realRate * dt >= 3000 ? 'stretch met' : realRate * dt >= 1000 ? 'met' : 'NOT met'}; (c) p99 ≤ 1 ms: ${paced.p99 <= 1 ? 'met' : 'NOT met'}`);
-  console.log('note: the Atomics pacer keeps the real-time schedule, so a stall of k ms is followed by k catch-up ticks, each counted');
-  console.log('      as a whole-period error; the setTimeout loop instead falls behind (see the tick counts). Other load on the');
-  console.log('      machine (see the load averages) shows up directly in p99 and max.');
-  console.log(`pacing: lag now ${fmt(paced.lagMs, 3)} ms, schedule slips ${paced.slips}, state() round trip p99 while pacing ${fmt(paced.pollP99, 2)} ms`);
-  console.log(`load at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`machine: ${cpu.length} cores, ${cpu[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${load()}`);
+  const all: BenchRow[] = [];
+  const notes: string[] = [];
+  for (const name of names) {
+    console.log(`\n== ${name} ==`);
+    const section = await SECTIONS[name]!();
+    const r = await section((line) => console.log(line));
+    all.push(...r.rows);
+    notes.push(...r.notes.map((n) => `[${name}] ${n}`));
+  }
+  console.log(`\n${renderTable(['figure', 'value', 'baseline', 'baseline value', 'ratio'], all, [false, true, false, true, true])}\n`);
+  for (const n of notes) console.log(n);
+  console.log(`load at the end: ${load()}`);
+  return 0;
 }
 
-await main();
+process.exitCode = await main(process.argv.slice(2));
