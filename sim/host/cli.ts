@@ -49,6 +49,12 @@ const COMMANDS: Readonly<Record<string, CommandHelp>> = {
     options: [],
     flags: {},
   },
+  gateway: {
+    usage: 'twinline gateway export --format node-red|telegraf|opc-publisher [scenario] | gateway check --source FILTER [scenario] (twinline gateway --help)',
+    summary: 'Gateway kit: export a gateway configuration for the line; check what a gateway delivers against the twin.',
+    options: [],
+    flags: {},
+  },
   help: { usage: 'twinline help [command]', summary: 'Show help for a command.', options: [], flags: {} },
 };
 
@@ -221,6 +227,11 @@ async function serveCommand(argv: readonly string[]): Promise<number> {
   return mod.serve([...argv]);
 }
 
+async function gateway(argv: readonly string[], io: CliIo): Promise<number> {
+  const { gatewayCommand } = await import('../gateway/cli.ts');
+  return gatewayCommand(argv, io);
+}
+
 function printHelp(cmd: string | undefined, io: CliIo): number {
   io.stdout.write(cmd === undefined ? generalHelp() : commandHelp(cmd));
   return 0;
@@ -254,6 +265,10 @@ export async function main(argv: readonly string[], io: CliIo = STD_IO): Promise
         return await schema(rest, io);
       case 'serve':
         return await serveCommand(rest);
+      case 'gateway': {
+        if (rest.length === 0 || rest[0] === 'help') return await gateway(['--help'], io);
+        return await gateway(rest, io);
+      }
       default:
         throw new TwinlineError('USAGE', `unknown command "${cmd}"`);
     }
