@@ -1,7 +1,9 @@
 /**
  * The embedded broker: Aedes on TCP and on WebSocket (for browsers), with accounts and
  * topic ACLs. Roles: the twin's own publisher (a per-run secret, never printed), `operator`
- * (may publish command topics), `viewer` and anonymous clients (may subscribe, never publish).
+ * (may publish command topics), `gateway` (a gateway under test: may publish anywhere outside
+ * the twin's own namespace and Sparkplug commands, never commands to the line), `viewer` and
+ * anonymous clients (may subscribe, never publish).
  * A refused publish makes Aedes drop the connection, so nothing reaches the line.
  */
 import { createServer as createHttp, type Server as HttpServer } from 'node:http';
@@ -16,7 +18,7 @@ import { listen } from '../../host/ports.ts';
 import { SPB } from './topics.ts';
 
 /** What an account may do. */
-export type Role = 'publisher' | 'operator' | 'viewer';
+export type Role = 'publisher' | 'operator' | 'gateway' | 'viewer';
 
 /** An account given in clear (flags, tests). */
 export interface Account {
@@ -71,13 +73,13 @@ interface Stored {
 
 const hash = (password: string, salt: Buffer): Buffer => scryptSync(password, salt, 32);
 
-/** Reads `users.json` (scrypt-hashed), creating `operator` and `viewer` with random passwords (shown once) when missing. */
+/** Reads `users.json` (scrypt-hashed), creating `operator`, `gateway` and `viewer` with random passwords (shown once) when missing. */
 function loadAccounts(runDir: string, notes: string[]): Map<string, Stored> {
   const file = join(runDir, 'users.json');
   if (!existsSync(file)) {
     mkdirSync(runDir, { recursive: true });
     const out: Record<string, Stored> = {};
-    for (const [user, role] of [['operator', 'operator'], ['viewer', 'viewer']] as const) {
+    for (const [user, role] of [['operator', 'operator'], ['gateway', 'gateway'], ['viewer', 'viewer']] as const) {
       const password = randomBytes(12).toString('base64url');
       const salt = randomBytes(16);
       out[user] = { salt: salt.toString('hex'), hash: hash(password, salt).toString('hex'), role };
@@ -93,7 +95,7 @@ function loadAccounts(runDir: string, notes: string[]): Map<string, Stored> {
   }
   const map = new Map<string, Stored>();
   for (const [user, a] of Object.entries(raw as Record<string, Partial<Stored>>)) {
-    if (typeof a.salt === 'string' && typeof a.hash === 'string' && (a.role === 'operator' || a.role === 'viewer')) map.set(user, a as Stored);
+    if (typeof a.salt === 'string' && typeof a.hash === 'string' && (a.role === 'operator' || a.role === 'gateway' || a.role === 'viewer')) map.set(user, a as Stored);
   }
   return map;
 }
@@ -110,6 +112,11 @@ function fromClear(accounts: readonly Account[]): Map<string, Stored> {
 /** Whether `role` may publish to `topic` (null role: anonymous). */
 export function mayPublish(role: Role | null, topic: string, prefix: string): boolean {
   if (role === 'publisher') return true;
+  if (role === 'gateway') {
+    // its own topics: never the twin's namespace (which would forge ground truth or commands), never Sparkplug commands
+    const sp = topic.split('/');
+    return !topic.startsWith(`${prefix}/`) && topic !== prefix && !(sp[0] === SPB && (sp[2] === 'NCMD' || sp[2] === 'DCMD'));
+  }
   if (role !== 'operator') return false;
   const rest = topic.startsWith(`${prefix}/`) ? topic.slice(prefix.length + 1).split('/') : null;
   if (rest !== null) return (rest.length === 2 && rest[0] === 'cmd') || (rest.length === 3 && rest[1] === 'cmd');

@@ -210,7 +210,7 @@ export async function startMqtt(o: MqttOptions): Promise<MqttFace> {
   });
 
   const notes = [...(broker?.notes ?? [])];
-  if (broker !== null) notes.push('  MQTT roles: operator may publish command topics; viewer and anonymous clients may only subscribe.');
+  if (broker !== null) notes.push('  MQTT roles: operator may publish command topics; gateway may publish outside the twin\'s namespace; viewer and anonymous clients may only subscribe.');
   return {
     url,
     wsUrl: broker?.wsUrl ?? null,
