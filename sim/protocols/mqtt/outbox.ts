@@ -42,7 +42,11 @@ export class Outbox<T> {
   private items: (T | undefined)[] = [];
   private head = 0;
   private bytes = 0;
-  private inflight: T[] = [];
+  /** handed to the client, not yet confirmed, in sending order; settled ones become holes */
+  private inflight: (T | undefined)[] = [];
+  private inHead = 0;
+  private inCount = 0;
+  private pumpQueued = false;
   private online = false;
   private warnedThisOutage = false;
   readonly stats: OutboxStats = { queued: 0, queuedBytes: 0, sent: 0, dropped: 0, peak: 0 };
@@ -67,10 +71,12 @@ export class Outbox<T> {
   /** The broker went away: hold everything from now on. */
   down(): void {
     this.online = false;
-    if (this.o.requeueFailed && this.inflight.length > 0) {
+    if (this.o.requeueFailed && this.inCount > 0) {
       // unconfirmed QoS 0 publishes may have died with the socket: send them again, first
-      const back = this.inflight;
+      const back = this.inflight.slice(this.inHead).filter((x): x is T => x !== undefined);
       this.inflight = [];
+      this.inHead = 0;
+      this.inCount = 0;
       this.compact();
       this.items = [...back, ...this.items];
       for (const b of back) this.bytes += this.o.size(b);
@@ -90,7 +96,7 @@ export class Outbox<T> {
 
   /** Nothing waits and nothing is in flight. */
   get idle(): boolean {
-    return this.length === 0 && this.inflight.length === 0;
+    return this.length === 0 && this.inCount === 0;
   }
 
   private get length(): number {
@@ -130,11 +136,12 @@ export class Outbox<T> {
   }
 
   private pump(): void {
-    while (this.online && this.length > 0 && this.inflight.length < this.o.window) {
+    while (this.online && this.length > 0 && this.inCount < this.o.window) {
       const it = this.items[this.head] as T;
       this.items[this.head++] = undefined;
       this.bytes -= this.o.size(it);
       this.inflight.push(it);
+      this.inCount++;
       this.o.deliver(it, (err) => this.settle(it, err));
     }
     if (this.head > 4096 && this.head * 2 > this.items.length) this.compact();
@@ -142,11 +149,27 @@ export class Outbox<T> {
   }
 
   private settle(it: T, err: Error | undefined): void {
-    const k = this.inflight.indexOf(it);
+    // confirmations come in sending order almost always: the head is checked first, so a
+    // large window costs O(1) per message, not a search
+    const k = this.inflight[this.inHead] === it ? this.inHead : this.inflight.indexOf(it, this.inHead);
     if (k < 0) return; // already put back by down()
     if (err !== undefined && this.o.requeueFailed) return; // down() puts it back in order
-    this.inflight.splice(k, 1);
+    this.inflight[k] = undefined;
+    this.inCount--;
+    while (this.inHead < this.inflight.length && this.inflight[this.inHead] === undefined) this.inHead++;
+    if (this.inHead > 4096 && this.inHead * 2 > this.inflight.length) {
+      this.inflight = this.inflight.slice(this.inHead);
+      this.inHead = 0;
+    }
     if (err === undefined) this.stats.sent++;
-    this.pump();
+    // acknowledgements come in bursts (one socket read): refill the window once per burst, so
+    // the client writes the new publishes together instead of one write per acknowledgement
+    if (!this.pumpQueued) {
+      this.pumpQueued = true;
+      queueMicrotask(() => {
+        this.pumpQueued = false;
+        this.pump();
+      });
+    }
   }
 }
