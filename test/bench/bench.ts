@@ -11,6 +11,8 @@ import type { BenchRow, Section } from './common.ts';
 /** The sections, in running order; each is loaded only when it runs. */
 const SECTIONS: Readonly<Record<string, () => Promise<Section>>> = {
   sim: async () => (await import('./sim.ts')).simBench,
+  opcua: async () => (await import('./opcua.ts')).opcuaBench,
+  mqtt: async () => (await import('./mqtt.ts')).mqttBench,
 };
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
