@@ -33,6 +33,33 @@ export const STATION_COMMANDS = [
 /** Line commands apply a station command to every station in line order. */
 export const LINE_COMMANDS = ['start', 'stop', 'reset', 'abort', 'clear', 'hold', 'unhold'] as const;
 
+/**
+ * An audit entry: what a protocol face decided by itself (a session refused, a login failed,
+ * a write denied to a read-only user). It travels through the queue as a line command named
+ * `audit` so it lands in the event log (as an `audit` event, never as a command) and in the
+ * replayable command log; only the faces write it (`SimApi.audit`), `send` refuses it.
+ */
+export interface AuditEntry {
+  source: CommandSource;
+  /** who tried: user, session, certificate thumbprint, peer address */
+  principal: string;
+  /** what was tried: `session`, `login`, `write`, `call`, `subscribe`, `publish`, `connect` … */
+  action: string;
+  outcome: 'allowed' | 'denied' | 'failed';
+  /** node, topic or station it was aimed at ('' if none) */
+  target?: string;
+  /** why, in a few words ('' if nothing to add) */
+  reason?: string;
+}
+
+/** The command name that carries an audit entry. */
+export const AUDIT = 'audit';
+
+/** An audit entry as the line command that carries it. */
+export function auditCommand(a: AuditEntry): Command {
+  return { target: 'line', command: AUDIT, source: a.source, principal: a.principal, args: { action: a.action, outcome: a.outcome, target: a.target ?? '', reason: a.reason ?? '' } };
+}
+
 /** Result of applying a command. */
 export type CommandResult = { ok: true } | { ok: false; code: string; reason: string };
 

@@ -13,7 +13,7 @@ import { accountTick, settleLabour, transferParts } from './tick.ts';
 import { exponential, seedState } from './rng.ts';
 import { HASH_INIT_A, HASH_INIT_B, hashHex } from './hash.ts';
 import { hashEvent, type EventData, type EventType, type SimEvent } from './events.ts';
-import type { Command, CommandResult, LoggedCommand } from './commands.ts';
+import { AUDIT, type Command, type CommandResult, type LoggedCommand } from './commands.ts';
 import type { FieldSpec, KindView, MachineKind } from './types.ts';
 import { TwinlineError } from './errors.ts';
 import { applyCommand, plcScanAll } from '../plc/plc.ts';
@@ -268,6 +268,16 @@ export class World {
     const q = this.queue;
     this.queue = [];
     for (const cmd of q) {
+      if (cmd.command === AUDIT && cmd.target === 'line') {
+        // a face's own decision: logged, never applied
+        this.commandLog.push({ ...cmd, tick: this.tick });
+        const a = cmd.args ?? {};
+        this.emitAt('audit', null, {
+          action: String(a.action ?? ''), outcome: String(a.outcome ?? ''), target: String(a.target ?? ''), reason: String(a.reason ?? ''),
+          source: cmd.source, principal: cmd.principal,
+        });
+        continue;
+      }
       const r: CommandResult = applyCommand(this, cmd);
       // a command may latch, change alarms or acknowledge them: let the PLC look
       if (cmd.target === 'line') this.attention.fill(1);

@@ -3,7 +3,7 @@
  * line runs in the same thread, in a Node `worker_threads` worker or in a browser Web Worker
  * (through comlink). Every value crossing it is structured-cloneable plain data.
  */
-import type { Command, CommandResult, LoggedCommand } from '../core/commands.ts';
+import type { AuditEntry, Command, CommandResult, LoggedCommand } from '../core/commands.ts';
 import type { Problem } from '../core/errors.ts';
 import type { SimEvent } from '../core/events.ts';
 import type { LineKpis } from '../core/kpi.ts';
@@ -117,6 +117,8 @@ export interface SimApi {
   setSpeed(speed: Speed): void;
   /** Queues a command; resolves with its result when a tick applies it (while paused: at the next `step`). */
   send(cmd: Command): Promise<CommandResult>;
+  /** Logs what a protocol face decided by itself (an `audit` event at the next tick); false if the entry is malformed. */
+  audit(entry: AuditEntry): boolean;
   state(): SimState;
   /** Events logged since the last drain, in order. */
   drainEvents(): SimEvent[];
@@ -135,7 +137,7 @@ export type AsyncApi<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infe
 
 /** Every method of `SimApi`, for adapters that wrap one. */
 export const SIM_API_METHODS = [
-  'load', 'start', 'pause', 'step', 'setSpeed', 'send', 'state', 'drainEvents', 'commands', 'snapshot', 'restore', 'eventLogHash', 'shared',
+  'load', 'start', 'pause', 'step', 'setSpeed', 'send', 'audit', 'state', 'drainEvents', 'commands', 'snapshot', 'restore', 'eventLogHash', 'shared',
 ] as const satisfies readonly (keyof SimApi)[];
 
 /**

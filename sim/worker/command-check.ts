@@ -3,7 +3,7 @@
  * the network: their shape is checked before they reach the world's queue. Keys match a
  * sent command with the event (command or rejected) the world logs when it applies it.
  */
-import { reject, type Command, type CommandResult, type CommandSource } from '../core/commands.ts';
+import { AUDIT, reject, type AuditEntry, type Command, type CommandResult, type CommandSource } from '../core/commands.ts';
 import type { SimEvent } from '../core/events.ts';
 
 const SOURCES: ReadonlySet<CommandSource> = new Set<CommandSource>(['hmi', 'opcua', 'mqtt', 'scenario', 'attack', 'cli', 'api']);
@@ -18,6 +18,7 @@ export function checkCommand(cmd: unknown): CommandResult | null {
     return reject('BAD_ARGUMENT', `command.source must be one of ${[...SOURCES].join(', ')}`);
   }
   if (typeof c.principal !== 'string') return reject('BAD_ARGUMENT', 'command.principal must be a string');
+  if (c.command === AUDIT) return reject('NOT_ALLOWED', 'audit entries are written by the protocol faces, not sent as commands');
   if (c.args !== undefined) {
     if (typeof c.args !== 'object' || c.args === null || Array.isArray(c.args)) return reject('BAD_ARGUMENT', 'command.args must be an object');
     for (const [k, v] of Object.entries(c.args)) {
@@ -38,4 +39,17 @@ export function commandKey(c: Command): string {
 export function eventKey(e: SimEvent): string {
   const d = e.data;
   return [e.station ?? 'line', String(d.command), String(d.source), String(d.principal), String(d.args)].join('\u0000');
+}
+
+const OUTCOMES: ReadonlySet<string> = new Set(['allowed', 'denied', 'failed']);
+
+/** What is wrong with an audit entry from a face, or null. */
+export function checkAudit(a: unknown): string | null {
+  if (typeof a !== 'object' || a === null) return 'an audit entry must be an object';
+  const e = a as Record<keyof AuditEntry, unknown>;
+  if (typeof e.source !== 'string' || !SOURCES.has(e.source as CommandSource)) return `audit.source must be one of ${[...SOURCES].join(', ')}`;
+  if (typeof e.principal !== 'string' || typeof e.action !== 'string' || e.action === '') return 'audit.principal and audit.action must be strings';
+  if (typeof e.outcome !== 'string' || !OUTCOMES.has(e.outcome)) return 'audit.outcome must be allowed, denied or failed';
+  if ((e.target !== undefined && typeof e.target !== 'string') || (e.reason !== undefined && typeof e.reason !== 'string')) return 'audit.target and audit.reason must be strings';
+  return null;
 }

@@ -8,7 +8,7 @@ import type { World } from '../core/world.ts';
 import { computeKpis } from '../core/kpi.ts';
 import { TwinlineError, type Problem } from '../core/errors.ts';
 import type { SimEvent } from '../core/events.ts';
-import type { Command, CommandResult, LoggedCommand } from '../core/commands.ts';
+import { auditCommand, type AuditEntry, type Command, type CommandResult, type LoggedCommand } from '../core/commands.ts';
 import { FAULT_NAMES } from '../core/station.ts';
 import { MODE_NAMES, STATE_NAMES } from '../plc/packml.ts';
 import { createWorld } from '../line/build.ts';
@@ -16,7 +16,7 @@ import { parseScenario } from '../line/parse.ts';
 import type { LineSpec } from '../line/types.ts';
 import type { LoadedInfo, LoadOptions, LoadResult, SharedView, SimApi, SimState, Speed, StationState } from './api.ts';
 import { atomicsClock, Pacer, type PaceClock } from './pacer.ts';
-import { checkCommand, commandKey, eventKey } from './command-check.ts';
+import { checkAudit, checkCommand, commandKey, eventKey } from './command-check.ts';
 
 /** Injectable scheduling of the engine (tests use fakes; hosts pick the fastest yield). */
 export interface EngineOptions {
@@ -162,6 +162,12 @@ export class SimEngine implements SimApi {
       this.sends.push({ key: commandKey(cmd), resolve });
       w.enqueue(cmd);
     });
+  }
+
+  audit(entry: AuditEntry): boolean {
+    if (checkAudit(entry) !== null) return false;
+    this.world.enqueue(auditCommand(entry));
+    return true;
   }
 
   state(): SimState {

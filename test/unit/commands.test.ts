@@ -124,3 +124,40 @@ describe('commands', () => {
     expect(w.st.state[w.indexOf('press')]).toBe(State.Held);
   });
 });
+
+describe('audit entries', () => {
+  it('land in the event log as audit events at the next tick, never as commands, and replay identically', async () => {
+    const { auditCommand } = await import('../../sim/core/commands.ts');
+    const w = smallLine();
+    runFor(w, 1);
+    w.drainEvents(() => undefined);
+    w.enqueue(auditCommand({ source: 'opcua', principal: 'viewer@ns=1;g=1', action: 'write', outcome: 'denied', target: 'press.force', reason: 'read-only user' }));
+    runFor(w, 0.01);
+    const out: SimEvent[] = [];
+    w.drainEvents((e) => out.push(e));
+    const audits = out.filter((e) => e.type === 'audit');
+    expect(audits).toHaveLength(1);
+    expect(audits[0]?.data).toEqual({ action: 'write', outcome: 'denied', target: 'press.force', reason: 'read-only user', source: 'opcua', principal: 'viewer@ns=1;g=1' });
+    expect(out.some((e) => e.type === 'command' || e.type === 'rejected')).toBe(false);
+    // the command log carries it, so a replay logs the same events
+    const again = smallLine();
+    // (smallLine queues its own start, the log's first entry)
+    for (const c of w.commandLog.slice(1)) again.scheduleAt(c.tick, c);
+    runFor(again, 1.01);
+    expect(again.eventLogHash()).toBe(w.eventLogHash());
+  });
+
+  it('SimEngine.send refuses them; SimEngine.audit checks their shape', async () => {
+    const { SimEngine } = await import('../../sim/worker/engine.ts');
+    const { readFileSync } = await import('node:fs');
+    const e = new SimEngine({ defer: (fn) => setImmediate(fn) });
+    const file = 'test/fixtures/scenarios/minimal.yaml';
+    e.load(readFileSync(file, 'utf8'), file);
+    const r = await e.send({ target: 'line', command: 'audit', source: 'api', principal: 'x', args: { action: 'login', outcome: 'allowed' } });
+    expect(r).toMatchObject({ ok: false, code: 'NOT_ALLOWED' });
+    expect(e.audit({ source: 'mqtt', principal: 'anonymous/c1', action: 'publish', outcome: 'denied', target: 'a/b', reason: 'viewer' })).toBe(true);
+    expect(e.audit({ source: 'mqtt', principal: 'p', action: 'publish', outcome: 'maybe' } as never)).toBe(false);
+    e.step(1);
+    expect(e.drainEvents().filter((ev) => ev.type === 'audit').map((ev) => ev.data.target)).toEqual(['a/b']);
+  });
+});
