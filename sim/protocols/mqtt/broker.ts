@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Aedes, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { AuditEntry } from '../../core/commands.ts';
 import { TwinlineError } from '../../core/errors.ts';
 import { listen } from '../../host/ports.ts';
 import { SPB } from './topics.ts';
@@ -44,6 +45,8 @@ export interface BrokerOptions {
   runDir: string;
   /** every accepted publish of a client, with `user/clientId` (anonymous: `anonymous/clientId`) */
   onPublished?(m: { topic: string; payload: Buffer; principal: string }): void;
+  /** what the broker refused by itself: failed logins, publishes outside a role */
+  onAudit?(a: AuditEntry): void;
 }
 
 /** A running embedded broker. */
@@ -124,6 +127,12 @@ export function mayPublish(role: Role | null, topic: string, prefix: string): bo
   return sp[0] === SPB && (sp[2] === 'NCMD' || sp[2] === 'DCMD');
 }
 
+/** The peer address of a client, for audit entries. */
+function peerOf(client: Client): string {
+  const conn = (client as unknown as { conn?: { remoteAddress?: string; remotePort?: number } }).conn;
+  return conn?.remoteAddress === undefined ? '?' : `${conn.remoteAddress}:${conn.remotePort ?? '?'}`;
+}
+
 /** Starts Aedes on TCP (and WebSocket); resolves once listening. */
 export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
   const notes: string[] = [];
@@ -146,6 +155,7 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
       const a = accounts.get(username);
       const ok = a !== undefined && password !== undefined && timingSafeEqual(hash(password.toString('utf8'), Buffer.from(a.salt, 'hex')), Buffer.from(a.hash, 'hex'));
       if (!ok) {
+        o.onAudit?.({ source: 'mqtt', principal: `${username}/${client.id}@${peerOf(client)}`, action: 'connect', outcome: 'denied', reason: 'bad user name or password' });
         const err = Object.assign(new Error('bad user name or password'), { returnCode: 4 as const });
         done(err, false);
         return;
@@ -161,6 +171,8 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
         return;
       }
       refused.push({ client: client.id, topic: packet.topic });
+      const role = roles.get(client) ?? 'anonymous';
+      o.onAudit?.({ source: 'mqtt', principal: `${users.get(client) ?? 'anonymous'}/${client.id}@${peerOf(client)}`, action: 'publish', outcome: 'denied', target: packet.topic, reason: `not allowed for ${role} clients` });
       done(new Error(`publishing to ${packet.topic} is not allowed for ${roles.get(client) ?? 'anonymous'} clients`));
     },
     published(packet, client, done) {

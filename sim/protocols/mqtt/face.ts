@@ -103,7 +103,7 @@ export async function startMqtt(o: MqttOptions): Promise<MqttFace> {
   let external = false;
   if (o.url === undefined) {
     const e = o.embedded ?? { host: '127.0.0.1', port: 1883, explicitPort: false, wsPort: 8083, explicitWsPort: false, runDir: '.twinline/mqtt' };
-    broker = await startBroker({ ...e, prefix, onPublished: (m) => void onMessage(m) });
+    broker = await startBroker({ ...e, prefix, onPublished: (m) => void onMessage(m), onAudit: (a) => void o.api.audit(a) });
     url = broker.url;
     creds = { username: broker.publisher.user, password: broker.publisher.password };
   } else {
