@@ -1,7 +1,8 @@
 /**
  * Security profiles of the OPC UA face. `open` is the classroom: SecurityPolicy None,
  * anonymous sessions, a loud warning. `hardened` offers SignAndEncrypt only with the modern
- * policies, user accounts (scrypt-hashed, in the run directory), no anonymous sessions, a
+ * policies, user accounts (scrypt-hashed, in the run directory; role `operator` may write and
+ * call methods, role `viewer` may only read and subscribe), no anonymous sessions, a
  * certificate trust list in the run directory (unknown client certificates land in
  * `pki/rejected/` until an operator moves them to `pki/trusted/certs/`) and session limits.
  */
@@ -9,15 +10,20 @@ import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageSecurityMode, OPCUACertificateManager, SecurityPolicy, type OPCUAServerOptions } from 'node-opcua';
+import type { AuditEntry } from '../../core/commands.ts';
 import { TwinlineError } from '../../core/errors.ts';
 
 /** A security profile name. */
 export type OpcuaProfile = 'open' | 'hardened';
 
-/** One account of `users.json`: scrypt hash of the password, hex. */
+/** What an OPC UA account may do: `operator` writes and calls methods, `viewer` only reads. */
+export type OpcuaRole = 'operator' | 'viewer';
+
+/** One account of `users.json`: scrypt hash of the password, hex, and its role (default operator). */
 interface Account {
   salt: string;
   hash: string;
+  role: OpcuaRole;
 }
 
 /** What a profile contributes to the server options, and what to tell the operator. */
@@ -25,6 +31,8 @@ export interface ProfileSetup {
   options: Partial<OPCUAServerOptions>;
   /** lines to print at startup (warnings, where accounts and trust lists live) */
   notes: string[];
+  /** the role of a session's user (`anonymous` in the open profile is an operator) */
+  roleOf(user: string): OpcuaRole;
 }
 
 const HARDENED_POLICIES = [SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss];
@@ -36,14 +44,17 @@ function hashPassword(password: string, salt: Buffer): Buffer {
   return scryptSync(password, salt, 32);
 }
 
-/** Reads `users.json`, creating it with one `operator` account (random password, printed once) when missing. */
+/** Reads `users.json`, creating it with an `operator` and a `viewer` account (random passwords, printed once) when missing. */
 function loadAccounts(file: string, notes: string[]): Map<string, Account> {
   if (!existsSync(file)) {
-    const password = randomBytes(12).toString('base64url');
-    const salt = randomBytes(16);
-    const accounts = { operator: { salt: salt.toString('hex'), hash: hashPassword(password, salt).toString('hex') } };
+    const accounts: Record<string, Account> = {};
+    for (const role of ['operator', 'viewer'] as const) {
+      const password = randomBytes(12).toString('base64url');
+      const salt = randomBytes(16);
+      accounts[role] = { salt: salt.toString('hex'), hash: hashPassword(password, salt).toString('hex'), role };
+      notes.push(`  OPC UA account "${role}" created in ${file}; password (shown once): ${password}`);
+    }
     writeFileSync(file, `${JSON.stringify(accounts, null, 2)}\n`, { mode: 0o600 });
-    notes.push(`  OPC UA account "operator" created in ${file}; password (shown once): ${password}`);
   }
   let parsed: unknown;
   try {
@@ -55,7 +66,7 @@ function loadAccounts(file: string, notes: string[]): Map<string, Account> {
   if (typeof parsed === 'object' && parsed !== null) {
     for (const [name, a] of Object.entries(parsed)) {
       const acc = a as Partial<Account> | null;
-      if (typeof acc?.salt === 'string' && typeof acc.hash === 'string') out.set(name, { salt: acc.salt, hash: acc.hash });
+      if (typeof acc?.salt === 'string' && typeof acc.hash === 'string') out.set(name, { salt: acc.salt, hash: acc.hash, role: acc.role === 'viewer' ? 'viewer' : 'operator' });
     }
   }
   if (out.size === 0) throw new TwinlineError('BAD_ARGUMENT', 'OPC UA accounts file has no account with salt and hash', { file });
@@ -79,7 +90,7 @@ export async function certificateManager(dir: string, trustAll: boolean): Promis
 }
 
 /** Server options of a profile; PKI and accounts live in `runDir`. */
-export async function profileSetup(profile: OpcuaProfile, runDir: string): Promise<ProfileSetup> {
+export async function profileSetup(profile: OpcuaProfile, runDir: string, audit: (a: AuditEntry) => void = () => undefined): Promise<ProfileSetup> {
   const notes: string[] = [];
   mkdirSync(runDir, { recursive: true });
   if (profile === 'open') {
@@ -89,6 +100,7 @@ export async function profileSetup(profile: OpcuaProfile, runDir: string): Promi
     );
     return {
       notes,
+      roleOf: () => 'operator',
       options: {
         securityPolicies: [SecurityPolicy.None],
         securityModes: [MessageSecurityMode.None],
@@ -105,12 +117,19 @@ export async function profileSetup(profile: OpcuaProfile, runDir: string): Promi
   notes.push(`  OPC UA hardened: SignAndEncrypt only, user accounts in ${usersFile}, trusted client certificates in ${join(pki, 'trusted', 'certs')}`);
   return {
     notes,
+    roleOf: (user) => accounts.get(user)?.role ?? 'viewer',
     options: {
       securityPolicies: HARDENED_POLICIES,
       securityModes: [MessageSecurityMode.SignAndEncrypt],
       allowAnonymous: false,
       serverCertificateManager: await certificateManager(pki, false),
-      userManager: { isValidUser: (user: string, password: string) => checkPassword(accounts, user, password) },
+      userManager: {
+        isValidUser: (user: string, password: string) => {
+          const ok = checkPassword(accounts, user, password);
+          if (!ok) audit({ source: 'opcua', principal: `${String(user)}@opcua`, action: 'login', outcome: 'denied', reason: 'bad user name or password' });
+          return ok;
+        },
+      },
       serverCapabilities: { maxSessions: HARDENED_MAX_SESSIONS },
       maxConnectionsPerEndpoint: HARDENED_MAX_SESSIONS,
     },
