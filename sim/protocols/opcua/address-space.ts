@@ -17,12 +17,15 @@ import type { LineSpec, Label } from '../../line/types.ts';
 import { machineKind } from '../../machines/index.ts';
 import { Cmd, MODE_NAMES, STATE_NAMES } from '../../plc/packml.ts';
 import { argOf, callStatus, principalOf, writeStatus } from './binding.ts';
+import type { ValueSampler } from './sampler.ts';
 import { euInformation } from './units.ts';
 
 /** How the address space reaches the line. */
 export interface LineLink {
   /** zero-copy reader over the worker's state buffer */
   reader: World;
+  /** pushes changes of monitored variables from the buffer; every station variable is registered with it */
+  sampler: ValueSampler;
   /** sends a command as `source: 'opcua'` with `principal`; resolves when the world has applied or refused it */
   send(target: string, command: string, args: Record<string, number | string | boolean>, principal: string): Promise<CommandResult>;
 }
@@ -33,7 +36,10 @@ export interface LineNodes {
   line: UAObject;
 }
 
-/** Smallest sampling interval a variable supports [ms]; the reader is a memory read, so it can be short. */
+/**
+ * Smallest sampling interval a variable supports [ms], and the period of the sampler that
+ * reads monitored variables from shared memory: short, since a pass is a few memory reads.
+ */
 export const MIN_SAMPLING_MS = 10;
 
 const READ = makeAccessLevelFlag('CurrentRead');
@@ -53,10 +59,15 @@ export function dataTypeOf(f: FieldSpec): DataType {
   return f.min === 0 && f.max === 1 ? DataType.Boolean : DataType.Int32;
 }
 
-function toVariant(dt: DataType, x: number): Variant {
-  if (dt === DataType.Boolean) return new Variant({ dataType: dt, value: x !== 0 });
-  if (dt === DataType.Int32) return new Variant({ dataType: dt, value: Math.max(-INT32_MAX - 1, Math.min(INT32_MAX, Math.trunc(x))) });
-  return new Variant({ dataType: dt, value: x });
+type ToVariant = (x: number) => Variant;
+
+const booleanOf: ToVariant = (x) => new Variant({ dataType: DataType.Boolean, value: x !== 0 });
+const int32Of: ToVariant = (x) => new Variant({ dataType: DataType.Int32, value: Math.max(-INT32_MAX - 1, Math.min(INT32_MAX, Math.trunc(x))) });
+const doubleOf: ToVariant = (x) => new Variant({ dataType: DataType.Double, value: x });
+
+/** The variant of a raw field value for a variable of DataType `dt` (shared functions, no closure per tag). */
+function variantOf(dt: DataType): ToVariant {
+  return dt === DataType.Boolean ? booleanOf : dt === DataType.Int32 ? int32Of : doubleOf;
 }
 
 type WriteCallback = (err: Error | null, statusCode?: StatusCode) => void;
@@ -86,6 +97,7 @@ function routeWrites(v: UAVariable, station: string, field: string, dt: DataType
 
 function addField(ns: Namespace, parent: UAObject, station: string, s: number, field: string, f: FieldSpec, link: LineLink): void {
   const dt = dataTypeOf(f);
+  const toVariant = variantOf(dt);
   const rw = f.access === 'rw';
   const reader = link.reader;
   const common = {
@@ -98,7 +110,8 @@ function addField(ns: Namespace, parent: UAObject, station: string, s: number, f
     accessLevel: rw ? READ_WRITE : READ,
     userAccessLevel: rw ? READ_WRITE : READ,
     minimumSamplingInterval: MIN_SAMPLING_MS,
-    value: { get: () => toVariant(dt, reader.readConsistent(() => reader.read(s, field)).value) },
+    // reads stay live through the getter; monitored items get changes from the sampler
+    value: { get: () => toVariant(reader.readConsistent(() => reader.read(s, field)).value) },
   };
   const eu = euInformation(f.unit);
   let v: UAVariable;
@@ -114,31 +127,39 @@ function addField(ns: Namespace, parent: UAObject, station: string, s: number, f
     v = ns.addVariable(common);
   }
   routeWrites(v, station, field, dt, !rw, link);
+  link.sampler.add(v, s, field, toVariant);
 }
+
+const stateName: ToVariant = (x) => new Variant({ dataType: DataType.String, value: STATE_NAMES[x] ?? 'Undefined' });
+const modeName: ToVariant = (x) => new Variant({ dataType: DataType.String, value: MODE_NAMES[x] ?? 'Undefined' });
 
 function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, link: LineLink): void {
   const reader = link.reader;
   const folder = ns.addObject({ componentOf: parent, browseName: 'PackML', nodeId: `s=${station}.PackML`, displayName: 'PackML' });
   const num = (field: 'state' | 'mode'): number => reader.readConsistent(() => reader.read(s, field)).value;
   const ro = { componentOf: folder, accessLevel: READ, userAccessLevel: READ, minimumSamplingInterval: MIN_SAMPLING_MS };
-  ns.addVariable({
+  const stateVar = ns.addVariable({
     ...ro, browseName: 'State', nodeId: `s=${station}.PackML.State`, dataType: 'Int32',
     description: 'PackML state (PackTags StateCurrent: 2 Stopped, 4 Idle, 6 Execute …)',
-    value: { get: () => new Variant({ dataType: DataType.Int32, value: num('state') }) },
+    value: { get: () => int32Of(num('state')) },
   });
-  ns.addVariable({
+  const stateNameVar = ns.addVariable({
     ...ro, browseName: 'StateName', nodeId: `s=${station}.PackML.StateName`, dataType: 'String',
-    value: { get: () => new Variant({ dataType: DataType.String, value: STATE_NAMES[num('state')] ?? 'Undefined' }) },
+    value: { get: () => stateName(num('state')) },
   });
-  ns.addVariable({
+  const modeVar = ns.addVariable({
     ...ro, browseName: 'UnitMode', nodeId: `s=${station}.PackML.UnitMode`, dataType: 'Int32',
     description: 'unit mode (PackTags UnitMode): 1 Production, 2 Maintenance, 3 Manual',
-    value: { get: () => new Variant({ dataType: DataType.Int32, value: num('mode') }) },
+    value: { get: () => int32Of(num('mode')) },
   });
-  ns.addVariable({
+  const modeNameVar = ns.addVariable({
     ...ro, browseName: 'UnitModeName', nodeId: `s=${station}.PackML.UnitModeName`, dataType: 'String',
-    value: { get: () => new Variant({ dataType: DataType.String, value: MODE_NAMES[num('mode')] ?? 'Undefined' }) },
+    value: { get: () => modeName(num('mode')) },
   });
+  link.sampler.add(stateVar, s, 'state', int32Of);
+  link.sampler.add(stateNameVar, s, 'state', stateName);
+  link.sampler.add(modeVar, s, 'mode', int32Of);
+  link.sampler.add(modeNameVar, s, 'mode', modeName);
   for (const name of METHODS) {
     const command = name.toLowerCase() as keyof typeof Cmd;
     const m = ns.addMethod(folder, {

@@ -1,7 +1,8 @@
 /**
  * The OPC UA face of a running line: one node-opcua server in the host process. Values are
- * read from a zero-copy reader over the worker's shared buffer on every read and sample
- * (no copy, no message per tick); writes and method calls become commands with
+ * read from a zero-copy reader over the worker's shared buffer on every read, and monitored
+ * ones by one sampler that pushes changes (no copy, no message per tick, no poll per
+ * monitored item); writes and method calls become commands with
  * `source: 'opcua'`; alarms follow the drained event log.
  */
 import { createServer } from 'node:net';
@@ -14,6 +15,7 @@ import { openReader } from '../../worker/reader.ts';
 import { listen } from '../../host/ports.ts';
 import { buildLine, MIN_SAMPLING_MS, type LineLink } from './address-space.ts';
 import { buildAlarms } from './alarms.ts';
+import { installOnChangeDelivery, ValueSampler } from './sampler.ts';
 import { profileSetup, type OpcuaProfile } from './security.ts';
 
 export type { OpcuaProfile } from './security.ts';
@@ -66,8 +68,11 @@ async function settlePort(port: number, host: string, explicit: boolean): Promis
 export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const t0 = performance.now();
   const reader = openReader(await o.api.shared());
+  installOnChangeDelivery();
+  const sampler = new ValueSampler(reader, MIN_SAMPLING_MS);
   const link: LineLink = {
     reader,
+    sampler,
     send: (target, command, args, principal): Promise<CommandResult> => {
       const cmd: Command = { target, command, args, source: 'opcua', principal };
       return o.api.send(cmd);
@@ -106,6 +111,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const nodes = buildLine(ns, o.spec, link);
   const alarms = buildAlarms(ns, o.spec, nodes, link);
   await server.start();
+  sampler.start();
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
     endpoint: `opc.tcp://${host}:${bound.port}`,
@@ -116,6 +122,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     notes: profile.notes,
     onEvents: (events) => alarms.onEvents(events),
     async close() {
+      sampler.stop();
       await server.shutdown(0);
     },
   };
