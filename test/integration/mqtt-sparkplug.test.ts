@@ -8,7 +8,7 @@ import * as sparkplug from 'sparkplug-payload';
 import type { UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import { startServer, type Served } from '../../sim/host/serve.ts';
 import type { SimEvent } from '../../sim/core/events.ts';
-import { have, MOSQUITTO, recorder, startMosquitto, type Got, type TestBroker } from './brokers.ts';
+import { have, MOSQUITTO, NATS, recorder, startMosquitto, startNats, type Got, type TestBroker } from './brokers.ts';
 
 const SP = sparkplug.get('spBv1.0')!;
 const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
@@ -114,4 +114,39 @@ describe.runIf(have(MOSQUITTO))('Sparkplug B over Mosquitto', () => {
     expect(n(dec(nd).metrics?.find((m) => m.name === 'bdSeq')?.value)).toBe(bd1);
     await sub.close();
   }, 60_000);
+});
+
+describe.runIf(have(NATS))('Sparkplug B over NATS (MQTT 3.1.1)', () => {
+  // nats-server 2.9 (Debian 12's) refuses '.' in MQTT topic names and so the whole spBv1.0
+  // namespace: the face must say so instead of reconnecting in silence
+  let broker: TestBroker;
+  let served: Served;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    broker = await startNats();
+    served = await startServer({
+      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: (l) => lines.push(l),
+      mqtt: { encoding: 'sparkplug', url: broker.url, intervalMs: 20 },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await served?.close();
+    await broker?.dispose();
+  });
+
+  it('a broker that refuses the Sparkplug topics gets one clear warning naming it and what to do; data is held', async () => {
+    const refused = (l: string): boolean => l.includes('closed the connection 3 times before accepting it');
+    const end = Date.now() + 15_000;
+    while (Date.now() < end && !lines.some(refused)) await new Promise((r) => setTimeout(r, 100));
+    console.log(`broker log: ${/ERR.*/.exec(broker.log())?.[0] ?? ''}`);
+    const warning = lines.find(refused) ?? '';
+    expect(warning, lines.join('\n')).toContain(broker.url);
+    expect(warning).toContain('spBv1.0/test/NDEATH/minimal');
+    expect(warning).toContain('--mqtt-encoding uns');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(lines.filter(refused)).toHaveLength(1);
+    const st = served.mqtt!.stats().sparkplug!;
+    expect(st.connects).toBe(0);
+    expect(st.queued).toBeGreaterThan(0);
+  }, 30_000);
 });

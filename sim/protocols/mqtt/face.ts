@@ -13,7 +13,7 @@ import { dispatch, type CommandContext, type Incoming } from './commands.ts';
 import { openLink, type Link } from './link.ts';
 import { deliverSparkplug, SparkplugNode, sparkplugSize, type DeviceData } from './sparkplug.ts';
 import { lineTags, Sample } from './tags.ts';
-import { commandFilters, slug, SPB, unsPrefix } from './topics.ts';
+import { commandFilters, slug, SPB, spTopic, unsPrefix } from './topics.ts';
 import { deliverUns, UnsEncoder, unsSize, type UnsMessage } from './uns.ts';
 
 /** Which encodings are published. */
@@ -179,6 +179,7 @@ export async function startMqtt(o: MqttOptions): Promise<MqttFace> {
       url,
       mqtt: { ...creds, clientId: `${id}-spb`, clean: true, queueQoSZero: false, will: { ...death, qos: 1, retain: false } },
       outbox: { ...bound, window: 256, size: sparkplugSize, requeueFailed: true },
+      refusedHint: `The will (NDEATH) is on ${spTopic(group, 'NDEATH', edge)}; nats-server 2.9 refuses '.' in MQTT topic names and so the whole spBv1.0 namespace: with it use --mqtt-encoding uns, or another broker.`,
       deliver: deliverSparkplug(node),
       onUp: (client) => {
         sample.take();

@@ -6,6 +6,9 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { Outbox, type OutboxOptions } from './outbox.ts';
 
+/** Connection attempts closed before CONNACK in a row that make the link warn. */
+const REFUSED_ATTEMPTS = 3;
+
 /** A connection and its outbox. */
 export interface Link<T> {
   client: MqttClient;
@@ -23,6 +26,8 @@ export interface LinkOptions<T> {
   deliver(client: MqttClient, item: T, done: (err?: Error) => void): void;
   /** runs after CONNACK, before queued messages go out */
   onUp(client: MqttClient, first: boolean): void;
+  /** what to add when the broker keeps closing the connection before accepting it */
+  refusedHint?: string;
   /** runs when the connection is lost (before the client retries) */
   onDown?(client: MqttClient): void;
   warn(line: string): void;
@@ -46,14 +51,23 @@ export function openLink<T>(o: LinkOptions<T>): Link<T> {
     }),
   };
   let wasUp = false;
+  // a broker that closes the connection before CONNACK, attempt after attempt, refuses something
+  // in the CONNECT itself (will topic, client id, credentials): say so once per outage
+  let refusedInARow = 0;
   client.on('connect', () => {
+    refusedInARow = 0;
     link.connects++;
     o.onUp(client, link.connects === 1);
     wasUp = true;
     outbox.up();
   });
   client.on('close', () => {
-    if (!wasUp) return;
+    if (!wasUp) {
+      if (++refusedInARow === REFUSED_ATTEMPTS) {
+        o.warn(`WARNING: MQTT: ${o.url} closed the connection ${REFUSED_ATTEMPTS} times before accepting it; still retrying, holding messages.${o.refusedHint === undefined ? '' : ` ${o.refusedHint}`}`);
+      }
+      return;
+    }
     wasUp = false;
     outbox.down();
     o.onDown?.(client);
