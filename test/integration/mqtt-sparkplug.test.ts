@@ -4,6 +4,9 @@
  * PackML commands through the line's queue, garbage refused and logged, NDEATH on loss.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as sparkplug from 'sparkplug-payload';
 import type { UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
 import { startServer, type Served } from '../../sim/host/serve.ts';
@@ -148,5 +151,31 @@ describe.runIf(have(NATS))('Sparkplug B over NATS (MQTT 3.1.1)', () => {
     const st = served.mqtt!.stats().sparkplug!;
     expect(st.connects).toBe(0);
     expect(st.queued).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('Sparkplug bdSeq across runs (embedded broker)', () => {
+  it('each run\'s first session has the bdSeq after the last run\'s, kept in the state folder; its NDEATH carries it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twinline-bdseq-'));
+    const seen: number[] = [];
+    try {
+      for (let run = 0; run < 2; run++) {
+        const served = await startServer({
+          file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: () => undefined,
+          mqtt: { encoding: 'sparkplug', stateDir: dir, embedded: { host: '127.0.0.1', port: 0, explicitPort: true, wsPort: null, explicitWsPort: false, runDir: dir, accounts: [] } },
+        });
+        const sub = await recorder(served.mqtt!.url);
+        await new Promise<void>((r) => sub.client.subscribe(`${BASE}/NDEATH/#`, { qos: 1 }, () => r()));
+        seen.push(served.mqtt!.stats().sparkplug!.bdSeq);
+        await served.close();
+        const nd = await sub.wait((g) => g.topic === `${BASE}/NDEATH/minimal`, 5000).catch(() => null);
+        if (nd !== null) expect(n(dec(nd).metrics?.find((m) => m.name === 'bdSeq')?.value)).toBe(seen[run]);
+        await sub.close();
+      }
+      expect(seen[1]).toBe((seen[0]! + 1) % 256);
+      expect(JSON.parse(readFileSync(join(dir, 'sparkplug-test-minimal.json'), 'utf8'))).toEqual({ bdSeq: seen[1] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });

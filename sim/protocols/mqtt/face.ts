@@ -4,6 +4,8 @@
  * turns command messages into line commands (`source: 'mqtt'`). The broker is the embedded
  * Aedes (default) or one given by URL (Mosquitto, NATS, EMQX …).
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import type { LineSpec } from '../../line/types.ts';
 import type { AsyncApi, SimApi } from '../../worker/api.ts';
@@ -15,6 +17,28 @@ import { deliverSparkplug, SparkplugNode, sparkplugSize, type DeviceData } from 
 import { lineTags, Sample } from './tags.ts';
 import { commandFilters, slug, SPB, spTopic, unsPrefix } from './topics.ts';
 import { deliverUns, UnsEncoder, unsSize, type UnsMessage } from './uns.ts';
+
+/** The bdSeq of the last session kept in `file`, or -1 (the next is 0). */
+function loadBdSeq(file: string, warn: (line: string) => void): number {
+  if (!existsSync(file)) return -1;
+  try {
+    const v: unknown = (JSON.parse(readFileSync(file, 'utf8')) as { bdSeq?: unknown }).bdSeq;
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255) return v;
+    warn(`MQTT: ${file}: bdSeq must be a whole number 0…255; starting at 0`);
+  } catch (e) {
+    warn(`MQTT: ${file} is not readable JSON (${(e as Error).message}); Sparkplug bdSeq starts at 0`);
+  }
+  return -1;
+}
+
+function saveBdSeq(file: string, bdSeq: number, warn: (line: string) => void): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ bdSeq })}\n`);
+  } catch (e) {
+    warn(`MQTT: cannot keep the Sparkplug bdSeq in ${file} (${(e as { code?: string }).code ?? String(e)}); the next run starts it at 0`);
+  }
+}
 
 /** Which encodings are published. */
 export type MqttEncoding = 'uns' | 'sparkplug' | 'both';
@@ -53,6 +77,8 @@ export interface MqttOptions {
   maxBytes?: number;
   /** Sparkplug group id (default: the site's slug) */
   group?: string;
+  /** where the Sparkplug bdSeq is kept between runs (`sparkplug-<group>-<edge>.json`); omitted: not kept */
+  stateDir?: string;
   clock?: FaceClock;
   log(line: string): void;
 }
@@ -174,6 +200,12 @@ export async function startMqtt(o: MqttOptions): Promise<MqttFace> {
 
   if (o.encoding !== 'uns') {
     const node = new SparkplugNode(group, edge, stations, tagCount, clock.now);
+    // Sparkplug: each new session's bdSeq is one more than the last one's, across restarts too
+    const bdFile = o.stateDir === undefined ? null : join(o.stateDir, `sparkplug-${group}-${edge}.json`);
+    node.bdSeq = bdFile === null ? 0 : (loadBdSeq(bdFile, warn) + 1) & 0xff;
+    const keepBdSeq = (): void => {
+      if (bdFile !== null) saveBdSeq(bdFile, node.bdSeq, warn);
+    };
     const death = node.death();
     const link = openLink<DeviceData>({
       url,
@@ -182,6 +214,7 @@ export async function startMqtt(o: MqttOptions): Promise<MqttFace> {
       refusedHint: `The will (NDEATH) is on ${spTopic(group, 'NDEATH', edge)}; nats-server 2.9 refuses '.' in MQTT topic names and so the whole spBv1.0 namespace: with it use --mqtt-encoding uns, or another broker.`,
       deliver: deliverSparkplug(node),
       onUp: (client) => {
+        keepBdSeq(); // the bdSeq a session began with; the next run starts after it
         sample.take();
         for (const b of node.births(sample)) client.publish(b.topic, b.payload, { qos: 0 });
         // data held while the broker was away follows the births, flagged historical

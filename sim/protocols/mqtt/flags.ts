@@ -51,7 +51,7 @@ export function mqttFromFlags(v: Values, host: string, cwd: string): Omit<MqttOp
     }
     if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(u.protocol)) throw new TwinlineError('USAGE', `--mqtt ${v.mqtt}: use mqtt://, mqtts://, ws:// or wss://`);
     return {
-      url: v.mqtt, encoding: encoding as MqttEncoding,
+      url: v.mqtt, encoding: encoding as MqttEncoding, stateDir: join(cwd, '.twinline', 'mqtt'),
       ...(v['mqtt-user'] !== undefined ? { username: v['mqtt-user'] } : {}),
       ...(v['mqtt-password'] !== undefined ? { password: v['mqtt-password'] } : {}),
     };
@@ -60,6 +60,7 @@ export function mqttFromFlags(v: Values, host: string, cwd: string): Omit<MqttOp
   const ws = port('mqtt-ws-port');
   return {
     encoding: encoding as MqttEncoding,
+    stateDir: join(cwd, '.twinline', 'mqtt'),
     embedded: { host, port: tcp ?? 1883, explicitPort: tcp !== undefined, wsPort: ws ?? 8083, explicitWsPort: ws !== undefined, runDir: join(cwd, '.twinline', 'mqtt') },
   };
 }
