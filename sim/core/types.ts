@@ -24,6 +24,8 @@ export interface FieldSpec {
   max?: number;
   /** integer-valued (counts, enums, booleans as 0/1) */
   integer?: boolean;
+  /** a difference of temperatures (a band, a superheat): °F converts by scale only, without the offset */
+  interval?: boolean;
 }
 
 /** An alarm a machine kind can raise; `bit` indexes the station's alarm word (0–30). */

@@ -24,6 +24,8 @@ interface QtySpec {
   /** exclusive lower bound */
   above?: number;
   integer?: boolean | undefined;
+  /** a difference of temperatures: converted without the offset */
+  interval?: boolean | undefined;
 }
 
 /** A text value, or the fallback; never `String(x)`, which runs a YAML mapping's own `toString` key. */
@@ -52,7 +54,7 @@ class Resolver {
   qty(raw: unknown, path: Path, spec: QtySpec): number | undefined {
     if (typeof raw === 'number' && !Number.isFinite(raw)) return undefined;
     if (typeof raw !== 'number' && (typeof raw !== 'string' || !QUANTITY_PATTERN.test(raw))) return undefined;
-    const c = toFieldUnit(raw, spec.unit);
+    const c = toFieldUnit(raw, spec.unit, spec.interval === true);
     if (!c.ok) {
       this.out.add(c.code, c.message, path);
       return undefined;

@@ -233,10 +233,11 @@ export function splitQuantity(text: string): { value: number; unit: string } | u
 
 /**
  * Converts a scenario value to `fieldUnit`. A number is taken in the field's unit; a string
- * "<number> <unit>" is converted (temperatures affinely). The result may be non-finite when
- * the input is huge; range checks are the caller's.
+ * "<number> <unit>" is converted (temperatures affinely, unless the field is an `interval`, a
+ * difference of temperatures: 45 °F of band is 25 °C of band). The result may be non-finite
+ * when the input is huge; range checks are the caller's.
  */
-export function toFieldUnit(raw: number | string, fieldUnit: string): Converted {
+export function toFieldUnit(raw: number | string, fieldUnit: string, interval = false): Converted {
   if (typeof raw === 'number') return { ok: true, value: raw };
   const q = splitQuantity(raw);
   if (q === undefined) {
@@ -254,8 +255,8 @@ export function toFieldUnit(raw: number | string, fieldUnit: string): Converted 
   if (from.dims.join() !== to.dims.join()) {
     return { ok: false, code: 'BAD_UNIT', message: `${JSON.stringify(raw)} is a ${dimensionName(from)}, but this field expects ${describeUnit(fieldUnit)}` };
   }
-  if (from.factor === to.factor && from.offset === to.offset) return { ok: true, value: q.value };
-  const value = (q.value * from.factor + from.offset - to.offset) / to.factor;
+  if (from.factor === to.factor && (interval || from.offset === to.offset)) return { ok: true, value: q.value };
+  const value = interval ? (q.value * from.factor) / to.factor : (q.value * from.factor + from.offset - to.offset) / to.factor;
   // Scale factors like 1e-3 are inexact in binary; 15 digits drop the noise (1.2000000000000002 → 1.2).
   return { ok: true, value: Number.isFinite(value) ? Number(value.toPrecision(15)) : value };
 }

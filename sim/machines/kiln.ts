@@ -60,7 +60,7 @@ export const kiln: MachineKind = {
     maxPower: { unit: 'W', description: 'heater power of one zone', access: 'rw', default: 150000, min: 0, max: 1e8 },
     maxTemp: { unit: '°C', description: 'temperature at full power in steady state', access: 'rw', default: 1450, min: 100, max: 2500 },
     ambient: ambientField(),
-    band: { unit: '°C', description: 'allowed deviation from the recipe before defects start', access: 'rw', default: 25, min: 1, max: 500 },
+    band: { unit: '°C', interval: true, description: 'allowed deviation from the recipe before defects start', access: 'rw', default: 25, min: 1, max: 500 },
     defectScale: { unit: '°C·s', description: 'exposure outside the band that gives about one defect in e', access: 'rw', default: 2000, min: 1, max: 1e9 },
     tripTemp: { unit: '°C', description: 'over-temperature interlock trip point', access: 'rw', default: 1400, min: 100, max: 2500 },
     partClock: { unit: 'tick', description: 'ticks until parts inside are next updated', access: 'r', default: 0, integer: true },

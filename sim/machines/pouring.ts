@@ -29,7 +29,7 @@ export const pouring: MachineKind = {
     manualLadleTau: { unit: 's', description: 'cooling time constant of metal in hand ladles', access: 'rw', default: 15000, min: 10, max: 1e7 },
     manualPourLoss: { unit: '°C', description: 'extra temperature lost by a slow hand-poured stream (mean)', access: 'rw', default: 25, min: 0, max: 500 },
     minPourTemp: { unit: '°C', description: 'lowest pouring temperature that fills the mould completely', access: 'rw', default: 1400, min: 100, max: 2000 },
-    coldShutScale: { unit: '°C', description: 'shortfall below minPourTemp giving a cold shut with probability 1 − 1/e', access: 'rw', default: 30, min: 0.1, max: 1000 },
+    coldShutScale: { unit: '°C', interval: true, description: 'shortfall below minPourTemp giving a cold shut with probability 1 − 1/e', access: 'rw', default: 30, min: 0.1, max: 1000 },
     ambient: ambientField(),
     machinePower: { unit: 'W', description: 'pouring machine power while pouring (automatic)', access: 'rw', default: 15000, min: 0, max: 1e6 },
     idlePower: { unit: 'W', description: 'power while waiting (ladle preheat, hydraulics)', access: 'rw', default: 3000, min: 0, max: 1e6 },

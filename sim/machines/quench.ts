@@ -39,7 +39,7 @@ export const quench: MachineKind = {
     cpBath: { unit: 'J/kg/K', description: 'specific heat of the quenchant (water-polymer)', access: 'rw', default: 3900, min: 500, max: 6000 },
     bathSp: { unit: '°C', description: 'bath temperature setpoint of the chiller', access: 'rw', default: 35, min: 0, max: 150 },
     maxBathTemp: { unit: '°C', description: 'bath temperature above which hardness suffers', access: 'rw', default: 60, min: 0, max: 200 },
-    hardnessScale: { unit: '°C', description: 'excess over the limit giving a soft part with probability 1 − 1/e', access: 'rw', default: 15, min: 0.1, max: 500 },
+    hardnessScale: { unit: '°C', interval: true, description: 'excess over the limit giving a soft part with probability 1 − 1/e', access: 'rw', default: 15, min: 0.1, max: 500 },
     chillerPower: { unit: 'W', description: 'heat the chiller can remove', access: 'rw', default: 150000, min: 0, max: 1e8 },
     chillerCop: { unit: '', description: 'chiller coefficient of performance (heat removed / electric power)', access: 'rw', default: 3, min: 0.5, max: 10 },
     furnaceEfficiency: { unit: '', description: 'share of furnace power that heats the parts', access: 'rw', default: 0.6, min: 0.05, max: 1 },

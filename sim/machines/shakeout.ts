@@ -24,7 +24,7 @@ export const shakeout: MachineKind = {
     cycleTime: { unit: 's', description: 'time per mould on the vibrating grid', access: 'rw', default: 30, min: 1, max: 3600 },
     manualTime: { unit: 's', description: 'time one worker needs per mould by hand', access: 'rw', default: 180, min: 1, max: 36000 },
     hotThreshold: { unit: '°C', description: 'casting temperature above which knocking out damages the surface', access: 'rw', default: 400, min: 0, max: 1500 },
-    surfaceScale: { unit: '°C', description: 'excess over the threshold giving a surface defect with probability 1 − 1/e', access: 'rw', default: 150, min: 1, max: 2000 },
+    surfaceScale: { unit: '°C', interval: true, description: 'excess over the threshold giving a surface defect with probability 1 − 1/e', access: 'rw', default: 150, min: 1, max: 2000 },
     sandCooling: { unit: '', description: 'share of the excess over ambient the casting loses with its sand', access: 'rw', default: 0.2, min: 0, max: 1 },
     ambient: ambientField('air temperature'),
     motorPower: { unit: 'W', description: 'vibrator motor power while shaking (automatic)', access: 'rw', default: 15000, min: 0, max: 1e6 },

@@ -100,3 +100,33 @@ describe('scenario units', () => {
     expect(missing, `units the converter does not know; add them to sim/line/units.ts: ${missing.join(', ')}`).toEqual([]);
   });
 });
+
+describe('temperature differences', () => {
+  it('a band or superheat converts by scale only: 45 °F of band is 25 °C, 25 K is 25 °C', () => {
+    const conv = (raw: string, unit: string): number => {
+      const c = toFieldUnit(raw, unit, true);
+      if (!c.ok) throw new Error(c.message);
+      return c.value;
+    };
+    expect(conv('45 °F', '°C')).toBeCloseTo(25, 9);
+    expect(conv('25 K', '°C')).toBeCloseTo(25, 9);
+    expect(conv('25 °C', '°C')).toBe(25);
+  });
+
+  it('machine fields that are differences say so, and a scenario in °F gets the right band', async () => {
+    const { machineKind } = await import('../../sim/machines/index.ts');
+    expect(machineKind('kiln')?.fields.band?.interval).toBe(true);
+    expect(machineKind('induction-furnace')?.fields.band?.interval).toBe(true);
+    expect(machineKind('kiln')?.fields.sp1?.interval).toBeUndefined();
+    const { parseScenario } = await import('../../sim/line/parse.ts');
+    const { readFileSync } = await import('node:fs');
+    const original = readFileSync('scenarios/ceramic-after.yaml', 'utf8');
+    expect(original).toContain('      sp1: 950 °C\n');
+    expect(original).not.toMatch(/^\s+band:/m);
+    const text = original.replace('      sp1: 950 °C\n', '      sp1: 1742 °F\n      band: 45 °F\n');
+    const spec = parseScenario(text, 'fahrenheit.yaml');
+    const kiln = spec.stations.find((s) => s.kind === 'kiln');
+    expect(kiln?.params.band).toBeCloseTo(25, 9);
+    expect(kiln?.params.sp1).toBeCloseTo(950, 9);
+  });
+});
