@@ -47,11 +47,15 @@ function record(stations: StationTags[], world: ReturnType<typeof createWorld>, 
   return r;
 }
 
-/** Puts recorded sample `k` into `sample`. */
-function replay(sample: Sample, r: Recorded, k: number): void {
-  sample.values.set(r.values[k]!);
-  sample.states.set(r.states[k]!);
-  sample.simTime = r.times[k]!;
+/** Feeds every recorded sample, in order, to `encode`. */
+function replayAll(world: ReturnType<typeof createWorld>, stations: StationTags[], r: Recorded, encode: (sample: Sample) => void): void {
+  const sample = new Sample(world, stations);
+  for (let k = 0; k < r.times.length; k++) {
+    sample.values.set(r.values[k]!);
+    sample.states.set(r.states[k]!);
+    sample.simTime = r.times[k]!;
+    encode(sample);
+  }
 }
 
 function connected(url: string, clientId: string): Promise<MqttClient> {
@@ -84,7 +88,7 @@ async function raw(url: string, msgs: readonly { topic: string; payload: string 
 }
 
 /** Our link: pushes what `feed` produces into the store-and-forward outbox, waits until sent [ms]. */
-async function ours<T>(url: string, o: { window: number; size: (t: T) => number; requeueFailed: boolean; deliver: (c: MqttClient, t: T, done: (e?: Error) => void) => void }, feed: (push: (t: T) => void) => number): Promise<number> {
+async function ours<T>(url: string, o: { window: number; size: (t: T) => number; requeueFailed: boolean; deliver: (c: MqttClient, t: T, done: (e?: Error) => void) => void }, feed: (push: (t: T) => void) => void): Promise<number> {
   let up: () => void = () => undefined;
   const ready = new Promise<void>((r) => (up = r));
   const link = openLink<T>({
@@ -96,7 +100,11 @@ async function ours<T>(url: string, o: { window: number; size: (t: T) => number;
     await ready;
     await new Promise((r) => setTimeout(r, 20));
     const t0 = performance.now();
-    const n = feed((t) => link.outbox.push(t));
+    let n = 0;
+    feed((t) => {
+      n++;
+      link.outbox.push(t);
+    });
     while (link.outbox.stats.sent < n) await new Promise((r) => setImmediate(r));
     await marker(link.client);
     return performance.now() - t0;
@@ -141,33 +149,13 @@ export async function mqttBench(log: (line: string) => void): Promise<SectionRes
     const t = { unsOurs: [] as number[], unsRaw: [] as number[], spOurs: [] as number[], spRaw: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
       t.unsRaw.push(await raw(broker.url, unsMsgs.map((m) => ({ ...m, qos: 1 as const }))));
-      t.unsOurs.push(await ours<UnsMessage>(broker.url, { window: 1000, size: unsSize, requeueFailed: false, deliver: deliverUns }, (push) => {
-        const enc = new UnsEncoder(prefix, stations, tagCount);
-        const sample = new Sample(world, stations);
-        let n = 0;
-        for (let k = 0; k < unsRec.times.length; k++) {
-          replay(sample, unsRec, k);
-          enc.changes(sample, (m) => {
-            n++;
-            push(m);
-          });
-        }
-        return n;
-      }));
+      const enc = new UnsEncoder(prefix, stations, tagCount);
+      t.unsOurs.push(await ours<UnsMessage>(broker.url, { window: 1000, size: unsSize, requeueFailed: false, deliver: deliverUns },
+        (push) => replayAll(world, stations, unsRec, (sample) => enc.changes(sample, push))));
       t.spRaw.push(await raw(broker.url, spMsgs));
       const node = new SparkplugNode(slug(spec.isa95.site), slug(spec.isa95.line), stations, tagCount, clock);
-      t.spOurs.push(await ours<DeviceData>(broker.url, { window: 256, size: sparkplugSize, requeueFailed: true, deliver: deliverSparkplug(node) }, (push) => {
-        const sample = new Sample(world, stations);
-        let n = 0;
-        for (let k = 0; k < spRec.times.length; k++) {
-          replay(sample, spRec, k);
-          node.changes(sample, (d) => {
-            n++;
-            push(d);
-          });
-        }
-        return n;
-      }));
+      t.spOurs.push(await ours<DeviceData>(broker.url, { window: 256, size: sparkplugSize, requeueFailed: true, deliver: deliverSparkplug(node) },
+        (push) => replayAll(world, stations, spRec, (sample) => node.changes(sample, push))));
       log(`round ${round + 1}: UNS ours ${fmt(t.unsOurs[round]!)} ms, raw ${fmt(t.unsRaw[round]!)} ms; Sparkplug ours ${fmt(t.spOurs[round]!)} ms, raw ${fmt(t.spRaw[round]!)} ms`);
     }
     const rate = (n: number, ms: number): number => n / (ms / 1000);
