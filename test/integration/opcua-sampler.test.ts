@@ -136,6 +136,8 @@ describe('OPC UA value sampler', () => {
     sampler.tick();
     sampler.tick();
     expect(sampler.pushed).toBe(p0 + 1);
+    // a 10 ms item: the next push is due one sampler period later
+    await sleep(15);
     put('force', NaN);
     sampler.tick();
     sampler.tick();
@@ -175,6 +177,45 @@ describe('OPC UA value sampler', () => {
     expect(got.length).toBeLessThanOrEqual(Math.ceil(wallMs / 100) + 2);
     expect(got.length).toBeGreaterThanOrEqual(Math.floor(wallMs / 100) - 2);
     for (let k = 1; k < got.length; k++) expect(got[k]!).toBeGreaterThan(got[k - 1]!);
+  });
+
+  it('pushes a variable watched at 100 ms at most once per 100 ms, and then the latest value', async () => {
+    const sub = await subscription();
+    const values: unknown[] = [];
+    await monitor(sub, 'former.energy', 100, values);
+    await until('initial value', () => values.length >= 1);
+    const p0 = sampler.pushed;
+    sampler.start();
+    const t0 = performance.now();
+    for (let k = 1; k <= 50; k++) {
+      put('energy', k);
+      await sleep(10);
+    }
+    const wallMs = performance.now() - t0;
+    await until('the latest value', () => values.at(-1) === 50);
+    sampler.stop();
+    await sub.terminate();
+    const pushes = sampler.pushed - p0;
+    expect(pushes).toBeLessThanOrEqual(Math.ceil(wallMs / 100) + 2);
+    expect(pushes).toBeGreaterThanOrEqual(Math.floor(wallMs / 100) - 1);
+  });
+
+  it('keeps serving an item on change after the client changes its sampling interval', async () => {
+    const sub = await subscription();
+    const values: unknown[] = [];
+    const item = await monitor(sub, 'former.force', 100, values);
+    await until('initial value', () => values.length >= 1);
+    const r = await item.modify({ samplingInterval: 10, queueSize: 100 });
+    expect(r.revisedSamplingInterval).toBe(10);
+    await sleep(50);
+    expect(sampler.watching).toBe(1);
+    const v0 = values.length;
+    put('force', 555);
+    await sleep(50);
+    expect(values.length).toBe(v0);
+    sampler.tick();
+    await until('the change after modify', () => values.at(-1) === 555);
+    await sub.terminate();
   });
 
   it('revises a requested 0 to the sampler period and keeps other intervals', async () => {

@@ -23,6 +23,8 @@ const sampledBy = new WeakMap<BaseNode, { sampler: ValueSampler; i: number }>();
 interface MonitoredItemInternals {
   node: BaseNode | null;
   itemToMonitor: { attributeId: number } | null;
+  /** revised sampling interval [ms]; the folding window of an item served on change */
+  samplingInterval: number;
   /** true: delivered from the node's `value_changed` event, folded per samplingInterval; false: a sampling timer */
   _exceptionBased: boolean;
   __start_sampling(recordInitialValue: boolean): void;
@@ -45,8 +47,11 @@ export function installOnChangeDelivery(): void {
   const start = proto.__start_sampling;
   if (typeof start !== 'function') throw new Error('node-opcua MonitoredItem has no __start_sampling: the on-change delivery needs updating');
   proto.__start_sampling = function (this: MonitoredItemInternals, recordInitialValue: boolean): void {
-    if (this.node !== null && this.itemToMonitor?.attributeId === AttributeIds.Value && sampledBy.has(this.node)) this._exceptionBased = true;
+    const e = this.node !== null && this.itemToMonitor?.attributeId === AttributeIds.Value ? sampledBy.get(this.node) : undefined;
+    if (e !== undefined) this._exceptionBased = true;
     start.call(this, recordInitialValue);
+    // the item listens now; its interval bounds how often the variable needs a push
+    e?.sampler.notePeriod(e.i, this.samplingInterval);
   };
   proto[HOOKED] = true;
 }
@@ -69,6 +74,12 @@ export class ValueSampler {
   private idx = new Int32Array(16);
   /** value last pushed (or seen when watching began), per variable */
   private last = new Float64Array(16);
+  /**
+   * shortest sampling interval of the items watching each variable [ms] (Infinity: unknown,
+   * push every change), and the time before which a change waits for the next push [ms]
+   */
+  private period = new Float64Array(16).fill(Infinity);
+  private due = new Float64Array(16);
   /** listeners per variable; a variable is read while > 0 */
   private watchers = new Int32Array(16);
   /** indices of watched variables, `watchedCount` of them, and their values of the current pass */
@@ -145,23 +156,39 @@ export class ValueSampler {
     this.timer = null;
   }
 
-  /** One pass now: reads the watched fields consistently and pushes those that changed. */
+  /**
+   * One pass now: reads the watched fields consistently and pushes those that changed, each
+   * at most once per the shortest interval of its items (node-opcua would fold the extra
+   * pushes into one notification anyway, at the cost of a DataValue each). A change that is
+   * not due yet stays pending: the latest value is pushed when it is.
+   */
   readonly tick = (): void => {
     const n = this.watchedCount;
     if (n === 0) return;
     this.reader.readConsistent(this.readWatched);
-    const { watched, cur, last } = this;
+    const { watched, cur, last, period, due } = this;
+    const now = performance.now();
+    // passes come every periodMs, give or take: a push is due half a pass early rather than a pass late
+    const early = this.periodMs / 2;
     for (let k = 0; k < n; k++) {
       const i = watched[k]!;
       const x = cur[k]!;
       const y = last[i]!;
       // NaN never equals itself, yet an unchanged NaN is no change
       if (x === y || (x !== x && y !== y)) continue;
+      if (now < due[i]!) continue;
       last[i] = x;
+      const p = period[i]!;
+      due[i] = p === Infinity ? 0 : now + p - early;
       this.pushed++;
       this.vars[i]!.setValueFromSource(this.convert[i]!(x));
     }
   };
+
+  /** An item served on change now watches variable `i` with sampling interval `ms` [ms]. */
+  notePeriod(i: number, ms: number): void {
+    if (this.watchers[i]! > 0 && ms > 0) this.period[i] = Math.min(this.period[i]!, ms);
+  }
 
   private readonly readWatched = (): void => {
     const { watched, cur, arrays, idx } = this;
@@ -178,6 +205,7 @@ export class ValueSampler {
     if (before === 0 && after > 0) {
       // a new watcher reads the current value itself: only later changes are pushed
       this.last[i] = this.arrays[i]![this.idx[i]!]!;
+      this.due[i] = 0;
       this.pos[i] = this.watchedCount;
       this.watched[this.watchedCount++] = i;
     } else if (before > 0 && after === 0) {
@@ -185,6 +213,8 @@ export class ValueSampler {
       const moved = this.watched[--this.watchedCount]!;
       this.watched[k] = moved;
       this.pos[moved] = k;
+      // the intervals of items gone no longer bind; the next item notes its own
+      this.period[i] = Infinity;
     }
   }
 
@@ -198,6 +228,8 @@ export class ValueSampler {
     };
     this.idx = widen(this.idx, (k) => new Int32Array(k));
     this.last = widen(this.last, (k) => new Float64Array(k));
+    this.period = widen(this.period, (k) => new Float64Array(k).fill(Infinity));
+    this.due = widen(this.due, (k) => new Float64Array(k));
     this.watchers = widen(this.watchers, (k) => new Int32Array(k));
     this.watched = widen(this.watched, (k) => new Int32Array(k));
     this.pos = widen(this.pos, (k) => new Int32Array(k));
