@@ -243,6 +243,34 @@ describe('twinline CLI', () => {
     expect(results[0]?.stderr).toContain('usage: twinline run <scenario.yaml>');
   });
 
+  it('serve and gateway: bad flags exit 2 naming the flag, before anything starts', async () => {
+    const cases: [string[], RegExp][] = [
+      [['serve', good, '--profile', 'lax'], /--profile lax is not valid: open or hardened/],
+      [['serve', good, '--http-port', '70000'], /--http-port 70000 is not valid/],
+      [['serve', good, '--mqtt-encoding', 'xml'], /--mqtt-encoding xml is not valid: uns, sparkplug or both/],
+      [['serve', good, '--mqtt', 'mqtt://127.0.0.1:1', '--embedded-broker'], /--mqtt URL and --embedded-broker exclude each other/],
+      [['serve', good, '--mqtt', 'not a url'], /--mqtt not a url is not a URL/],
+      [['serve', good, '--mqtt', 'http://127.0.0.1:1'], /--mqtt http:\/\/127\.0\.0\.1:1: use mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\//],
+      [['serve', good, '--mqtt-port', 'x'], /--mqtt-port x is not a port/],
+      [['serve', good, good], /serve takes one scenario, got 2/],
+      [['gateway', 'export'], /export needs --format/],
+      [['gateway', 'export', '--format', 'telegraf', '--endpoint', 'http://x'], /--endpoint http:\/\/x is not an opc\.tcp:\/\/ URL/],
+      [['gateway', 'export', '--format', 'telegraf', '--sampling', '0'], /--sampling 0 must be a whole number ≥ 1/],
+      [['gateway', 'check'], /check needs --source/],
+      [['gateway', 'check', '--source', 'gw/+x'], /"\+" must be a whole level/],
+      [['gateway', 'watch'], /unknown gateway command "watch": export or check/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => twinline(...args)));
+    results.forEach((r, i) => {
+      expect(r.code, cases[i]?.[0].join(' ')).toBe(2);
+      expect(r.stderr).toMatch(cases[i]?.[1] ?? /never/);
+      expect(r.stderr).not.toContain('    at ');
+    });
+    const help = await twinline('gateway', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('twinline gateway check --source FILTER');
+  });
+
   it('prints the scenario JSON Schema or writes it to a file', async () => {
     const r = await twinline('schema');
     expect(r.code).toBe(0);
