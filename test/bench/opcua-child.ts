@@ -21,7 +21,7 @@ import { MODE_NAMES, STATE_NAMES } from '../../sim/plc/packml.ts';
 import { startOpcua } from '../../sim/protocols/opcua/server.ts';
 import { loadRemote, spawnNodeSim } from '../../sim/worker/node-host.ts';
 import { openReader } from '../../sim/worker/reader.ts';
-import { bumpAll, bumpFields, freePort, generateLine, startBareServer, tagValue } from './opcua-fixtures.ts';
+import { bumpAll, bumpFields, conditionsOf, freePort, generateLine, startBareServer, tagValue } from './opcua-fixtures.ts';
 
 /** What a server child reports once listening. */
 export interface ServerReady {
@@ -37,6 +37,10 @@ export interface ServerReady {
   /** heap used and RSS growth over the start, after full GCs [bytes] */
   heapDelta: number;
   rssDelta: number;
+  /** where the start time went [ms] */
+  parts: Record<string, number>;
+  /** alarm conditions of the line (the face creates them, the bare server does not) */
+  conditions: number;
 }
 
 /** What the client reports for one counting window. */
@@ -51,7 +55,7 @@ export interface CountResult {
 
 /** Parent → child messages. */
 export type ChildCommand =
-  | { cmd: 'run'; speed: number }
+  | { cmd: 'run'; speed: number; items: number }
   | { cmd: 'synthetic' }
   | { cmd: 'cpu' }
   | { cmd: 'stop' }
@@ -79,22 +83,28 @@ async function server(kind: 'ours' | 'bare', minTags: number, runDir: string): P
   const t0 = performance.now();
   let endpoint: string;
   let close: () => Promise<void>;
-  let feed: (() => void) | null = null;
+  let feed: ((items: number) => void) | null = null;
+  let parts: Record<string, number> = {};
+  /** values of the first `items` tags that changed between two passes of the bare feeder */
+  let offered = 0;
   if (kind === 'ours') {
     const face = await startOpcua({ spec: line.spec, api: sim.api, port: 0, explicitPort: false, host: '127.0.0.1', profile: 'open', runDir });
     endpoint = face.endpoint;
+    parts = face.startupParts;
     close = () => face.close();
   } else {
     const bare = await startBareServer(line.tags, namespaceUri, await freePort(), runDir);
     endpoint = bare.endpoint;
+    parts = bare.parts;
     close = () => bare.close();
     const last: (boolean | number | string | null)[] = line.tags.map(() => null);
     // copies what changed since the last copy: the cheaper (stronger) form of copying every value
-    feed = () => {
+    feed = (items) => {
       line.tags.forEach((t, i) => {
         // one consistent read per tag, as the face's getters do: a whole pass takes longer than a tick
         const v = reader.readConsistent(() => tagValue(reader, t, STATE_NAMES, MODE_NAMES)).value;
         if (v === last[i]) return;
+        if (i < items && last[i] !== null) offered++;
         last[i] = v;
         bare.variables[i]!.setValueFromSource(new Variant({ dataType: t.dataType, value: v }));
       });
@@ -104,13 +114,18 @@ async function server(kind: 'ours' | 'bare', minTags: number, runDir: string): P
   const after = settled();
   send({
     kind, endpoint, namespaceUri, tags: line.tags.length, ids: line.tags.map((t) => t.id), startMs,
-    heapDelta: after.heap - before.heap, rssDelta: after.rss - before.rss,
+    heapDelta: after.heap - before.heap, rssDelta: after.rss - before.rss, parts, conditions: conditionsOf(line.spec),
   } satisfies ServerReady);
   const timers: NodeJS.Timeout[] = [];
-  if (feed !== null) timers.push(setInterval(feed, 100));
+  let items = 0;
+  if (feed !== null) {
+    const f = feed;
+    timers.push(setInterval(() => f(items), 100));
+  }
   process.on('message', (m: ChildCommand) => {
     void (async () => {
       if (m.cmd === 'run') {
+        items = m.items;
         await sim.api.setSpeed(m.speed);
         await sim.api.start();
         send({ ok: true });
@@ -122,7 +137,7 @@ async function server(kind: 'ours' | 'bare', minTags: number, runDir: string): P
         send({ ok: true });
       } else if (m.cmd === 'cpu') {
         const c = cpuUsage();
-        send({ cpuMs: (c.user + c.system) / 1000 });
+        send({ cpuMs: (c.user + c.system) / 1000, offered });
       } else if (m.cmd === 'stop') {
         for (const t of timers) clearInterval(t);
         await close();

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { DataType, OPCUACertificateManager, OPCUAServer, Variant, nodesets, type UAVariable } from 'node-opcua';
-import { COMMON_FIELDS } from '../../sim/core/station.ts';
+import { COMMON_ALARMS, COMMON_FIELDS } from '../../sim/core/station.ts';
 import type { World } from '../../sim/core/world.ts';
 import { parseScenario } from '../../sim/line/parse.ts';
 import type { LineSpec } from '../../sim/line/types.ts';
@@ -78,6 +78,11 @@ export function generateLine(minTags: number): GeneratedLine {
   return { text, file, spec, tags: tagsOf(spec) };
 }
 
+/** Alarm conditions the face creates for `spec`: one per station and alarm code (the kind's and the common ones). */
+export function conditionsOf(spec: LineSpec): number {
+  return spec.stations.reduce((n, st) => n + (machineKind(st.kind)?.alarms.length ?? 0) + COMMON_ALARMS.length, 0);
+}
+
 /** The variables the face exposes for `spec`, in the order address-space.ts adds them. */
 export function tagsOf(spec: LineSpec): TagDef[] {
   const tags: TagDef[] = [];
@@ -129,6 +134,8 @@ export interface BareServer {
   endpoint: string;
   namespaceUri: string;
   variables: UAVariable[];
+  /** where the start time went [ms] */
+  parts: { prepare: number; initialize: number; variables: number; listen: number };
   close(): Promise<void>;
 }
 
@@ -138,12 +145,21 @@ export interface BareServer {
  * engineering units, no methods, no alarms.
  */
 export async function startBareServer(tags: readonly TagDef[], namespaceUri: string, port: number, runDir: string): Promise<BareServer> {
+  let lap = performance.now();
+  const took = (): number => {
+    const now = performance.now();
+    const ms = now - lap;
+    lap = now;
+    return Math.round(ms);
+  };
   const serverCertificateManager = new OPCUACertificateManager({ rootFolder: join(runDir, 'pki'), automaticallyAcceptUnknownCertificate: true });
   const server = new OPCUAServer({
     port, host: '127.0.0.1', hostname: '127.0.0.1', nodeset_filename: [nodesets.standard], serverCertificateManager, allowAnonymous: true,
     serverInfo: { applicationUri: APPLICATION_URI }, serverCapabilities: { maxSessions: 50 },
   });
+  const prepare = took();
   await server.initialize();
+  const initialize = took();
   const as = server.engine.addressSpace;
   if (as === null) throw new Error('address space did not initialise');
   const ns = as.registerNamespace(namespaceUri);
@@ -152,9 +168,10 @@ export async function startBareServer(tags: readonly TagDef[], namespaceUri: str
     componentOf: folder, browseName: t.id, nodeId: `s=${t.id}`, dataType: DataType[t.dataType],
     value: new Variant({ dataType: t.dataType, value: t.dataType === DataType.String ? '' : t.dataType === DataType.Boolean ? false : 0 }),
   }));
+  const variablesMs = took();
   await server.start();
   return {
-    server, endpoint: `opc.tcp://127.0.0.1:${port}`, namespaceUri, variables,
+    server, endpoint: `opc.tcp://127.0.0.1:${port}`, namespaceUri, variables, parts: { prepare, initialize, variables: variablesMs, listen: took() },
     async close() {
       await server.shutdown(0);
     },

@@ -46,6 +46,12 @@ export interface OpcuaFace {
   namespaceUri: string;
   /** wall time from call to listening [ms] */
   startupMs: number;
+  /**
+   * where the startup time went [ms]: `prepare` (shared-buffer reader, profile and PKI, port,
+   * server construction), `initialize` (standard nodeset), station `variables` and methods,
+   * `alarms` (conditions), `listen`
+   */
+  startupParts: { prepare: number; initialize: number; variables: number; alarms: number; listen: number };
   /** lines for the operator (profile warnings, where accounts live) */
   notes: string[];
   /** Feeds drained events (alarms raised, cleared, acknowledged). */
@@ -78,6 +84,13 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
       return o.api.send(cmd);
     },
   };
+  let lap = t0;
+  const took = (): number => {
+    const now = performance.now();
+    const ms = now - lap;
+    lap = now;
+    return Math.round(ms);
+  };
   const profile = await profileSetup(o.profile, o.runDir);
   const bound = await settlePort(o.port, o.host, o.explicitPort);
   // variables read shared memory, so sampling faster than node-opcua's 50 ms default is cheap
@@ -104,13 +117,18 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
       minSupportedSampleRate: MIN_SAMPLING_MS,
     },
   });
+  const prepareMs = took();
   await server.initialize();
+  const initializeMs = took();
   const as = server.engine.addressSpace;
   if (as === null) throw new Error('OPC UA address space did not initialise');
   const ns = as.registerNamespace(namespaceUri);
   const nodes = buildLine(ns, o.spec, link);
+  const variablesMs = took();
   const alarms = buildAlarms(ns, o.spec, nodes, link);
+  const alarmsMs = took();
   await server.start();
+  const listenMs = took();
   sampler.start();
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
@@ -119,6 +137,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     fellBackFrom: bound.fellBackFrom,
     namespaceUri,
     startupMs: Math.round(performance.now() - t0),
+    startupParts: { prepare: prepareMs, initialize: initializeMs, variables: variablesMs, alarms: alarmsMs, listen: listenMs },
     notes: profile.notes,
     onEvents: (events) => alarms.onEvents(events),
     async close() {
