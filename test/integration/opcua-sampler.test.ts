@@ -200,6 +200,24 @@ describe('OPC UA value sampler', () => {
     expect(pushes).toBeGreaterThanOrEqual(Math.floor(wallMs / 100) - 1);
   });
 
+  it('refuses a value the DataType cannot carry without stopping the other pushes', async () => {
+    const sub = await subscription();
+    const strokes: unknown[] = [];
+    const force: unknown[] = [];
+    await monitor(sub, 'former.strokes', 10, strokes); // Int32
+    await monitor(sub, 'former.force', 10, force);
+    await until('initial values', () => strokes.length >= 1 && force.length >= 1);
+    await sleep(20);
+    const r0 = sampler.refused;
+    put('strokes', NaN);
+    put('force', 4321);
+    sampler.tick();
+    expect(sampler.refused).toBe(r0 + 1);
+    await until('the other change delivered', () => force.at(-1) === 4321);
+    put('strokes', 0);
+    await sub.terminate();
+  });
+
   it('keeps serving an item on change after the client changes its sampling interval', async () => {
     const sub = await subscription();
     const values: unknown[] = [];

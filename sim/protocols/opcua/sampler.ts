@@ -58,6 +58,12 @@ export function installOnChangeDelivery(): void {
 
 /** Shortest period a sampler may run at [ms]. */
 const MIN_PERIOD_MS = 1;
+/**
+ * Attempts at a pass that no write batch overlaps. A pass over many variables may never fit
+ * between two batches of a line running flat out; it then takes the last attempt, in which
+ * each value is still one whole number, merely from adjacent ticks.
+ */
+const PASS_TRIES = 4;
 
 /**
  * Reads watched station fields from a zero-copy reader every `periodMs` and pushes changed
@@ -91,6 +97,8 @@ export class ValueSampler {
   private timer: NodeJS.Timeout | null = null;
   /** variables pushed since start (for diagnostics and tests) */
   pushed = 0;
+  /** pushes node-opcua refused (a value the DataType cannot carry, e.g. NaN as Int32); the variable keeps its last value */
+  refused = 0;
 
   constructor(reader: World, periodMs: number) {
     this.reader = reader;
@@ -165,7 +173,7 @@ export class ValueSampler {
   readonly tick = (): void => {
     const n = this.watchedCount;
     if (n === 0) return;
-    this.reader.readConsistent(this.readWatched);
+    this.reader.readConsistent(this.readWatched, PASS_TRIES);
     const { watched, cur, last, period, due } = this;
     const now = performance.now();
     // passes come every periodMs, give or take: a push is due half a pass early rather than a pass late
@@ -180,14 +188,22 @@ export class ValueSampler {
       last[i] = x;
       const p = period[i]!;
       due[i] = p === Infinity ? 0 : now + p - early;
-      this.pushed++;
-      this.vars[i]!.setValueFromSource(this.convert[i]!(x));
+      try {
+        this.vars[i]!.setValueFromSource(this.convert[i]!(x));
+        this.pushed++;
+      } catch {
+        // a timer callback that throws would take the host down; one bad value must not
+        this.refused++;
+      }
     }
   };
 
   /** An item served on change now watches variable `i` with sampling interval `ms` [ms]. */
   notePeriod(i: number, ms: number): void {
-    if (this.watchers[i]! > 0 && ms > 0) this.period[i] = Math.min(this.period[i]!, ms);
+    if (this.watchers[i]! === 0 || !(ms > 0) || ms >= this.period[i]!) return;
+    this.period[i] = ms;
+    // a faster item does not wait out the slower ones' pending push
+    this.due[i] = 0;
   }
 
   private readonly readWatched = (): void => {
