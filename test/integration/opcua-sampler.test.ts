@@ -91,7 +91,10 @@ beforeAll(async () => {
   const space = server.engine.addressSpace!.registerNamespace(NS_URI);
   // the passes run by hand unless a test starts the timer
   sampler = new ValueSampler(world, MIN_SAMPLING_MS);
-  buildLine(space, spec, { reader: world, sampler, send: () => Promise.resolve({ ok: false, code: 'NOT_ALLOWED', reason: 'read-only test line' }) });
+  buildLine(space, spec, {
+    reader: world, sampler, send: () => Promise.resolve({ ok: false, code: 'NOT_ALLOWED', reason: 'read-only test line' }),
+    authorize: () => true, routed: { writes: new Set(), calls: new Set() },
+  });
   await server.start();
   client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 } });
   await client.connect(`opc.tcp://127.0.0.1:${server.endpoints[0]!.port}`);

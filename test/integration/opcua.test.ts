@@ -205,6 +205,23 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     expect(find('command', 'reset')).toBeDefined();
   });
 
+  it('audits what the OPC UA stack refuses by itself: unknown nodes, other attributes, unknown methods; and the session', async () => {
+    expect((await write(id('nope.force'), new Variant({ dataType: DataType.Double, value: 1 }))).name).toBe('BadNodeIdUnknown');
+    const dn = await session.write({ nodeId: id('former.force'), attributeId: AttributeIds.DisplayName, value: { value: new Variant({ dataType: DataType.LocalizedText, value: { text: 'x' } }) } });
+    expect(dn.name).not.toBe('Good');
+    const call = await session.call({ objectId: id('former.PackML'), methodId: id('former.PackML.Explode'), inputArguments: [] });
+    expect(call.statusCode.name).not.toBe('Good');
+    const audits = await waitFor('audit events', async () => (await events()).filter((e) => e.type === 'audit' && e.data.source === 'opcua'), (a) => a.length >= 4, 3000);
+    const denied = audits.filter((e) => e.data.outcome === 'denied');
+    expect(denied.find((e) => e.data.action === 'write' && String(e.data.target).includes('nope.force'))?.data.reason).toBe('BadNodeIdUnknown');
+    expect(denied.find((e) => e.data.action === 'write' && String(e.data.target).endsWith('former.force#DisplayName'))).toBeDefined();
+    expect(denied.find((e) => e.data.action === 'call' && String(e.data.target).includes('Explode'))).toBeDefined();
+    // no double entries: writes the line decided were logged by the line, not audited
+    expect(denied.some((e) => e.data.action === 'write' && String(e.data.target).endsWith('former.force#Value'))).toBe(false);
+    const s = audits.find((e) => e.data.action === 'session' && e.data.outcome === 'allowed' && String(e.data.principal).includes(session.sessionId.toString()));
+    expect(String(s?.data.principal)).toMatch(/^anonymous@/);
+  });
+
   it('raises a machine alarm as an OPC UA condition and sends its acknowledgement to the line', async () => {
     const sub = ClientSubscription.create(session, {
       requestedPublishingInterval: 50, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 100, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1,
@@ -293,7 +310,17 @@ describe('twinline serve: OPC UA face (hardened profile)', () => {
       }, (ok) => ok, 10_000);
       await expect(c.createSession()).rejects.toThrow();
       await expect(c.createSession({ type: UserTokenType.UserName, userName: 'operator', password: 'wrong' })).rejects.toThrow();
-      const password = /password \(shown once\): (\S+)/.exec(text)?.[1] ?? '';
+      const password = /account "operator" created .*password \(shown once\): (\S+)/.exec(text)?.[1] ?? '';
+      const viewerPassword = /account "viewer" created .*password \(shown once\): (\S+)/.exec(text)?.[1] ?? '';
+      // a viewer may read but not write or call: refused and audited
+      const v = await c.createSession({ type: UserTokenType.UserName, userName: 'viewer', password: viewerPassword });
+      const vns = ((await v.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[]).indexOf('urn:twinline:minimal');
+      expect((await v.read({ nodeId: `ns=${vns};s=former.force`, attributeId: AttributeIds.Value })).statusCode.name).toBe('Good');
+      const vw = await v.write({ nodeId: `ns=${vns};s=former.force`, attributeId: AttributeIds.Value, value: { value: new Variant({ dataType: DataType.Double, value: 700 }) } });
+      expect(vw.name).toBe('BadUserAccessDenied');
+      const vc = await v.call({ objectId: `ns=${vns};s=former.PackML`, methodId: `ns=${vns};s=former.PackML.Stop`, inputArguments: [] });
+      expect(vc.statusCode.name).toBe('BadUserAccessDenied');
+      await v.close();
       const s = await c.createSession({ type: UserTokenType.UserName, userName: 'operator', password });
       const nsArray = (await s.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];
       const k = nsArray.indexOf('urn:twinline:minimal');
@@ -304,6 +331,16 @@ describe('twinline serve: OPC UA face (hardened profile)', () => {
       const evs = (await fetch(new URL('api/events?limit=2000', web)).then((r) => r.json())) as Ev[];
       const ev = evs.find((e) => e.type === 'command' && e.data.source === 'opcua' && String(e.data.args).includes('850'));
       expect(String(ev?.data.principal)).toMatch(/^operator@ns=1;.*#[0-9a-f]{40}$/);
+      // the refusals are in the log as audit events: anonymous and bad-password sessions, the viewer's write and call
+      const audits = evs.filter((e) => e.type === "audit" && e.data.source === "opcua");
+      const of = (action: string, outcome: string): Ev[] => audits.filter((e) => e.data.action === action && e.data.outcome === outcome);
+      expect(of('login', 'denied').some((e) => String(e.data.principal).startsWith('operator@'))).toBe(true);
+      expect(of('session', 'denied').find((e) => String(e.data.principal).startsWith('operator@127.0.0.1:'))?.data.reason).toBe('BadUserAccessDenied');
+      expect(of('session', 'allowed').some((e) => String(e.data.principal).startsWith('viewer@'))).toBe(true);
+      expect(of('write', 'denied').find((e) => e.data.target === 'former.force')?.data.reason).toContain('viewer role');
+      expect(of('call', 'denied').find((e) => e.data.target === 'former.PackML.Stop')).toBeDefined();
+      expect(of('channel', 'denied').find((e) => String(e.data.reason).includes('client certificate refused'))?.data.principal).toMatch(/^\?#[0-9a-f]{40}$/);
+      expect(evs.some((e) => e.type === 'command' && String(e.data.args).includes('700'))).toBe(false);
       await s.close();
       await c.disconnect();
     } finally {

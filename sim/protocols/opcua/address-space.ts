@@ -28,6 +28,10 @@ export interface LineLink {
   sampler: ValueSampler;
   /** sends a command as `source: 'opcua'` with `principal`; resolves when the world has applied or refused it */
   send(target: string, command: string, args: Record<string, number | string | boolean>, principal: string): Promise<CommandResult>;
+  /** whether the session may write or call (a `viewer` may not: that is audited and answered BadUserAccessDenied) */
+  authorize(ctx: ISessionContext, action: 'write' | 'call', target: string): boolean;
+  /** node ids of the variables and methods the line decides (filled while building) */
+  routed: { writes: Set<string>; calls: Set<string> };
 }
 
 /** Nodes the rest of the face needs: the station objects by station id. */
@@ -79,12 +83,17 @@ type WriteCallback = (err: Error | null, statusCode?: StatusCode) => void;
  * write with the principal that sent it.
  */
 function routeWrites(v: UAVariable, station: string, field: string, dt: DataType, readOnly: boolean, link: LineLink): void {
+  link.routed.writes.add(v.nodeId.toString());
   const target = v as unknown as { writeValue: (ctx: ISessionContext, dv: DataValue, ...rest: unknown[]) => void };
   target.writeValue = (ctx, dv, ...rest) => {
     const cb = rest[rest.length - 1] as WriteCallback;
     const range = rest.length === 2 ? (rest[0] as { isEmpty?: () => boolean } | null) : null;
     if (range !== null && typeof range === 'object' && typeof range.isEmpty === 'function' && !range.isEmpty()) {
       cb(null, StatusCodes.BadWriteNotSupported);
+      return;
+    }
+    if (!link.authorize(ctx, 'write', `${station}.${field}`)) {
+      cb(null, StatusCodes.BadUserAccessDenied);
       return;
     }
     const value = argOf(dv.value, dt);
@@ -166,7 +175,9 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
       browseName: name, nodeId: `s=${station}.PackML.${name}`,
       description: `PackML command ${name} (CntrlCmd ${Cmd[command]})`, inputArguments: [], outputArguments: [],
     });
+    link.routed.calls.add(m.nodeId.toString());
     m.bindMethod(async (_args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
+      if (!link.authorize(context, 'call', `${station}.PackML.${name}`)) return { statusCode: StatusCodes.BadUserAccessDenied };
       const r = await link.send(station, command, {}, principalOf(context));
       return { statusCode: callStatus(r) };
     });
@@ -177,7 +188,9 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
     inputArguments: [{ name: 'Mode', dataType: DataType.Int32, description: { text: '1 Production, 2 Maintenance, 3 Manual' } }],
     outputArguments: [],
   });
+  link.routed.calls.add(setMode.nodeId.toString());
   setMode.bindMethod(async (args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
+    if (!link.authorize(context, 'call', `${station}.PackML.SetMode`)) return { statusCode: StatusCodes.BadUserAccessDenied };
     const mode: unknown = args[0]?.value;
     if (typeof mode !== 'number') return { statusCode: StatusCodes.BadInvalidArgument };
     const r = await link.send(station, 'mode', { mode }, principalOf(context));

@@ -5,7 +5,7 @@
  * from another source (HMI, API) acknowledges the conditions here.
  */
 import type { ISessionContext, Namespace, UAAlarmConditionEx } from 'node-opcua';
-import { NodeId } from 'node-opcua';
+import { NodeId, StatusCodes } from 'node-opcua';
 import type { SimEvent } from '../../core/events.ts';
 import { COMMON_ALARMS } from '../../core/station.ts';
 import type { AlarmSpec } from '../../core/types.ts';
@@ -101,10 +101,16 @@ function acknowledgeHere(node: UAAlarmConditionEx, principal: string): void {
  * behaviour and sends the `ack` to the station with the session's principal.
  */
 function wrapAcknowledge(method: unknown, stationOf: (ctx: ISessionContext) => string | undefined, link: LineLink): void {
-  const m = method as { _asyncExecutionFunction?: MethodFn; bindMethod(fn: MethodFn): void } | null;
+  const m = method as { _asyncExecutionFunction?: MethodFn; bindMethod(fn: MethodFn): void; nodeId: { toString(): string } } | null;
   const inner = m?._asyncExecutionFunction;
   if (m === null || inner === undefined) return;
+  link.routed.calls.add(m.nodeId.toString());
   m.bindMethod(function (this: unknown, args, ctx, cb) {
+    const target = stationOf(ctx);
+    if (target !== undefined && !link.authorize(ctx, 'call', `${target}.Acknowledge`)) {
+      cb(null, { statusCode: StatusCodes.BadUserAccessDenied });
+      return;
+    }
     inner.call(this, args, ctx, (err, result) => {
       const code = result?.statusCode as { isGood?: () => boolean } | undefined;
       const station = stationOf(ctx);

@@ -6,10 +6,10 @@
  * certificate trust list in the run directory (unknown client certificates land in
  * `pki/rejected/` until an operator moves them to `pki/trusted/certs/`) and session limits.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageSecurityMode, OPCUACertificateManager, SecurityPolicy, type OPCUAServerOptions } from 'node-opcua';
+import { MessageSecurityMode, OPCUACertificateManager, SecurityPolicy, type OPCUAServerOptions, type StatusCode } from 'node-opcua';
 import type { AuditEntry } from '../../core/commands.ts';
 import { TwinlineError } from '../../core/errors.ts';
 
@@ -81,11 +81,29 @@ function checkPassword(accounts: Map<string, Account>, user: string, password: s
   return want.length === got.length && timingSafeEqual(want, got);
 }
 
-/** The PKI of the server under `dir` (created when missing); `trustAll` accepts unknown client certificates. */
-export async function certificateManager(dir: string, trustAll: boolean): Promise<OPCUACertificateManager> {
+/**
+ * The PKI of the server under `dir` (created when missing); `trustAll` accepts unknown client
+ * certificates. Every certificate it refuses is audited (the secure channel fails before any
+ * session or event names the client).
+ */
+export async function certificateManager(dir: string, trustAll: boolean, audit: (a: AuditEntry) => void = () => undefined): Promise<OPCUACertificateManager> {
   mkdirSync(dir, { recursive: true });
   const cm = new OPCUACertificateManager({ rootFolder: dir, automaticallyAcceptUnknownCertificate: trustAll });
   await cm.initialize();
+  const check = cm.checkCertificate.bind(cm) as (chain: Buffer) => Promise<StatusCode>;
+  const checked = (chain: Buffer, cb?: (err: Error | null, s?: StatusCode) => void): Promise<StatusCode> | undefined => {
+    const p = check(chain).then((s) => {
+      if (s.isNotGood()) {
+        const thumb = createHash('sha1').update(chain).digest('hex');
+        audit({ source: 'opcua', principal: `?#${thumb}`, action: 'channel', outcome: 'denied', reason: `client certificate refused: ${s.name} (kept in ${join(dir, 'rejected')} until trusted)` });
+      }
+      return s;
+    });
+    if (typeof cb !== 'function') return p;
+    p.then((s) => cb(null, s), (e: Error) => cb(e));
+    return undefined;
+  };
+  (cm as unknown as { checkCertificate: typeof checked }).checkCertificate = checked;
   return cm;
 }
 
@@ -122,7 +140,7 @@ export async function profileSetup(profile: OpcuaProfile, runDir: string, audit:
       securityPolicies: HARDENED_POLICIES,
       securityModes: [MessageSecurityMode.SignAndEncrypt],
       allowAnonymous: false,
-      serverCertificateManager: await certificateManager(pki, false),
+      serverCertificateManager: await certificateManager(pki, false, audit),
       userManager: {
         isValidUser: (user: string, password: string) => {
           const ok = checkPassword(accounts, user, password);

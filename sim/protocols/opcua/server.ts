@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:net';
 import { MonitoredItem, OPCUAServer, nodesets } from 'node-opcua';
-import type { Command, CommandResult } from '../../core/commands.ts';
+import type { AuditEntry, Command, CommandResult } from '../../core/commands.ts';
 import type { SimEvent } from '../../core/events.ts';
 import type { LineSpec } from '../../line/types.ts';
 import type { AsyncApi, SimApi } from '../../worker/api.ts';
@@ -17,6 +17,8 @@ import { buildLine, MIN_SAMPLING_MS, type LineLink } from './address-space.ts';
 import { buildAlarms } from './alarms.ts';
 import { installOnChangeDelivery, ValueSampler } from './sampler.ts';
 import { profileSetup, type OpcuaProfile } from './security.ts';
+import { auditServer } from './audit.ts';
+import { principalOf } from './binding.ts';
 
 export type { OpcuaProfile } from './security.ts';
 
@@ -76,6 +78,9 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const reader = openReader(await o.api.shared());
   installOnChangeDelivery();
   const sampler = new ValueSampler(reader, MIN_SAMPLING_MS);
+  const audit = (a: AuditEntry): void => void o.api.audit(a).catch(() => undefined);
+  // the profile is settled before the link, which asks it for each session's role
+  const profile = await profileSetup(o.profile, o.runDir, audit);
   const link: LineLink = {
     reader,
     sampler,
@@ -83,6 +88,18 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
       const cmd: Command = { target, command, args, source: 'opcua', principal };
       return o.api.send(cmd);
     },
+    authorize: (ctx, action, target) => {
+      let user = 'anonymous';
+      try {
+        user = ctx.getUserName() || 'anonymous';
+      } catch {
+        // a context without a session has no user name
+      }
+      if (profile.roleOf(user) !== 'viewer') return true;
+      audit({ source: 'opcua', principal: principalOf(ctx), action, outcome: 'denied', target, reason: `user "${user}" has the viewer role: read and subscribe only` });
+      return false;
+    },
+    routed: { writes: new Set(), calls: new Set() },
   };
   let lap = t0;
   const took = (): number => {
@@ -91,7 +108,6 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     lap = now;
     return Math.round(ms);
   };
-  const profile = await profileSetup(o.profile, o.runDir);
   const bound = await settlePort(o.port, o.host, o.explicitPort);
   // variables read shared memory, so sampling faster than node-opcua's 50 ms default is cheap
   MonitoredItem.minimumSamplingInterval = MIN_SAMPLING_MS;
@@ -127,6 +143,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const variablesMs = took();
   const alarms = buildAlarms(ns, o.spec, nodes, link);
   const alarmsMs = took();
+  auditServer(server, { routedWrites: link.routed.writes, routedCalls: link.routed.calls }, audit);
   await server.start();
   const listenMs = took();
   sampler.start();
