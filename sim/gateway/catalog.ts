@@ -9,6 +9,9 @@ import type { LineSpec } from '../line/types.ts';
 import { createWorld } from '../line/build.ts';
 import { lineTags, type TagType } from '../protocols/mqtt/tags.ts';
 import { unsPrefix } from '../protocols/mqtt/topics.ts';
+import { lineNamespaceUri } from '../protocols/opcua/namespaces.ts';
+
+export { LINE_NAMESPACE_INDEX } from '../protocols/opcua/namespaces.ts';
 
 /** One tag of the line. */
 export interface GatewayTag {
@@ -43,10 +46,6 @@ export interface Catalog {
   tags: GatewayTag[];
 }
 
-/** OPC UA namespace URI of a line's nodes (the server registers it under this name). */
-export function lineNamespaceUri(scenarioId: string): string {
-  return `urn:twinline:${scenarioId}`;
-}
 
 /** Every published tag of `spec`, station by station. */
 export function lineCatalog(spec: LineSpec): Catalog {
@@ -61,9 +60,3 @@ export function lineCatalog(spec: LineSpec): Catalog {
   return { scenario: spec.id, namespaceUri: lineNamespaceUri(spec.id), prefix, tags };
 }
 
-/**
- * Namespace index of the line's nodes on the twin's OPC UA server: 0 is OPC UA's own and 1 the
- * server's; the line's namespace is registered next. Gateways that address nodes by index
- * (Node-RED, Telegraf) get this one; a test reads the server's NamespaceArray to keep it true.
- */
-export const LINE_NAMESPACE_INDEX = 2;

@@ -252,6 +252,34 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     await sub.terminate();
   });
 
+  it('lists every station as a Machinery machine with Identification and a MachineryItemState that follows PackML', async () => {
+    const nsArray = (await read('ns=0;i=2255')) as string[];
+    const ma = nsArray.indexOf('http://opcfoundation.org/UA/Machinery/');
+    const di = nsArray.indexOf('http://opcfoundation.org/UA/DI/');
+    expect(ma).toBeGreaterThan(0);
+    const listed = await session.browse({ nodeId: `ns=${ma};i=1001`, referenceTypeId: 'Organizes', browseDirection: 0, includeSubtypes: true, resultMask: 63 });
+    expect(listed.references?.map((r) => r.nodeId.toString()).sort()).toEqual(['belt', 'former', 'out', 'src'].map(id).sort());
+    const ident = async (name: string): Promise<unknown> => {
+      const r = await session.translateBrowsePath(makeBrowsePath(id('former'), `/${di}:Identification/${di}:${name}`));
+      expect(r.statusCode.name, name).toBe('Good');
+      return read(r.targets![0]!.targetId.toString());
+    };
+    expect((await ident('Manufacturer') as { text: string }).text).toBe('Twinline (simulated)');
+    expect(await ident('SerialNumber')).toBe('minimal/former');
+    expect(await ident('ProductInstanceUri')).toBe('urn:twinline:minimal:former');
+    const current = async (): Promise<string> => {
+      const r = await session.translateBrowsePath(makeBrowsePath(id('former'), `/${ma}:MachineryItemState/CurrentState`));
+      return ((await read(r.targets![0]!.targetId.toString())) as { text: string }).text;
+    };
+    const packml = async (): Promise<string> => (await read(id('former.PackML.StateName'))) as string;
+    // the host passes drained events every 200 ms: compare once both have settled
+    const expected = (p: string): string => (p === 'Execute' ? 'Executing' : p === 'Aborting' || p === 'Aborted' ? 'OutOfService' : 'NotExecuting');
+    await waitFor('MachineryItemState follows PackML', async () => [await packml(), await current()], ([p, m]) => m === expected(p ?? ''), 3000);
+    const stop = await session.call({ objectId: id('former.PackML'), methodId: id('former.PackML.Stop'), inputArguments: [] });
+    expect(['Good', 'BadInvalidState']).toContain(stop.statusCode.name);
+    await waitFor('NotExecuting after Stop', current, (m) => m === 'NotExecuting' || m === 'OutOfService', 3000);
+  });
+
   it('shuts down cleanly with the OPC UA server on SIGINT', async () => {
     await session.close();
     await client.disconnect();

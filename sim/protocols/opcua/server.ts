@@ -18,6 +18,8 @@ import { buildAlarms } from './alarms.ts';
 import { installOnChangeDelivery, ValueSampler } from './sampler.ts';
 import { profileSetup, type OpcuaProfile } from './security.ts';
 import { auditServer } from './audit.ts';
+import { buildMachinery } from './machinery.ts';
+import { LINE_NAMESPACE_INDEX, lineNamespaceUri } from './namespaces.ts';
 import { principalOf } from './binding.ts';
 
 export type { OpcuaProfile } from './security.ts';
@@ -111,13 +113,14 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const bound = await settlePort(o.port, o.host, o.explicitPort);
   // variables read shared memory, so sampling faster than node-opcua's 50 ms default is cheap
   MonitoredItem.minimumSamplingInterval = MIN_SAMPLING_MS;
-  const namespaceUri = `urn:twinline:${o.spec.id}`;
+  const namespaceUri = lineNamespaceUri(o.spec.id);
   const server = new OPCUAServer({
     ...profile.options,
     port: bound.port,
     host: o.host,
     hostname: o.host,
-    nodeset_filename: [nodesets.standard],
+    // Machinery (OPC 40001-1) for the stations' identification and state; it builds on DI and IA
+    nodeset_filename: [nodesets.standard, nodesets.di, nodesets.ia, nodesets.machinery],
     // a None channel for GetEndpoints only: clients fetch the server certificate through it (no sessions)
     disableDiscovery: false,
     serverInfo: {
@@ -139,9 +142,12 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const as = server.engine.addressSpace;
   if (as === null) throw new Error('OPC UA address space did not initialise');
   const ns = as.registerNamespace(namespaceUri);
+  // gateway exports address the line's nodes by this index
+  if (ns.index !== LINE_NAMESPACE_INDEX) throw new Error(`OPC UA: the line's namespace got index ${ns.index}, not ${LINE_NAMESPACE_INDEX} (update COMPANION_URIS)`);
   const nodes = buildLine(ns, o.spec, link);
   const variablesMs = took();
   const alarms = buildAlarms(ns, o.spec, nodes, link);
+  const machinery = buildMachinery(ns, o.spec, nodes, reader);
   const alarmsMs = took();
   auditServer(server, { routedWrites: link.routed.writes, routedCalls: link.routed.calls }, audit);
   await server.start();
@@ -156,7 +162,10 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     startupMs: Math.round(performance.now() - t0),
     startupParts: { prepare: prepareMs, initialize: initializeMs, variables: variablesMs, alarms: alarmsMs, listen: listenMs },
     notes: profile.notes,
-    onEvents: (events) => alarms.onEvents(events),
+    onEvents: (events) => {
+      alarms.onEvents(events);
+      machinery.onEvents(events);
+    },
     async close() {
       sampler.stop();
       await server.shutdown(0);
