@@ -1,10 +1,11 @@
 /**
  * Machine alarms as OPC UA Alarms & Conditions: one AlarmConditionType instance per station
- * and alarm code (the kind's alarms and the common ones), raised and cleared from the line's
- * drained events. Acknowledging a condition sends an `ack` command to the station; an `ack`
- * from another source (HMI, API) acknowledges the conditions here.
+ * and alarm code (the kind's alarms and the common ones), made when first raised, then raised
+ * and cleared from the line's drained events. Acknowledging a condition sends an `ack`
+ * command to the station; an `ack` from another source (HMI, API) acknowledges the
+ * conditions here.
  */
-import type { ISessionContext, Namespace, UAAlarmConditionEx } from 'node-opcua';
+import type { ISessionContext, Namespace, UAAlarmConditionEx, UAObject } from 'node-opcua';
 import { NodeId, StatusCodes } from 'node-opcua';
 import type { SimEvent } from '../../core/events.ts';
 import { COMMON_ALARMS } from '../../core/station.ts';
@@ -28,50 +29,72 @@ export interface LineAlarms {
   onEvents(events: readonly SimEvent[]): void;
 }
 
-/** Creates the conditions and raises those already active in the line. */
+/**
+ * The line's conditions. A condition node is created the first time its alarm is raised (or
+ * at start when it is already active): clients learn of conditions through events and
+ * ConditionRefresh, and a line of 100,000 tags has thousands of alarm definitions that
+ * would otherwise take most of the server's start time and memory.
+ */
 export function buildAlarms(ns: Namespace, spec: LineSpec, nodes: LineNodes, link: LineLink): LineAlarms {
-  const byStation = new Map<string, Map<string, StationAlarm>>();
+  const byStation = new Map<string, { source: UAObject; name: string; specs: Map<string, AlarmSpec>; made: Map<string, StationAlarm> }>();
   /** station of each condition, by condition NodeId */
   const owner = new Map<string, string>();
   let size = 0;
   ns.addressSpace.installAlarmsAndConditionsService();
   const ackType = ns.addressSpace.findEventType('AcknowledgeableConditionType') as unknown as { acknowledge?: unknown } | null;
   wrapAcknowledge(ackType?.acknowledge ?? null, (ctx) => owner.get(ctx.object?.nodeId.toString() ?? ''), link);
+
+  const conditionOf = (station: string, code: string): StationAlarm | undefined => {
+    const st = byStation.get(station);
+    const a = st?.specs.get(code);
+    if (st === undefined || a === undefined) return undefined;
+    let made = st.made.get(code);
+    if (made === undefined) {
+      const node = ns.instantiateAlarmCondition('AlarmConditionType', {
+        componentOf: st.source, conditionSource: st.source, browseName: a.code, nodeId: `s=${station}.Alarms.${a.code}`,
+        conditionName: a.code, inputNode: NodeId.nullNodeId, optionals: ['ConfirmedState', 'Confirm'],
+      });
+      node.setEnabledState(true);
+      wrapAcknowledge(node.acknowledge, () => station, link);
+      owner.set(node.nodeId.toString(), station);
+      made = { spec: a, node };
+      st.made.set(code, made);
+      size++;
+    }
+    return made;
+  };
+
   spec.stations.forEach((st, s) => {
     const source = nodes.stations.get(st.id);
     const kind = machineKind(st.kind);
     if (source === undefined || kind === undefined) return;
-    const map = new Map<string, StationAlarm>();
-    for (const a of [...kind.alarms, ...COMMON_ALARMS]) {
-      const node = ns.instantiateAlarmCondition('AlarmConditionType', {
-        componentOf: source, conditionSource: source, browseName: a.code, nodeId: `s=${st.id}.Alarms.${a.code}`,
-        conditionName: a.code, inputNode: NodeId.nullNodeId, optionals: ['ConfirmedState', 'Confirm'],
-      });
-      node.setEnabledState(true);
-      wrapAcknowledge(node.acknowledge, () => st.id, link);
-      owner.set(node.nodeId.toString(), st.id);
-      map.set(a.code, { spec: a, node });
-      size++;
-      if ((link.reader.readConsistent(() => link.reader.read(s, 'alarms')).value & (1 << a.bit)) !== 0) raise(node, a, st.name.en);
+    const specs = new Map([...kind.alarms, ...COMMON_ALARMS].map((a) => [a.code, a]));
+    byStation.set(st.id, { source, name: st.name.en, specs, made: new Map() });
+    const active = link.reader.readConsistent(() => link.reader.read(s, 'alarms')).value;
+    for (const a of specs.values()) {
+      if ((active & (1 << a.bit)) === 0) continue;
+      const c = conditionOf(st.id, a.code);
+      if (c !== undefined) raise(c.node, a, st.name.en);
     }
-    byStation.set(st.id, map);
   });
-  const names = new Map(spec.stations.map((st) => [st.id, st.name.en]));
   return {
-    size,
+    get size() {
+      return size;
+    },
     onEvents(events) {
       for (const e of events) {
         if (e.station === null) continue;
-        const map = byStation.get(e.station);
-        if (map === undefined) continue;
-        if (e.type === 'alarm' || e.type === 'alarm-clear') {
-          const a = map.get(String(e.data.code));
-          if (a === undefined) continue;
-          if (e.type === 'alarm') raise(a.node, a.spec, names.get(e.station) ?? e.station);
-          else clear(a.node, a.spec);
+        const st = byStation.get(e.station);
+        if (st === undefined) continue;
+        if (e.type === 'alarm') {
+          const c = conditionOf(e.station, String(e.data.code));
+          if (c !== undefined) raise(c.node, c.spec, st.name);
+        } else if (e.type === 'alarm-clear') {
+          const c = st.made.get(String(e.data.code));
+          if (c !== undefined) clear(c.node, c.spec);
         } else if (e.type === 'alarm-ack') {
           const bits = Number(e.data.bits);
-          for (const a of map.values()) if ((bits & (1 << a.spec.bit)) !== 0) acknowledgeHere(a.node, String(e.data.principal));
+          for (const c of st.made.values()) if ((bits & (1 << c.spec.bit)) !== 0) acknowledgeHere(c.node, String(e.data.principal));
         }
       }
     },
