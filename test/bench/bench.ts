@@ -13,6 +13,7 @@ const SECTIONS: Readonly<Record<string, () => Promise<Section>>> = {
   sim: async () => (await import('./sim.ts')).simBench,
   opcua: async () => (await import('./opcua.ts')).opcuaBench,
   mqtt: async () => (await import('./mqtt.ts')).mqttBench,
+  render: async () => (await import('./render.ts')).renderBench,
 };
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');

@@ -10,7 +10,7 @@ import type { TwinMode, TwinSource } from './twin/types.ts';
 import { startStandalone } from './twin/standalone.ts';
 import { startAttached } from './twin/attached.ts';
 import { DEFAULT_SCENARIO, SCENARIOS } from './twin/scenarios.ts';
-import { Scene } from './scene/Scene.tsx';
+import { Scene, type SceneBench } from './scene/Scene.tsx';
 import { makeHandle } from './scene/handle.ts';
 import { KpiBar } from './hmi/KpiBar.tsx';
 import { Faceplate } from './hmi/Faceplate.tsx';
@@ -32,6 +32,11 @@ export function App(): React.JSX.Element {
   const mode: TwinMode = params.get('mode') === 'standalone' ? 'standalone' : 'attached';
   const wanted = params.get('scenario') ?? DEFAULT_SCENARIO;
   const scenario = SCENARIOS[wanted] !== undefined ? wanted : DEFAULT_SCENARIO;
+  // render bench only (`?mode=standalone&bench=500[&parts=meshes]`): fill the line, then keep it paused
+  const bench = useMemo((): SceneBench | null => {
+    const n = Number(params.get('bench'));
+    return mode === 'standalone' && Number.isInteger(n) && n > 0 ? { parts: n, partMeshes: params.get('parts') === 'meshes' } : null;
+  }, [params, mode]);
   const [locale, setLocale] = useState<Locale>(() => initialLocale(location.search, navigator.language));
   const i18n = useMemo(() => makeI18n(locale), [locale]);
   const { t, label, num } = i18n;
@@ -50,7 +55,7 @@ export function App(): React.JSX.Element {
     let src: TwinSource | null = null;
     let timer: ReturnType<typeof setInterval> | undefined;
     let stopped = false;
-    (mode === 'standalone' ? startStandalone(scenario) : startAttached()).then(
+    (mode === 'standalone' ? startStandalone(scenario, bench !== null ? { fillParts: bench.parts } : {}) : startAttached()).then(
       (s) => {
         if (stopped) return s.close();
         src = s;
@@ -72,7 +77,7 @@ export function App(): React.JSX.Element {
       if (timer !== undefined) clearInterval(timer);
       src?.close();
     };
-  }, [mode, scenario, live, handle]);
+  }, [mode, scenario, live, handle, bench]);
 
   const selIndex = source?.line.stations.findIndex((s) => s.id === selected) ?? -1;
   const selInfo = selIndex >= 0 ? source?.line.stations[selIndex] : undefined;
@@ -121,7 +126,7 @@ export function App(): React.JSX.Element {
             </ul>
           </nav>
           <div className="view">
-            {source !== null ? <Scene source={source} live={live} handle={handle} selected={selected} onSelect={setSelected} /> : <p className="muted loading">{error === null ? t.loading : ''}</p>}
+            {source !== null ? <Scene source={source} live={live} handle={handle} selected={selected} onSelect={setSelected} bench={bench} /> : <p className="muted loading">{error === null ? t.loading : ''}</p>}
             <p className="help muted">{t.help}</p>
           </div>
           {source !== null && selInfo !== undefined ? (

@@ -25,6 +25,27 @@ export interface TwinlineHooks {
   focus(id: string): void;
   /** event-log hash after stepping `ticks` ticks of this scenario (loop not running), computed in a fresh worker */
   hash(ticks: number, seed?: number): Promise<string>;
+  /** bench mode (`?bench=N`): the frames since the last `benchReset()`, or null outside bench mode */
+  bench(): BenchWindow | null;
+  /** starts a new bench measuring window */
+  benchReset(): void;
+  /** stops or resumes rendering in bench mode (one page measured at a time) */
+  benchRun(on: boolean): void;
+}
+
+/** A bench measuring window as read by `bench()`. */
+export interface BenchWindow {
+  /** JS per frame, and its gl.render part [ms] (see scene/BenchProbe.tsx) */
+  js: number[];
+  render: number[];
+  frames: number;
+  /** window length so far [ms] */
+  ms: number;
+  /** draw calls and triangles of the last frame */
+  calls: number;
+  triangles: number;
+  /** parts drawn in the last frame */
+  parts: number;
 }
 
 /** Installs `window.__twinline`. */
@@ -63,6 +84,16 @@ export function installHooks(source: TwinSource, live: LiveStore, handle: SceneH
     },
     focus: (id) => handle.focus?.(id),
     hash: (ticks, seed) => standaloneHash(scenario, ticks, seed),
+    bench() {
+      const b = handle.bench;
+      if (b === null) return null;
+      return {
+        js: Array.from(b.js.subarray(0, b.n)), render: Array.from(b.render.subarray(0, b.n)), frames: b.frames,
+        ms: performance.now() - b.since, calls: b.calls, triangles: b.triangles, parts: handle.partCount,
+      };
+    },
+    benchReset: () => handle.bench?.reset(),
+    benchRun: (on) => handle.bench?.run(on),
   };
   (window as unknown as { __twinline: TwinlineHooks }).__twinline = hooks;
 }

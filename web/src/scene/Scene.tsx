@@ -10,7 +10,8 @@ import type { TwinSource } from '../twin/types.ts';
 import type { LiveStore } from '../twin/live.ts';
 import { lineBounds, placeLine, type Placed } from './layout.ts';
 import { StationModel } from './StationModel.tsx';
-import { Parts } from './Parts.tsx';
+import { PartMeshes, Parts } from './Parts.tsx';
+import { BenchProbe } from './BenchProbe.tsx';
 import { OrbitRig } from './orbit-rig.ts';
 import type { SceneHandle } from './handle.ts';
 
@@ -21,6 +22,16 @@ export interface SceneProps {
   handle: SceneHandle;
   selected: string | null;
   onSelect(id: string): void;
+  /** bench mode (`?bench=N`): unpaced frames, timings in `handle.bench`; optionally one mesh per part */
+  bench?: SceneBench | null;
+}
+
+/** What the render bench asks of the scene (URL flags, never the normal UI). */
+export interface SceneBench {
+  /** parts as one mesh each (the baseline) instead of one InstancedMesh */
+  partMeshes: boolean;
+  /** parts to make meshes for in that baseline */
+  parts: number;
 }
 
 function Rig({ rig, handle, bounds }: { rig: OrbitRig; handle: SceneHandle; bounds: [number, number, number, number] }): null {
@@ -76,7 +87,7 @@ export function focusDistance(p: Placed): number {
 }
 
 /** The 3D view of the line. */
-export function Scene({ source, live, handle, selected, onSelect }: SceneProps): React.JSX.Element {
+export function Scene({ source, live, handle, selected, onSelect, bench = null }: SceneProps): React.JSX.Element {
   const placed = useMemo(() => placeLine(source.line), [source]);
   const bounds = useMemo(() => lineBounds(placed), [placed]);
   const rig = useMemo(() => new OrbitRig(), []);
@@ -95,8 +106,8 @@ export function Scene({ source, live, handle, selected, onSelect }: SceneProps):
     onSelect(id);
   };
   return (
-    <Canvas frameloop="demand" camera={{ fov: 45, near: 0.1, far: 2000 }} dpr={1} gl={{ antialias: true }} data-testid="scene">
-      <Pace />
+    <Canvas frameloop={bench !== null ? 'always' : 'demand'} camera={{ fov: 45, near: 0.1, far: 2000 }} dpr={1} gl={{ antialias: true }} data-testid="scene">
+      {bench !== null ? <BenchProbe handle={handle} /> : <Pace />}
       <color attach="background" args={[0x1a2028]} />
       <hemisphereLight args={[0xdde8ff, 0x30343a, 1.1]} />
       <directionalLight position={[40, 60, 30]} intensity={1.6} />
@@ -105,7 +116,11 @@ export function Scene({ source, live, handle, selected, onSelect }: SceneProps):
       {placed.map((p) => (
         <StationModel key={p.info.id} placed={p} live={live} handle={handle} selected={selected === p.info.id} onSelect={select} />
       ))}
-      <Parts source={source} placed={placed} handle={handle} look={look} />
+      {bench?.partMeshes === true ? (
+        <PartMeshes source={source} placed={placed} handle={handle} look={look} count={bench.parts} />
+      ) : (
+        <Parts source={source} placed={placed} handle={handle} look={look} />
+      )}
     </Canvas>
   );
 }

@@ -5,6 +5,7 @@
  */
 import type { Camera, MeshStandardMaterial } from 'three';
 import type { OrbitRig } from './orbit-rig.ts';
+import type { BenchStats } from './BenchProbe.tsx';
 
 /** Live handles into the rendered scene. */
 export interface SceneHandle {
@@ -20,9 +21,11 @@ export interface SceneHandle {
   frames: number;
   /** glides the camera to a station (set by the scene) */
   focus: ((id: string) => void) | null;
+  /** per-frame timings and draw calls, in bench mode only (`?bench=N`) */
+  bench: BenchStats | null;
 }
 
 /** An empty handle. */
 export function makeHandle(): SceneHandle {
-  return { lamps: new Map(), camera: null, canvas: null, rig: null, parts: new Float64Array(0), partCount: 0, frames: 0, focus: null };
+  return { lamps: new Map(), camera: null, canvas: null, rig: null, parts: new Float64Array(0), partCount: 0, frames: 0, focus: null, bench: null };
 }

@@ -15,8 +15,33 @@ function spawnWorker(): { worker: Worker; api: Comlink.Remote<SimApi> } {
   return { worker, api: Comlink.wrap<SimApi>(worker) };
 }
 
-/** Starts scenario `id` in a worker at 1× real time. */
-export async function startStandalone(id: string): Promise<TwinSource> {
+/** Options of `startStandalone`. */
+export interface StandaloneOptions {
+  /**
+   * Bench mode: instead of running in real time, step the paused line as fast as possible until
+   * this many parts are in flight, then leave it paused (the scene keeps rendering them).
+   */
+  fillParts?: number;
+}
+
+/** Ticks per step while far from the fill target, and near it (overshoot stays ≤ ~1 part). */
+const FILL_COARSE_TICKS = 300_000;
+const FILL_FINE_TICKS = 1_000;
+
+/**
+ * Steps the paused line until its WIP reaches `parts`, so parts sit where the simulation puts
+ * them; gives up after a bounded number of steps (a line that never holds that many).
+ */
+async function fillLine(api: Comlink.Remote<SimApi>, parts: number): Promise<void> {
+  for (let k = 0; k < 20_000; k++) {
+    const missing = parts - (await api.state()).kpis.wip;
+    if (missing <= 0) return;
+    await api.step(missing > 40 ? FILL_COARSE_TICKS : FILL_FINE_TICKS);
+  }
+}
+
+/** Starts scenario `id` in a worker at 1× real time (or fills it and leaves it paused, see options). */
+export async function startStandalone(id: string, opts: StandaloneOptions = {}): Promise<TwinSource> {
   const text = SCENARIOS[id];
   if (text === undefined) throw new Error(`unknown scenario "${id}"`);
   const { worker, api } = spawnWorker();
@@ -25,8 +50,11 @@ export async function startStandalone(id: string): Promise<TwinSource> {
     worker.terminate();
     throw new Error(loaded.problems.map((p) => p.message).join('\n'));
   }
-  await api.setSpeed(1);
-  await api.start();
+  if (opts.fillParts !== undefined) await fillLine(api, opts.fillParts);
+  else {
+    await api.setSpeed(1);
+    await api.start();
+  }
   const shared = await api.shared();
   const { reader, line } = openTwinView(shared);
   const isShared = typeof SharedArrayBuffer !== 'undefined' && shared.buffer instanceof SharedArrayBuffer;

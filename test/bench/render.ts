@@ -1,0 +1,184 @@
+/**
+ * Bench section `render`: the browser twin's 3D view of the ceramic line with 500 parts in
+ * flight, in headless Debian Chromium (SwiftShader, the e2e flags), against the same scene with
+ * one mesh per part (no instancing), measured in the same run.
+ *
+ * The page runs standalone in bench mode (`?mode=standalone&bench=500`): its worker steps the
+ * paused line as fast as it can until the WIP is 500, so every part sits where the simulation
+ * put it, then leaves the line paused while the scene keeps rendering unpaced (every
+ * requestAnimationFrame). Figures per frame: draw calls (renderer.info.render.calls), the JS
+ * time from the frame's first useFrame callback to the return of gl.render (scene/BenchProbe),
+ * and frames per second. The app is built first, then served by a small static server with
+ * the cross-origin isolation headers the page needs.
+ */
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { fmt, quantile, ratio, type BenchRow, type SectionResult } from './common.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** the flags of test/e2e/twin.test.ts */
+const ARGS = [
+  '--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+const DIST = 'web/dist';
+const PARTS = 500;
+const SCENARIO = 'ceramic-after';
+/** frames are rendered before measuring (JIT, shader compilation, buffers) [ms] */
+const WARM_MS = 3000;
+/** each variant is measured in two windows this long, interleaved with the other's [ms] */
+const WINDOW_MS = 8000;
+const TARGET_CALLS = 100;
+const TARGET_P99_MS = 4;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.wasm': 'application/wasm',
+};
+
+/** Serves web/dist on a free loopback port with COOP/COEP (SharedArrayBuffer needs them). */
+async function serveDist(): Promise<{ server: Server; url: string }> {
+  const root = join(process.cwd(), DIST);
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const rel = normalize(decodeURIComponent(path === '/' ? '/index.html' : path)).replace(/^[/\\]+/, '');
+    const file = join(root, rel);
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin',
+    });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  return { server, url: `http://127.0.0.1:${port}/` };
+}
+
+interface Window {
+  js: number[];
+  render: number[];
+  frames: number;
+  ms: number;
+  calls: number;
+  triangles: number;
+  parts: number;
+}
+interface Hooks {
+  bench(): Window | null;
+  benchReset(): void;
+  benchRun(on: boolean): void;
+}
+declare const window: { __twinline?: Hooks };
+
+/** One variant of the scene, open in its own page. */
+interface Variant {
+  name: string;
+  query: string;
+  page?: Awaited<ReturnType<BrowserContext['newPage']>>;
+  windows: Window[];
+  fillMs: number;
+}
+
+async function openVariant(ctx: BrowserContext, base: string, v: Variant): Promise<void> {
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const t0 = performance.now();
+  await page.goto(new URL(v.query, base).href);
+  try {
+    await page.waitForSelector('.app[data-ready="1"]', { timeout: 90_000 });
+    await page.waitForFunction((n) => (window.__twinline?.bench()?.parts ?? 0) >= n, PARTS, { timeout: 30_000 });
+  } catch (e) {
+    throw new Error(`${v.name}: the page did not get ready with ${PARTS} parts (${errors.join('; ') || (e as Error).message})`);
+  }
+  v.fillMs = performance.now() - t0;
+  await page.evaluate(() => window.__twinline!.benchRun(false));
+  v.page = page;
+}
+
+async function measure(v: Variant): Promise<void> {
+  const page = v.page!;
+  await page.bringToFront();
+  await page.evaluate(() => window.__twinline!.benchRun(true));
+  await new Promise((r) => setTimeout(r, WARM_MS));
+  await page.evaluate(() => window.__twinline!.benchReset());
+  await new Promise((r) => setTimeout(r, WINDOW_MS));
+  const w = await page.evaluate(() => window.__twinline!.bench());
+  await page.evaluate(() => window.__twinline!.benchRun(false));
+  if (w === null) throw new Error(`${v.name}: no bench hook`);
+  v.windows.push(w);
+}
+
+/** Pooled figures of a variant's windows. */
+function summary(v: Variant): { calls: number; triangles: number; p50: number; p99: number; renderP50: number; fps: number; parts: number; frames: number } {
+  const js = v.windows.flatMap((w) => w.js);
+  const render = v.windows.flatMap((w) => w.render);
+  const frames = v.windows.reduce((a, w) => a + w.frames, 0);
+  const ms = v.windows.reduce((a, w) => a + w.ms, 0);
+  const last = v.windows[v.windows.length - 1];
+  return {
+    calls: last?.calls ?? NaN, triangles: last?.triangles ?? NaN, parts: last?.parts ?? NaN, frames,
+    p50: quantile(js, 0.5), p99: quantile(js, 0.99), renderP50: quantile(render, 0.5), fps: frames / (ms / 1000),
+  };
+}
+
+/** The `render` section. */
+export async function renderBench(log: (line: string) => void): Promise<SectionResult> {
+  if (!existsSync(CHROMIUM)) throw new Error(`render bench: Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  const t = performance.now();
+  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+  log(`built the web app in ${fmt((performance.now() - t) / 1000, 1)} s`);
+  const { server, url } = await serveDist();
+  const profile = mkdtempSync(join(tmpdir(), 'twinline-bench-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 720 } });
+  const base = `?mode=standalone&scenario=${SCENARIO}&bench=${PARTS}&lang=en`;
+  const inst: Variant = { name: 'one InstancedMesh', query: base, windows: [], fillMs: 0 };
+  const meshes: Variant = { name: 'one mesh per part', query: `${base}&parts=meshes`, windows: [], fillMs: 0 };
+  try {
+    for (const v of [inst, meshes]) {
+      await openVariant(ctx, url, v);
+      log(`${v.name}: page ready with ${PARTS} parts in flight after ${fmt(v.fillMs / 1000, 1)} s`);
+    }
+    // interleaved windows, so a change in the machine's load hits both variants alike
+    for (const v of [inst, meshes, inst, meshes]) {
+      await measure(v);
+      const w = v.windows[v.windows.length - 1]!;
+      log(`  ${v.name}: ${w.frames} frames in ${fmt(w.ms)} ms, ${w.calls} draw calls, ${w.parts} parts`);
+    }
+  } finally {
+    await ctx.close();
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+  const a = summary(inst);
+  const b = summary(meshes);
+  const base0 = 'one mesh per part';
+  const rows: BenchRow[] = [
+    ['parts drawn', fmt(a.parts), base0, fmt(b.parts), ratio(a.parts, b.parts)],
+    ['draw calls per frame', fmt(a.calls), base0, fmt(b.calls), ratio(a.calls, b.calls)],
+    ['triangles per frame', fmt(a.triangles), base0, fmt(b.triangles), ratio(a.triangles, b.triangles)],
+    ['JS per frame p50 [ms]', fmt(a.p50, 2), base0, fmt(b.p50, 2), ratio(a.p50, b.p50)],
+    ['JS per frame p99 [ms]', fmt(a.p99, 2), base0, fmt(b.p99, 2), ratio(a.p99, b.p99)],
+    ['  of which gl.render p50 [ms]', fmt(a.renderP50, 2), base0, fmt(b.renderP50, 2), ratio(a.renderP50, b.renderP50)],
+    ['frames per second', fmt(a.fps, 1), base0, fmt(b.fps, 1), ratio(a.fps, b.fps)],
+  ];
+  const notes = [
+    `targets: draw calls ≤ ${TARGET_CALLS}: ${a.calls <= TARGET_CALLS ? 'met' : 'NOT met'}; JS per frame p99 ≤ ${TARGET_P99_MS} ms: ${a.p99 <= TARGET_P99_MS ? 'met' : 'NOT met'}`,
+    `scene: ${SCENARIO}, ${PARTS} parts placed by the simulation (line stepped until WIP ${PARTS}, then paused), 1280×720, dpr 1, headless Chromium with SwiftShader`,
+    'JS per frame: performance.now() from R3F\'s before-frame effect (ahead of every useFrame callback) to the return of gl.render;',
+    'it excludes rasterisation, which SwiftShader does in Chromium\'s GPU process from the queued WebGL commands, unless the',
+    'page has to wait on it. Frames per second include that rasterisation (unpaced requestAnimationFrame loop).',
+    `${fmt(a.frames)} and ${fmt(b.frames)} frames over 2 × ${WINDOW_MS / 1000} s windows each, interleaved, after ${WARM_MS / 1000} s of warm-up per window`,
+  ];
+  return { rows, notes };
+}
