@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -26,6 +26,8 @@ const ARGS = [
   '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
 const DIST = 'web/dist';
+/** a screenshot of each variant goes here */
+const SHOTS = 'test-output/bench';
 const PARTS = 500;
 const SCENARIO = 'ceramic-after';
 /** frames are rendered before measuring (JIT, shader compilation, buffers) [ms] */
@@ -81,6 +83,7 @@ declare const window: { __twinline?: Hooks };
 
 /** One variant of the scene, open in its own page. */
 interface Variant {
+  id: string;
   name: string;
   query: string;
   page?: Awaited<ReturnType<BrowserContext['newPage']>>;
@@ -113,6 +116,7 @@ async function measure(v: Variant): Promise<void> {
   await page.evaluate(() => window.__twinline!.benchReset());
   await new Promise((r) => setTimeout(r, WINDOW_MS));
   const w = await page.evaluate(() => window.__twinline!.bench());
+  if (v.windows.length === 0) await page.screenshot({ path: join(SHOTS, `render-${v.id}.png`) });
   await page.evaluate(() => window.__twinline!.benchRun(false));
   if (w === null) throw new Error(`${v.name}: no bench hook`);
   v.windows.push(w);
@@ -138,12 +142,13 @@ export async function renderBench(log: (line: string) => void): Promise<SectionR
   const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
   log(`built the web app in ${fmt((performance.now() - t) / 1000, 1)} s`);
+  mkdirSync(SHOTS, { recursive: true });
   const { server, url } = await serveDist();
   const profile = mkdtempSync(join(tmpdir(), 'twinline-bench-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 720 } });
   const base = `?mode=standalone&scenario=${SCENARIO}&bench=${PARTS}&lang=en`;
-  const inst: Variant = { name: 'one InstancedMesh', query: base, windows: [], fillMs: 0 };
-  const meshes: Variant = { name: 'one mesh per part', query: `${base}&parts=meshes`, windows: [], fillMs: 0 };
+  const inst: Variant = { id: 'instanced', name: 'one InstancedMesh', query: base, windows: [], fillMs: 0 };
+  const meshes: Variant = { id: 'meshes', name: 'one mesh per part', query: `${base}&parts=meshes`, windows: [], fillMs: 0 };
   try {
     for (const v of [inst, meshes]) {
       await openVariant(ctx, url, v);

@@ -32,10 +32,10 @@ export function App(): React.JSX.Element {
   const mode: TwinMode = params.get('mode') === 'standalone' ? 'standalone' : 'attached';
   const wanted = params.get('scenario') ?? DEFAULT_SCENARIO;
   const scenario = SCENARIOS[wanted] !== undefined ? wanted : DEFAULT_SCENARIO;
-  // render bench only (`?mode=standalone&bench=500[&parts=meshes]`): fill the line, then keep it paused
+  // render bench only (`?mode=standalone&bench=500[&parts=meshes][&merge=0]`): fill the line, then keep it paused
   const bench = useMemo((): SceneBench | null => {
     const n = Number(params.get('bench'));
-    return mode === 'standalone' && Number.isInteger(n) && n > 0 ? { parts: n, partMeshes: params.get('parts') === 'meshes' } : null;
+    return mode === 'standalone' && Number.isInteger(n) && n > 0 ? { parts: n, partMeshes: params.get('parts') === 'meshes', merge: params.get('merge') !== '0' } : null;
   }, [params, mode]);
   const [locale, setLocale] = useState<Locale>(() => initialLocale(location.search, navigator.language));
   const i18n = useMemo(() => makeI18n(locale), [locale]);

@@ -76,10 +76,12 @@ export function installHooks(source: TwinSource, live: LiveStore, handle: SceneH
       return out;
     },
     stackLight(id) {
-      const mats = handle.lamps.get(id);
-      if (mats === undefined) return 'off';
+      const s = handle.lamps.index.get(id);
+      if (s === undefined) return 'off';
+      const c = handle.lamps.colors;
       const names = ['red', 'yellow', 'green'];
-      const lit = mats.findIndex((m) => m.emissiveIntensity > 1);
+      // a lit lamp is drawn at full colour, an unlit one at about a tenth of it
+      const lit = [0, 1, 2].findIndex((k) => (c[9 * s + 3 * k] ?? 0) + (c[9 * s + 3 * k + 1] ?? 0) + (c[9 * s + 3 * k + 2] ?? 0) > 0.3);
       return lit < 0 ? 'off' : (names[lit] ?? 'off');
     },
     focus: (id) => handle.focus?.(id),

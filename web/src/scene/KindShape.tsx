@@ -3,12 +3,14 @@
  * tunnel for kilns, a press frame with a ram, a robot arm, a camera on a gantry, bins… The
  * moving parts follow the live state: a stopped or jammed belt stands still, a hot kiln glows.
  */
-import { useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useFrame } from '@react-three/fiber';
-import { Color, MeshStandardMaterial, Object3D, type Group, type InstancedMesh, type Mesh } from 'three';
+import { BoxGeometry, Color, MeshStandardMaterial, Object3D, type BufferGeometry, type Group, type InstancedMesh, type Mesh } from 'three';
+import { mergeGeometries } from 'three/addons/utils/BufferGeometryUtils.js';
 import type { Placed } from './layout.ts';
 import type { LiveStore } from '../twin/live.ts';
 import type { StationInfo } from '../twin/types.ts';
+import { DYNAMIC } from './static-merge.ts';
 import { approach, BRICK, CARDBOARD, GLASS, heatGlow, OPERATOR, PAINT, RUBBER, SAFETY, STEEL, WATER } from './materials.ts';
 
 /** Props of a kind model. */
@@ -90,6 +92,18 @@ function Conveyor({ placed, live }: KindProps): React.JSX.Element {
   );
 }
 
+/**
+ * The glowing windows of one tunnel zone (both sides and the roof), 1 m long, as one geometry:
+ * one draw call per zone; the zone's mesh is scaled to the zone length.
+ */
+function zoneWindow(h: number, width: number): BufferGeometry {
+  const side = (z: number): BufferGeometry => new BoxGeometry(1, h * 0.5, 0.04).translate(0, 0, z);
+  const parts = [side(width / 2 + 0.02), side(-width / 2 - 0.02), new BoxGeometry(1, 0.04, width * 0.5).translate(0, h * 0.47, 0)];
+  const geo = mergeGeometries(parts, false);
+  for (const p of parts) p.dispose();
+  return geo ?? new BoxGeometry(1, h * 0.5, width);
+}
+
 /** Tunnel kiln, dryer or cooling tunnel: a long box in zones that glow with their temperature. */
 function Tunnel({ placed, live, width }: KindProps): React.JSX.Element {
   const { length, info, index } = placed;
@@ -100,8 +114,11 @@ function Tunnel({ placed, live, width }: KindProps): React.JSX.Element {
   );
   const zonesTag = useMemo(() => tagIndex(info, 'zones'), [info]);
   const zones = useMemo(() => zoneTags.map(() => new MeshStandardMaterial({ color: 0x3a2a24, roughness: 0.9, emissive: 0x000000 })), [zoneTags]);
-  const windows = useRef<(Group | null)[]>([]);
+  const windows = useRef<(Mesh | null)[]>([]);
   const tmp = useMemo(() => new Color(), []);
+  const h = kiln ? 2.4 : 1.9;
+  const windowGeo = useMemo(() => zoneWindow(h, width), [h, width]);
+  useEffect(() => () => windowGeo.dispose(), [windowGeo]);
   useFrame(() => {
     const tags = live.frame?.tags[index];
     const n = kiln ? Math.min(4, Math.max(1, Math.round(zonesTag >= 0 ? (tags?.[zonesTag] ?? 3) : 3))) : 1;
@@ -120,18 +137,13 @@ function Tunnel({ placed, live, width }: KindProps): React.JSX.Element {
       }
     }
   });
-  const h = kiln ? 2.4 : 1.9;
   return (
     <group>
       <mesh position={[0, h / 2 + 0.08, 0]} material={kiln ? BRICK : PAINT}>
         <boxGeometry args={[length, h, width]} />
       </mesh>
       {zones.map((m, z) => (
-        <group key={z} ref={(g) => { windows.current[z] = g; }} position={[0, h * 0.55, 0]}>
-          <mesh position={[0, 0, width / 2 + 0.02]} material={m}><boxGeometry args={[1, h * 0.5, 0.04]} /></mesh>
-          <mesh position={[0, 0, -width / 2 - 0.02]} material={m}><boxGeometry args={[1, h * 0.5, 0.04]} /></mesh>
-          <mesh position={[0, h * 0.47, 0]} material={m}><boxGeometry args={[1, 0.04, width * 0.5]} /></mesh>
-        </group>
+        <mesh key={z} ref={(g) => { windows.current[z] = g; }} position={[0, h * 0.55, 0]} userData={DYNAMIC} geometry={windowGeo} material={m} />
       ))}
       {kiln ? (
         <mesh position={[length * 0.1, h + 1.2, 0]} material={STEEL}>
@@ -159,7 +171,7 @@ function Press({ placed, live, width }: KindProps): React.JSX.Element {
         <mesh key={s} position={[s * (L / 2 - 0.15), 1.6, 0]} material={PAINT}><boxGeometry args={[0.25, 2.2, width * 0.6]} /></mesh>
       ))}
       <mesh position={[0, 2.8, 0]} material={PAINT}><boxGeometry args={[L, 0.5, width * 0.8]} /></mesh>
-      <mesh ref={ram} position={[0, 2.0, 0]} material={SAFETY}><boxGeometry args={[L * 0.6, 0.5, width * 0.5]} /></mesh>
+      <mesh ref={ram} position={[0, 2.0, 0]} material={SAFETY} userData={DYNAMIC}><boxGeometry args={[L * 0.6, 0.5, width * 0.5]} /></mesh>
     </group>
   );
 }
@@ -175,7 +187,7 @@ function Robot({ placed, live }: KindProps): React.JSX.Element {
   return (
     <group>
       <mesh position={[0, 0.25, 0]} material={STEEL}><cylinderGeometry args={[0.45, 0.5, 0.5, 16]} /></mesh>
-      <group ref={turn} position={[0, 0.5, 0]}>
+      <group ref={turn} position={[0, 0.5, 0]} userData={DYNAMIC}>
         <mesh position={[0, 0.35, 0]} material={SAFETY}><cylinderGeometry args={[0.3, 0.35, 0.7, 16]} /></mesh>
         <group position={[0, 0.7, 0]} rotation-z={-0.5}>
           <mesh position={[0, 0.7, 0]} material={SAFETY}><boxGeometry args={[0.25, 1.4, 0.25]} /></mesh>

@@ -12,6 +12,8 @@ import { lineBounds, placeLine, type Placed } from './layout.ts';
 import { StationModel } from './StationModel.tsx';
 import { PartMeshes, Parts } from './Parts.tsx';
 import { BenchProbe } from './BenchProbe.tsx';
+import { StationLights } from './StationLights.tsx';
+import { StaticMerge } from './StaticMerge.tsx';
 import { OrbitRig } from './orbit-rig.ts';
 import type { SceneHandle } from './handle.ts';
 
@@ -32,6 +34,8 @@ export interface SceneBench {
   partMeshes: boolean;
   /** parts to make meshes for in that baseline */
   parts: number;
+  /** false: leave static station meshes unmerged (to show what merging saves) */
+  merge: boolean;
 }
 
 function Rig({ rig, handle, bounds }: { rig: OrbitRig; handle: SceneHandle; bounds: [number, number, number, number] }): null {
@@ -113,9 +117,12 @@ export function Scene({ source, live, handle, selected, onSelect, bench = null }
       <directionalLight position={[40, 60, 30]} intensity={1.6} />
       <Rig rig={rig} handle={handle} bounds={bounds} />
       <Floor bounds={bounds} />
-      {placed.map((p) => (
-        <StationModel key={p.info.id} placed={p} live={live} handle={handle} selected={selected === p.info.id} onSelect={select} />
-      ))}
+      <StaticMerge enabled={bench?.merge !== false}>
+        {placed.map((p) => (
+          <StationModel key={p.info.id} placed={p} live={live} selected={selected === p.info.id} onSelect={select} />
+        ))}
+      </StaticMerge>
+      <StationLights placed={placed} live={live} handle={handle} selected={selected} />
       {bench?.partMeshes === true ? (
         <PartMeshes source={source} placed={placed} handle={handle} look={look} count={bench.parts} />
       ) : (

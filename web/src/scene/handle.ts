@@ -3,14 +3,17 @@
  * projecting a station to the screen) and the drawn part positions, so the HMI and the
  * end-to-end tests can check what is on screen.
  */
-import type { Camera, MeshStandardMaterial } from 'three';
+import type { Camera } from 'three';
 import type { OrbitRig } from './orbit-rig.ts';
 import type { BenchStats } from './BenchProbe.tsx';
 
 /** Live handles into the rendered scene. */
 export interface SceneHandle {
-  /** per station: red, yellow, green lamp materials */
-  lamps: Map<string, MeshStandardMaterial[]>;
+  /**
+   * stack-light lamps as drawn: station id → its index s; the instance colours (linear RGB) of
+   * its red, yellow and green lamps are `colors[9s…9s+8]`
+   */
+  lamps: { index: Map<string, number>; colors: Float32Array };
   camera: Camera | null;
   canvas: HTMLCanvasElement | null;
   rig: OrbitRig | null;
@@ -27,5 +30,5 @@ export interface SceneHandle {
 
 /** An empty handle. */
 export function makeHandle(): SceneHandle {
-  return { lamps: new Map(), camera: null, canvas: null, rig: null, parts: new Float64Array(0), partCount: 0, frames: 0, focus: null, bench: null };
+  return { lamps: { index: new Map(), colors: new Float32Array(0) }, camera: null, canvas: null, rig: null, parts: new Float64Array(0), partCount: 0, frames: 0, focus: null, bench: null };
 }
