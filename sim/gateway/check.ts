@@ -57,6 +57,7 @@ export interface CheckReport {
     missing: string[];
     stale: { tag: string; delivered: WireValue; twin: WireValue }[];
     valueErrors: { tag: string; delivered: WireValue; twin: WireValue }[];
+    duplicates: { tag: string; value: WireValue }[];
     unattributed: string[];
   };
 }
@@ -107,7 +108,7 @@ export class DeliveryCheck {
   private outOfOrder = 0;
   private duplicates = 0;
   private valueErrors = 0;
-  private readonly ex: CheckReport['examples'] = { missing: [], stale: [], valueErrors: [], unattributed: [] };
+  private readonly ex: CheckReport['examples'] = { missing: [], stale: [], valueErrors: [], duplicates: [], unattributed: [] };
 
   constructor(tags: readonly CheckTag[], o: Partial<CheckOptions> = {}) {
     this.o = { ...DEFAULT_CHECK, ...o };
@@ -241,6 +242,7 @@ export class DeliveryCheck {
     }
     if (seen) {
       this.duplicates++;
+      if (this.ex.duplicates.length < EXAMPLES) this.ex.duplicates.push({ tag: s.tag.key, value });
       return true;
     }
     // a value from before the check began cannot be matched, and is no error

@@ -131,7 +131,7 @@ export function reportTable(r: CheckReport): string {
     ['latency p50', `${num(r.latencyMs.p50, 1)} ms`, `${r.latencyMs.n} deliveries`],
     ['latency p99', `${num(r.latencyMs.p99, 1)} ms`, `max ${num(r.latencyMs.max, 1)} ms, mean ${num(r.latencyMs.mean, 1)} ms`],
     ['out of order', String(r.outOfOrder), ''],
-    ['duplicates', String(r.duplicates), ''],
+    ['duplicates', String(r.duplicates), r.examples.duplicates.map((d) => `${d.tag} ${String(d.value)}`).join(', ')],
     ['value errors', String(r.valueErrors), r.examples.valueErrors.map((e) => `${e.tag} ${String(e.delivered)} (twin ${String(e.twin)})`).join(', ')],
     ['unknown messages', String(r.messages.unattributed), r.examples.unattributed.join(', ')],
   ];

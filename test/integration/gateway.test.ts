@@ -151,7 +151,7 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
     const prefix = served.mqtt!.prefix;
     const truth = new Set(catalog.tags.map((t) => t.unsTopic));
     const rnd = prng(20261122);
-    const n = { changes: 0, dropped: 0, delayed: 0, duplicated: 0, corrupted: 0, states: 0 };
+    const n = { echoes: 0, changes: 0, dropped: 0, delayed: 0, duplicated: 0, corrupted: 0, states: 0 };
     let counting = false;
     let started: () => void = quiet;
     const checking = new Promise<void>((r) => (started = r));
@@ -161,6 +161,14 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
     await checking;
     relay = await recorder(broker, { username: GATEWAY.user, password: GATEWAY.password });
     const forward = (topic: string, payload: string): void => void relay.client.publish(topic, payload, { qos: 1 });
+    // a broker may hand a subscriber the same message twice around the moment it subscribes
+    // (once retained, once live): a real duplicate the relay passes on, counted here
+    const last = new Map<string, string>();
+    const pass = (topic: string, payload: string): void => {
+      if (last.get(topic) === payload) n.echoes++;
+      last.set(topic, payload);
+      forward(topic, payload);
+    };
     relay.client.on('message', (topic, payload, packet) => {
       const level = topic.slice(prefix.length + 1);
       const out = `gw/relay/${level}`;
@@ -170,7 +178,7 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
         n.states++; // State names no tag of the catalog: unknown to the check
         return forward(out, JSON.stringify({ value: v }));
       }
-      if (packet.retain || !counting) return forward(out, JSON.stringify({ value: v }));
+      if (packet.retain || !counting) return pass(out, JSON.stringify({ value: v }));
       n.changes++;
       const r = rnd();
       if (r < 0.05) n.dropped++;
@@ -184,7 +192,7 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
         n.duplicated++;
         forward(out, JSON.stringify({ value: v }));
         forward(out, JSON.stringify({ value: v }));
-      } else forward(out, JSON.stringify({ value: v }));
+      } else pass(out, JSON.stringify({ value: v }));
     });
     counting = true;
     await relay.client.subscribeAsync(`${prefix}/+/+`, { qos: 1 });
@@ -194,21 +202,24 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
     console.log(`relay: ${JSON.stringify(n)}; check: loss ${(100 * r.changes.lossRate).toFixed(2)} % (${r.changes.missed}/${r.changes.missed + r.changes.delivered}), ` +
       `latency p50 ${r.latencyMs.p50.toFixed(1)} p99 ${r.latencyMs.p99.toFixed(1)} ms, ooo ${r.outOfOrder}, dup ${r.duplicates}, value errors ${r.valueErrors}, unknown ${r.messages.unattributed}`);
     expect(res.code, res.err).toBe(3); // problems found
-    expect(n.changes).toBeGreaterThan(500);
+    expect(n.changes).toBeGreaterThan(300);
     // the tag left out is the one missing; everything else that changed was delivered
     expect(r.tags.missing).toBe(1);
     expect(r.examples.missing).toEqual(['kiln.energy']);
     expect(r.tags.coverage).toBeGreaterThan(0.9);
     // loss: dropped and corrupted changes never arrive as the twin's value
-    expect(r.changes.lossRate).toBeGreaterThan((n.dropped + n.corrupted) / n.changes - 0.015);
-    expect(r.changes.lossRate).toBeLessThan((n.dropped + n.corrupted) / n.changes + 0.015);
+    // (the check leaves out changes still in flight at its end, so it sees a sample of the relay's
+    // decisions: within three standard errors of the rate the relay applied)
+    const given = (n.dropped + n.corrupted) / n.changes;
+    const tolerance = 3 * Math.sqrt((given * (1 - given)) / n.changes);
+    expect(Math.abs(r.changes.lossRate - given)).toBeLessThan(tolerance);
     // latency: most go straight through; the 10 % held back for 250 ms set the p99
     expect(r.latencyMs.p50).toBeLessThan(50);
     expect(r.latencyMs.p99).toBeGreaterThan(230);
     expect(r.latencyMs.p99).toBeLessThan(450);
     expect(r.outOfOrder).toBeGreaterThan(0);
     expect(r.outOfOrder).toBeLessThanOrEqual(n.delayed);
-    expect(Math.abs(r.duplicates - n.duplicated)).toBeLessThanOrEqual(3 + n.duplicated * 0.3);
+    expect(Math.abs(r.duplicates - n.duplicated - n.echoes)).toBeLessThanOrEqual(3);
     expect(Math.abs(r.valueErrors - n.corrupted)).toBeLessThanOrEqual(2);
     expect(r.messages.unattributed).toBeGreaterThanOrEqual(n.states - 5);
     expect(r.messages.unattributed).toBeLessThanOrEqual(n.states);
