@@ -24,6 +24,7 @@ import { readScenario } from './record.ts';
 import { startOpcua, type OpcuaFace, type OpcuaProfile } from '../protocols/opcua/server.ts';
 import { startMqtt, type MqttFace, type MqttOptions } from '../protocols/mqtt/face.ts';
 import { MQTT_FLAGS, MQTT_USAGE, mqttFromFlags } from '../protocols/mqtt/flags.ts';
+import { NetworkMonitor } from './network.ts';
 
 /** The line `serve` runs when none is given. */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../../scenarios/ceramic-after.yaml', import.meta.url));
@@ -57,7 +58,8 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
 ${MQTT_USAGE}
 
 REST API: GET /api/line, GET /api/state, GET /api/events?since=SEQ&limit=N, POST /api/commands
-  {"target":"kiln","command":"stop"}; the principal is the x-twinline-user header or the peer address.`;
+  {"target":"kiln","command":"stop"}; the principal is the x-twinline-user header or the peer address.
+  GET /api/network: the faces (endpoints, clients, messages per second) and unusual traffic.`;
 
 /** A running server; `close()` shuts it down. */
 export interface Served {
@@ -112,14 +114,23 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     }, () => undefined);
   }, 200);
 
+  let url: string | null = null;
+  let opcua: OpcuaFace | null = null;
+  let mqtt: MqttFace | null = null;
+  // rates and unusual traffic per face for GET /api/network (see network.ts)
+  const net = new NetworkMonitor({
+    stations: spec.stations.map((s) => s.id), http: () => url, opcua: () => opcua?.endpoint ?? null,
+    mqtt: () => (mqtt === null ? null : { face: mqtt, embedded: o.mqtt?.url === undefined }),
+  });
+  fanout.push(net.onEvents);
   const server = createServer((req, res) => {
+    if (req.url?.startsWith('/api/') === true) net.request();
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/api/network') return reply(res, 200, net.report());
     handle(req, res, spec, ring, sim.api, view).catch((e: unknown) => {
       reply(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
     });
   });
   let bound;
-  let opcua: OpcuaFace | null = null;
-  let mqtt: MqttFace | null = null;
   try {
     bound = await listen(server, o.httpPort, o.host, o.explicitPort, '--http-port');
     if (o.opcua !== undefined) {
@@ -129,12 +140,13 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     if (o.mqtt !== undefined) mqtt = await startMqtt({ ...o.mqtt, spec, api: sim.api, log: o.log });
   } catch (e) {
     clearInterval(pump);
+    net.close();
     await opcua?.close();
     server.close();
     await sim.terminate();
     throw e;
   }
-  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${bound.port}/`;
+  url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${bound.port}/`;
   o.log(`Twinline serving "${spec.title.en}" (${spec.id}, seed ${o.seed ?? spec.seed}, speed ${o.speed}×)`);
   o.log(`  web app   ${url}${bound.fellBackFrom !== null ? `   (port ${bound.fellBackFrom} was taken; using ${bound.port})` : ''}`);
   o.log(`  REST API  ${url}api/state`);
@@ -154,6 +166,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     mqtt,
     async close() {
       clearInterval(pump);
+      net.close();
       await mqtt?.close();
       await opcua?.close();
       await new Promise<void>((r) => {

@@ -68,6 +68,44 @@ describe('twinline serve', () => {
     expect(ev.some((e) => e.type === 'command' && e.station === 'former' && e.data.principal === 'trainer-1' && e.data.source === 'api')).toBe(true);
   });
 
+  it('reports its faces, message rates and unusual traffic at GET /api/network', async () => {
+    type Face = { id: string; protocol: string; endpoint: string; clients: number | null; ownClients: number; rate: number; rates: Record<string, number>; rejected: number; unusual: boolean };
+    type Net = { rateWindowS: number; unusualWindowS: number; faces: Face[]; links: { station: string; face: string; rate: number; unusual: boolean }[] };
+    const net = async (): Promise<Net> => (await json('api/network')).body as unknown as Net;
+    const face = (n: Net, id: string): Face | undefined => n.faces.find((f) => f.id === id);
+    let n = await net();
+    expect(n.faces.map((f) => f.id).sort()).toEqual(['api', 'mqtt', 'opcua']);
+    expect(face(n, 'opcua')?.endpoint).toMatch(/^opc\.tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(face(n, 'mqtt')?.endpoint).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    expect(face(n, 'api')?.endpoint).toBe(`${base}api/`);
+    // one link per station to each of the OPC UA and MQTT faces
+    expect(n.links.filter((l) => l.face === 'opcua').map((l) => l.station)).toEqual(['src', 'belt', 'former', 'out']);
+    expect(n.links.filter((l) => l.face === 'mqtt')).toHaveLength(4);
+    // the MQTT face publishes into the embedded broker: its publishers are connected clients and the rate becomes > 0
+    const deadline = Date.now() + 15_000;
+    while ((face(n, 'mqtt')?.rates.published ?? 0) <= 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      n = await net();
+    }
+    expect(face(n, 'mqtt')?.rates.published).toBeGreaterThan(0);
+    expect(face(n, 'mqtt')?.rate).toBeGreaterThan(0);
+    expect(face(n, 'mqtt')?.clients).toBeGreaterThanOrEqual(face(n, 'mqtt')?.ownClients ?? 1);
+    expect(face(n, 'api')?.rates.requests).toBeGreaterThan(0);
+    expect(face(n, 'api')?.clients).toBeGreaterThanOrEqual(1);
+    expect(face(n, 'api')?.unusual).toBe(false);
+    expect(n.faces.every((f) => !f.unusual)).toBe(true);
+    // a command the line rejects marks the face it came through unusual (for 10 s)
+    expect((await post('{"target":"former","command":"set","args":{"field":"cycleTime","value":-1}}')).status).toBe(409);
+    const until = Date.now() + 5000;
+    while (face(n, 'api')?.unusual !== true && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      n = await net();
+    }
+    expect(face(n, 'api')).toMatchObject({ unusual: true, rejected: 1 });
+    expect(face(n, 'opcua')?.unusual).toBe(false);
+    expect(face(n, 'mqtt')?.unusual).toBe(false);
+  });
+
   it('answers bad input with a clear error and keeps running', async () => {
     expect(await post('garbage')).toMatchObject({ status: 400, body: { error: { code: 'BAD_ARGUMENT' } } });
     expect(await post('{"target":1}')).toMatchObject({ status: 400, body: { error: { message: 'command.target must be a station id or "line"' } } });
