@@ -85,10 +85,11 @@ describe.runIf(have(MOSQUITTO))('Sparkplug B over Mosquitto', () => {
     let rejected: SimEvent | undefined;
     while (rejected === undefined && Date.now() < end) {
       const evs = (await (await fetch(new URL('api/events?limit=2000', served.url))).json()) as SimEvent[];
-      rejected = evs.find((e) => e.type === 'rejected' && e.data.source === 'mqtt' && String(e.data.args).includes('DCMD'));
+      rejected = evs.find((e) => e.type === 'audit' && e.data.source === 'mqtt' && e.data.action === 'DCMD');
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(rejected?.station).toBe('former');
+    expect(rejected?.data).toMatchObject({ outcome: 'denied', target: `${BASE}/DCMD/minimal/former` });
+    expect(String(rejected?.data.reason)).toContain('not a Sparkplug B payload');
     const after = sub.got.length;
     await sub.wait((g) => g.topic.startsWith(`${BASE}/DDATA/`), 5000, after);
     expect(served.mqtt!.stats().sparkplug!.rebirths).toBeGreaterThanOrEqual(1);

@@ -1,15 +1,13 @@
 /**
  * Commands arriving over MQTT: one handler per message kind (UNS command, Sparkplug NCMD,
  * Sparkplug DCMD) behind one dispatcher that classifies the topic. Every well-formed command
- * goes to the line's queue with `source: 'mqtt'`; a malformed one is still sent, as a
- * command the line refuses, so the refusal lands in the event log with who sent it.
+ * goes to the line's queue with `source: 'mqtt'`; a malformed one never reaches the line: it
+ * is answered (UNS) and lands in the event log as an `audit` entry naming who sent what.
  */
-import type { Command, CommandArgs, CommandResult } from '../../core/commands.ts';
+import type { AuditEntry, Command, CommandArgs, CommandResult } from '../../core/commands.ts';
 import { checkCommand } from '../../worker/command-check.ts';
 import { parseCommandTopic, SPB } from './topics.ts';
 
-/** The command name a malformed message is logged under (the line refuses it as unknown). */
-export const MALFORMED = 'mqtt-malformed';
 /** payload bytes quoted in the log of a malformed message */
 const QUOTE = 120;
 
@@ -31,6 +29,8 @@ export interface CommandContext {
   /** station id of a topic slug (UNS level or Sparkplug device id) */
   stationOf(slug: string): string | undefined;
   send(cmd: Command): Promise<CommandResult>;
+  /** logs what the face refused by itself (malformed messages) */
+  audit(a: AuditEntry): void;
   /** Publishes the answer to a UNS command (`<topic>/reply`). */
   reply(topic: string, body: Record<string, unknown>): void;
   /** Handles a decoded NCMD / DCMD (in sparkplug.ts); returns commands to send, or an error text. */
@@ -58,9 +58,9 @@ function quote(payload: Buffer): string {
   return payload.length > QUOTE ? `${s}…` : s;
 }
 
-/** Sends a malformed message as a command the line refuses, so the event log has it. */
-async function refuse(ctx: CommandContext, target: string, what: string, error: string, m: Incoming): Promise<CommandResult> {
-  await ctx.send({ target, command: MALFORMED, args: { command: what, error, payload: quote(m.payload), topic: m.topic }, source: 'mqtt', principal: m.principal });
+/** Audits a malformed message (it never reaches the line) and returns the refusal for the reply. */
+function refuse(ctx: CommandContext, what: string, error: string, m: Incoming): CommandResult {
+  ctx.audit({ source: 'mqtt', principal: m.principal, action: what, outcome: 'denied', target: m.topic, reason: `${error}; payload: ${quote(m.payload)}` });
   return { ok: false, code: 'BAD_ARGUMENT', reason: error };
 }
 
@@ -94,12 +94,12 @@ async function unsCommand(ctx: CommandContext, m: Incoming): Promise<void> {
   const parsed = parseArgs(m.payload);
   let result: CommandResult;
   let id: string | number | null = null;
-  if (typeof parsed === 'string') result = await refuse(ctx, target, t.command, parsed, m);
+  if (typeof parsed === 'string') result = refuse(ctx, `command ${t.command}`, parsed, m);
   else {
     id = parsed.id;
     const cmd: Command = { target, command: t.command, args: parsed.args, source: 'mqtt', principal: m.principal };
     const bad = checkCommand(cmd);
-    result = bad !== null && !bad.ok ? await refuse(ctx, target, t.command, bad.reason, m) : await ctx.send(cmd);
+    result = bad !== null && !bad.ok ? refuse(ctx, `command ${t.command}`, bad.reason, m) : await ctx.send(cmd);
   }
   const body: Record<string, unknown> = result.ok
     ? { ok: true, target, command: t.command }
@@ -112,7 +112,7 @@ async function ncmd(ctx: CommandContext, m: Incoming): Promise<void> {
   const r = ctx.ncmd(m.payload);
   if (typeof r === 'string') {
     ctx.warn(`MQTT: NCMD from ${m.principal} refused: ${r}`);
-    await refuse(ctx, 'line', 'NCMD', r, m);
+    refuse(ctx, 'NCMD', r, m);
   }
 }
 
@@ -122,7 +122,7 @@ async function dcmd(ctx: CommandContext, m: Incoming): Promise<void> {
   const r = ctx.dcmd(m.payload, station);
   if (typeof r === 'string') {
     ctx.warn(`MQTT: DCMD for ${device} from ${m.principal} refused: ${r}`);
-    await refuse(ctx, station, 'DCMD', r, m);
+    refuse(ctx, 'DCMD', r, m);
     return;
   }
   for (const c of r) await ctx.send({ target: station, command: c.command, args: c.args, source: 'mqtt', principal: m.principal });

@@ -150,6 +150,7 @@ export async function startMqtt(o: MqttOptions): Promise<MqttFace> {
       commands++;
       return o.api.send(cmd);
     },
+    audit: (a) => void o.api.audit(a).catch(() => undefined),
     reply: (topic, body) => {
       const payload = JSON.stringify(body);
       if (uns !== null) uns.link.outbox.push({ topic, payload, retain: false });
