@@ -34,7 +34,14 @@ interface Hooks {
   parts(): { serial: number; x: number; y: number; z: number }[];
   stackLight(id: string): string;
   focus(id: string): void;
+  overview(): void;
   hash(ticks: number, seed?: number): Promise<string>;
+  network(): NetDrawn | null;
+}
+interface NetDrawn {
+  frames: number;
+  nodes: { id: string; kind: string; unusual: boolean; colour: string }[];
+  links: { id: string; from: string; to: string; protocol: string; rate: number; unusual: boolean; colour: string }[];
 }
 declare const window: { __twinline: Hooks; crossOriginIsolated: boolean };
 
@@ -93,6 +100,13 @@ async function shot(page: Page, name: string): Promise<number[]> {
   const png = await page.locator('.view canvas').screenshot();
   writeFileSync(join(OUT, `${name}.png`), png);
   return pixels(page, png);
+}
+
+/** Share of pixels that are clearly red (the overlay's unusual traffic). */
+function redShare(px: number[]): number {
+  let n = 0;
+  for (let k = 0; k < px.length; k += 4) if (px[k]! > 170 && px[k + 1]! < 110 && px[k + 2]! < 110) n++;
+  return n / (px.length / 4);
 }
 
 /** Distinct colours (quantised) and the share of the most common one. */
@@ -194,6 +208,55 @@ describe('browser twin, attached to twinline serve', () => {
     };
     await faceplateFlow(page, 'attached', 'kiln', hostState);
   }, 120_000);
+
+  it('draws the network overlay with live rates; a rejected command turns the API link red', async () => {
+    const UNUSUAL = '#ff3b30';
+    await page.getByTestId('net-toggle').click();
+    await page.waitForFunction(() => (window.__twinline.network()?.frames ?? 0) > 0, undefined, { timeout: 15_000 });
+    const n = (await page.evaluate(() => window.__twinline.network()))!;
+    const nodeIds = n.nodes.map((x) => x.id);
+    for (const id of ['opcua', 'mqtt', 'broker', 'api', 'plc:kiln', 'plc:clay']) expect(nodeIds).toContain(id);
+    const linkIds = n.links.map((x) => x.id);
+    for (const id of ['plc:kiln~opcua', 'plc:kiln~mqtt', 'mqtt~broker', 'opcua~opcua-clients', 'api~api-clients']) expect(linkIds).toContain(id);
+    // the host runs with its MQTT face on: the publisher's link to the broker carries messages
+    await page.waitForFunction(() => (window.__twinline.network()?.links.find((l) => l.id === 'mqtt~broker')?.rate ?? 0) > 0, undefined, { timeout: 20_000 });
+    const live = (await page.evaluate(() => window.__twinline.network()))!;
+    expect(live.links.find((l) => l.id === 'api~api-clients')?.rate).toBeGreaterThan(0); // this page's own polls
+    expect(live.links.find((l) => l.id === 'api~api-clients')?.colour).not.toBe(UNUSUAL);
+    expect(live.links.filter((l) => l.unusual)).toEqual([]);
+    expect(await page.locator('[data-testid="netpanel"] [data-face="mqtt"] .rate').innerText()).toMatch(/^[1-9][\d.,]* msg\/s$/);
+    // the whole line in view, the faceplate closed and the legend hidden: red pixels come from the scene
+    await page.locator('[data-testid="faceplate"] header button').click();
+    await page.evaluate(() => window.__twinline.overview());
+    await sleep(2500);
+    const sceneShot = async (name: string): Promise<number> => {
+      await page.evaluate(() => document.querySelector<HTMLElement>('[data-testid="netpanel"]')!.style.setProperty('visibility', 'hidden'));
+      const share = redShare(await shot(page, name));
+      await page.evaluate(() => document.querySelector<HTMLElement>('[data-testid="netpanel"]')!.style.removeProperty('visibility'));
+      return share;
+    };
+    const before = await sceneShot('attached-network');
+    // an out-of-range setpoint through the REST API is rejected by the line: that link turns red
+    const r = await fetch(new URL('api/commands', base), {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-twinline-user': 'e2e' },
+      body: JSON.stringify({ target: 'kiln', command: 'set', args: { field: 'sp1', value: -1e9 } }),
+    });
+    expect(r.status).toBe(409);
+    await page.waitForFunction((red) => window.__twinline.network()?.links.find((l) => l.id === 'api~api-clients')?.colour === red, UNUSUAL, { timeout: 10_000 });
+    const bad = (await page.evaluate(() => window.__twinline.network()))!;
+    expect(bad.links.find((l) => l.id === 'api~api-clients')?.unusual).toBe(true);
+    expect(bad.nodes.find((x) => x.id === 'api')?.colour).toBe(UNUSUAL);
+    expect(bad.links.find((l) => l.id === 'mqtt~broker')?.unusual).toBe(false);
+    expect(await page.locator('[data-testid="netpanel"] [data-face="api"]').getAttribute('data-unusual')).toBe('1');
+    await sleep(300);
+    expect(await sceneShot('attached-network-unusual')).toBeGreaterThan(before + 0.0005);
+    await page.getByTestId('lang').click();
+    expect(await page.getByTestId('net-toggle').innerText()).toBe('网络');
+    expect(await page.locator('[data-testid="netpanel"] h3').innerText()).toBe('网络叠加层');
+    await page.getByTestId('lang').click();
+    await page.getByTestId('net-toggle').click();
+    await page.waitForFunction(() => window.__twinline.network() === null, undefined, { timeout: 5000 });
+  }, 90_000);
 });
 
 describe('browser twin, standalone (line in a Web Worker)', () => {
@@ -230,6 +293,16 @@ describe('browser twin, standalone (line in a Web Worker)', () => {
     await sleep(2000);
     await faceplateFlow(page, 'standalone', 'kiln');
   }, 120_000);
+
+  it('has no network: the overlay says so and draws only the page\'s link to its worker', async () => {
+    await page.getByTestId('net-toggle').click();
+    await page.waitForSelector('[data-testid="net-none"]', { timeout: 10_000 });
+    await page.waitForFunction(() => (window.__twinline.network()?.frames ?? 0) > 0, undefined, { timeout: 10_000 });
+    const n = (await page.evaluate(() => window.__twinline.network()))!;
+    expect(n.links.map((l) => l.id)).toEqual(['worker~page']);
+    expect(n.nodes.some((x) => x.id.startsWith('plc:') || x.id === 'opcua' || x.id === 'mqtt')).toBe(false);
+    await page.getByTestId('net-toggle').click();
+  }, 30_000);
 
   it('computes the same event-log hash in the browser worker as in Node', async () => {
     const ticks = 120_000;

@@ -15,9 +15,13 @@ import { makeHandle } from './scene/handle.ts';
 import { KpiBar } from './hmi/KpiBar.tsx';
 import { Faceplate } from './hmi/Faceplate.tsx';
 import { installHooks } from './test-hooks.ts';
+import { NetworkPanel } from './hmi/NetworkPanel.tsx';
+import type { NetworkReport } from './twin/network.ts';
 
-/** state polls per second */
+/** period of state polls [ms] */
 const POLL_MS = 250;
+/** period of network polls while the overlay is on [ms] */
+const NET_POLL_MS = 1000;
 
 function clock(s: number): string {
   const h = Math.floor(s / 3600);
@@ -46,6 +50,9 @@ export function App(): React.JSX.Element {
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const frame = useLive(live);
+  const [netOn, setNetOn] = useState(false);
+  const [net, setNet] = useState<NetworkReport | null>(null);
+  const [netError, setNetError] = useState<string | null>(null);
 
   useEffect(() => {
     document.documentElement.lang = locale;
@@ -79,6 +86,28 @@ export function App(): React.JSX.Element {
     };
   }, [mode, scenario, live, handle, bench]);
 
+  useEffect(() => {
+    if (!netOn || source === null) return;
+    let busy = false;
+    const poll = (): void => {
+      if (busy) return;
+      busy = true;
+      source.network().then(
+        (r) => {
+          setNet(r);
+          setNetError(null);
+        },
+        (e: unknown) => setNetError(e instanceof Error ? e.message : String(e)),
+      ).finally(() => (busy = false));
+    };
+    poll();
+    const id = setInterval(poll, NET_POLL_MS);
+    return () => {
+      clearInterval(id);
+      setNet(null);
+    };
+  }, [netOn, source]);
+
   const selIndex = source?.line.stations.findIndex((s) => s.id === selected) ?? -1;
   const selInfo = selIndex >= 0 ? source?.line.stations[selIndex] : undefined;
   return (
@@ -98,6 +127,7 @@ export function App(): React.JSX.Element {
               </select>
             </label>
           ) : null}
+          <button type="button" data-testid="net-toggle" aria-pressed={netOn} className={netOn ? 'on' : ''} onClick={() => setNetOn(!netOn)}>{t.network}</button>
           <button type="button" data-testid="lang" onClick={() => setLocale(locale === 'en' ? 'zh-CN' : 'en')}>{t.switchLanguage}</button>
         </header>
         {frame !== null ? <KpiBar kpis={frame.kpis} /> : null}
@@ -126,7 +156,8 @@ export function App(): React.JSX.Element {
             </ul>
           </nav>
           <div className="view">
-            {source !== null ? <Scene source={source} live={live} handle={handle} selected={selected} onSelect={setSelected} bench={bench} /> : <p className="muted loading">{error === null ? t.loading : ''}</p>}
+            {source !== null ? <Scene source={source} live={live} handle={handle} selected={selected} onSelect={setSelected} network={netOn ? net : null} netLabels={t.net} bench={bench} /> : <p className="muted loading">{error === null ? t.loading : ''}</p>}
+            {netOn ? <NetworkPanel report={net} error={netError} /> : null}
             <p className="help muted">{t.help}</p>
           </div>
           {source !== null && selInfo !== undefined ? (

@@ -3,7 +3,7 @@
  * a station is on screen, the determinism check) for end-to-end tests and debugging.
  */
 import { Vector3 } from 'three';
-import type { SceneHandle } from './scene/handle.ts';
+import type { NetworkDrawn, SceneHandle } from './scene/handle.ts';
 import type { LiveStore } from './twin/live.ts';
 import type { TwinSource } from './twin/types.ts';
 import { standaloneHash } from './twin/standalone.ts';
@@ -23,8 +23,12 @@ export interface TwinlineHooks {
   /** the lit lamp of a station's stack light as rendered: 'red' | 'yellow' | 'green' | 'off' */
   stackLight(id: string): string;
   focus(id: string): void;
+  /** glides the camera back to the whole line */
+  overview(): void;
   /** event-log hash after stepping `ticks` ticks of this scenario (loop not running), computed in a fresh worker */
   hash(ticks: number, seed?: number): Promise<string>;
+  /** the network overlay as drawn (nodes, links with rates [1/s] and colours), or null while it is off */
+  network(): NetworkDrawn | null;
   /** bench mode (`?bench=N`): the frames since the last `benchReset()`, or null outside bench mode */
   bench(): BenchWindow | null;
   /** starts a new bench measuring window */
@@ -85,7 +89,9 @@ export function installHooks(source: TwinSource, live: LiveStore, handle: SceneH
       return lit < 0 ? 'off' : (names[lit] ?? 'off');
     },
     focus: (id) => handle.focus?.(id),
+    overview: () => handle.overview?.(),
     hash: (ticks, seed) => standaloneHash(scenario, ticks, seed),
+    network: () => (handle.network === null ? null : structuredClone(handle.network)),
     bench() {
       const b = handle.bench;
       if (b === null) return null;

@@ -14,6 +14,10 @@ import { PartMeshes, Parts } from './Parts.tsx';
 import { BenchProbe } from './BenchProbe.tsx';
 import { StationLights } from './StationLights.tsx';
 import { StaticMerge } from './StaticMerge.tsx';
+import { NetworkOverlay } from './NetworkOverlay.tsx';
+import { networkGraph } from './network-graph.ts';
+import type { NetworkReport } from '../twin/network.ts';
+import type { Messages } from '../i18n/en.ts';
 import { OrbitRig } from './orbit-rig.ts';
 import type { SceneHandle } from './handle.ts';
 
@@ -24,6 +28,10 @@ export interface SceneProps {
   handle: SceneHandle;
   selected: string | null;
   onSelect(id: string): void;
+  /** the network overlay's latest report, or null while the overlay is off */
+  network?: NetworkReport | null;
+  /** labels of the overlay, in the page's language */
+  netLabels: Messages['net'];
   /** bench mode (`?bench=N`): unpaced frames, timings in `handle.bench`; optionally one mesh per part */
   bench?: SceneBench | null;
 }
@@ -91,9 +99,10 @@ export function focusDistance(p: Placed): number {
 }
 
 /** The 3D view of the line. */
-export function Scene({ source, live, handle, selected, onSelect, bench = null }: SceneProps): React.JSX.Element {
+export function Scene({ source, live, handle, selected, onSelect, network = null, netLabels, bench = null }: SceneProps): React.JSX.Element {
   const placed = useMemo(() => placeLine(source.line), [source]);
   const bounds = useMemo(() => lineBounds(placed), [placed]);
+  const graph = useMemo(() => (network === null ? null : networkGraph(network, placed, bounds, netLabels)), [network, placed, bounds, netLabels]);
   const rig = useMemo(() => new OrbitRig(), []);
   const look = source.line.id.startsWith('steel') ? 'steel' : 'ceramic';
   useEffect(() => {
@@ -101,10 +110,13 @@ export function Scene({ source, live, handle, selected, onSelect, bench = null }
       const p = placed.find((q) => q.info.id === id);
       if (p !== undefined) rig.focus(p.x, 1, p.z, focusDistance(p));
     };
+    const [a, b, c, d] = bounds;
+    handle.overview = () => rig.focus((a + c) / 2, 0, (b + d) / 2, Math.max(c - a, d - b) * 0.75 + 8);
     return () => {
       handle.focus = null;
+      handle.overview = null;
     };
-  }, [handle, placed, rig]);
+  }, [handle, placed, rig, bounds]);
   const select = (id: string): void => {
     handle.focus?.(id);
     onSelect(id);
@@ -123,6 +135,7 @@ export function Scene({ source, live, handle, selected, onSelect, bench = null }
         ))}
       </StaticMerge>
       <StationLights placed={placed} live={live} handle={handle} selected={selected} />
+      {graph !== null ? <NetworkOverlay graph={graph} handle={handle} /> : null}
       {bench?.partMeshes === true ? (
         <PartMeshes source={source} placed={placed} handle={handle} look={look} count={bench.parts} />
       ) : (

@@ -1,8 +1,10 @@
 /**
  * Attached twin: the line runs in the `twinline serve` host; the page polls `GET /api/state`
- * (tags and part places included) and posts commands to `POST /api/commands`.
+ * (tags and part places included) and posts commands to `POST /api/commands`; the network
+ * overlay reads `GET /api/network`.
  */
 import type { CommandReply, LineInfo, LiveFrame, StationState, TwinSource, Kpis } from './types.ts';
+import type { NetworkReport } from './network.ts';
 
 interface HostState {
   tick: number;
@@ -50,6 +52,7 @@ export async function startAttached(base = '/'): Promise<TwinSource> {
       const body = (await r.json()) as { ok?: boolean; error?: { code: string; message: string } };
       return body.ok === true ? { ok: true } : { ok: false, code: body.error?.code ?? `HTTP_${r.status}`, reason: body.error?.message ?? '' };
     },
+    network: () => getJson<NetworkReport>(`${base}api/network`),
     close() {
       parts = [];
     },

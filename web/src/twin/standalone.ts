@@ -9,6 +9,7 @@ import type { SimApi } from '../../../sim/worker/api.ts';
 import { openTwinView, partCapacity, readPartPlaces, readTags } from '../../../sim/worker/twin-view.ts';
 import { SCENARIOS, scenarioFile } from './scenarios.ts';
 import type { CommandReply, LiveFrame, TwinSource } from './types.ts';
+import type { NetworkReport } from './network.ts';
 
 function spawnWorker(): { worker: Worker; api: Comlink.Remote<SimApi> } {
   const worker = new Worker(new URL('../../../sim/worker/browser-entry.ts', import.meta.url), { type: 'module', name: 'twinline-sim' });
@@ -60,6 +61,10 @@ export async function startStandalone(id: string, opts: StandaloneOptions = {}):
   const isShared = typeof SharedArrayBuffer !== 'undefined' && shared.buffer instanceof SharedArrayBuffer;
   const bytes = new Uint8Array(reader.buffer);
   const tags = line.stations.map((s) => new Float64Array(s.tags.length));
+  // messages to the worker (comlink calls), for the network overlay's only link
+  let calls = 0;
+  let lastCalls = 0;
+  let lastAt = performance.now();
   // made once: readParts runs every frame and must not allocate a closure
   let partsOut: Float64Array = new Float64Array(0);
   const readInto = (): number => readPartPlaces(reader, partsOut);
@@ -68,6 +73,7 @@ export async function startStandalone(id: string, opts: StandaloneOptions = {}):
     line,
     partCapacity: partCapacity(reader),
     async poll(): Promise<LiveFrame> {
+      calls += isShared ? 1 : 2;
       const st = await api.state();
       if (!isShared) bytes.set(new Uint8Array((await api.shared()).buffer));
       reader.readConsistent(() => line.stations.forEach((s, k) => readTags(reader, k, s.tags, tags[k]!)));
@@ -78,7 +84,18 @@ export async function startStandalone(id: string, opts: StandaloneOptions = {}):
       return reader.readConsistent(readInto, 20).value;
     },
     async send(target, command): Promise<CommandReply> {
+      calls++;
       return api.send({ target, command, source: 'hmi', principal: 'hmi@browser' });
+    },
+    async network(): Promise<NetworkReport> {
+      const now = performance.now();
+      const rate = Math.round(((calls - lastCalls) / Math.max(0.001, (now - lastAt) / 1000)) * 100) / 100;
+      lastCalls = calls;
+      lastAt = now;
+      return {
+        rateWindowS: 1, unusualWindowS: 10, local: true, links: [],
+        faces: [{ id: 'worker', protocol: 'comlink', endpoint: 'Web Worker', ws: null, broker: null, clients: 1, ownClients: 0, rate, rates: { messages: rate }, rejected: 0, unusual: false }],
+      };
     },
     close() {
       api[Comlink.releaseProxy]();

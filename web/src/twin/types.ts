@@ -4,6 +4,7 @@
  */
 import type { SimState, StationState } from '../../../sim/worker/api.ts';
 import type { LineInfo } from '../../../sim/worker/twin-view.ts';
+import type { NetworkReport } from './network.ts';
 
 export type { LineInfo, StationInfo, TagInfo, AlarmInfo } from '../../../sim/worker/twin-view.ts';
 export type { StationState } from '../../../sim/worker/api.ts';
@@ -44,5 +45,7 @@ export interface TwinSource {
   readParts(out: Float64Array): number;
   /** Sends a PackML (or other station) command. */
   send(target: string, command: string): Promise<CommandReply>;
+  /** The network around the line now: the host's faces and links, or (standalone) the page's worker only. */
+  network(): Promise<NetworkReport>;
   close(): void;
 }

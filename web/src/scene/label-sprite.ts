@@ -1,0 +1,57 @@
+/**
+ * Text labels in the 3D scene as sprites with a canvas texture: a few lines, the first bold.
+ * Made when the text changes (about once a second for the network overlay), never per frame.
+ */
+import { CanvasTexture, LinearFilter, Sprite, SpriteMaterial } from 'three';
+
+/**
+ * Pixels per line of the texture, and its height on screen (a share of the view's height: the
+ * labels keep their size whatever the zoom, so the line stays readable from afar).
+ */
+const LINE_PX = 36;
+const LINE_SCREEN = 0.022;
+
+/** A sprite showing `lines`, anchored at its bottom centre; `red` draws it as unusual. The caller disposes it with `disposeLabel`. */
+export function labelSprite(lines: readonly string[], red: boolean): Sprite {
+  const shown = lines.filter((l) => l !== '');
+  const canvas = document.createElement('canvas');
+  const g = canvas.getContext('2d');
+  const font = (bold: boolean): string => `${bold ? '600 ' : ''}${LINE_PX * 0.72}px system-ui, "Noto Sans CJK SC", sans-serif`;
+  let width = 64;
+  if (g !== null) {
+    shown.forEach((l, k) => {
+      g.font = font(k === 0);
+      width = Math.max(width, g.measureText(l).width + 24);
+    });
+  }
+  canvas.width = Math.ceil(width);
+  canvas.height = LINE_PX * shown.length + 12;
+  if (g !== null) {
+    g.fillStyle = red ? 'rgba(120, 16, 16, 0.85)' : 'rgba(13, 17, 23, 0.78)';
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.strokeStyle = red ? '#ff5a4f' : '#30363d';
+    g.lineWidth = 3;
+    g.strokeRect(1.5, 1.5, canvas.width - 3, canvas.height - 3);
+    g.textBaseline = 'middle';
+    shown.forEach((l, k) => {
+      g.font = font(k === 0);
+      g.fillStyle = k === 0 ? '#e6edf3' : '#aab4be';
+      g.fillText(l, 12, 6 + LINE_PX * (k + 0.5));
+    });
+  }
+  const map = new CanvasTexture(canvas);
+  map.minFilter = LinearFilter;
+  const sprite = new Sprite(new SpriteMaterial({ map, depthTest: false, transparent: true, sizeAttenuation: false }));
+  const h = (canvas.height / LINE_PX) * LINE_SCREEN;
+  sprite.scale.set((h * canvas.width) / canvas.height, h, 1);
+  // anchored at its bottom centre: placed just above its node
+  sprite.center.set(0.5, 0);
+  sprite.renderOrder = 10;
+  return sprite;
+}
+
+/** Frees a label's texture and material. */
+export function disposeLabel(s: Sprite): void {
+  s.material.map?.dispose();
+  s.material.dispose();
+}
