@@ -9,14 +9,13 @@
  * requestAnimationFrame). Figures per frame: draw calls (renderer.info.render.calls), the JS
  * time from the frame's first useFrame callback to the return of gl.render (scene/BenchProbe),
  * and frames per second; and, as a second baseline, draw calls and JS time with the static station
- * meshes left unmerged (`&merge=0`). The app is built first, then served by a small static server with
- * the cross-origin isolation headers the page needs.
+ * meshes left unmerged (`&merge=0`). The app is built first, then served by `twinline serve`
+ * (free ports, no MQTT), whose URL the page is opened from.
  */
-import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { fmt, quantile, ratio, type BenchRow, type SectionResult } from './common.ts';
 
@@ -26,7 +25,6 @@ const ARGS = [
   '--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
-const DIST = 'web/dist';
 /** a screenshot of each variant goes here */
 const SHOTS = 'test-output/bench';
 const PARTS = 500;
@@ -38,32 +36,36 @@ const WINDOW_MS = 8000;
 const TARGET_CALLS = 100;
 const TARGET_P99_MS = 4;
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.wasm': 'application/wasm',
-};
+/**
+ * Starts `twinline serve` on free ports (no MQTT, OPC UA open) and returns the web app URL it
+ * prints: the page is served exactly as users get it, cross-origin isolation headers included.
+ * The host's own line keeps running at 1× (a few % of one core); the bench page does not use it.
+ */
+async function startServe(): Promise<{ proc: ChildProcessWithoutNullStreams; url: string }> {
+  const proc = spawn(process.execPath, ['bin/twinline.mjs', 'serve', '--http-port', '0', '--opcua-port', '0', '--no-mqtt', '--profile', 'open']);
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 30_000;
+  let url = '';
+  while (url === '' && Date.now() < deadline && proc.exitCode === null) {
+    url = /web app\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1] ?? '';
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (url === '') {
+    if (proc.exitCode === null) proc.kill('SIGINT');
+    throw new Error(`render bench: twinline serve did not start:\n${out}`);
+  }
+  return { proc, url };
+}
 
-/** Serves web/dist on a free loopback port with COOP/COEP (SharedArrayBuffer needs them). */
-async function serveDist(): Promise<{ server: Server; url: string }> {
-  const root = join(process.cwd(), DIST);
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const rel = normalize(decodeURIComponent(path === '/' ? '/index.html' : path)).replace(/^[/\\]+/, '');
-    const file = join(root, rel);
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin',
-    });
-    res.end(readFileSync(file));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  return { server, url: `http://127.0.0.1:${port}/` };
+/** Stops the server and waits for it to exit (at most 10 s). */
+async function stopServe(proc: ChildProcessWithoutNullStreams): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const done = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGINT');
+  await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+  if (proc.exitCode === null) proc.kill('SIGKILL');
 }
 
 interface Window {
@@ -144,14 +146,15 @@ export async function renderBench(log: (line: string) => void): Promise<SectionR
   if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
   log(`built the web app in ${fmt((performance.now() - t) / 1000, 1)} s`);
   mkdirSync(SHOTS, { recursive: true });
-  const { server, url } = await serveDist();
+  const { proc, url } = await startServe();
   const profile = mkdtempSync(join(tmpdir(), 'twinline-bench-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 720 } });
+  let ctx: BrowserContext | null = null;
   const base = `?mode=standalone&scenario=${SCENARIO}&bench=${PARTS}&lang=en`;
   const inst: Variant = { id: 'instanced', name: 'one InstancedMesh', query: base, windows: [], fillMs: 0 };
   const meshes: Variant = { id: 'meshes', name: 'one mesh per part', query: `${base}&parts=meshes`, windows: [], fillMs: 0 };
   const unmerged: Variant = { id: 'unmerged', name: 'static meshes unmerged', query: `${base}&merge=0`, windows: [], fillMs: 0 };
   try {
+    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 720 } });
     for (const v of [inst, meshes, unmerged]) {
       await openVariant(ctx, url, v);
       log(`${v.name}: page ready with ${PARTS} parts in flight after ${fmt(v.fillMs / 1000, 1)} s`);
@@ -163,8 +166,8 @@ export async function renderBench(log: (line: string) => void): Promise<SectionR
       log(`  ${v.name}: ${w.frames} frames in ${fmt(w.ms)} ms, ${w.calls} draw calls, ${w.parts} parts`);
     }
   } finally {
-    await ctx.close();
-    server.close();
+    await ctx?.close();
+    await stopServe(proc);
     rmSync(profile, { recursive: true, force: true });
   }
   const a = summary(inst);
@@ -189,6 +192,7 @@ export async function renderBench(log: (line: string) => void): Promise<SectionR
     'JS per frame: performance.now() from R3F\'s before-frame effect (ahead of every useFrame callback) to the return of gl.render;',
     'it excludes rasterisation, which SwiftShader does in Chromium\'s GPU process from the queued WebGL commands, unless the',
     'page has to wait on it. Frames per second include that rasterisation (unpaced requestAnimationFrame loop).',
+    'The page is served by `twinline serve` (no MQTT), whose own line runs at 1× beside it (a few % of one core).',
     `${fmt(a.frames)} and ${fmt(b.frames)} frames over 2 × ${WINDOW_MS / 1000} s windows each, interleaved, after ${WARM_MS / 1000} s of warm-up per window;`,
     `"static meshes unmerged" (?merge=0: station models as mounted, parts instanced) is one window of ${fmt(c.frames)} frames and shows what merging saves.`,
     'A p99 over a few hundred frames is one of the slowest few: on 2 cores shared with SwiftShader\'s raster threads and other',
