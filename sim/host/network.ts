@@ -42,7 +42,7 @@ export interface FaceReport {
   ownClients: number;
   /** messages per second over the last RATE_WINDOW_S [1/s] */
   rate: number;
-  /** the rate by kind [1/s]: opcua writes, calls, audit; mqtt published, uns, sparkplug, commands, refused; api requests, commands */
+  /** the rate by kind [1/s]: opcua writes, calls, audit; mqtt published, uns, sparkplug, commands, refused; api requests, pushed (live WebSocket messages), commands */
   rates: Record<string, number>;
   /** rejected commands, denied audits and refused publishes in the last UNUSUAL_WINDOW_S */
   rejected: number;
@@ -95,6 +95,7 @@ interface Counters {
   commands: number;
   refused: number;
   requests: number;
+  pushed: number;
 }
 
 /** Counts traffic for `GET /api/network`. */
@@ -102,6 +103,7 @@ export class NetworkMonitor {
   private readonly records: TrafficRecord[] = [];
   private readonly samples: Counters[] = [];
   private requests = 0;
+  private pushed = 0;
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly now: () => number;
 
@@ -119,6 +121,11 @@ export class NetworkMonitor {
   /** Counts one HTTP request. */
   request(): void {
     this.requests++;
+  }
+
+  /** Counts one message pushed over the live WebSocket. */
+  push(): void {
+    this.pushed++;
   }
 
   /** Takes drained events (wire it into the host's event fan-out). */
@@ -160,7 +167,7 @@ export class NetworkMonitor {
       const commands = perS(count((r) => r.source === 'api' && r.kind !== 'audit'));
       faces.push({
         id: 'api', protocol: 'http', endpoint: `${http}api/`, ws: null, broker: null, clients: established(portOf(http)), ownClients: 0,
-        rate: per('requests'), rates: { requests: per('requests'), commands }, rejected, unusual: rejected > 0,
+        rate: round(per('requests') + per('pushed')), rates: { requests: per('requests'), pushed: per('pushed'), commands }, rejected, unusual: rejected > 0,
       });
     }
     const opcua = this.src.opcua();
@@ -207,7 +214,7 @@ export class NetworkMonitor {
     const st = this.src.mqtt()?.face.stats();
     const uns = st?.uns?.published ?? 0;
     const sparkplug = st?.sparkplug?.published ?? 0;
-    return { t: this.now(), published: uns + sparkplug, uns, sparkplug, commands: st?.commands ?? 0, refused: st?.refused ?? 0, requests: this.requests };
+    return { t: this.now(), published: uns + sparkplug, uns, sparkplug, commands: st?.commands ?? 0, refused: st?.refused ?? 0, requests: this.requests, pushed: this.pushed };
   }
 }
 

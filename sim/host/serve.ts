@@ -25,6 +25,7 @@ import { startOpcua, type OpcuaFace, type OpcuaProfile } from '../protocols/opcu
 import { startMqtt, type MqttFace, type MqttOptions } from '../protocols/mqtt/face.ts';
 import { MQTT_FLAGS, MQTT_USAGE, mqttFromFlags } from '../protocols/mqtt/flags.ts';
 import { NetworkMonitor } from './network.ts';
+import { attachLiveSocket } from './live-socket.ts';
 
 /** The line `serve` runs when none is given. */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../../scenarios/ceramic-after.yaml', import.meta.url));
@@ -59,7 +60,9 @@ ${MQTT_USAGE}
 
 REST API: GET /api/line, GET /api/state, GET /api/events?since=SEQ&limit=N, POST /api/commands
   {"target":"kiln","command":"stop"}; the principal is the x-twinline-user header or the peer address.
-  GET /api/network: the faces (endpoints, clients, messages per second) and unusual traffic.`;
+  GET /api/network: the faces (endpoints, clients, messages per second) and unusual traffic.
+  WebSocket /api/live?hz=N: {"type":"state",…} (the /api/state body) N times a second (1–50, default 20)
+  and {"type":"events","events":[…]} as the line logs them.`;
 
 /** A running server; `close()` shuts it down. */
 export interface Served {
@@ -130,6 +133,9 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       reply(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
     });
   });
+  // the attached page's push feed: state at a steady rate and the drained events
+  const live = attachLiveSocket(server, { state: () => stateBody(spec, sim.api, view), sent: () => net.push() });
+  fanout.push(live.onEvents);
   let bound;
   try {
     bound = await listen(server, o.httpPort, o.host, o.explicitPort, '--http-port');
@@ -141,6 +147,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   } catch (e) {
     clearInterval(pump);
     net.close();
+    live.close();
     await opcua?.close();
     server.close();
     await sim.terminate();
@@ -149,7 +156,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${bound.port}/`;
   o.log(`Twinline serving "${spec.title.en}" (${spec.id}, seed ${o.seed ?? spec.seed}, speed ${o.speed}×)`);
   o.log(`  web app   ${url}${bound.fellBackFrom !== null ? `   (port ${bound.fellBackFrom} was taken; using ${bound.port})` : ''}`);
-  o.log(`  REST API  ${url}api/state`);
+  o.log(`  REST API  ${url}api/state   live WebSocket ${url.replace(/^http/, 'ws')}api/live`);
   if (opcua !== null) {
     o.log(`  OPC UA    ${opcua.endpoint}   (profile ${o.opcua?.profile}, namespace ${opcua.namespaceUri}, up in ${opcua.startupMs} ms)${opcua.fellBackFrom !== null ? `   (port ${opcua.fellBackFrom} was taken; using ${opcua.port})` : ''}`);
     for (const n of opcua.notes) o.log(n);
@@ -167,6 +174,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     async close() {
       clearInterval(pump);
       net.close();
+      live.close();
       await mqtt?.close();
       await opcua?.close();
       await new Promise<void>((r) => {
@@ -206,6 +214,28 @@ function serveApp(res: ServerResponse, pathname: string): boolean {
   return true;
 }
 
+/** The body of `GET /api/state` (also each state frame of `/api/live`). */
+async function stateBody(spec: LineSpec, api: Api, view: View): Promise<unknown> {
+  const st = await api.state();
+  const names = new Map(spec.stations.map((s) => [s.id, s.name]));
+  const { reader, line, parts } = view;
+  // tag values (in /api/line's tag order) and part places [station, fraction, serial]…, read consistently
+  const live = reader.readConsistent(() => ({
+    tags: line.stations.map((s, k) => {
+      const out = new Float64Array(s.tags.length);
+      readTags(reader, k, s.tags, out);
+      return Array.from(out);
+    }),
+    parts: Array.from(parts.subarray(0, 3 * readPartPlaces(reader, parts))),
+  })).value;
+  return {
+    scenario: spec.id, title: spec.title, isa95: spec.isa95, tick: st.tick, simTime: st.simTimeS, running: st.running,
+    speed: st.speed, rate: st.rate, pacing: st.pacing, kpis: st.kpis,
+    stations: st.stations.map((s, k) => ({ ...s, name: names.get(s.id) ?? { en: s.id, zh: s.id }, tags: live.tags[k] ?? [] })),
+    parts: live.parts,
+  };
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, spec: LineSpec, ring: SimEvent[], api: Api, view: View): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const route = `${req.method ?? 'GET'} ${url.pathname}`;
@@ -213,27 +243,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, spec: LineSpec,
     case 'GET /api/line':
       reply(res, 200, view.line);
       return;
-    case 'GET /api/state': {
-      const st = await api.state();
-      const names = new Map(spec.stations.map((s) => [s.id, s.name]));
-      const { reader, line, parts } = view;
-      // tag values (in /api/line's tag order) and part places [station, fraction, serial]…, read consistently
-      const live = reader.readConsistent(() => ({
-        tags: line.stations.map((s, k) => {
-          const out = new Float64Array(s.tags.length);
-          readTags(reader, k, s.tags, out);
-          return Array.from(out);
-        }),
-        parts: Array.from(parts.subarray(0, 3 * readPartPlaces(reader, parts))),
-      })).value;
-      reply(res, 200, {
-        scenario: spec.id, title: spec.title, isa95: spec.isa95, tick: st.tick, simTime: st.simTimeS, running: st.running,
-        speed: st.speed, rate: st.rate, pacing: st.pacing, kpis: st.kpis,
-        stations: st.stations.map((s, k) => ({ ...s, name: names.get(s.id) ?? { en: s.id, zh: s.id }, tags: live.tags[k] ?? [] })),
-        parts: live.parts,
-      });
+    case 'GET /api/state':
+      reply(res, 200, await stateBody(spec, api, view));
       return;
-    }
     case 'GET /api/events': {
       const since = Number(url.searchParams.get('since') ?? -1);
       const limit = Math.min(EVENT_RING, Math.max(1, Number(url.searchParams.get('limit') ?? 200) || 200));

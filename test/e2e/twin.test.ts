@@ -192,6 +192,9 @@ describe('browser twin, attached to twinline serve', () => {
     expect(r.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     expect(await r.text()).toContain('<div id="root">');
     expect(await page.getByTestId('mode').innerText()).toContain('Attached');
+    // the state arrives pushed over the host's live WebSocket, not by polling
+    await page.waitForFunction(() => document.querySelector('[data-testid=mode]')?.getAttribute('data-transport') === 'websocket', undefined, { timeout: 10_000 });
+    expect(await page.getByTestId('mode').innerText()).toContain('live over WebSocket');
     const v = variety(await shot(page, 'attached-overview'));
     expect(v.colours).toBeGreaterThan(20);
     expect(v.dominant).toBeLessThan(0.9);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import WebSocket from 'ws';
 
 const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
 let proc: ChildProcessWithoutNullStreams;
@@ -104,6 +105,46 @@ describe('twinline serve', () => {
     expect(face(n, 'api')).toMatchObject({ unusual: true, rejected: 1 });
     expect(face(n, 'opcua')?.unusual).toBe(false);
     expect(face(n, 'mqtt')?.unusual).toBe(false);
+  });
+
+  it('pushes the state at the rate asked and the events as they come over the live WebSocket', async () => {
+    const ws = new WebSocket(new URL('api/live?hz=10', base.replace(/^http/, 'ws')));
+    type Msg = { type: string; tick?: number; stations?: { id: string; tags: number[] }[]; parts?: number[]; events?: { type: string; station: string; data: Record<string, unknown> }[] };
+    const msgs: { at: number; m: Msg }[] = [];
+    ws.on('message', (d: Buffer) => msgs.push({ at: Date.now(), m: JSON.parse(d.toString()) as Msg }));
+    await once(ws, 'open');
+    await new Promise((r) => setTimeout(r, 1500));
+    const states = msgs.filter((x) => x.m.type === 'state');
+    // 10 Hz for 1.5 s: about 15 frames, each a newer tick, shaped as GET /api/state
+    expect(states.length).toBeGreaterThanOrEqual(10);
+    expect(states.length).toBeLessThanOrEqual(17);
+    for (let k = 1; k < states.length; k++) expect(states[k]!.m.tick).toBeGreaterThan(states[k - 1]!.m.tick!);
+    const rest = (await json('api/state')).body as unknown as Msg;
+    const last = states.at(-1)!.m;
+    expect(last.stations?.map((s) => [s.id, s.tags.length])).toEqual(rest.stations?.map((s) => [s.id, s.tags.length]));
+    expect(Array.isArray(last.parts) && last.parts.length % 3 === 0).toBe(true);
+    // a command from the API reaches the socket as an event within a pump period or two
+    const sent = Date.now();
+    await post('{"target":"former","command":"reset"}', 'live-watcher');
+    const deadline = Date.now() + 3000;
+    const mine = (): Msg['events'] => msgs.filter((x) => x.at >= sent && x.m.type === 'events').flatMap((x) => x.m.events ?? []).filter((e) => e.data.principal === 'live-watcher');
+    while ((mine()?.length ?? 0) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(mine()?.[0]).toMatchObject({ station: 'former', data: { command: 'reset', source: 'api' } });
+    // the pushed messages count in the API face's rate
+    const api = ((await json('api/network')).body.faces as { id: string; rates: Record<string, number> }[]).find((f) => f.id === 'api');
+    expect(api?.rates.pushed).toBeGreaterThan(0);
+    // the socket only sends: a client message closes it with 1003
+    ws.send('{"target":"former","command":"stop"}');
+    const [code] = (await once(ws, 'close')) as [number];
+    expect(code).toBe(1003);
+  });
+
+  it('refuses a WebSocket upgrade on any other path with 404', async () => {
+    const ws = new WebSocket(new URL('api/state', base.replace(/^http/, 'ws')));
+    ws.on('error', () => undefined); // the aborted handshake below
+    const [req, res] = (await once(ws, 'unexpected-response')) as [{ destroy(): void }, { statusCode: number }];
+    expect(res.statusCode).toBe(404);
+    req.destroy();
   });
 
   it('answers bad input with a clear error and keeps running', async () => {

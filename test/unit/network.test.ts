@@ -44,7 +44,7 @@ describe('NetworkMonitor', () => {
       // the first sample was taken at t=0: 500 messages over 5 s
       expect(f('mqtt')).toMatchObject({ rate: 100, rates: { published: 100, uns: 80, sparkplug: 20 }, broker: 'external', clients: null, ownClients: 2, unusual: true, rejected: 1 });
       expect(f('opcua')).toMatchObject({ rates: { writes: 0.2, calls: 0.2, audit: 0 }, unusual: false });
-      expect(f('api')).toMatchObject({ rates: { requests: 2, commands: 0 }, endpoint: 'http://127.0.0.1:2/api/', unusual: false });
+      expect(f('api')).toMatchObject({ rates: { requests: 2, pushed: 0, commands: 0 }, endpoint: 'http://127.0.0.1:2/api/', unusual: false });
       expect(r.links).toContainEqual({ station: 'kiln', face: 'opcua', rate: 0.4, rejected: 0, unusual: false });
       expect(r.links).toContainEqual({ station: 'press', face: 'mqtt', rate: 0.2, rejected: 1, unusual: true });
       expect(r.links).toContainEqual({ station: 'press', face: 'opcua', rate: 0, rejected: 0, unusual: false });

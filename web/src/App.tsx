@@ -116,7 +116,9 @@ export function App(): React.JSX.Element {
         <header className="top">
           <h1>{t.appName}</h1>
           <span className="title">{source !== null ? label(source.line.title) : ''}</span>
-          <span className={`badge mode-${mode}`} data-testid="mode">{mode === 'standalone' ? t.modeStandalone : t.modeAttached}</span>
+          <span className={`badge mode-${mode}`} data-testid="mode" data-transport={source?.transport()}>
+            {mode === 'standalone' ? t.modeStandalone : `${t.modeAttached} · ${source?.transport() === 'websocket' ? t.viaWebSocket : t.viaPolling}`}
+          </span>
           <span className="muted" data-testid="clock">{frame !== null ? `${t.simTime} ${clock(frame.simTimeS)}` : ''}</span>
           <span className="spacer" />
           {mode === 'standalone' ? (

@@ -5,6 +5,8 @@ export const en = {
   switchLanguage: '中文',
   modeStandalone: 'Standalone: line runs in this browser',
   modeAttached: 'Attached to the host',
+  viaWebSocket: 'live over WebSocket',
+  viaPolling: 'polling (live feed down)',
   scenario: 'Scenario',
   simTime: 'Sim time',
   loading: 'Loading the line…',

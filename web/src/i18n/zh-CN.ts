@@ -7,6 +7,8 @@ export const zhCN: Messages = {
   switchLanguage: 'English',
   modeStandalone: '单机模式：产线在本浏览器中运行',
   modeAttached: '联机模式：连接主机',
+  viaWebSocket: 'WebSocket 实时推送',
+  viaPolling: '轮询中（实时推送已断开）',
   scenario: '场景',
   simTime: '仿真时间',
   loading: '正在加载产线…',

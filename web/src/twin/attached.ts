@@ -1,10 +1,17 @@
 /**
- * Attached twin: the line runs in the `twinline serve` host; the page polls `GET /api/state`
- * (tags and part places included) and posts commands to `POST /api/commands`; the network
- * overlay reads `GET /api/network`.
+ * Attached twin: the line runs in the `twinline serve` host. The page takes the line's state
+ * (tags and part places included) from the host's live WebSocket `/api/live`, and polls
+ * `GET /api/state` only while that feed is down or stale; commands go to `POST /api/commands`
+ * and the network overlay reads `GET /api/network`.
  */
 import type { CommandReply, LineInfo, LiveFrame, StationState, TwinSource, Kpis } from './types.ts';
 import type { NetworkReport } from './network.ts';
+import { liveUrl, openLiveFeed } from './live-feed.ts';
+
+/** state frames per second asked of the host (parts move this often) */
+const LIVE_HZ = 20;
+/** a feed state older than this is stale; the twin polls REST instead [ms] */
+const STALE_MS = 1000;
 
 interface HostState {
   tick: number;
@@ -24,14 +31,17 @@ async function getJson<T>(path: string): Promise<T> {
 /** Connects to the host that served this page. */
 export async function startAttached(base = '/'): Promise<TwinSource> {
   const line = await getJson<LineInfo>(`${base}api/line`);
-  let parts: number[] = [];
+  const feed = openLiveFeed<HostState>(liveUrl(base, LIVE_HZ));
+  let polled: number[] = [];
+  const live = (): HostState | null => (feed.ageMs() < STALE_MS ? feed.latest() : null);
   return {
     mode: 'attached',
     line,
     partCapacity: 4096,
+    transport: () => (live() !== null ? 'websocket' : 'polling'),
     async poll(): Promise<LiveFrame> {
-      const s = await getJson<HostState>(`${base}api/state`);
-      parts = s.parts;
+      const s = live() ?? (await getJson<HostState>(`${base}api/state`));
+      polled = s.parts;
       return {
         tick: s.tick, simTimeS: s.simTime, running: s.running, kpis: s.kpis,
         stations: s.stations,
@@ -39,6 +49,8 @@ export async function startAttached(base = '/'): Promise<TwinSource> {
       };
     },
     readParts(out) {
+      // the newest pushed places each frame; the last polled ones while the feed is down
+      const parts = live()?.parts ?? polled;
       const n = Math.min(parts.length, out.length - (out.length % 3));
       for (let k = 0; k < n; k++) out[k] = parts[k]!;
       return Math.floor(n / 3);
@@ -54,7 +66,8 @@ export async function startAttached(base = '/'): Promise<TwinSource> {
     },
     network: () => getJson<NetworkReport>(`${base}api/network`),
     close() {
-      parts = [];
+      feed.close();
+      polled = [];
     },
   };
 }

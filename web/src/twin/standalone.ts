@@ -72,6 +72,7 @@ export async function startStandalone(id: string, opts: StandaloneOptions = {}):
     mode: 'standalone',
     line,
     partCapacity: partCapacity(reader),
+    transport: () => 'worker',
     async poll(): Promise<LiveFrame> {
       calls += isShared ? 1 : 2;
       const st = await api.state();

@@ -12,6 +12,9 @@ export type { StationState } from '../../../sim/worker/api.ts';
 /** How the twin runs. */
 export type TwinMode = 'standalone' | 'attached';
 
+/** How the page gets the line's state: shared memory of its own worker, the host's live WebSocket, or REST polls while that is down. */
+export type TwinTransport = 'worker' | 'websocket' | 'polling';
+
 /** Line KPIs as `SimState` reports them. */
 export type Kpis = SimState['kpis'];
 
@@ -36,6 +39,8 @@ export interface TwinSource {
   readonly line: LineInfo;
   /** parts the line can hold at most (instance buffer size) */
   readonly partCapacity: number;
+  /** How the state arrives now. */
+  transport(): TwinTransport;
   /** Fetches the current state. */
   poll(): Promise<LiveFrame>;
   /**

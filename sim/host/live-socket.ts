@@ -1,0 +1,94 @@
+/**
+ * `GET /api/live` upgraded to a WebSocket: the host pushes the line's state (the same JSON as
+ * `GET /api/state`) at a steady rate and the drained events as they come, so an attached
+ * page needs no polling. `?hz=N` (1…50, default 20) sets the state rate; a client that reads
+ * too slowly skips frames (the newest state always wins) but never events.
+ *
+ * Messages (JSON text): `{"type":"state", …state}` and `{"type":"events","events":[…]}`.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { SimEvent } from '../core/events.ts';
+
+/** What the socket serves. */
+export interface LiveSource {
+  /** the body of `GET /api/state` */
+  state(): Promise<unknown>;
+  /** called for each message sent (for the network overlay's rates) */
+  sent?(): void;
+}
+
+/** bytes queued for one client beyond which state frames are skipped */
+const MAX_BUFFERED = 1 << 20;
+const PATH = '/api/live';
+
+/** A running live endpoint. */
+export interface LiveSocket {
+  /** Pushes drained events to every client. */
+  onEvents(events: readonly SimEvent[]): void;
+  /** connected clients now */
+  readonly clients: number;
+  close(): void;
+}
+
+/** The state rate a client asked for [Hz]. */
+export function liveRate(url: string): number {
+  const hz = Number(new URL(url, 'http://localhost').searchParams.get('hz') ?? 20);
+  return Number.isFinite(hz) ? Math.min(50, Math.max(1, Math.round(hz))) : 20;
+}
+
+/** Serves `/api/live` on `server`; other upgrade requests are refused. */
+export function attachLiveSocket(server: Server, source: LiveSource): LiveSocket {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, liveRate(req.url ?? '')));
+  });
+
+  function serveClient(ws: WebSocket, hz: number): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      // one state read at a time per client, and none while its socket is backed up
+      if (busy || ws.readyState !== ws.OPEN || ws.bufferedAmount > MAX_BUFFERED) return;
+      busy = true;
+      source.state().then(
+        (st) => {
+          busy = false;
+          if (ws.readyState !== ws.OPEN) return;
+          ws.send(JSON.stringify({ type: 'state', ...(st as object) }));
+          source.sent?.();
+        },
+        () => {
+          busy = false;
+        },
+      );
+    }, Math.round(1000 / hz));
+    ws.on('close', () => clearInterval(timer));
+    ws.on('error', () => clearInterval(timer));
+    // the socket is one-way: anything a client sends is answered with a close
+    ws.on('message', () => ws.close(1003, 'this socket only sends; commands go to POST /api/commands'));
+  }
+
+  return {
+    onEvents(events) {
+      if (events.length === 0 || wss.clients.size === 0) return;
+      const text = JSON.stringify({ type: 'events', events });
+      for (const c of wss.clients) {
+        if (c.readyState !== c.OPEN) continue;
+        c.send(text);
+        source.sent?.();
+      }
+    },
+    get clients() {
+      return wss.clients.size;
+    },
+    close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    },
+  };
+}
