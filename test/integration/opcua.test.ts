@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import {
   AttributeIds, ClientMonitoredItem, ClientSubscription, DataType, MessageSecurityMode, NodeClass, OPCUACertificateManager, OPCUAClient,
   SecurityPolicy, TimestampsToReturn, UserTokenType,
-  Variant, constructEventFilter, makeBrowsePath, makeEUInformation, type ClientSession, type EUInformation, type Range,
+  Variant, VariantArrayType, constructEventFilter, makeBrowsePath, makeEUInformation, type ClientSession, type EUInformation, type Range,
 } from 'node-opcua';
 
 const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
@@ -103,8 +103,8 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     const kids = await session.browse(id('former'));
     const names = (kids.references ?? []).map((r) => r.browseName.name);
     expect(names).toEqual(expect.arrayContaining(['cycleTime', 'force', 'strokes', 'state', 'mtbf', 'PackML']));
-    // conditions are made when first raised (the alarm test below sees JAM appear)
-    expect(names).not.toContain('JAM');
+    // conditions are made when first raised (the alarm test below sees JAM appear; the force stays on recipe)
+    expect(names).not.toContain('FORCE_DEVIATION');
     const packml = await session.browse(id('former.PackML'));
     const methods = (packml.references ?? []).filter((r) => r.nodeClass === NodeClass.Method).map((r) => r.browseName.name);
     expect(methods).toEqual(expect.arrayContaining(['Start', 'Stop', 'Hold', 'Unhold', 'Suspend', 'Unsuspend', 'Abort', 'Clear', 'Reset', 'SetMode']));
@@ -281,6 +281,58 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     const stop = await session.call({ objectId: id('former.PackML'), methodId: id('former.PackML.Stop'), inputArguments: [] });
     expect(['Good', 'BadInvalidState']).toContain(stop.statusCode.name);
     await waitFor('NotExecuting after Stop', current, (m) => m === 'NotExecuting' || m === 'OutOfService', 3000);
+  });
+
+  it('types each station\'s PackML object as OPC 30050 PackMLBaseObjectType: nested state machines follow it, its methods command the line', async () => {
+    const nsArray = (await read('ns=0;i=2255')) as string[];
+    const pk = nsArray.indexOf('http://opcfoundation.org/UA/PackML/');
+    expect(pk).toBeGreaterThan(0);
+    const typeDef = await session.browse({ nodeId: id('former.PackML'), referenceTypeId: 'HasTypeDefinition', browseDirection: 0, resultMask: 63 });
+    expect(typeDef.references?.[0]?.nodeId.toString()).toBe(`ns=${pk};i=6`);
+    const node = async (rel: string): Promise<string> => {
+      const r = await session.translateBrowsePath(makeBrowsePath(id('former.PackML'), rel.split('/').map((n) => `/${pk}:${n}`).join('')));
+      expect(r.statusCode.name, rel).toBe('Good');
+      return r.targets![0]!.targetId.toString();
+    };
+    const sm = { base: await node('BaseStateMachine'), machine: await node('BaseStateMachine/MachineState'), execute: await node('BaseStateMachine/MachineState/ExecuteState') };
+    const current = async (of: string): Promise<string | null> => {
+      const r = await session.translateBrowsePath(makeBrowsePath(of, '/CurrentState'));
+      const dv = await session.read({ nodeId: r.targets![0]!.targetId, attributeId: AttributeIds.Value });
+      return dv.statusCode.name === 'Good' ? (dv.value.value as { text: string }).text : null;
+    };
+    const states = async (): Promise<(string | null)[]> => [await current(sm.base), await current(sm.machine), await current(sm.execute)];
+    const call = async (of: string, method: string, args: Variant[] = []): Promise<string> =>
+      (await session.call({ objectId: of, methodId: await node(method), inputArguments: args })).statusCode.name;
+    const noParameters = new Variant({ dataType: DataType.ExtensionObject, arrayType: VariantArrayType.Array, value: [] });
+    const packml = (): Promise<unknown> => read(id('former.PackML.State'));
+    // Abort (unless a breakdown already did) leaves Cleared: the inner machines are no longer active; Clear ends in Stopped
+    if (![8, 9].includes((await packml()) as number)) expect(await call(sm.base, 'BaseStateMachine/Abort')).toBe('Good');
+    await waitFor('Aborted', states, (v) => v.join() === 'Aborted,,', 3000);
+    // (the alarm test's 2 s jam may still be under repair: Clear waits for it)
+    await waitFor('no fault', () => read(id('former.fault')), (v) => v === 0, 5000);
+    expect(await call(sm.base, 'BaseStateMachine/Clear')).toBe('Good');
+    await waitFor('Cleared/Stopped', states, (v) => v.join() === 'Cleared,Stopped,', 3000);
+    expect(await packml()).toBe(2);
+    // a command PackML does not allow in Stopped is refused like the object's own method
+    expect(await call(sm.execute, 'BaseStateMachine/MachineState/ExecuteState/Start', [noParameters])).toBe('BadInvalidState');
+    expect(await call(sm.machine, 'BaseStateMachine/MachineState/Reset')).toBe('Good');
+    await waitFor('Running/Idle', states, (v) => v.join() === 'Cleared,Running,Idle', 3000);
+    expect(await call(sm.execute, 'BaseStateMachine/MachineState/ExecuteState/Start', [noParameters])).toBe('Good');
+    await waitFor('Running/Execute', states, (v) => v.join() === 'Cleared,Running,Execute', 3000);
+    // Status: unit mode, speed setpoint [parts/min] from the 500 ms cycle; SetMachSpeed writes the cycle time
+    expect(await read(await node('Status/UnitModeCurrent'))).toBe(1);
+    expect(await read(await node('Status/MachSpeed'))).toBeCloseTo(120, 3);
+    const obj = id('former.PackML');
+    expect(await call(obj, 'SetMachSpeed', [new Variant({ dataType: DataType.Float, value: 60 })])).toBe('Good');
+    await waitFor('cycleTime 1 s', () => read(id('former.cycleTime')), (v) => Math.abs((v as number) - 1) < 1e-9, 3000);
+    const machSpeed = await node('Status/MachSpeed');
+    await waitFor('MachSpeed 60', () => read(machSpeed), (v) => Math.abs((v as number) - 60) < 1e-3, 3000);
+    expect(await call(obj, 'SetMachSpeed', [new Variant({ dataType: DataType.Float, value: -5 })])).toBe('BadInvalidArgument');
+    expect(await call(obj, 'SetParameter', [noParameters])).toBe('BadNotSupported');
+    // the calls went through the command queue as opcua commands (the host drains events every 200 ms)
+    const mine = (e: Ev, command: string): boolean => e.type === 'command' && e.station === 'former' && e.data.command === command && e.data.source === 'opcua';
+    const evs = await waitFor('the set command logged', events, (es) => es.some((e) => mine(e, 'set') && String(e.data.args).includes('"cycleTime"')), 3000);
+    expect(evs.some((e) => mine(e, 'clear'))).toBe(true);
   });
 
   it('shuts down cleanly with the OPC UA server on SIGINT', async () => {

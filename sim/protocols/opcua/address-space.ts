@@ -1,13 +1,13 @@
 /**
  * The line's address space: Objects/<enterprise>/<site>/<area>/<line>/<station> (ISA-95
  * order), every common and kind field of each station as a variable with its DataType,
- * engineering units, range and access, and a PackML folder with the state, the unit mode and
- * the PackML commands as methods. Values come from a zero-copy reader over the worker's shared
+ * engineering units, range and access, and a PackML object (OPC 30050 PackMLBaseObjectType,
+ * see packml.ts) with the state, the unit mode and the PackML commands as methods. Values come from a zero-copy reader over the worker's shared
  * buffer; writes and calls become commands that the world decides and logs.
  */
 import {
   DataType, StatusCodes, Variant, makeAccessLevelFlag,
-  type CallMethodResultOptions, type DataValue, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAVariable,
+  type CallMethodResultOptions, type DataValue, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAObjectType, type UAVariable,
 } from 'node-opcua';
 import type { CommandResult } from '../../core/commands.ts';
 import { COMMON_FIELDS } from '../../core/station.ts';
@@ -19,6 +19,7 @@ import { Cmd, MODE_NAMES, STATE_NAMES } from '../../plc/packml.ts';
 import { argOf, callStatus, principalOf, writeStatus } from './binding.ts';
 import type { ValueSampler } from './sampler.ts';
 import { euInformation } from './units.ts';
+import { bindPackml, instantiatePackml, packmlObjectType, type StationPackml } from './packml.ts';
 
 /** How the address space reaches the line. */
 export interface LineLink {
@@ -38,6 +39,8 @@ export interface LineLink {
 export interface LineNodes {
   stations: Map<string, UAObject>;
   line: UAObject;
+  /** the stations' PackML companions (empty when the PackML nodeset is not loaded) */
+  packml: Map<string, StationPackml>;
 }
 
 /**
@@ -142,9 +145,11 @@ function addField(ns: Namespace, parent: UAObject, station: string, s: number, f
 const stateName: ToVariant = (x) => new Variant({ dataType: DataType.String, value: STATE_NAMES[x] ?? 'Undefined' });
 const modeName: ToVariant = (x) => new Variant({ dataType: DataType.String, value: MODE_NAMES[x] ?? 'Undefined' });
 
-function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, link: LineLink): void {
+function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, link: LineLink, type: UAObjectType | null): StationPackml | null {
   const reader = link.reader;
-  const folder = ns.addObject({ componentOf: parent, browseName: 'PackML', nodeId: `s=${station}.PackML`, displayName: 'PackML' });
+  const folder = type !== null
+    ? instantiatePackml(type, ns, parent, station)
+    : ns.addObject({ componentOf: parent, browseName: 'PackML', nodeId: `s=${station}.PackML`, displayName: 'PackML' });
   const num = (field: 'state' | 'mode'): number => reader.readConsistent(() => reader.read(s, field)).value;
   const ro = { componentOf: folder, accessLevel: READ, userAccessLevel: READ, minimumSamplingInterval: MIN_SAMPLING_MS };
   const stateVar = ns.addVariable({
@@ -196,6 +201,7 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
     const r = await link.send(station, 'mode', { mode }, principalOf(context));
     return { statusCode: callStatus(r) };
   });
+  return type !== null ? bindPackml(folder, station, s, link) : null;
 }
 
 /**
@@ -217,6 +223,8 @@ export function buildLine(ns: Namespace, spec: LineSpec, link: LineLink): LineNo
     description: spec.description.en, eventNotifier: 1,
   });
   const stations = new Map<string, UAObject>();
+  const packml = new Map<string, StationPackml>();
+  const packmlType = packmlObjectType(ns);
   spec.stations.forEach((st, s) => {
     const kind = machineKind(st.kind);
     if (kind === undefined) return;
@@ -226,9 +234,10 @@ export function buildLine(ns: Namespace, spec: LineSpec, link: LineLink): LineNo
     });
     for (const [field, f] of Object.entries(COMMON_FIELDS) as [string, FieldSpec][]) addField(ns, node, st.id, s, field, f, link);
     for (const [field, f] of Object.entries(kind.fields)) addField(ns, node, st.id, s, field, f, link);
-    addPackml(ns, node, st.id, s, link);
+    const companion = addPackml(ns, node, st.id, s, link, packmlType);
+    if (companion !== null) packml.set(st.id, companion);
     stations.set(st.id, node);
   });
-  return { stations, line: lineNode };
+  return { stations, line: lineNode, packml };
 }
 

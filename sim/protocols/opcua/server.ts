@@ -19,6 +19,7 @@ import { installOnChangeDelivery, ValueSampler } from './sampler.ts';
 import { profileSetup, type OpcuaProfile } from './security.ts';
 import { auditServer } from './audit.ts';
 import { buildMachinery } from './machinery.ts';
+import { packmlUpdater } from './packml.ts';
 import { LINE_NAMESPACE_INDEX, lineNamespaceUri } from './namespaces.ts';
 import { principalOf } from './binding.ts';
 
@@ -119,8 +120,9 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     port: bound.port,
     host: o.host,
     hostname: o.host,
-    // Machinery (OPC 40001-1) for the stations' identification and state; it builds on DI and IA
-    nodeset_filename: [nodesets.standard, nodesets.di, nodesets.ia, nodesets.machinery],
+    // Machinery (OPC 40001-1) for the stations' identification and state, which builds on DI and
+    // IA, and PackML (OPC 30050) for their state machines and commands; order as COMPANION_URIS
+    nodeset_filename: [nodesets.standard, nodesets.di, nodesets.ia, nodesets.machinery, nodesets.packML],
     // a None channel for GetEndpoints only: clients fetch the server certificate through it (no sessions)
     disableDiscovery: false,
     serverInfo: {
@@ -148,6 +150,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const variablesMs = took();
   const alarms = buildAlarms(ns, o.spec, nodes, link);
   const machinery = buildMachinery(ns, o.spec, nodes, reader);
+  const packml = packmlUpdater(nodes.packml);
   const alarmsMs = took();
   auditServer(server, { routedWrites: link.routed.writes, routedCalls: link.routed.calls }, audit);
   await server.start();
@@ -165,6 +168,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     onEvents: (events) => {
       alarms.onEvents(events);
       machinery.onEvents(events);
+      packml(events);
     },
     async close() {
       sampler.stop();

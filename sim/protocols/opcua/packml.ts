@@ -1,0 +1,174 @@
+/**
+ * OPC 30050 PackML on the stations: each station's `PackML` object is a PackMLBaseObjectType.
+ * Its `BaseStateMachine` (Aborting, Aborted, Cleared) nests `MachineState` (Clearing, Stopped,
+ * Stopping, Running), which nests `ExecuteState` (Idle, Starting, Execute, Holding, Held …);
+ * their CurrentState follows the station's PackML state. The companion's methods (Abort and
+ * Clear on BaseStateMachine, Stop and Reset on MachineState, Start, Hold, Unhold, Suspend,
+ * Unsuspend, Reset and ToComplete on ExecuteState, SetUnitMode and SetMachSpeed on the object)
+ * become the same commands as the object's own Start, Stop … methods; `Status` carries the unit
+ * mode, the machine speed in parts per minute, and whether the station is blocked or starved.
+ * PackML-aware clients (MES connectors, OEE dashboards) use the station without knowing Twinline.
+ */
+import {
+  DataType, StatusCodes, Variant, promoteToStateMachine,
+  type CallMethodResultOptions, type ISessionContext, type Namespace, type UAMethod, type UAObject, type UAObjectType, type UAVariable,
+} from 'node-opcua';
+import type { SimEvent } from '../../core/events.ts';
+import { State } from '../../plc/packml.ts';
+import type { LineLink } from './address-space.ts';
+import { callStatus, principalOf } from './binding.ts';
+import { COMPANION_URIS } from './namespaces.ts';
+
+const PACKML_URI = COMPANION_URIS[3];
+
+type StateMachine = ReturnType<typeof promoteToStateMachine>;
+
+/** The state of each nested PackML state machine for a station's PackML state (null: not active). */
+export function packmlStates(state: number): { base: string; machine: string | null; execute: string | null } {
+  switch (state) {
+    case State.Aborting:
+      return { base: 'Aborting', machine: null, execute: null };
+    case State.Aborted:
+      return { base: 'Aborted', machine: null, execute: null };
+    case State.Clearing:
+      return { base: 'Cleared', machine: 'Clearing', execute: null };
+    case State.Stopped:
+      return { base: 'Cleared', machine: 'Stopped', execute: null };
+    case State.Stopping:
+      return { base: 'Cleared', machine: 'Stopping', execute: null };
+    default: {
+      const name = (Object.entries(State).find(([, n]) => n === state) ?? ['Idle'])[0];
+      return { base: 'Cleared', machine: 'Running', execute: name };
+    }
+  }
+}
+
+/** Methods of the companion and the station command each one sends, by browse path below the PackML object. */
+const COMMANDS: readonly [path: readonly string[], command: string][] = [
+  [['BaseStateMachine', 'Abort'], 'abort'],
+  [['BaseStateMachine', 'Clear'], 'clear'],
+  [['BaseStateMachine', 'MachineState', 'Stop'], 'stop'],
+  [['BaseStateMachine', 'MachineState', 'Reset'], 'reset'],
+  [['BaseStateMachine', 'MachineState', 'ExecuteState', 'Start'], 'start'],
+  [['BaseStateMachine', 'MachineState', 'ExecuteState', 'Hold'], 'hold'],
+  [['BaseStateMachine', 'MachineState', 'ExecuteState', 'Unhold'], 'unhold'],
+  [['BaseStateMachine', 'MachineState', 'ExecuteState', 'Suspend'], 'suspend'],
+  [['BaseStateMachine', 'MachineState', 'ExecuteState', 'Unsuspend'], 'unsuspend'],
+  [['BaseStateMachine', 'MachineState', 'ExecuteState', 'Reset'], 'reset'],
+  [['BaseStateMachine', 'MachineState', 'ExecuteState', 'ToComplete'], 'complete'],
+];
+
+/** The optional children the twin instantiates: the state machines' command methods. */
+const OPTIONALS = COMMANDS.map(([path]) => path.join('.'));
+
+/** PackMLBaseObjectType, or null when the PackML nodeset is not loaded. */
+export function packmlObjectType(ns: Namespace): UAObjectType | null {
+  const pk = ns.addressSpace.getNamespaceIndex(PACKML_URI);
+  return pk < 0 ? null : ns.addressSpace.findObjectType('PackMLBaseObjectType', pk);
+}
+
+/** Makes the station's `PackML` object as a PackMLBaseObjectType. */
+export function instantiatePackml(type: UAObjectType, ns: Namespace, parent: UAObject, station: string): UAObject {
+  return type.instantiate({
+    namespace: ns, componentOf: parent, browseName: 'PackML', displayName: 'PackML', nodeId: `s=${station}.PackML`,
+    description: 'PackML unit (OPC 30050 PackMLBaseObjectType) with the station state, unit mode and commands',
+    optionals: OPTIONALS,
+  } as Parameters<UAObjectType['instantiate']>[0]);
+}
+
+/** A station's PackML companion; `update()` sets the state machines from the station's state. */
+export interface StationPackml {
+  update(): void;
+}
+
+/**
+ * Binds the companion parts of a station's PackML object (made by instantiatePackml): state
+ * machines, Status variables (registered with the sampler) and methods (routed as commands).
+ */
+export function bindPackml(obj: UAObject, station: string, s: number, link: LineLink): StationPackml {
+  const as = obj.addressSpace;
+  const pk = as.getNamespaceIndex(PACKML_URI);
+  const child = (path: readonly string[]): UAObject | UAVariable | UAMethod => {
+    let node: UAObject | UAVariable | UAMethod = obj;
+    for (const name of path) {
+      const next = (node as UAObject).getChildByName(name, pk) as UAObject | UAVariable | UAMethod | null;
+      if (next === null) throw new Error(`OPC UA PackML: ${station}.PackML has no ${path.join('.')}`);
+      node = next;
+    }
+    return node;
+  };
+  const base = promoteToStateMachine(child(['BaseStateMachine']) as UAObject);
+  const machine = promoteToStateMachine(child(['BaseStateMachine', 'MachineState']) as UAObject);
+  const execute = promoteToStateMachine(child(['BaseStateMachine', 'MachineState', 'ExecuteState']) as UAObject);
+  const { reader } = link;
+  const read = (field: string): number => reader.readConsistent(() => reader.read(s, field)).value;
+  const hasCycle = reader.fieldSpec(s, 'cycleTime') !== undefined;
+
+  // Status: unit mode, speeds [parts/min] from the cycle time, blocked / starved from the activity
+  const status = (name: string): UAVariable => child(['Status', name]) as UAVariable;
+  const bind = (v: UAVariable, field: string, convert: (x: number) => Variant): void => {
+    v.bindVariable({ get: () => convert(read(field)) }, true);
+    link.sampler.add(v, s, field, convert);
+  };
+  const float = (x: number): Variant => new Variant({ dataType: DataType.Float, value: x });
+  const perMinute = (cycle: number): number => (cycle > 0 ? 60 / cycle : 0);
+  bind(status('UnitModeCurrent'), 'mode', (x) => new Variant({ dataType: DataType.Int32, value: x }));
+  bind(status('EquipmentBlocked'), 'activity', (x) => new Variant({ dataType: DataType.Boolean, value: x === 2 }));
+  bind(status('EquipmentStarved'), 'activity', (x) => new Variant({ dataType: DataType.Boolean, value: x === 0 }));
+  if (hasCycle) {
+    bind(status('MachSpeed'), 'cycleTime', (c) => float(perMinute(c)));
+    // the speed it makes now: the set speed while busy in Execute, else 0 (pushed when the activity changes)
+    bind(status('CurMachSpeed'), 'activity', (a) => float(a === 1 && read('state') === State.Execute ? perMinute(read('cycleTime')) : 0));
+  } else {
+    status('MachSpeed').setValueFromSource(float(0));
+    status('CurMachSpeed').setValueFromSource(float(0));
+  }
+
+  const route = (m: UAMethod, target: string, run: (args: Variant[], principal: string) => Promise<CallMethodResultOptions>): void => {
+    link.routed.calls.add(m.nodeId.toString());
+    m.bindMethod(async (args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
+      if (!link.authorize(context, 'call', `${station}.PackML.${target}`)) return { statusCode: StatusCodes.BadUserAccessDenied };
+      return run(args, principalOf(context));
+    });
+  };
+  for (const [path, command] of COMMANDS) {
+    route(child(path) as UAMethod, path.slice(1).join('.'), async (_args, principal) => ({ statusCode: callStatus(await link.send(station, command, {}, principal)) }));
+  }
+  route(child(['SetUnitMode']) as UAMethod, 'SetUnitMode', async (args, principal) => {
+    const mode: unknown = args[0]?.value;
+    if (typeof mode !== 'number') return { statusCode: StatusCodes.BadInvalidArgument };
+    return { statusCode: callStatus(await link.send(station, 'mode', { mode }, principal)) };
+  });
+  route(child(['SetMachSpeed']) as UAMethod, 'SetMachSpeed', async (args, principal) => {
+    const speed: unknown = args[0]?.value;
+    if (!hasCycle) return { statusCode: StatusCodes.BadNotSupported };
+    if (typeof speed !== 'number' || !(speed > 0)) return { statusCode: StatusCodes.BadInvalidArgument };
+    return { statusCode: callStatus(await link.send(station, 'set', { field: 'cycleTime', value: 60 / speed }, principal)) };
+  });
+  // no recipes, parameters or remote commands in the twin's stations
+  for (const name of ['SetParameter', 'SetProduct']) {
+    // node-opcua tells promise methods from callback ones by their arity: two parameters
+    (child([name]) as UAMethod).bindMethod(async (_args: Variant[], _ctx: ISessionContext): Promise<CallMethodResultOptions> => ({ statusCode: StatusCodes.BadNotSupported }));
+  }
+
+  const set = (sm: StateMachine, name: string | null): void => {
+    if ((sm.currentStateNode?.browseName.name ?? null) !== name) sm.setState(name);
+  };
+  const update = (): void => {
+    const st = packmlStates(read('state'));
+    set(base, st.base);
+    set(machine, st.machine);
+    set(execute, st.execute);
+  };
+  update();
+  return { update };
+}
+
+/** Keeps the stations' PackML state machines current from the drained events. */
+export function packmlUpdater(stations: ReadonlyMap<string, StationPackml>): (events: readonly SimEvent[]) => void {
+  return (events) => {
+    for (const e of events) {
+      if (e.station !== null && (e.type === 'state' || e.type === 'mode')) stations.get(e.station)?.update();
+    }
+  };
+}
