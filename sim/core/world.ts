@@ -532,19 +532,31 @@ export class World {
   /**
    * Runs `read` until it sees no concurrent write batch (seqlock): for readers in another
    * thread that built a `World` over the writer's shared buffer. Gives up after `tries`
-   * attempts and returns the last result, flagged `consistent: false`.
+   * attempts and returns the last result, flagged `consistent: false`. The result object is
+   * this world's and is reused by the next call (the 3D view reads parts every frame and must
+   * not allocate): take `value` and `consistent` from it at once.
    */
-  readConsistent<T>(read: () => T, tries = 1000): { value: T; consistent: boolean } {
+  readConsistent<T>(read: () => T, tries = 1000): { readonly value: T; readonly consistent: boolean } {
     let value = read();
     for (let k = 0; k < tries; k++) {
       const before = Atomics.load(this.seqlock, 0);
       if ((before & 1) === 0) {
         value = read();
-        if (Atomics.load(this.seqlock, 0) === before) return { value, consistent: true };
+        if (Atomics.load(this.seqlock, 0) === before) return this.readResult(value, true);
       }
     }
-    return { value, consistent: false };
+    return this.readResult(value, false);
   }
+
+  private readResult<T>(value: T, consistent: boolean): { readonly value: T; readonly consistent: boolean } {
+    const out = this.lastRead as { value: T; consistent: boolean };
+    out.value = value;
+    out.consistent = consistent;
+    return out;
+  }
+
+  /** readConsistent's result, reused */
+  private readonly lastRead: { value: unknown; consistent: boolean } = { value: undefined, consistent: false };
 
   // ───────────────────────────── snapshots ─────────────────────────────
 

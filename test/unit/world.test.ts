@@ -11,6 +11,21 @@ function collect(w: ReturnType<typeof smallLine>): SimEvent[] {
 }
 
 describe('world', () => {
+  it('reads consistently without allocating a result per read, and flags a read it could not make consistent', () => {
+    const w = smallLine();
+    runFor(w, 3);
+    const a = w.readConsistent(() => w.read(0, 'state'));
+    expect(a).toMatchObject({ value: State.Execute, consistent: true });
+    // the 3D view reads parts every frame through this: the result object is reused
+    expect(w.readConsistent(() => 7)).toBe(a);
+    expect(a.value).toBe(7);
+    w.beginWrite(); // a writer mid-batch: no read can be consistent
+    const b = w.readConsistent(() => w.read(0, 'mode'), 5);
+    expect(b).toMatchObject({ value: 1, consistent: false });
+    w.endWrite();
+    expect(w.readConsistent(() => 1).consistent).toBe(true);
+  });
+
   it('starts the line from Stopped through Resetting, Idle and Starting to Execute', () => {
     const w = smallLine();
     runFor(w, 3);

@@ -117,8 +117,9 @@ export function bindPackml(obj: UAObject, station: string, s: number, link: Line
   bind(status('EquipmentStarved'), 'activity', (x) => new Variant({ dataType: DataType.Boolean, value: x === 0 }));
   if (hasCycle) {
     bind(status('MachSpeed'), 'cycleTime', (c) => float(perMinute(c)));
-    // the speed it makes now: the set speed while busy in Execute, else 0 (pushed when the activity changes)
-    bind(status('CurMachSpeed'), 'activity', (a) => float(a === 1 && read('state') === State.Execute ? perMinute(read('cycleTime')) : 0));
+    // the speed it makes now: the set speed while busy in Execute, else 0 (pushed when the activity
+    // changes; plain reads, since the sampler calls this inside its own consistent read)
+    bind(status('CurMachSpeed'), 'activity', (a) => float(a === 1 && reader.read(s, 'state') === State.Execute ? perMinute(reader.read(s, 'cycleTime')) : 0));
   } else {
     status('MachSpeed').setValueFromSource(float(0));
     status('CurMachSpeed').setValueFromSource(float(0));
