@@ -1,8 +1,9 @@
 /**
  * The line's address space: Objects/<enterprise>/<site>/<area>/<line>/<station> (ISA-95
  * order), every common and kind field of each station as a variable with its DataType,
- * engineering units, range and access, and a PackML object (OPC 30050 PackMLBaseObjectType,
- * see packml.ts) with the state, the unit mode and the PackML commands as methods. Values come from a zero-copy reader over the worker's shared
+ * engineering units, range and access, and a PackML object with the state, the unit mode and
+ * the PackML commands as methods (for kinds that declare the companion, typed as OPC 30050
+ * PackMLBaseObjectType: packml.ts). Values come from a zero-copy reader over the worker's shared
  * buffer; writes and calls become commands that the world decides and logs.
  */
 import {
@@ -234,7 +235,8 @@ export function buildLine(ns: Namespace, spec: LineSpec, link: LineLink): LineNo
     });
     for (const [field, f] of Object.entries(COMMON_FIELDS) as [string, FieldSpec][]) addField(ns, node, st.id, s, field, f, link);
     for (const [field, f] of Object.entries(kind.fields)) addField(ns, node, st.id, s, field, f, link);
-    const companion = addPackml(ns, node, st.id, s, link, packmlType);
+    // kinds that declare the PackML companion get the typed object, others a plain PackML folder
+    const companion = addPackml(ns, node, st.id, s, link, kind.companion.includes('PackML') ? packmlType : null);
     if (companion !== null) packml.set(st.id, companion);
     stations.set(st.id, node);
   });

@@ -7,6 +7,7 @@
 /** Companion specification namespaces the server loads, in load order (Machinery needs DI and IA). */
 export const COMPANION_URIS = [
   'http://opcfoundation.org/UA/DI/', 'http://opcfoundation.org/UA/IA/', 'http://opcfoundation.org/UA/Machinery/', 'http://opcfoundation.org/UA/PackML/',
+  'http://opcfoundation.org/UA/MachineVision',
 ] as const;
 
 /** Namespace index of the line's nodes; the server checks it when it registers the namespace. */

@@ -1,5 +1,6 @@
 /**
- * OPC 30050 PackML on the stations: each station's `PackML` object is a PackMLBaseObjectType.
+ * OPC 30050 PackML on the stations whose kind declares it (presses, kilns, furnaces, packers …):
+ * the station's `PackML` object is a PackMLBaseObjectType.
  * Its `BaseStateMachine` (Aborting, Aborted, Cleared) nests `MachineState` (Clearing, Stopped,
  * Stopping, Running), which nests `ExecuteState` (Idle, Starting, Execute, Holding, Held …);
  * their CurrentState follows the station's PackML state. The companion's methods (Abort and
@@ -10,18 +11,16 @@
  * PackML-aware clients (MES connectors, OEE dashboards) use the station without knowing Twinline.
  */
 import {
-  DataType, StatusCodes, Variant, promoteToStateMachine,
-  type CallMethodResultOptions, type ISessionContext, type Namespace, type UAMethod, type UAObject, type UAObjectType, type UAVariable,
+  DataType, StatusCodes, Variant, promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType, type UAVariable,
 } from 'node-opcua';
 import type { SimEvent } from '../../core/events.ts';
 import { State } from '../../plc/packml.ts';
 import type { LineLink } from './address-space.ts';
-import { callStatus, principalOf } from './binding.ts';
+import { callStatus } from './binding.ts';
+import { childAt, routeMethod, setStateIfChanged, unsupportedMethod } from './companion.ts';
 import { COMPANION_URIS } from './namespaces.ts';
 
 const PACKML_URI = COMPANION_URIS[3];
-
-type StateMachine = ReturnType<typeof promoteToStateMachine>;
 
 /** The state of each nested PackML state machine for a station's PackML state (null: not active). */
 export function packmlStates(state: number): { base: string; machine: string | null; execute: string | null } {
@@ -86,26 +85,17 @@ export interface StationPackml {
  * machines, Status variables (registered with the sampler) and methods (routed as commands).
  */
 export function bindPackml(obj: UAObject, station: string, s: number, link: LineLink): StationPackml {
-  const as = obj.addressSpace;
-  const pk = as.getNamespaceIndex(PACKML_URI);
-  const child = (path: readonly string[]): UAObject | UAVariable | UAMethod => {
-    let node: UAObject | UAVariable | UAMethod = obj;
-    for (const name of path) {
-      const next = (node as UAObject).getChildByName(name, pk) as UAObject | UAVariable | UAMethod | null;
-      if (next === null) throw new Error(`OPC UA PackML: ${station}.PackML has no ${path.join('.')}`);
-      node = next;
-    }
-    return node;
-  };
-  const base = promoteToStateMachine(child(['BaseStateMachine']) as UAObject);
-  const machine = promoteToStateMachine(child(['BaseStateMachine', 'MachineState']) as UAObject);
-  const execute = promoteToStateMachine(child(['BaseStateMachine', 'MachineState', 'ExecuteState']) as UAObject);
+  const pk = obj.addressSpace.getNamespaceIndex(PACKML_URI);
+  const child = <T extends UAObject | UAVariable | UAMethod>(path: readonly string[]): T => childAt<T>(obj, pk, path);
+  const base = promoteToStateMachine(child<UAObject>(['BaseStateMachine']));
+  const machine = promoteToStateMachine(child<UAObject>(['BaseStateMachine', 'MachineState']));
+  const execute = promoteToStateMachine(child<UAObject>(['BaseStateMachine', 'MachineState', 'ExecuteState']));
   const { reader } = link;
   const read = (field: string): number => reader.readConsistent(() => reader.read(s, field)).value;
   const hasCycle = reader.fieldSpec(s, 'cycleTime') !== undefined;
 
   // Status: unit mode, speeds [parts/min] from the cycle time, blocked / starved from the activity
-  const status = (name: string): UAVariable => child(['Status', name]) as UAVariable;
+  const status = (name: string): UAVariable => child<UAVariable>(['Status', name]);
   const bind = (v: UAVariable, field: string, convert: (x: number) => Variant): void => {
     v.bindVariable({ get: () => convert(read(field)) }, true);
     link.sampler.add(v, s, field, convert);
@@ -125,41 +115,29 @@ export function bindPackml(obj: UAObject, station: string, s: number, link: Line
     status('CurMachSpeed').setValueFromSource(float(0));
   }
 
-  const route = (m: UAMethod, target: string, run: (args: Variant[], principal: string) => Promise<CallMethodResultOptions>): void => {
-    link.routed.calls.add(m.nodeId.toString());
-    m.bindMethod(async (args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
-      if (!link.authorize(context, 'call', `${station}.PackML.${target}`)) return { statusCode: StatusCodes.BadUserAccessDenied };
-      return run(args, principalOf(context));
-    });
-  };
+  const route = (name: string, run: Parameters<typeof routeMethod>[3]): void => routeMethod(child<UAMethod>(name.split('.')), link, `${station}.PackML.${name}`, run);
   for (const [path, command] of COMMANDS) {
-    route(child(path) as UAMethod, path.slice(1).join('.'), async (_args, principal) => ({ statusCode: callStatus(await link.send(station, command, {}, principal)) }));
+    route(path.join('.'), async (_args, principal) => ({ statusCode: callStatus(await link.send(station, command, {}, principal)) }));
   }
-  route(child(['SetUnitMode']) as UAMethod, 'SetUnitMode', async (args, principal) => {
+  route('SetUnitMode', async (args, principal) => {
     const mode: unknown = args[0]?.value;
     if (typeof mode !== 'number') return { statusCode: StatusCodes.BadInvalidArgument };
     return { statusCode: callStatus(await link.send(station, 'mode', { mode }, principal)) };
   });
-  route(child(['SetMachSpeed']) as UAMethod, 'SetMachSpeed', async (args, principal) => {
+  route('SetMachSpeed', async (args, principal) => {
     const speed: unknown = args[0]?.value;
     if (!hasCycle) return { statusCode: StatusCodes.BadNotSupported };
     if (typeof speed !== 'number' || !(speed > 0)) return { statusCode: StatusCodes.BadInvalidArgument };
     return { statusCode: callStatus(await link.send(station, 'set', { field: 'cycleTime', value: 60 / speed }, principal)) };
   });
   // no recipes, parameters or remote commands in the twin's stations
-  for (const name of ['SetParameter', 'SetProduct']) {
-    // node-opcua tells promise methods from callback ones by their arity: two parameters
-    (child([name]) as UAMethod).bindMethod(async (_args: Variant[], _ctx: ISessionContext): Promise<CallMethodResultOptions> => ({ statusCode: StatusCodes.BadNotSupported }));
-  }
+  for (const name of ['SetParameter', 'SetProduct']) unsupportedMethod(child<UAMethod>([name]));
 
-  const set = (sm: StateMachine, name: string | null): void => {
-    if ((sm.currentStateNode?.browseName.name ?? null) !== name) sm.setState(name);
-  };
   const update = (): void => {
     const st = packmlStates(read('state'));
-    set(base, st.base);
-    set(machine, st.machine);
-    set(execute, st.execute);
+    setStateIfChanged(base, st.base);
+    setStateIfChanged(machine, st.machine);
+    setStateIfChanged(execute, st.execute);
   };
   update();
   return { update };

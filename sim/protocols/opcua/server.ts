@@ -20,6 +20,7 @@ import { profileSetup, type OpcuaProfile } from './security.ts';
 import { auditServer } from './audit.ts';
 import { buildMachinery } from './machinery.ts';
 import { packmlUpdater } from './packml.ts';
+import { buildVision } from './vision.ts';
 import { LINE_NAMESPACE_INDEX, lineNamespaceUri } from './namespaces.ts';
 import { principalOf } from './binding.ts';
 
@@ -121,8 +122,9 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     host: o.host,
     hostname: o.host,
     // Machinery (OPC 40001-1) for the stations' identification and state, which builds on DI and
-    // IA, and PackML (OPC 30050) for their state machines and commands; order as COMPANION_URIS
-    nodeset_filename: [nodesets.standard, nodesets.di, nodesets.ia, nodesets.machinery, nodesets.packML],
+    // IA, PackML (OPC 30050) for their state machines and commands, Machine Vision (OPC 40100-1)
+    // for the vision station; order as COMPANION_URIS
+    nodeset_filename: [nodesets.standard, nodesets.di, nodesets.ia, nodesets.machinery, nodesets.packML, nodesets.machineVision],
     // a None channel for GetEndpoints only: clients fetch the server certificate through it (no sessions)
     disableDiscovery: false,
     serverInfo: {
@@ -151,6 +153,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const alarms = buildAlarms(ns, o.spec, nodes, link);
   const machinery = buildMachinery(ns, o.spec, nodes, reader);
   const packml = packmlUpdater(nodes.packml);
+  const vision = buildVision(ns, o.spec, nodes, link);
   const alarmsMs = took();
   auditServer(server, { routedWrites: link.routed.writes, routedCalls: link.routed.calls }, audit);
   await server.start();
@@ -169,6 +172,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
       alarms.onEvents(events);
       machinery.onEvents(events);
       packml(events);
+      vision.onEvents(events);
     },
     async close() {
       sampler.stop();

@@ -1,0 +1,93 @@
+/**
+ * OPC 40100-1 Machine Vision on the stations whose kind declares it (the vision inspection
+ * station): a `VisionSystem` object of VisionSystemType beside the station's tags. Its
+ * `VisionStateMachine` (Preoperational, Halted, Error, Operational) and, while Operational,
+ * its `AutomaticModeStateMachine` (Ready, ContinuousExecution) follow the station's PackML
+ * state and fault. The companion's methods become line commands with the session's principal:
+ * Halt stops the station, Reset resets it (clears it after an abort), StartContinuous starts
+ * (or unholds) it, Stop and Abort hold it; single jobs, recipes and configurations are not
+ * modelled (BadNotSupported). Inspection results stay in the station's counters (inspected,
+ * rejected, detection), not in a ResultManagement object.
+ */
+import { promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType } from 'node-opcua';
+import type { SimEvent } from '../../core/events.ts';
+import type { World } from '../../core/world.ts';
+import type { LineSpec } from '../../line/types.ts';
+import { machineKind } from '../../machines/index.ts';
+import { State } from '../../plc/packml.ts';
+import type { LineLink, LineNodes } from './address-space.ts';
+import { callStatus } from './binding.ts';
+import { childAt, routeMethod, setStateIfChanged, unsupportedMethod } from './companion.ts';
+import { COMPANION_URIS } from './namespaces.ts';
+
+const VISION_URI = COMPANION_URIS[4];
+
+/** The Machine Vision states for a station's PackML state and fault (automatic: null when not Operational). */
+export function visionStates(state: number, fault: number): { system: 'Preoperational' | 'Halted' | 'Error' | 'Operational'; automatic: 'Ready' | 'ContinuousExecution' | null } {
+  if (fault !== 0 || state === State.Aborting || state === State.Aborted) return { system: 'Error', automatic: null };
+  if (state === State.Stopped || state === State.Stopping || state === State.Clearing) return { system: 'Halted', automatic: null };
+  if (state === State.Resetting) return { system: 'Preoperational', automatic: null };
+  const running = state === State.Execute || state === State.Starting || state === State.Unholding || state === State.Unsuspending;
+  return { system: 'Operational', automatic: running ? 'ContinuousExecution' : 'Ready' };
+}
+
+/** The vision systems; `onEvents` keeps their state machines current. */
+export interface LineVision {
+  onEvents(events: readonly SimEvent[]): void;
+}
+
+/** Adds a VisionSystem to every station whose kind declares MachineVision (the nodeset must be loaded). */
+export function buildVision(ns: Namespace, spec: LineSpec, nodes: LineNodes, link: LineLink): LineVision {
+  const as = ns.addressSpace;
+  const mv = as.getNamespaceIndex(VISION_URI);
+  const type = mv < 0 ? null : as.findObjectType('VisionSystemType', mv);
+  const systems = new Map<string, () => void>();
+  spec.stations.forEach((st, s) => {
+    const node = nodes.stations.get(st.id);
+    if (node === undefined || machineKind(st.kind)?.companion.includes('MachineVision') !== true) return;
+    if (type === null) throw new Error('OPC UA: the Machine Vision companion specification is not loaded');
+    systems.set(st.id, addVisionSystem(type as UAObjectType, ns, node, st.id, s, link, mv));
+  });
+  return {
+    onEvents(events) {
+      for (const e of events) {
+        if (e.station !== null && (e.type === 'state' || e.type === 'fault' || e.type === 'repair')) systems.get(e.station)?.();
+      }
+    },
+  };
+}
+
+function addVisionSystem(type: UAObjectType, ns: Namespace, station: UAObject, id: string, s: number, link: LineLink, mv: number): () => void {
+  const obj = type.instantiate({
+    namespace: ns, componentOf: station, browseName: 'VisionSystem', displayName: 'VisionSystem', nodeId: `s=${id}.VisionSystem`,
+    description: 'machine vision system (OPC 40100-1 VisionSystemType) following the station',
+    optionals: ['VisionStateMachine.AutomaticModeStateMachine'],
+  } as Parameters<UAObjectType['instantiate']>[0]);
+  const child = <T extends UAObject | UAMethod>(path: readonly string[]): T => childAt<T>(obj, mv, path);
+  const system = promoteToStateMachine(child<UAObject>(['VisionStateMachine']));
+  const automatic = promoteToStateMachine(child<UAObject>(['VisionStateMachine', 'AutomaticModeStateMachine']));
+  const reader: World = link.reader;
+  const now = (): { state: number; fault: number } =>
+    reader.readConsistent(() => ({ state: reader.read(s, 'state'), fault: reader.read(s, 'fault') })).value;
+
+  const route = (path: readonly string[], command: (state: number) => string): void =>
+    routeMethod(child<UAMethod>(path), link, `${id}.VisionSystem.${path.join('.')}`, async (_args, principal) => ({
+      statusCode: callStatus(await link.send(id, command(now().state), {}, principal)),
+    }));
+  route(['VisionStateMachine', 'Halt'], () => 'stop');
+  route(['VisionStateMachine', 'Reset'], (st) => (st === State.Aborted ? 'clear' : 'reset'));
+  const auto = ['VisionStateMachine', 'AutomaticModeStateMachine'];
+  route([...auto, 'StartContinuous'], (st) => (st === State.Held ? 'unhold' : 'start'));
+  route([...auto, 'Stop'], () => 'hold');
+  route([...auto, 'Abort'], () => 'hold');
+  unsupportedMethod(child<UAMethod>([...auto, 'StartSingleJob']));
+
+  const update = (): void => {
+    const { state, fault } = now();
+    const v = visionStates(state, fault);
+    setStateIfChanged(system, v.system);
+    setStateIfChanged(automatic, v.automatic);
+  };
+  update();
+  return update;
+}

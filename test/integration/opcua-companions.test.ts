@@ -1,0 +1,148 @@
+/**
+ * Companion specifications on a built-in line (ceramic-after): PackML on the kinds that
+ * declare it, and Machine Vision on the vision inspection station, driven by a real client.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { packmlStates } from '../../sim/protocols/opcua/packml.ts';
+import { visionStates } from '../../sim/protocols/opcua/vision.ts';
+import { AttributeIds, DataType, OPCUAClient, Variant, VariantArrayType, coerceNodeId, makeBrowsePath, type ClientSession } from 'node-opcua';
+
+let proc: ChildProcessWithoutNullStreams;
+let out = '';
+let client: OPCUAClient;
+let session: ClientSession;
+let ns = 0;
+const uri = (u: string): Promise<number> => nsArray().then((a) => a.indexOf(u));
+const nsArray = async (): Promise<string[]> => (await session.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];
+const id = (s: string): string => `ns=${ns};s=${s}`;
+const read = async (nodeId: string): Promise<unknown> => (await session.read({ nodeId, attributeId: AttributeIds.Value })).value.value;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await get();
+  while (!ok(v)) {
+    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)} after ${ms} ms`);
+    await sleep(50);
+    v = await get();
+  }
+  return v;
+}
+
+async function typeOf(nodeId: string): Promise<string> {
+  const r = await session.browse({ nodeId, referenceTypeId: 'HasTypeDefinition', browseDirection: 0, resultMask: 63 });
+  return r.references?.[0]?.nodeId.toString() ?? '';
+}
+
+async function node(from: string, path: string): Promise<string> {
+  const r = await session.translateBrowsePath(makeBrowsePath(from, path));
+  expect(r.statusCode.name, path).toBe('Good');
+  return r.targets![0]!.targetId.toString();
+}
+
+async function currentState(sm: string): Promise<string | null> {
+  const dv = await session.read({ nodeId: await node(sm, '/CurrentState'), attributeId: AttributeIds.Value });
+  return dv.statusCode.name === 'Good' ? (dv.value.value as { text: string }).text : null;
+}
+
+beforeAll(async () => {
+  proc = spawn(process.execPath, ['bin/twinline.mjs', 'serve', 'scenarios/ceramic-after.yaml', '--http-port', '0', '--opcua-port', '0', '--profile', 'open', '--no-mqtt', '--speed', '5']);
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const t0 = Date.now();
+  let endpoint = '';
+  while (Date.now() - t0 < 45_000 && proc.exitCode === null) {
+    endpoint = /OPC UA\s+(opc\.tcp:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? '';
+    if (endpoint !== '') break;
+    await sleep(100);
+  }
+  if (endpoint === '') throw new Error(`serve did not start:\n${out}`);
+  client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 } });
+  await client.connect(endpoint);
+  session = await client.createSession();
+  ns = await uri('urn:twinline:ceramic-after');
+}, 60_000);
+
+afterAll(async () => {
+  await session?.close().catch(() => undefined);
+  await client?.disconnect().catch(() => undefined);
+  if (proc.exitCode === null) proc.kill('SIGKILL');
+});
+
+describe('OPC UA companion specifications on the ceramic line', () => {
+  it('types PackML only where the kind declares it: the kiln is a PackMLBaseObjectType, a conveyor keeps a plain object', async () => {
+    const pk = await uri('http://opcfoundation.org/UA/PackML/');
+    expect(pk).toBeGreaterThan(0);
+    expect(await typeOf(id('kiln.PackML'))).toBe(`ns=${pk};i=6`);
+    expect(await typeOf(id(`${await conveyorId()}.PackML`))).toBe('ns=0;i=58'); // BaseObjectType
+    // the kiln's nested PackML state machines agree with its PackML state (the host passes events every 200 ms)
+    const base = await node(id('kiln.PackML'), `/${pk}:BaseStateMachine`);
+    const machine = await node(base, `/${pk}:MachineState`);
+    const execute = await node(machine, `/${pk}:ExecuteState`);
+    const agree = async (): Promise<[string, string]> => {
+      const want = packmlStates(await read(id('kiln.PackML.State')) as number);
+      return [[want.base, want.machine, want.execute].join('/'), [await currentState(base), await currentState(machine), await currentState(execute)].join('/')];
+    };
+    const [want] = await waitFor('kiln state machines follow its state', agree, ([w, got]) => w === got);
+    expect(want).toMatch(/^Cleared\/Running\/(Execute|Suspended|Idle|Starting|Suspending|Unsuspending)$/);
+  });
+
+  it('gives the vision station a VisionSystem whose state machines follow it and whose methods command it', async () => {
+    const mv = await uri('http://opcfoundation.org/UA/MachineVision');
+    expect(mv).toBeGreaterThan(0);
+    const vs = id('inspect.VisionSystem');
+    expect(await typeOf(vs)).toBe(`ns=${mv};i=1003`);
+    const system = await node(vs, `/${mv}:VisionStateMachine`);
+    const automatic = await node(system, `/${mv}:AutomaticModeStateMachine`);
+    const states = async (): Promise<string> => `${await currentState(system)}/${await currentState(automatic)}`;
+    const call = async (of: string, name: string, args: Variant[] = []): Promise<string> =>
+      (await session.call({ objectId: of, methodId: await node(of, `/${mv}:${name}`), inputArguments: args })).statusCode.name;
+    // StartContinuous and StartSingleJob take MeasId, PartId, RecipeId, ProductId (structures) and Parameters
+    const startArgs = async (): Promise<Variant[]> => {
+      const ext = async (type: number, id: string): Promise<Variant> =>
+        new Variant({ dataType: DataType.ExtensionObject, value: await session.constructExtensionObject(coerceNodeId(`ns=${mv};i=${type}`), { id }) });
+      return [
+        await ext(3015, 'meas-1'), await ext(3004, 'part-1'), await ext(3002, 'glaze-check'), await ext(3003, 'tile'),
+        new Variant({ dataType: DataType.Variant, arrayType: VariantArrayType.Array, value: [] }),
+      ];
+    };
+    const packml = async (): Promise<number> => (await read(id('inspect.PackML.State'))) as number;
+    const agree = async (): Promise<[string, string]> => {
+      const want = visionStates(await packml(), (await read(id('inspect.fault'))) as number);
+      return [`${want.system}/${want.automatic}`, await states()];
+    };
+    // running (inspecting, or waiting for parts): Operational
+    // Halt, Reset, Stop and Abort take a cause (Int32) and its description
+    const cause = [new Variant({ dataType: DataType.Int32, value: 1 }), new Variant({ dataType: DataType.String, value: 'exercise' })];
+    const [running] = await waitFor('vision states follow the station', agree, ([w, got]) => w === got);
+    expect(running).toMatch(/^Operational\/(ContinuousExecution|Ready)$/);
+    expect(await call(system, 'Halt', cause)).toBe('Good');
+    await waitFor('Halted', states, (v) => v === 'Halted/null');
+    // not allowed while halted: refused like the station's own Start
+    expect(await call(automatic, 'StartContinuous', await startArgs())).toBe('BadInvalidState');
+    expect(await call(system, 'Reset', cause)).toBe('Good');
+    await waitFor('Ready', states, (v) => v === 'Operational/Ready');
+    expect(await packml()).toBe(4); // Idle
+    expect(await call(automatic, 'StartContinuous', await startArgs())).toBe('Good');
+    await waitFor('started', packml, (v) => v !== 4);
+    await waitFor('vision states follow the start', agree, ([w, got]) => w === got && w.startsWith('Operational/'));
+    expect(await call(automatic, 'StartSingleJob', await startArgs())).toBe('BadNotSupported');
+    const evs = (await fetch(new URL('api/events?limit=2000', /web app\s+(http:\S+)/.exec(out)![1])).then((r) => r.json())) as { type: string; station: string; data: Record<string, unknown> }[];
+    expect(evs.filter((e) => e.type === 'command' && e.station === 'inspect' && e.data.source === 'opcua').map((e) => e.data.command)).toEqual(expect.arrayContaining(['stop', 'reset', 'start']));
+  });
+
+  it('shuts down cleanly', async () => {
+    await session.close();
+    await client.disconnect();
+    proc.kill('SIGINT');
+    const [code] = (await once(proc, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+});
+
+async function conveyorId(): Promise<string> {
+  const line = (await fetch(new URL('api/line', /web app\s+(http:\S+)/.exec(out)![1])).then((r) => r.json())) as { stations: { id: string; kind: string }[] };
+  return line.stations.find((s) => s.kind === 'conveyor')!.id;
+}
