@@ -25,7 +25,8 @@ export default defineConfig({
   server: {
     headers: ISOLATION,
     fs: { allow: [repo] },
-    proxy: { '/api': process.env.TWINLINE_HOST ?? 'http://127.0.0.1:8080' },
+    // ws: the live feed /api/live is a WebSocket upgrade
+    proxy: { '/api': { target: process.env.TWINLINE_HOST ?? 'http://127.0.0.1:8080', ws: true } },
   },
   preview: { headers: ISOLATION },
   build: {
