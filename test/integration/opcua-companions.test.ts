@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { packmlStates } from '../../sim/protocols/opcua/packml.ts';
 import { visionStates } from '../../sim/protocols/opcua/vision.ts';
+import { robotSafety } from '../../sim/protocols/opcua/robotics.ts';
 import { AttributeIds, DataType, OPCUAClient, Variant, VariantArrayType, coerceNodeId, makeBrowsePath, type ClientSession } from 'node-opcua';
 
 let proc: ChildProcessWithoutNullStreams;
@@ -47,8 +48,10 @@ async function currentState(sm: string): Promise<string | null> {
   return dv.statusCode.name === 'Good' ? (dv.value.value as { text: string }).text : null;
 }
 
-beforeAll(async () => {
-  proc = spawn(process.execPath, ['bin/twinline.mjs', 'serve', 'scenarios/ceramic-after.yaml', '--http-port', '0', '--opcua-port', '0', '--profile', 'open', '--no-mqtt', '--speed', '5']);
+/** Starts `twinline serve` on `file` (open profile, no MQTT) and opens a session to its OPC UA server. */
+async function start(file: string, scenarioId: string): Promise<void> {
+  out = '';
+  proc = spawn(process.execPath, ['bin/twinline.mjs', 'serve', file, '--http-port', '0', '--opcua-port', '0', '--profile', 'open', '--no-mqtt', '--speed', '5']);
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const t0 = Date.now();
@@ -62,16 +65,20 @@ beforeAll(async () => {
   client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 } });
   await client.connect(endpoint);
   session = await client.createSession();
-  ns = await uri('urn:twinline:ceramic-after');
-}, 60_000);
+  ns = await uri(`urn:twinline:${scenarioId}`);
+}
 
-afterAll(async () => {
+async function stop(): Promise<void> {
   await session?.close().catch(() => undefined);
   await client?.disconnect().catch(() => undefined);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
-});
+  if (proc?.exitCode === null) proc.kill('SIGKILL');
+}
+
+afterAll(stop);
 
 describe('OPC UA companion specifications on the ceramic line', () => {
+  beforeAll(() => start('scenarios/ceramic-after.yaml', 'ceramic-after'), 60_000);
+
   it('types PackML only where the kind declares it: the kiln is a PackMLBaseObjectType, a conveyor keeps a plain object', async () => {
     const pk = await uri('http://opcfoundation.org/UA/PackML/');
     expect(pk).toBeGreaterThan(0);
@@ -139,6 +146,40 @@ describe('OPC UA companion specifications on the ceramic line', () => {
     proc.kill('SIGINT');
     const [code] = (await once(proc, 'exit')) as [number | null];
     expect(code).toBe(0);
+  });
+});
+
+describe('OPC UA Robotics on the steel-ball line', () => {
+  beforeAll(() => start('scenarios/steel-ball-after.yaml', 'steel-ball-after'), 60_000);
+
+  it('gives the robot a MotionDeviceSystem: the robot, its controller and task, and safety states that follow the station', async () => {
+    const [ro, di] = [await uri('http://opcfoundation.org/UA/Robotics/'), await uri('http://opcfoundation.org/UA/DI/')];
+    expect(ro).toBeGreaterThan(0);
+    const system = id('handle.MotionDeviceSystem');
+    expect(await typeOf(system)).toBe(`ns=${ro};i=1002`); // MotionDeviceSystemType
+    const robot = await node(system, `/${ro}:MotionDevices/${ns}:Robot`);
+    expect(await typeOf(robot)).toBe(`ns=${ro};i=1004`); // MotionDeviceType
+    expect(await read(await node(robot, `/${ro}:MotionDeviceCategory`))).toBe(1); // ARTICULATED_ROBOT
+    expect(await read(await node(robot, `/${di}:SerialNumber`))).toBe('steel-ball-after/handle');
+    expect(await read(await node(robot, `/${di}:ParameterSet/${ro}:SpeedOverride`))).toBe(100);
+    const task = await node(system, `/${ro}:Controllers/${ns}:Controller/${ro}:TaskControls/${ns}:PickAndPlace/${di}:ParameterSet`);
+    expect(await read(await node(task, `/${ro}:TaskProgramName`))).toBe('pick-and-place');
+    const safety = await node(system, `/${ro}:SafetyStates/${ns}:SafetyState/${di}:ParameterSet`);
+    const shown = async (): Promise<string> => JSON.stringify({
+      operationalMode: await read(await node(safety, `/${ro}:OperationalMode`)),
+      emergencyStop: await read(await node(safety, `/${ro}:EmergencyStop`)),
+      protectiveStop: await read(await node(safety, `/${ro}:ProtectiveStop`)),
+    });
+    const want = async (): Promise<string> => JSON.stringify(robotSafety(
+      (await read(id('handle.PackML.State'))) as number, (await read(id('handle.PackML.UnitMode'))) as number, (await read(id('handle.interlock'))) as number,
+    ));
+    const agree = async (): Promise<[string, string]> => [await want(), await shown()];
+    const [running] = await waitFor('safety follows the station', agree, ([w, got]) => w === got);
+    expect(JSON.parse(running)).toEqual({ operationalMode: 3, emergencyStop: false, protectiveStop: false });
+    // an abort is an emergency stop
+    const abort = await session.call({ objectId: id('handle.PackML'), methodId: id('handle.PackML.Abort'), inputArguments: [] });
+    expect(abort.statusCode.name).toBe('Good');
+    await waitFor('emergency stop', shown, (v) => (JSON.parse(v) as { emergencyStop: boolean }).emergencyStop);
   });
 });
 

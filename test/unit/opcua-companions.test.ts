@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { STATE_NAMES, State } from '../../sim/plc/packml.ts';
+import { Mode, STATE_NAMES, State } from '../../sim/plc/packml.ts';
 import { packmlStates } from '../../sim/protocols/opcua/packml.ts';
 import { visionStates } from '../../sim/protocols/opcua/vision.ts';
+import { robotSafety } from '../../sim/protocols/opcua/robotics.ts';
 
 describe('OPC 30050 PackML state machines', () => {
   it('nests every PackML state as BaseStateMachine / MachineState / ExecuteState', () => {
@@ -28,5 +29,16 @@ describe('OPC 40100-1 Machine Vision state machines', () => {
     expect(visionStates(State.Suspended, 0)).toEqual({ system: 'Operational', automatic: 'Ready' });
     expect(visionStates(State.Idle, 0)).toEqual({ system: 'Operational', automatic: 'Ready' });
     expect(visionStates(State.Held, 0)).toEqual({ system: 'Operational', automatic: 'Ready' });
+  });
+});
+
+describe('OPC 40010-1 Robotics safety state', () => {
+  it('is AUTOMATIC in production and reduced speed otherwise; abort is an emergency stop, an interlock a protective stop', () => {
+    expect(robotSafety(State.Execute, Mode.production, 0)).toEqual({ operationalMode: 3, emergencyStop: false, protectiveStop: false });
+    expect(robotSafety(State.Stopped, Mode.maintenance, 0)).toEqual({ operationalMode: 1, emergencyStop: false, protectiveStop: false });
+    expect(robotSafety(State.Stopped, Mode.manual, 0).operationalMode).toBe(1);
+    expect(robotSafety(State.Aborted, Mode.production, 0).emergencyStop).toBe(true);
+    expect(robotSafety(State.Aborting, Mode.production, 0).emergencyStop).toBe(true);
+    expect(robotSafety(State.Execute, Mode.production, 4).protectiveStop).toBe(true);
   });
 });

@@ -4,10 +4,10 @@
  * own, then the companion specifications in load order, then the line.
  */
 
-/** Companion specification namespaces the server loads, in load order (Machinery needs DI and IA). */
+/** Companion specification namespaces the server loads, in load order (Machinery and Robotics need DI and IA). */
 export const COMPANION_URIS = [
   'http://opcfoundation.org/UA/DI/', 'http://opcfoundation.org/UA/IA/', 'http://opcfoundation.org/UA/Machinery/', 'http://opcfoundation.org/UA/PackML/',
-  'http://opcfoundation.org/UA/MachineVision',
+  'http://opcfoundation.org/UA/MachineVision', 'http://opcfoundation.org/UA/Robotics/',
 ] as const;
 
 /** Namespace index of the line's nodes; the server checks it when it registers the namespace. */

@@ -21,6 +21,7 @@ import { auditServer } from './audit.ts';
 import { buildMachinery } from './machinery.ts';
 import { packmlUpdater } from './packml.ts';
 import { buildVision } from './vision.ts';
+import { buildRobotics } from './robotics.ts';
 import { LINE_NAMESPACE_INDEX, lineNamespaceUri } from './namespaces.ts';
 import { principalOf } from './binding.ts';
 
@@ -123,8 +124,8 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     hostname: o.host,
     // Machinery (OPC 40001-1) for the stations' identification and state, which builds on DI and
     // IA, PackML (OPC 30050) for their state machines and commands, Machine Vision (OPC 40100-1)
-    // for the vision station; order as COMPANION_URIS
-    nodeset_filename: [nodesets.standard, nodesets.di, nodesets.ia, nodesets.machinery, nodesets.packML, nodesets.machineVision],
+    // for the vision station, Robotics (OPC 40010-1) for the robot; order as COMPANION_URIS
+    nodeset_filename: [nodesets.standard, nodesets.di, nodesets.ia, nodesets.machinery, nodesets.packML, nodesets.machineVision, nodesets.robotics],
     // a None channel for GetEndpoints only: clients fetch the server certificate through it (no sessions)
     disableDiscovery: false,
     serverInfo: {
@@ -154,6 +155,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const machinery = buildMachinery(ns, o.spec, nodes, reader);
   const packml = packmlUpdater(nodes.packml);
   const vision = buildVision(ns, o.spec, nodes, link);
+  buildRobotics(ns, o.spec, nodes, link);
   const alarmsMs = took();
   auditServer(server, { routedWrites: link.routed.writes, routedCalls: link.routed.calls }, audit);
   await server.start();
