@@ -37,11 +37,14 @@ export interface LinkOptions<T> {
 export function openLink<T>(o: LinkOptions<T>): Link<T> {
   const client = connect(o.url, { reconnectPeriod: 500, connectTimeout: 5000, ...o.mqtt });
   const outbox = new Outbox<T>({ ...o.outbox, deliver: (item, done) => o.deliver(client, item, done) });
+  // set by close(): the connection ending then is ours, not an outage to warn about
+  let closing = false;
   const link: Link<T> = {
     client,
     outbox,
     connects: 0,
     close: () => new Promise<void>((r) => {
+      closing = true;
       // wait for acknowledgements a moment, but never hang on a broker that is gone
       const force = setTimeout(() => client.end(true, {}, () => r()), 2000);
       client.end(false, {}, () => {
@@ -70,6 +73,7 @@ export function openLink<T>(o: LinkOptions<T>): Link<T> {
     }
     wasUp = false;
     outbox.down();
+    if (closing) return;
     o.onDown?.(client);
     o.warn(`MQTT: connection to ${o.url} lost; holding messages until it is back`);
   });
