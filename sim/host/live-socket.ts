@@ -22,6 +22,8 @@ export interface LiveSource {
 /** bytes queued for one client beyond which state frames are skipped */
 const MAX_BUFFERED = 1 << 20;
 const PATH = '/api/live';
+/** a state read younger than this is sent to other clients too [ms] (below the 50 Hz period) */
+const SHARE_MS = 15;
 
 /** A running live endpoint. */
 export interface LiveSocket {
@@ -49,17 +51,30 @@ export function attachLiveSocket(server: Server, source: LiveSource): LiveSocket
     wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, liveRate(req.url ?? '')));
   });
 
+  // clients whose timers fire close together share one state read and one JSON text (a
+  // workshop room of attached pages costs about one reader, not one per page)
+  let frame: { at: number; text: Promise<string> } | null = null;
+  const stateText = (): Promise<string> => {
+    const now = performance.now();
+    if (frame === null || now - frame.at > SHARE_MS) {
+      const text = source.state().then((st) => JSON.stringify({ type: 'state', ...(st as object) }));
+      frame = { at: now, text };
+      text.catch(() => (frame = null));
+    }
+    return frame.text;
+  };
+
   function serveClient(ws: WebSocket, hz: number): void {
     let busy = false;
     const timer = setInterval(() => {
       // one state read at a time per client, and none while its socket is backed up
       if (busy || ws.readyState !== ws.OPEN || ws.bufferedAmount > MAX_BUFFERED) return;
       busy = true;
-      source.state().then(
-        (st) => {
+      stateText().then(
+        (text) => {
           busy = false;
           if (ws.readyState !== ws.OPEN) return;
-          ws.send(JSON.stringify({ type: 'state', ...(st as object) }));
+          ws.send(text);
           source.sent?.();
         },
         () => {

@@ -139,6 +139,21 @@ describe('twinline serve', () => {
     expect(code).toBe(1003);
   });
 
+  it('serves a room of live clients: each gets its rate of ever newer states', async () => {
+    const url = new URL('api/live?hz=20', base.replace(/^http/, 'ws'));
+    const clients = Array.from({ length: 12 }, () => new WebSocket(url));
+    const ticks: number[][] = clients.map(() => []);
+    clients.forEach((ws, k) => ws.on('message', (d: Buffer) => ticks[k]!.push((JSON.parse(d.toString()) as { tick?: number }).tick ?? -1)));
+    await Promise.all(clients.map((ws) => once(ws, 'open')));
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const ws of clients) ws.close();
+    for (const t of ticks) {
+      const states = t.filter((x) => x >= 0);
+      expect(states.length).toBeGreaterThanOrEqual(18); // 20 Hz for 1.5 s, on a busy machine
+      for (let k = 1; k < states.length; k++) expect(states[k]).toBeGreaterThan(states[k - 1]!);
+    }
+  });
+
   it('refuses a WebSocket upgrade on any other path with 404', async () => {
     const ws = new WebSocket(new URL('api/state', base.replace(/^http/, 'ws')));
     ws.on('error', () => undefined); // the aborted handshake below
