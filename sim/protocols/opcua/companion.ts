@@ -42,7 +42,12 @@ export function unsupportedMethod(m: UAMethod): void {
   m.bindMethod(async (_args: Variant[], _ctx: ISessionContext): Promise<CallMethodResultOptions> => ({ statusCode: StatusCodes.BadNotSupported }));
 }
 
-/** Sets a state machine's current state (null: not active) unless it is already there. */
+/**
+ * Sets a state machine's current state (null: not active) unless it is already there. Some
+ * companion models have several transitions between the same two states (Machine Vision:
+ * ContinuousExecutionToReadyAuto, …ToReadyStop, …ToReadyAbort); the line does not say which
+ * happened, so the first one is taken (node-opcua would warn on every change otherwise).
+ */
 export function setStateIfChanged(sm: ReturnType<typeof promoteToStateMachine>, name: string | null): void {
-  if ((sm.currentStateNode?.browseName.name ?? null) !== name) sm.setState(name);
+  if ((sm.currentStateNode?.browseName.name ?? null) !== name) sm.setState(name, (transitions) => transitions[0] ?? null);
 }
