@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { packmlStates } from '../../sim/protocols/opcua/packml.ts';
-import { visionStates } from '../../sim/protocols/opcua/vision.ts';
+import { RESULT_PASS, RESULT_REJECT, visionStates } from '../../sim/protocols/opcua/vision.ts';
 import { robotSafety } from '../../sim/protocols/opcua/robotics.ts';
-import { AttributeIds, DataType, OPCUAClient, Variant, VariantArrayType, coerceNodeId, makeBrowsePath, type ClientSession } from 'node-opcua';
+import { AttributeIds, ClientMonitoredItem, ClientSubscription, DataType, EventFilter, OPCUAClient, TimestampsToReturn, Variant, VariantArrayType, coerceNodeId, makeBrowsePath, type ClientSession } from 'node-opcua';
 
 let proc: ChildProcessWithoutNullStreams;
 let out = '';
@@ -146,6 +146,53 @@ describe('OPC UA companion specifications on the ceramic line', () => {
     proc.kill('SIGINT');
     const [code] = (await once(proc, 'exit')) as [number | null];
     expect(code).toBe(0);
+  });
+});
+
+describe('OPC UA Machine Vision results on a vision cell', () => {
+  beforeAll(() => start('test/fixtures/scenarios/vision-cell.yaml', 'vision-cell'), 60_000);
+
+  it('raises a ResultReadyEvent per inspection: as many as the station counted, rejections as ResultState 2', async () => {
+    const mv = await uri('http://opcfoundation.org/UA/MachineVision');
+    const sub = ClientSubscription.create(session, {
+      requestedPublishingInterval: 50, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 100, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1,
+    });
+    await new Promise<void>((r) => sub.once('started', () => r()));
+    const resultType = coerceNodeId(`ns=${mv};i=1024`);
+    const field = (type: string, name: string, nsIndex = 0): object => ({ typeDefinitionId: type, browsePath: [{ namespaceIndex: nsIndex, name }], attributeId: AttributeIds.Value });
+    const filter = new EventFilter({
+      selectClauses: [
+        field('i=2041', 'EventType'), field('i=2041', 'SourceName'),
+        field(resultType.toString(), 'ResultState', mv), field(resultType.toString(), 'IsPartial', mv), field(resultType.toString(), 'ResultId', mv),
+      ],
+    });
+    const results: { state: number; partial: boolean; id: string }[] = [];
+    const item = await ClientMonitoredItem.create(sub, { nodeId: 'ns=0;i=2253', attributeId: AttributeIds.EventNotifier },
+      { samplingInterval: 0, queueSize: 10_000, filter }, TimestampsToReturn.Both);
+    item.on('changed', (v: unknown) => {
+      const [type, source, state, partial, rid] = v as Variant[];
+      if (type?.value?.toString() !== resultType.toString()) return;
+      expect(source?.value).toBe('cam.VisionSystem');
+      results.push({ state: state?.value as number, partial: partial?.value as boolean, id: (rid?.value as { id: string }).id });
+    });
+    const counter = async (f: string): Promise<number> => (await read(id(`cam.${f}`))) as number;
+    const [i0, r0] = [await counter('inspected'), await counter('rejected')];
+    await sleep(3000);
+    const [i1, r1] = [await counter('inspected'), await counter('rejected')];
+    // the host raises the results each 200 ms pump: let the last ones arrive
+    await waitFor('results for every inspection', async () => results.length, (n) => n >= i1 - i0, 3000);
+    await sub.terminate();
+    expect(i1 - i0).toBeGreaterThan(20); // 5× real time, ~10 parts/s
+    // the events that arrived cover the counters' growth (a pump may straddle the two reads)
+    expect(results.length).toBeGreaterThanOrEqual(i1 - i0);
+    expect(results.length).toBeLessThanOrEqual(i1 - i0 + 40);
+    const rejects = results.filter((r) => r.state === RESULT_REJECT).length;
+    expect(rejects).toBeGreaterThanOrEqual(r1 - r0);
+    expect(rejects).toBeGreaterThan(0);
+    expect(results.every((r) => (r.state === RESULT_PASS || r.state === RESULT_REJECT) && !r.partial)).toBe(true);
+    expect(new Set(results.map((r) => r.id)).size).toBe(results.length);
+    proc.kill('SIGINT');
+    await once(proc, 'exit');
   });
 });
 

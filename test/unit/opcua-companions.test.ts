@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Mode, STATE_NAMES, State } from '../../sim/plc/packml.ts';
 import { packmlStates } from '../../sim/protocols/opcua/packml.ts';
-import { visionStates } from '../../sim/protocols/opcua/vision.ts';
+import { RESULT_PASS, RESULT_REJECT, newResults, visionStates } from '../../sim/protocols/opcua/vision.ts';
 import { robotSafety } from '../../sim/protocols/opcua/robotics.ts';
 
 describe('OPC 30050 PackML state machines', () => {
@@ -29,6 +29,20 @@ describe('OPC 40100-1 Machine Vision state machines', () => {
     expect(visionStates(State.Suspended, 0)).toEqual({ system: 'Operational', automatic: 'Ready' });
     expect(visionStates(State.Idle, 0)).toEqual({ system: 'Operational', automatic: 'Ready' });
     expect(visionStates(State.Held, 0)).toEqual({ system: 'Operational', automatic: 'Ready' });
+  });
+});
+
+describe('Machine Vision results from the station counters', () => {
+  it('gives one result per new inspection, rejections last, and skips the oldest beyond the cap', () => {
+    expect(newResults(3, 1)).toEqual({ states: [RESULT_PASS, RESULT_PASS, RESULT_REJECT], skipped: 0 });
+    expect(newResults(0, 0)).toEqual({ states: [], skipped: 0 });
+    // counters never shrink; if they do (a reset), nothing is raised
+    expect(newResults(-2, -1)).toEqual({ states: [], skipped: 0 });
+    expect(newResults(2, 5).states).toEqual([RESULT_REJECT, RESULT_REJECT]);
+    const flood = newResults(1000, 10, 200);
+    expect(flood.skipped).toBe(800);
+    expect(flood.states).toHaveLength(200);
+    expect(flood.states.filter((x) => x === RESULT_REJECT)).toHaveLength(10);
   });
 });
 

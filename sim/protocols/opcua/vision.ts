@@ -6,10 +6,12 @@
  * state and fault. The companion's methods become line commands with the session's principal:
  * Halt stops the station, Reset resets it (clears it after an abort), StartContinuous starts
  * (or unholds) it, Stop and Abort hold it; single jobs, recipes and configurations are not
- * modelled (BadNotSupported). Inspection results stay in the station's counters (inspected,
- * rejected, detection), not in a ResultManagement object.
+ * modelled (BadNotSupported). Each inspection raises a ResultReadyEvent (ResultState 1 for a
+ * part passed, 2 for a part rejected: the twin's convention for this system-specific value)
+ * from the station's counters (at most 200 per station per 200 ms pump: at many times real
+ * time the oldest are skipped); results are not kept in a ResultManagement object.
  */
-import { promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType } from 'node-opcua';
+import { DataType, Variant, coerceNodeId, promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType } from 'node-opcua';
 import type { SimEvent } from '../../core/events.ts';
 import type { World } from '../../core/world.ts';
 import type { LineSpec } from '../../line/types.ts';
@@ -21,6 +23,24 @@ import { childAt, routeMethod, setStateIfChanged, unsupportedMethod } from './co
 import { COMPANION_URIS } from './namespaces.ts';
 
 const VISION_URI = COMPANION_URIS[4];
+/** ResultState of a passed and of a rejected part */
+export const RESULT_PASS = 1;
+export const RESULT_REJECT = 2;
+/** results raised per station per pump at most (a line at many times real time would flood clients) */
+const MAX_RESULTS = 200;
+/** Machine Vision DataType ids (structures with an `Id` field) */
+const ID_TYPES = { result: 3021, job: 3016, recipe: 3013, configuration: 3008 } as const;
+
+/**
+ * The results to raise for new inspections: `inspected` and `rejected` grew by these since the
+ * last look; rejections come last; beyond `max` the oldest are skipped (counted in `skipped`).
+ */
+export function newResults(inspected: number, rejected: number, max = MAX_RESULTS): { states: number[]; skipped: number } {
+  const n = Math.max(0, inspected);
+  const bad = Math.min(n, Math.max(0, rejected));
+  const states = Array.from({ length: n }, (_, k) => (k >= n - bad ? RESULT_REJECT : RESULT_PASS));
+  return { states: states.slice(Math.max(0, n - max)), skipped: Math.max(0, n - max) };
+}
 
 /** The Machine Vision states for a station's PackML state and fault (automatic: null when not Operational). */
 export function visionStates(state: number, fault: number): { system: 'Preoperational' | 'Halted' | 'Error' | 'Operational'; automatic: 'Ready' | 'ContinuousExecution' | null } {
@@ -41,7 +61,7 @@ export function buildVision(ns: Namespace, spec: LineSpec, nodes: LineNodes, lin
   const as = ns.addressSpace;
   const mv = as.getNamespaceIndex(VISION_URI);
   const type = mv < 0 ? null : as.findObjectType('VisionSystemType', mv);
-  const systems = new Map<string, () => void>();
+  const systems = new Map<string, { update: () => void; results: () => void }>();
   spec.stations.forEach((st, s) => {
     const node = nodes.stations.get(st.id);
     if (node === undefined || machineKind(st.kind)?.companion.includes('MachineVision') !== true) return;
@@ -51,13 +71,17 @@ export function buildVision(ns: Namespace, spec: LineSpec, nodes: LineNodes, lin
   return {
     onEvents(events) {
       for (const e of events) {
-        if (e.station !== null && (e.type === 'state' || e.type === 'fault' || e.type === 'repair')) systems.get(e.station)?.();
+        if (e.station !== null && (e.type === 'state' || e.type === 'fault' || e.type === 'repair')) systems.get(e.station)?.update();
       }
+      // called every pump, with or without events: raise the inspections since the last one
+      for (const v of systems.values()) v.results();
     },
   };
 }
 
-function addVisionSystem(type: UAObjectType, ns: Namespace, station: UAObject, id: string, s: number, link: LineLink, mv: number): () => void {
+function addVisionSystem(
+  type: UAObjectType, ns: Namespace, station: UAObject, id: string, s: number, link: LineLink, mv: number,
+): { update: () => void; results: () => void } {
   const obj = type.instantiate({
     namespace: ns, componentOf: station, browseName: 'VisionSystem', displayName: 'VisionSystem', nodeId: `s=${id}.VisionSystem`,
     description: 'machine vision system (OPC 40100-1 VisionSystemType) following the station',
@@ -89,5 +113,38 @@ function addVisionSystem(type: UAObjectType, ns: Namespace, station: UAObject, i
     setStateIfChanged(automatic, v.automatic);
   };
   update();
-  return update;
+
+  // results: one ResultReadyEvent per inspection, raised on the station (events bubble up to Server)
+  const as = ns.addressSpace;
+  const resultReady = as.findEventType('ResultReadyEventType', mv);
+  const idOf = (kind: keyof typeof ID_TYPES, value: string): Variant =>
+    new Variant({ dataType: DataType.ExtensionObject, value: as.constructExtensionObject(coerceNodeId(`ns=${mv};i=${ID_TYPES[kind]}`), { id: value }) });
+  const counts = (): { inspected: number; rejected: number } =>
+    reader.readConsistent(() => ({ inspected: reader.read(s, 'inspected'), rejected: reader.read(s, 'rejected') })).value;
+  let last = counts();
+  let serial = 0;
+  const results = (): void => {
+    const now = counts();
+    const { states } = newResults(now.inspected - last.inspected, now.rejected - last.rejected);
+    last = now;
+    if (resultReady === null) return;
+    for (const state of states) {
+      serial++;
+      station.raiseEvent(resultReady, {
+        sourceNode: { dataType: DataType.NodeId, value: obj.nodeId },
+        sourceName: { dataType: DataType.String, value: `${id}.VisionSystem` },
+        message: { dataType: DataType.LocalizedText, value: { text: `inspection ${serial}: ${state === RESULT_PASS ? 'pass' : 'reject'}` } },
+        severity: { dataType: DataType.UInt16, value: state === RESULT_PASS ? 100 : 300 },
+        resultId: idOf('result', `${id}-${serial}`),
+        resultState: { dataType: DataType.Int32, value: state },
+        isPartial: { dataType: DataType.Boolean, value: false },
+        isSimulated: { dataType: DataType.Boolean, value: true },
+        jobId: idOf('job', `${id}-continuous`),
+        internalRecipeId: idOf('recipe', 'default'),
+        internalConfigurationId: idOf('configuration', 'default'),
+        creationTime: { dataType: DataType.DateTime, value: new Date() },
+      });
+    }
+  };
+  return { update, results };
 }
