@@ -329,6 +329,24 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     await waitFor('MachSpeed 60', () => read(machSpeed), (v) => Math.abs((v as number) - 60) < 1e-3, 3000);
     expect(await call(obj, 'SetMachSpeed', [new Variant({ dataType: DataType.Float, value: -5 })])).toBe('BadInvalidArgument');
     expect(await call(obj, 'SetParameter', [noParameters])).toBe('BadNotSupported');
+    // Admin: production counts as PackMLCountDataType, and the time in the current state
+    const processed = async (): Promise<{ name: string; count: number; accCount: number; unit: { displayName: { text: string } } }> =>
+      ((await read(await node('Admin/ProdProcessedCount'))) as never[])[0]!;
+    const p0 = await processed();
+    expect(p0).toMatchObject({ name: 'parts passed on', unit: { displayName: { text: 'pcs' } } });
+    const out = (await read(id('former.partsOut'))) as number;
+    expect(p0.count).toBeLessThanOrEqual(out);
+    expect(p0.count).toBeGreaterThan(0);
+    expect(p0.accCount).toBe(p0.count);
+    const inState = await node('Admin/StateCurrentTime');
+    // grows with wall time while the state holds (the press may suspend and resume meanwhile)
+    const growth = async (): Promise<number | null> => {
+      const [since0, t0] = [await read(id('former.stateSince')), (await read(inState)) as number];
+      await sleep(200);
+      const [since1, t1] = [await read(id('former.stateSince')), (await read(inState)) as number];
+      return since0 === since1 ? t1 - t0 : null;
+    };
+    await waitFor('time in state grows', growth, (g) => g !== null && g > 100 && g < 2000);
     // the calls went through the command queue as opcua commands (the host drains events every 200 ms)
     const mine = (e: Ev, command: string): boolean => e.type === 'command' && e.station === 'former' && e.data.command === command && e.data.source === 'opcua';
     const evs = await waitFor('the set command logged', events, (es) => es.some((e) => mine(e, 'set') && String(e.data.args).includes('"cycleTime"')), 3000);

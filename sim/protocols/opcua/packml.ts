@@ -7,11 +7,12 @@
  * Clear on BaseStateMachine, Stop and Reset on MachineState, Start, Hold, Unhold, Suspend,
  * Unsuspend, Reset and ToComplete on ExecuteState, SetUnitMode and SetMachSpeed on the object)
  * become the same commands as the object's own Start, Stop … methods; `Status` carries the unit
- * mode, the machine speed in parts per minute, and whether the station is blocked or starved.
+ * mode, the machine speed in parts per minute, and whether the station is blocked or starved;
+ * `Admin` the parts consumed, processed and defective and the time in the current state.
  * PackML-aware clients (MES connectors, OEE dashboards) use the station without knowing Twinline.
  */
 import {
-  DataType, StatusCodes, Variant, promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType, type UAVariable,
+  DataType, StatusCodes, Variant, VariantArrayType, coerceNodeId, promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType, type UAVariable,
 } from 'node-opcua';
 import type { SimEvent } from '../../core/events.ts';
 import { State } from '../../plc/packml.ts';
@@ -19,8 +20,12 @@ import type { LineLink } from './address-space.ts';
 import { callStatus } from './binding.ts';
 import { childAt, routeMethod, setStateIfChanged, unsupportedMethod } from './companion.ts';
 import { COMPANION_URIS } from './namespaces.ts';
+import { readTick } from '../../worker/reader.ts';
+import { euInformation } from './units.ts';
 
 const PACKML_URI = COMPANION_URIS[3];
+/** PackMLCountDataType in the PackML namespace */
+const PACKML_COUNT_TYPE = 14;
 
 /** The state of each nested PackML state machine for a station's PackML state (null: not active). */
 export function packmlStates(state: number): { base: string; machine: string | null; execute: string | null } {
@@ -57,8 +62,15 @@ const COMMANDS: readonly [path: readonly string[], command: string][] = [
   [['BaseStateMachine', 'MachineState', 'ExecuteState', 'ToComplete'], 'complete'],
 ];
 
-/** The optional children the twin instantiates: the state machines' command methods. */
-const OPTIONALS = COMMANDS.map(([path]) => path.join('.'));
+/** Admin counters (PackMLCountDataType arrays) and the station field each one counts. */
+const COUNTS = [
+  ['ProdConsumedCount', 'partsIn', 'parts received'],
+  ['ProdProcessedCount', 'partsOut', 'parts passed on'],
+  ['ProdDefectiveCount', 'partsScrapped', 'parts scrapped or rejected'],
+] as const;
+
+/** The optional children the twin instantiates: the state machines' command methods and the Admin counters. */
+const OPTIONALS = [...COMMANDS.map(([path]) => path.join('.')), ...COUNTS.map(([name]) => `Admin.${name}`), 'Admin.StateCurrentTime'];
 
 /** PackMLBaseObjectType, or null when the PackML nodeset is not loaded. */
 export function packmlObjectType(ns: Namespace): UAObjectType | null {
@@ -114,6 +126,21 @@ export function bindPackml(obj: UAObject, station: string, s: number, link: Line
     status('MachSpeed').setValueFromSource(float(0));
     status('CurMachSpeed').setValueFromSource(float(0));
   }
+
+  // Admin: production counts (one PackMLCountDataType each, Count = AccCount: the twin does not
+  // reset counters) and the time in the current state [ms]
+  const countType = coerceNodeId(`ns=${pk};i=${PACKML_COUNT_TYPE}`);
+  const piece = euInformation('pcs');
+  COUNTS.forEach(([name, field, label], k) => {
+    bind(child<UAVariable>(['Admin', name]), field, (n) => new Variant({
+      dataType: DataType.ExtensionObject, arrayType: VariantArrayType.Array,
+      value: [obj.addressSpace.constructExtensionObject(countType, { iD: k + 1, name: label, unit: piece, count: n, accCount: n })],
+    }));
+  });
+  // changes every tick: read when asked (node-opcua samples it like any getter variable)
+  child<UAVariable>(['Admin', 'StateCurrentTime']).bindVariable({
+    get: () => new Variant({ dataType: DataType.Int32, value: Math.min(2 ** 31 - 1, Math.round((readTick(reader) - read('stateSince')) * reader.dt * 1000)) }),
+  }, true);
 
   const route = (name: string, run: Parameters<typeof routeMethod>[3]): void => routeMethod(child<UAMethod>(name.split('.')), link, `${station}.PackML.${name}`, run);
   for (const [path, command] of COMMANDS) {

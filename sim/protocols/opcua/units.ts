@@ -24,6 +24,7 @@ const UNECE: Readonly<Record<string, readonly [code: string, short: string, long
   'J/kg': ['J2', 'J/kg', 'joule per kilogram'],
   'J/kg/K': ['B11', 'J/(kg·K)', 'joule per kilogram kelvin'],
   'W/K': ['D52', 'W/K', 'watt per kelvin'],
+  pcs: ['H87', 'pcs', 'piece'],
 };
 
 const NO_CODE = -1;
