@@ -6,46 +6,17 @@
  * report holds only the page's link to the simulation worker (`local: true`).
  */
 
-/** One protocol face (or, standalone, the simulation worker). */
-export interface NetFace {
-  /** `opcua`, `mqtt`, `api`, or `worker` (standalone) */
-  id: string;
-  /** `opc.tcp`, `mqtt`, `http`, `comlink` */
-  protocol: string;
-  endpoint: string;
-  /** MQTT over WebSocket endpoint, or null */
-  ws: string | null;
-  broker: 'embedded' | 'external' | null;
-  /** TCP connections to the face now, or null when the host cannot tell */
-  clients: number | null;
-  /** of them, the twin's own publishers */
-  ownClients: number;
-  /** messages per second [1/s] */
-  rate: number;
-  /** by kind [1/s] */
-  rates: Record<string, number>;
-  /** rejected or denied in the unusual window */
-  rejected: number;
-  unusual: boolean;
-}
+import type { FaceReport, LinkReport, NetworkReport as HostNetworkReport } from '../../../sim/host/network.ts';
+
+/** One protocol face (or, standalone, the simulation worker: id `worker`, protocol `comlink`). */
+export type NetFace = Omit<FaceReport, 'id'> & { id: FaceReport['id'] | 'worker' };
 
 /** A station's link to a face. */
-export interface NetLink {
-  station: string;
-  face: 'opcua' | 'mqtt';
-  /** commands through it per second [1/s] */
-  rate: number;
-  rejected: number;
-  unusual: boolean;
-}
+export type NetLink = LinkReport;
 
-/** The whole report. */
-export interface NetworkReport {
-  /** [s] */
-  rateWindowS: number;
-  unusualWindowS: number;
+/** The whole report: the host's, or (standalone) the page's own with `local: true`. */
+export type NetworkReport = Omit<HostNetworkReport, 'faces'> & {
   faces: NetFace[];
-  links: NetLink[];
   /** standalone: no host, the line runs in this page's worker */
   local?: boolean;
-}
+};
