@@ -29,13 +29,11 @@ const SHARE_MS = 15;
 export interface LiveSocket {
   /** Pushes drained events to every client. */
   onEvents(events: readonly SimEvent[]): void;
-  /** connected clients now */
-  readonly clients: number;
   close(): void;
 }
 
 /** The state rate a client asked for [Hz]. */
-export function liveRate(url: string): number {
+function liveRate(url: string): number {
   const hz = Number(new URL(url, 'http://localhost').searchParams.get('hz') ?? 20);
   return Number.isFinite(hz) ? Math.min(50, Math.max(1, Math.round(hz))) : 20;
 }
@@ -97,9 +95,6 @@ export function attachLiveSocket(server: Server, source: LiveSource): LiveSocket
         c.send(text);
         source.sent?.();
       }
-    },
-    get clients() {
-      return wss.clients.size;
     },
     close() {
       for (const c of wss.clients) c.terminate();

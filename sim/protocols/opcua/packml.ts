@@ -18,7 +18,7 @@ import type { SimEvent } from '../../core/events.ts';
 import { State } from '../../plc/packml.ts';
 import type { LineLink } from './address-space.ts';
 import { callStatus } from './binding.ts';
-import { childAt, routeMethod, setStateIfChanged, unsupportedMethod } from './companion.ts';
+import { bindSampled, childAt, routeMethod, setStateIfChanged, unsupportedMethod } from './companion.ts';
 import { COMPANION_URIS } from './namespaces.ts';
 import { readTick } from '../../worker/reader.ts';
 import { euInformation } from './units.ts';
@@ -108,10 +108,7 @@ export function bindPackml(obj: UAObject, station: string, s: number, link: Line
 
   // Status: unit mode, speeds [parts/min] from the cycle time, blocked / starved from the activity
   const status = (name: string): UAVariable => child<UAVariable>(['Status', name]);
-  const bind = (v: UAVariable, field: string, convert: (x: number) => Variant): void => {
-    v.bindVariable({ get: () => convert(read(field)) }, true);
-    link.sampler.add(v, s, field, convert);
-  };
+  const bind = (v: UAVariable, field: string, convert: (x: number) => Variant): void => bindSampled(v, link, s, field, convert);
   const float = (x: number): Variant => new Variant({ dataType: DataType.Float, value: x });
   const perMinute = (cycle: number): number => (cycle > 0 ? 60 / cycle : 0);
   bind(status('UnitModeCurrent'), 'mode', (x) => new Variant({ dataType: DataType.Int32, value: x }));
@@ -119,8 +116,7 @@ export function bindPackml(obj: UAObject, station: string, s: number, link: Line
   bind(status('EquipmentStarved'), 'activity', (x) => new Variant({ dataType: DataType.Boolean, value: x === 0 }));
   if (hasCycle) {
     bind(status('MachSpeed'), 'cycleTime', (c) => float(perMinute(c)));
-    // the speed it makes now: the set speed while busy in Execute, else 0 (pushed when the activity
-    // changes; plain reads, since the sampler calls this inside its own consistent read)
+    // the speed it makes now: the set speed while busy in Execute, else 0 (pushed when the activity changes)
     bind(status('CurMachSpeed'), 'activity', (a) => float(a === 1 && reader.read(s, 'state') === State.Execute ? perMinute(reader.read(s, 'cycleTime')) : 0));
   } else {
     status('MachSpeed').setValueFromSource(float(0));

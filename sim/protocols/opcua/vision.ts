@@ -9,7 +9,7 @@
  * modelled (BadNotSupported). Each inspection raises a ResultReadyEvent (ResultState 1 for a
  * part passed, 2 for a part rejected: the twin's convention for this system-specific value)
  * from the station's counters (at most 200 per station per 200 ms pump: at many times real
- * time the oldest are skipped); results are not kept in a ResultManagement object.
+ * time the oldest are skipped, leaving a gap in the ResultIds); results are not kept in a ResultManagement object.
  */
 import { DataType, Variant, coerceNodeId, promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType } from 'node-opcua';
 import type { SimEvent } from '../../core/events.ts';
@@ -66,7 +66,7 @@ export function buildVision(ns: Namespace, spec: LineSpec, nodes: LineNodes, lin
     const node = nodes.stations.get(st.id);
     if (node === undefined || machineKind(st.kind)?.companion.includes('MachineVision') !== true) return;
     if (type === null) throw new Error('OPC UA: the Machine Vision companion specification is not loaded');
-    systems.set(st.id, addVisionSystem(type as UAObjectType, ns, node, st.id, s, link, mv));
+    systems.set(st.id, addVisionSystem(type, ns, node, st.id, s, link, mv));
   });
   return {
     onEvents(events) {
@@ -124,9 +124,11 @@ function addVisionSystem(
   let last = counts();
   let serial = 0;
   const results = (): void => {
-    const now = counts();
-    const { states } = newResults(now.inspected - last.inspected, now.rejected - last.rejected);
-    last = now;
+    const next = counts();
+    const { states, skipped } = newResults(next.inspected - last.inspected, next.rejected - last.rejected);
+    last = next;
+    // result ids count every inspection: skipped ones leave a gap a client can see
+    serial += skipped;
     if (resultReady === null) return;
     for (const state of states) {
       serial++;
