@@ -36,7 +36,8 @@ export type ErrorCode =
   | 'SNAPSHOT_MISMATCH'
   | 'CAPACITY'
   | 'IO'
-  | 'USAGE';
+  | 'USAGE'
+  | 'PLAYBOOK';
 
 /** One problem found in an input, with its location. */
 export interface Problem {

@@ -25,6 +25,12 @@ export interface PartArrays {
   exposure: Float64Array;
   /** process exposure below the allowed band in the current station (e.g. °C·s too cold) */
   exposureLow: Float64Array;
+  /** highest temperature the part reached [°C] (firing record; kept until the part leaves the line) */
+  peakTemp: Float64Array;
+  /** steepest heating it saw through the quartz inversion window [°C/s] (firing record) */
+  heatRate: Float64Array;
+  /** steepest cooling it saw through the quartz inversion window [°C/s] (firing record) */
+  coolRate: Float64Array;
   /** true defects (bit set of `Defect`) */
   defects: Float64Array;
   /** flags (bit set of `PartFlag`) */
@@ -32,7 +38,7 @@ export interface PartArrays {
 }
 
 export const PART_ARRAYS: readonly (keyof PartArrays)[] = [
-  'station', 'next', 'serial', 'born', 'entered', 'progress', 'pos', 'temp', 'exposure', 'exposureLow', 'defects', 'flags',
+  'station', 'next', 'serial', 'born', 'entered', 'progress', 'pos', 'temp', 'exposure', 'exposureLow', 'peakTemp', 'heatRate', 'coolRate', 'defects', 'flags',
 ];
 
 /** Defect bits: what is really wrong with a part (ground truth, not what inspection saw). */
@@ -49,6 +55,17 @@ export const Defect = {
 } as const;
 
 export const DEFECT_NAMES: readonly string[] = Object.keys(Defect);
+
+/**
+ * Defect classes, as inspection sees them: surface defects show on the outside (glaze faults,
+ * deformation, surface and dimension faults, handling damage, cold shuts), internal ones do not
+ * or barely (cracks from dunting or drying, porosity, soft cores). A camera finds the first
+ * well and the second poorly unless it has a sensor for them; a tap test hears cracks.
+ */
+export const DefectClass = {
+  surface: Defect.glaze | Defect.shape | Defect.surface | Defect.dimension | Defect.handling | Defect.coldShut,
+  internal: Defect.crack | Defect.porosity | Defect.hardness,
+} as const;
 
 /** Part flags. */
 export const PartFlag = {

@@ -39,7 +39,7 @@ export const COMMON_FIELDS = {
   partsOut: { unit: '', description: 'parts passed on', access: 'r', default: 0, integer: true },
   partsScrapped: { unit: '', description: 'parts scrapped or rejected here', access: 'r', default: 0, integer: true },
   slots: { unit: '', description: 'parts the station holds at most (queue + in process)', access: 'rw', default: 1, min: 1, max: 4096, integer: true },
-  mtbf: { unit: 's', description: 'mean operating time between failures of a new machine', access: 'rw', default: 200 * 3600, min: 60, max: 1e9 },
+  mtbf: { unit: 's', description: 'mean operating time between failures of a new machine; 0: it never breaks down (the default of sources and sinks)', access: 'rw', default: 200 * 3600, min: 0, max: 1e9 },
   mttr: { unit: 's', description: 'mean time to repair', access: 'rw', default: 900, min: 1, max: 1e7 },
   wearRate: { unit: '1/h', description: 'wear added per operating hour', access: 'rw', default: 0.002, min: 0, max: 1 },
   operators: { unit: '', description: 'operators assigned to the station', access: 'rw', default: 0, min: 0, max: 100 },

@@ -103,7 +103,8 @@ function settle(w: World, s: number, t: number, next: number): void {
       if ((prev & EXEC) !== 0) {
         st.runTicks[s]! += d;
         const wear = st.wear[s]!;
-        st.hazard[s]! += ((d * w.dt) / st.mtbf[s]!) * (1 + 4 * wear * wear);
+        const mtbf = st.mtbf[s]!;
+        if (mtbf > 0) st.hazard[s]! += ((d * w.dt) / mtbf) * (1 + 4 * wear * wear);
         if (act === BUSY) st.wear[s] = Math.min(1, wear + (st.wearRate[s]! * d * w.dt) / 3600);
         if (st.wear[s]! > 0.8) w.setAlarm(s, ALARM_WEAR, true);
         if (st.hazard[s]! >= st.hazardLimit[s]!) w.fail(s, Fault.breakdown, exponential(w.rng, st.mttr[s]!));

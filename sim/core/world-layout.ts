@@ -7,6 +7,7 @@ import { COMMON_FIELDS, type StationArrays } from './station.ts';
 import { PART_ARRAYS, type PartArrays } from './parts.ts';
 import { LayoutBuilder } from './layout.ts';
 import type { KindView } from './types.ts';
+import { crewState, layoutCrews, type CrewState } from './crew.ts';
 import type { StationDef, WorldDef } from './world.ts';
 
 /** Header slots (Float64Array): the world's scalar state. */
@@ -50,6 +51,8 @@ export interface WorldMemory {
   /** instance index of each station within its kind */
   inst: Int32Array;
   parts: PartArrays;
+  /** crews and the stations' claims on them */
+  crew: CrewState;
 }
 
 /** Lays out (and, without `buffer`, allocates) the memory of a world. */
@@ -78,6 +81,7 @@ export function layoutWorld(def: WorldDef, buffer?: ArrayBufferLike): WorldMemor
   lb.add('scanLeft', 'i32', n);
   const kindsInUse = [...new Map(def.stations.map((d) => [d.kind.kind, d.kind])).values()];
   for (const k of kindsInUse) for (const f of Object.keys(k.fields)) lb.add(`k:${k.kind}:${f}`, 'f64', counts.get(k.kind) ?? 0);
+  layoutCrews(lb, def.crews?.length ?? 0, n);
   for (const p of PART_ARRAYS) lb.add(`p:${p}`, p === 'station' || p === 'next' ? 'i32' : 'f64', partCapacity);
   const { buffer: buf, views } = lb.build(buffer);
   const get = <T>(name: string): T => views.get(name) as T;
@@ -100,5 +104,6 @@ export function layoutWorld(def: WorldDef, buffer?: ArrayBufferLike): WorldMemor
     viewOf: def.stations.map((d) => kv.get(d.kind.kind) as KindView),
     inst,
     parts: Object.fromEntries(PART_ARRAYS.map((p) => [p, get(`p:${p}`)])) as unknown as PartArrays,
+    crew: crewState(def.crews ?? [], def.stations.map((d) => d.id), def.stations.map((d) => d.kind), get),
   };
 }

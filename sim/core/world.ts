@@ -10,14 +10,17 @@ import { layoutWorld, H, withDefaults } from './world-layout.ts';
 export { withDefaults };
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 import { accountTick, settleLabour, transferParts } from './tick.ts';
+import { advanceQuiet, quietTicks } from './advance.ts';
 import { exponential, seedState } from './rng.ts';
 import { HASH_INIT_A, HASH_INIT_B, hashHex } from './hash.ts';
 import { hashEvent, type EventData, type EventType, type SimEvent } from './events.ts';
 import { AUDIT, type Command, type CommandResult, type LoggedCommand } from './commands.ts';
 import type { FieldSpec, KindView, MachineKind } from './types.ts';
 import { TwinlineError } from './errors.ts';
+import { crewTick, initCrews, type CrewDef, type CrewState } from './crew.ts';
 import { applyCommand, plcScanAll } from '../plc/plc.ts';
 import { State, STATE_NAMES } from '../plc/packml.ts';
+import { plannedCycleTimes, type PlannedStops } from './iso22400.ts';
 
 /** A station as the world needs it; the line builder makes these from a scenario. */
 export interface StationDef {
@@ -29,6 +32,8 @@ export interface StationDef {
   next: string | null;
   /** station that takes parts flagged rejected, or null (they follow `next`) */
   reject: string | null;
+  /** declared planned run time per part (ISO 22400-2) [s]; default: the kind's ideal cycle at start */
+  plannedCycleTime?: number;
 }
 
 /** Everything needed to build a world. */
@@ -39,14 +44,30 @@ export interface WorldDef {
   stations: readonly StationDef[];
   /** simulated time between KPI snapshot events [s] */
   kpiInterval?: number;
-  /** design rate of the line [parts/s]; default: the slowest station's ideal rate */
+  /** planned (design) rate of the line [parts/s]; default: the slowest station's planned cycle */
   designRate?: number;
+  /** planned breaks of every shift (ISO 22400 planned downtime), for the KPIs */
+  plannedStops?: PlannedStops;
+  /** crews whose people the stations' tasks take (crew.ts); none: stations use `operators` */
+  crews?: readonly CrewDef[];
 }
 
 
 const ROLE_SOURCE = 0;
 const ROLE_PROCESS = 1;
 const ROLE_SINK = 2;
+/** commands the world keeps in memory; a long-running host appends the rest to disk */
+export const COMMAND_LOG_MAX = 20_000;
+
+/** A command's arguments as logged: JSON, with NaN and ±Infinity written as what they were (JSON has no literal for them). */
+export function argsText(args: Command['args']): string {
+  return JSON.stringify(args ?? {}, keepNonFinite);
+}
+
+/** A JSON.stringify replacer that writes NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity" instead of null. */
+export function keepNonFinite(_key: string, v: unknown): unknown {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
+}
 
 
 /** Simulation world of one line. */
@@ -65,6 +86,8 @@ export class World {
   readonly rejectOf: Int32Array;
   readonly st: StationArrays;
   readonly parts: PartArrays;
+  /** crews and the stations' claims on them (crew.ts) */
+  readonly crew: CrewState;
   readonly qHead: Int32Array;
   readonly qTail: Int32Array;
   readonly qLen: Int32Array;
@@ -72,9 +95,19 @@ export class World {
   readonly buffer: ArrayBufferLike;
   /** kind views by kind id */
   readonly views: ReadonlyMap<string, KindView>;
+  /** planned rate of the line [parts/s] (ISO 22400: 1 / planned run time per item) */
   readonly designRate: number;
+  /** whether `designRate` was declared (the scenario's or the bottleneck's planned cycle), not derived from machine parameters */
+  readonly designRateDeclared: boolean;
+  /** planned run time per part of each station [s]; NaN: none (sources, sinks, kinds without an ideal rate) */
+  readonly plannedCycleTime: Float64Array;
+  /** planned breaks, or null (the whole run is planned busy time) */
+  readonly plannedStops: PlannedStops | null;
   readonly kpiInterval: number;
+  /** the newest `COMMAND_LOG_MAX` commands (a host keeps the whole log on disk) */
   readonly commandLog: LoggedCommand[] = [];
+  /** commands dropped from the front of `commandLog` so far */
+  commandLogDropped = 0;
 
   /** header slots (see `H` in world-layout.ts): counters and scalar state */
   readonly hdr: Float64Array;
@@ -97,6 +130,12 @@ export class World {
   readonly roleCode: Int8Array;
   private readonly stepFns: MachineKind['step'][];
   private readonly kpiTicks: number;
+  /**
+   * 'next-event' (default): `step()` advances stretches in which nothing happens in bulk;
+   * 'per-tick': every tick in full. Both give identical state and event logs (a test holds
+   * them to it); per-tick is the reference and the bench's baseline. Not part of the state.
+   */
+  timeAdvance: 'next-event' | 'per-tick' = 'next-event';
   /** called for periodic KPI events; set by the KPI module to avoid a cyclic import */
   kpiSnapshot: ((w: World) => EventData) | null = null;
 
@@ -127,6 +166,7 @@ export class World {
     this.views = mem.views;
     this.viewOf = mem.viewOf;
     this.parts = mem.parts;
+    this.crew = mem.crew;
 
     const resolve = (from: string, to: string | null, what: string): number => {
       if (to === null) return -1;
@@ -147,19 +187,26 @@ export class World {
     for (let s = 0; s < n; s++) this.scanTicks[s] = Math.max(1, Math.round((this.st.scanPeriod[s] ?? 0.001) / this.dt));
     this.kpiInterval = def.kpiInterval ?? 300;
     this.kpiTicks = Math.max(1, Math.round(this.kpiInterval / this.dt));
-    this.designRate = def.designRate ?? this.idealLineRate();
+    const plan = plannedCycleTimes(this, def);
+    this.plannedCycleTime = plan.perStation;
+    this.designRate = def.designRate ?? plan.lineRate;
+    this.designRateDeclared = def.designRate !== undefined || plan.declared;
+    this.plannedStops = def.plannedStops ?? null;
   }
 
   private initialise(def: WorldDef): void {
     const n = def.stations.length;
     for (const [f, spec] of Object.entries(COMMON_FIELDS) as [CommonField, FieldSpec][]) this.st[f].fill(spec.default ?? 0);
-    for (const d of def.stations) {
-      const v = this.views.get(d.kind.kind) as KindView;
-      for (const [f, spec] of Object.entries(d.kind.fields)) (v[f] as Float64Array).fill(spec.default ?? 0);
+    // once per kind in use: filling per station would be quadratic in the station count
+    for (const kind of new Set(def.stations.map((d) => d.kind))) {
+      const v = this.views.get(kind.kind) as KindView;
+      for (const [f, spec] of Object.entries(kind.fields)) (v[f] as Float64Array).fill(spec.default ?? 0);
     }
     def.stations.forEach((d, s) => {
       const v = this.viewOf[s] as KindView;
       const i = this.inst[s] ?? 0;
+      // a release point or dispatch is not a machine that wears out: it breaks down only when the scenario gives it an MTBF
+      if (d.kind.role !== 'process') this.st.mtbf[s] = 0;
       const cap = d.kind.capacity?.(withDefaults(d));
       if (cap !== undefined) this.st.slots[s] = cap;
       for (const [name, value] of Object.entries(d.params)) {
@@ -180,17 +227,8 @@ export class World {
     this.hdr[H.free] = cap > 0 ? 0 : -1;
     for (let s = 0; s < n; s++) this.st.hazardLimit[s] = exponential(this.rng, 1);
     this.hdr[H.nextKpi] = Math.max(1, Math.round((def.kpiInterval ?? 300) / def.dt));
+    initCrews(this);
     def.stations.forEach((d, s) => d.kind.init?.(this.viewOf[s] as KindView, this.inst[s] ?? 0, s, this));
-  }
-
-  /** The slowest process station's ideal rate [parts/s]. */
-  private idealLineRate(): number {
-    let rate = Infinity;
-    this.kindOf.forEach((k, s) => {
-      if (k.role !== 'process' || k.idealRate === undefined) return;
-      rate = Math.min(rate, k.idealRate(this.viewOf[s] as KindView, this.inst[s] ?? 0, s, this));
-    });
-    return Number.isFinite(rate) ? rate : 1;
   }
 
   // ───────────────────────────── lookups ─────────────────────────────
@@ -259,6 +297,21 @@ export class World {
     this.schedule.splice(k, 0, entry);
   }
 
+  /** Appends to the replayable command log, dropping its oldest tenth when it is full. */
+  private logCommand(cmd: Command): void {
+    if (this.commandLog.length >= COMMAND_LOG_MAX) {
+      const n = Math.ceil(COMMAND_LOG_MAX / 10);
+      this.commandLog.splice(0, n);
+      this.commandLogDropped += n;
+    }
+    this.commandLog.push({ ...cmd, tick: this.tick });
+  }
+
+  /** The logged commands from absolute position `from` (positions before `commandLogDropped` are gone). */
+  commandsFrom(from: number): LoggedCommand[] {
+    return this.commandLog.slice(Math.max(0, from - this.commandLogDropped));
+  }
+
   private applyQueued(): void {
     while (this.schedule.length > 0 && (this.schedule[0]?.tick ?? Infinity) <= this.tick) {
       const { tick: _t, ...cmd } = this.schedule.shift() as LoggedCommand;
@@ -270,11 +323,13 @@ export class World {
     for (const cmd of q) {
       if (cmd.command === AUDIT && cmd.target === 'line') {
         // a face's own decision: logged, never applied
-        this.commandLog.push({ ...cmd, tick: this.tick });
+        this.logCommand(cmd);
         const a = cmd.args ?? {};
         this.emitAt('audit', null, {
           action: String(a.action ?? ''), outcome: String(a.outcome ?? ''), target: String(a.target ?? ''), reason: String(a.reason ?? ''),
           source: cmd.source, principal: cmd.principal,
+          // a running count, only on the entries that report one
+          ...(typeof a.count === 'number' ? { count: a.count } : {}),
         });
         continue;
       }
@@ -282,8 +337,9 @@ export class World {
       // a command may latch, change alarms or acknowledge them: let the PLC look
       if (cmd.target === 'line') this.attention.fill(1);
       else if (this.index.has(cmd.target)) this.attention[this.indexOf(cmd.target)] = 1;
-      this.commandLog.push({ ...cmd, tick: this.tick });
-      const base: EventData = { command: cmd.command, source: cmd.source, principal: cmd.principal, args: JSON.stringify(cmd.args ?? {}) };
+      this.logCommand(cmd);
+      const base: EventData = { command: cmd.command, source: cmd.source, principal: cmd.principal, args: argsText(cmd.args) };
+      if (cmd.role !== undefined) base.role = cmd.role;
       const station = cmd.target === 'line' ? null : cmd.target;
       if (r.ok) this.emitAt('command', station, base);
       else this.emitAt('rejected', station, { ...base, code: r.code, reason: r.reason });
@@ -292,9 +348,26 @@ export class World {
 
   // ───────────────────────────── the tick ─────────────────────────────
 
-  /** Advances the world by `n` ticks. */
+  /**
+   * Advances the world by `n` ticks. Stretches in which nothing happens are advanced at once
+   * (advance.ts) unless `timeAdvance` is 'per-tick'; the results are the same either way.
+   * Commands queued before the call take effect at its first tick, as always.
+   */
   step(n = 1): void {
-    for (let k = 0; k < n; k++) this.stepOnce();
+    let left = n;
+    while (left > 0) {
+      if (left > 1 && this.timeAdvance === 'next-event' && this.queue.length === 0) {
+        const scheduled = this.schedule.length > 0 ? (this.schedule[0]?.tick ?? 0) - this.tick : Infinity;
+        const k = quietTicks(this, left, scheduled, (this.hdr[H.nextKpi] ?? 0) - 1 - this.tick);
+        if (k > 1) {
+          advanceQuiet(this, this.scanLeft, this.scanTicks, k);
+          left -= k;
+          continue;
+        }
+      }
+      this.stepOnce();
+      left--;
+    }
   }
 
   private stepOnce(): void {
@@ -308,6 +381,7 @@ export class World {
     for (let s = 0; s < n; s++) fns[s]!(views[s]!, inst[s]!, s, this);
     transferParts(this);
     accountTick(this);
+    crewTick(this);
     const h = this.hdr;
     h[H.wipTicks]! += h[H.created]! - h[H.shipped]! - h[H.scrapped]!;
     this.tick = t + 1;
@@ -411,6 +485,9 @@ export class World {
     P.serial[p] = serial;
     P.born[p] = this.tick;
     P.temp[p] = 20;
+    P.peakTemp[p] = 20;
+    P.heatRate[p] = 0;
+    P.coolRate[p] = 0;
     P.defects[p] = 0;
     P.flags[p] = 0;
     this.enter(s, p);

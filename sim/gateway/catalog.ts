@@ -3,7 +3,8 @@
  * `<station>.<field>` in the line's namespace), its unified-namespace topic, data type, unit,
  * range and deadband. Gateway exports are written from it and `gateway check` compares against
  * it, so both name exactly the tags the MQTT face publishes (the faceplate's tags plus mode,
- * fault and alarms), each of which is also an OPC UA variable.
+ * fault and alarms, and each station's PackML `State` name), each of which is also an OPC UA
+ * variable.
  */
 import type { LineSpec } from '../line/types.ts';
 import { createWorld } from '../line/build.ts';
@@ -21,8 +22,10 @@ export interface GatewayTag {
   slug: string;
   /** field name, e.g. `zoneTemp` */
   field: string;
-  /** `<station>.<field>`: the OPC UA string identifier and the tag's name in every export */
+  /** `<station>.<field>`: the tag's name in every export and in `check` */
   key: string;
+  /** the OPC UA string identifier of its variable (the key, or `<station>.PackML.StateName` for State) */
+  nodeId: string;
   /** `<enterprise>/<site>/<area>/<line>/<station>/<field>` */
   unsTopic: string;
   dataType: TagType;
@@ -51,12 +54,17 @@ export interface Catalog {
 export function lineCatalog(spec: LineSpec): Catalog {
   const world = createWorld(spec);
   const prefix = unsPrefix(spec.isa95);
-  const tags = lineTags(spec, world).flatMap((st) =>
-    st.tags.map((t): GatewayTag => ({
-      station: st.id, slug: st.slug, field: t.name, key: `${st.id}.${t.name}`, unsTopic: `${prefix}/${st.slug}/${t.name}`,
+  const tags = lineTags(spec, world).flatMap((st) => [
+    ...st.tags.map((t): GatewayTag => ({
+      station: st.id, slug: st.slug, field: t.name, key: `${st.id}.${t.name}`, nodeId: `${st.id}.${t.name}`, unsTopic: `${prefix}/${st.slug}/${t.name}`,
       dataType: t.dataType, unit: t.unit, min: t.min, max: t.max, access: t.access, deadband: t.deadband, relative: t.relative,
     })),
-  );
+    // the UNS publishes the PackML state by name; OPC UA has it as PackML.StateName
+    {
+      station: st.id, slug: st.slug, field: 'State', key: `${st.id}.State`, nodeId: `${st.id}.PackML.StateName`, unsTopic: `${prefix}/${st.slug}/State`,
+      dataType: 'String', unit: '', min: null, max: null, access: 'r', deadband: 0, relative: false,
+    } satisfies GatewayTag,
+  ]);
   return { scenario: spec.id, namespaceUri: lineNamespaceUri(spec.id), prefix, tags };
 }
 

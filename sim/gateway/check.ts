@@ -1,118 +1,94 @@
 /**
  * The comparison behind `twinline gateway check`: what a gateway delivered against the twin's
- * ground truth. Truth is the twin's own report-by-exception stream (its UNS messages, each a
- * change past the tag's deadband); every delivered value is matched to the newest truth change
- * of its tag with that value. Both streams reach the checker over one broker connection, so
- * a delivery's latency is its arrival minus the arrival of the change it carries: what the
- * gateway adds on top of the twin's own publishing.
+ * ground truth. Truth is the twin's own report-by-exception stream (its UNS messages): per tag
+ * a sequence of segments, each a published value in effect from its arrival until the next.
+ * A gateway that reads OPC UA sees the true value between those publications, which lies
+ * within the deadband of the published one, or on the way from the previous published value
+ * to the next. So a delivered value is judged against the twin's values around its time:
  *
- * Counted: tag coverage (tags delivered at least once), missing tags (the twin changed them,
- * the gateway never delivered them), quiet tags (never changed, nothing to deliver), stale
- * tags (the gateway's last value is not the twin's current one, changed long enough ago),
- * missed changes (truth changes of covered tags never delivered), latency p50/p99, out-of-order
- * and duplicate deliveries, value errors (a value the tag never had), and messages that name
- * no tag of the line. Pure: times are passed in [ms], so tests drive it with fake time.
+ *  - consistent with a segment: numbers within [min(previous, value) − tolerance,
+ *    max(previous, value) + tolerance], tolerance = the twin's deadband + the tag's resolution;
+ *    integers equal to the value or strictly between the previous and the value (a change the
+ *    twin's sampling passed over); booleans and strings exactly;
+ *  - a value error: consistent with no segment of the tag (within the window's history);
+ *  - a duplicate: the same value re-sent while the twin published no change of the tag;
+ *  - stale: the gateway's value of a tag is older than the twin's by more than `staleMs`
+ *    (consistent with no segment in effect during the last `staleMs`), over time, so a gateway
+ *    that stops delivering makes the tags that change meanwhile stale;
+ *  - a twin change is delivered when a delivery consistent with it arrives from `lookaheadMs`
+ *    before it until `staleMs` after its segment ends, or the gateway's standing value already
+ *    lies within the deadband of it (a gateway with its own deadband need not re-send);
+ *    changes never delivered are missed, and bins of the window where most changes were missed
+ *    form loss windows (start, end, tags).
+ * Deliveries are judged `lookaheadMs` after arrival, when the twin's publication of the same
+ * change has arrived too. Pure: times are passed in [ms], so tests drive it with fake time.
  */
 import type { WireValue } from './extract.ts';
+import { buildReport, DEFAULT_LIMITS, type CheckLimits, type CheckReport, type Seg, type TagState } from './check-report.ts';
+
+export { DEFAULT_LIMITS, verdict, type CheckLimits, type CheckReport } from './check-report.ts';
 
 /** What the checker needs of a tag. */
 export interface CheckTag {
   key: string;
+  /** station id, for grouping (default: the key before its first `.`) */
+  station?: string;
   dataType: 'Double' | 'Int32' | 'Boolean' | 'String';
   /** the twin's deadband [unit], or a share of the value when `relative` */
   deadband: number;
   relative: boolean;
+  /** smallest step the gateway may round to [unit] (default: 1e-9 of the value) */
+  resolution?: number;
 }
 
 /** Tuning of the comparison. */
 export interface CheckOptions {
-  /** truth changes older than this are forgotten (and, if never delivered, missed) [ms] */
+  /** how far back a delivered value is looked up in the twin's history [ms] */
   windowMs: number;
-  /** a delivered value that matches no truth yet waits this long for the twin's change [ms] */
+  /** a delivery may carry a value the twin publishes up to this much later [ms] */
   lookaheadMs: number;
   /** changes younger than this at the end are in flight, neither delivered nor missed [ms] */
   graceMs: number;
-  /** a tag whose delivered value lags the twin's for longer than this is stale [ms] */
+  /** a delivered value older than the twin's by more than this is stale [ms] */
   staleMs: number;
-  /** deliveries in the first this-many ms may carry changes from before the check began [ms] */
+  /** deliveries in the first this-many ms may carry values from before the check began [ms] */
   warmupMs: number;
+  /** width of the bins loss windows are made of [ms] */
+  binMs: number;
+  /** a bin where at least this share of the changes was missed (and 3 or more) is lost */
+  lossShare: number;
+  /**
+   * a gateway that starts within the window reads its tags one after another: changes of a tag
+   * over before its first value are not counted if that came within this of the gateway's first [ms]
+   */
+  settleMs: number;
 }
 
-export const DEFAULT_CHECK: CheckOptions = { windowMs: 60_000, lookaheadMs: 300, graceMs: 2000, staleMs: 5000, warmupMs: 1000 };
+export const DEFAULT_CHECK: CheckOptions = { windowMs: 60_000, lookaheadMs: 300, graceMs: 2000, staleMs: 5000, warmupMs: 1000, binMs: 1000, lossShare: 0.5, settleMs: 5000 };
 
-/** Examples kept per kind of finding. */
-const EXAMPLES = 10;
+/** Absolute distance between a number and the interval [lo, hi]. */
+const outside = (v: number, lo: number, hi: number): number => (v < lo ? lo - v : v > hi ? v - hi : 0);
 
-/** The result of a check. */
-export interface CheckReport {
-  durationS: number;
-  tags: { total: number; covered: number; missing: number; quiet: number; stale: number; coverage: number };
-  messages: { truth: number; delivered: number; values: number; retainedIgnored: number; unattributed: number };
-  changes: { published: number; delivered: number; missed: number; inFlight: number; lossRate: number };
-  latencyMs: { n: number; p50: number; p99: number; max: number; mean: number };
-  outOfOrder: number;
-  duplicates: number;
-  valueErrors: number;
-  examples: {
-    missing: string[];
-    stale: { tag: string; delivered: WireValue; twin: WireValue }[];
-    valueErrors: { tag: string; delivered: WireValue; twin: WireValue }[];
-    duplicates: { tag: string; value: WireValue }[];
-    unattributed: string[];
-  };
-}
-
-interface Change {
-  at: number;
-  value: WireValue;
-  /** how often it was delivered */
-  hits: number;
-  /** a retained value seen at subscribe time: matchable, never counted as a change */
-  retained: boolean;
-  /** position in the tag's change sequence */
-  n: number;
-}
-
-interface TagState {
-  tag: CheckTag;
-  changes: Change[];
-  next: number;
-  /** highest change position delivered so far */
-  lastN: number;
-  delivered: number;
-  lastValue: WireValue | undefined;
-  everChanged: boolean;
-  /** deliveries waiting for their truth change */
-  pending: { at: number; value: WireValue }[];
-}
-
-/** Nearest-rank quantile of sorted `xs`. */
-function q(xs: readonly number[], p: number): number {
-  return xs.length === 0 ? NaN : (xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(p * xs.length) - 1))] ?? NaN);
-}
+const asNumber = (v: WireValue): number | null => (typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null);
 
 /** Compares a gateway's deliveries with the twin's changes. */
 export class DeliveryCheck {
   private readonly tags = new Map<string, TagState>();
-  private readonly latencies: number[] = [];
   private readonly o: CheckOptions;
   private start = NaN;
-  private truthMsgs = 0;
-  private deliveredMsgs = 0;
-  private values = 0;
-  private retainedIgnored = 0;
-  private unattributed = 0;
-  private published = 0;
-  private missedOld = 0;
-  private matched = 0;
-  private outOfOrder = 0;
-  private duplicates = 0;
-  private valueErrors = 0;
-  private readonly ex: CheckReport['examples'] = { missing: [], stale: [], valueErrors: [], duplicates: [], unattributed: [] };
+  /** arrival of the gateway's first value [ms] */
+  private first = Infinity;
+  private readonly counts = { truth: 0, delivered: 0, values: 0, retainedIgnored: 0, unattributed: 0, unjudged: 0 };
+  private readonly unattributed: string[] = [];
 
   constructor(tags: readonly CheckTag[], o: Partial<CheckOptions> = {}) {
     this.o = { ...DEFAULT_CHECK, ...o };
-    for (const tag of tags) this.tags.set(tag.key, { tag, changes: [], next: 0, lastN: -1, delivered: 0, lastValue: undefined, everChanged: false, pending: [] });
+    for (const tag of tags) {
+      this.tags.set(tag.key, {
+        tag, station: tag.station ?? tag.key.split('.')[0] ?? tag.key, segs: [], open: 0, queue: [], delivered: 0, firstAt: Infinity, standing: undefined, last: null,
+        latencies: [], errors: [], duplicates: 0, outOfOrder: 0, stale: [],
+      });
+    }
   }
 
   /** Marks the beginning of the check [ms]. */
@@ -124,149 +100,173 @@ export class DeliveryCheck {
   truth(key: string, value: WireValue, at: number, retained: boolean): void {
     const s = this.tags.get(key);
     if (s === undefined) return;
-    this.truthMsgs++;
-    this.expire(s, at);
-    s.changes.push({ at, value, hits: 0, retained, n: s.next++ });
-    if (!retained) {
-      this.published++;
-      s.everChanged = true;
-    }
-    // deliveries that ran ahead of the twin's own publishing (a gateway sampling between its samples)
-    if (s.pending.length > 0) {
-      const waiting = s.pending;
-      s.pending = [];
-      for (const p of waiting) if (!this.match(s, p.value, p.at, at)) s.pending.push(p);
-    }
+    this.counts.truth++;
+    const prev = s.segs[s.segs.length - 1];
+    s.segs.push({ at, value, prev: prev?.value, retained, covered: false, standing: s.standing, n: s.segs.length });
+    this.judge(s, at);
   }
 
-  /** A message from the gateway arrived at `at` and carried nothing the line knows. */
+  /** A message from the gateway carried nothing the line knows. */
   noTag(topic: string): void {
-    this.deliveredMsgs++;
-    this.unattributed++;
-    if (this.ex.unattributed.length < EXAMPLES && !this.ex.unattributed.includes(topic)) this.ex.unattributed.push(topic);
+    this.counts.delivered++;
+    this.counts.unattributed++;
+    if (this.unattributed.length < 10 && !this.unattributed.includes(topic)) this.unattributed.push(topic);
   }
 
-  /** A message from the gateway arrived at `at` (counted once, whatever it carries). */
+  /** A message from the gateway arrived (counted once, whatever it carries). */
   message(retained: boolean): void {
-    this.deliveredMsgs++;
-    if (retained) this.retainedIgnored++;
+    this.counts.delivered++;
+    if (retained) this.counts.retainedIgnored++;
   }
 
   /** The gateway delivered `value` for tag `key` at `at`. */
   delivered(key: string, value: WireValue, at: number): void {
     const s = this.tags.get(key);
     if (s === undefined) return;
-    this.values++;
+    this.counts.values++;
+    if (at < this.first) this.first = at;
+    if (s.delivered === 0) s.firstAt = at;
     s.delivered++;
-    s.lastValue = value;
-    this.expire(s, at);
-    this.flushPending(s, at);
-    if (!this.match(s, value, at, at)) s.pending.push({ at, value });
+    s.standing = value;
+    s.queue.push({ at, value });
+    this.judge(s, at);
   }
 
-  /** Ends the check at `at` and reports. */
-  report(at: number): CheckReport {
-    let missing = 0;
-    let quiet = 0;
-    let covered = 0;
-    let stale = 0;
-    let missed = this.missedOld;
-    let inFlight = 0;
+  /** Judges every delivery whose wait is over (call now and then, so queues stay short). */
+  tick(at: number): void {
+    for (const s of this.tags.values()) this.judge(s, at);
+  }
+
+  /** Ends the check at `at` and reports, with the problems beyond `limits`. */
+  report(at: number, limits: CheckLimits = DEFAULT_LIMITS): CheckReport {
     for (const s of this.tags.values()) {
-      this.flushPending(s, at + this.o.lookaheadMs + 1);
-      if (s.delivered === 0) {
-        if (s.everChanged) {
-          missing++;
-          if (this.ex.missing.length < EXAMPLES) this.ex.missing.push(s.tag.key);
-        } else quiet++;
-        continue;
-      }
-      covered++;
-      for (const c of s.changes) {
-        if (c.retained || c.hits > 0) continue;
-        if (at - c.at < this.o.graceMs) inFlight++;
-        else missed++;
-      }
-      const current = s.changes[s.changes.length - 1];
-      if (current !== undefined && at - current.at >= this.o.staleMs && s.lastValue !== undefined && !this.same(s.tag, s.lastValue, current.value)) {
-        stale++;
-        if (this.ex.stale.length < EXAMPLES) this.ex.stale.push({ tag: s.tag.key, delivered: s.lastValue, twin: current.value });
-      }
+      this.judge(s, at);
+      // the twin's publication of what arrived in the last lookahead may not be in yet:
+      // those are judged if they match, left unjudged (in flight) if not
+      for (const d of s.queue) this.judgeOne(s, d.at, d.value, true);
+      s.queue.length = 0;
+      if (s.last !== null) this.staleSpans(s, at);
     }
-    const lat = [...this.latencies].sort((a, b) => a - b);
-    const counted = this.matched;
-    return {
-      durationS: Number.isNaN(this.start) ? 0 : (at - this.start) / 1000,
-      tags: { total: this.tags.size, covered, missing, quiet, stale, coverage: covered + missing === 0 ? 0 : covered / (covered + missing) },
-      messages: { truth: this.truthMsgs, delivered: this.deliveredMsgs, values: this.values, retainedIgnored: this.retainedIgnored, unattributed: this.unattributed },
-      changes: { published: this.published, delivered: counted, missed, inFlight, lossRate: counted + missed === 0 ? 0 : missed / (counted + missed) },
-      latencyMs: { n: lat.length, p50: q(lat, 0.5), p99: q(lat, 0.99), max: lat[lat.length - 1] ?? NaN, mean: lat.length === 0 ? NaN : lat.reduce((a, b) => a + b, 0) / lat.length },
-      outOfOrder: this.outOfOrder,
-      duplicates: this.duplicates,
-      valueErrors: this.valueErrors,
-      examples: this.ex,
-    };
+    return buildReport([...this.tags.values()], this.o, { start: Number.isNaN(this.start) ? at : this.start, end: at, first: this.first, counts: this.counts, unattributed: this.unattributed, consistent: (t, v, g) => this.consistent(t, v, g, true) }, limits);
   }
 
-  /** True if `a` and `b` are the same value of `tag` (numbers within half the deadband). */
-  private same(tag: CheckTag, a: WireValue, b: WireValue): boolean {
-    if (typeof a === 'number' && typeof b === 'number') {
-      if (tag.dataType !== 'Double') return Math.round(a) === Math.round(b);
-      const band = tag.relative ? tag.deadband * Math.abs(b) : tag.deadband;
-      return Math.abs(a - b) <= Math.max(band / 2, 1e-6 * Math.max(1, Math.abs(b)));
+  /** Tolerance of a number against the published `value` of `tag`: deadband plus resolution. */
+  private tolerance(tag: CheckTag, value: number): number {
+    const band = tag.relative ? tag.deadband * Math.abs(value) : tag.deadband;
+    return band + Math.max(tag.resolution ?? 0, 1e-9 * Math.abs(value), 1e-12);
+  }
+
+  /** True if `v` is a value the tag may have had while segment `g` was in effect. */
+  private consistent(tag: CheckTag, v: WireValue, g: Seg, strict = false): boolean {
+    if (tag.dataType === 'String' || v === null || g.value === null || typeof v === 'string' || typeof g.value === 'string') return v === g.value;
+    const x = asNumber(v);
+    const y = asNumber(g.value);
+    if (x === null || y === null) return false;
+    if (tag.dataType === 'Boolean') return (x !== 0) === (y !== 0);
+    const p = strict || g.prev === undefined ? null : asNumber(g.prev);
+    const lo = p === null ? y : Math.min(p, y);
+    const hi = p === null ? y : Math.max(p, y);
+    if (tag.dataType === 'Int32') return x === y || (Number.isInteger(x) && x > lo && x < hi);
+    return outside(x, lo, hi) <= this.tolerance(tag, y);
+  }
+
+  /** Judges the queued deliveries of `s` that arrived at least `lookaheadMs` before `now`. */
+  private judge(s: TagState, now: number): void {
+    while (s.queue.length > 0 && now - s.queue[0]!.at >= this.o.lookaheadMs) {
+      const d = s.queue.shift()!;
+      this.judgeOne(s, d.at, d.value);
     }
-    if (typeof a === 'boolean' && typeof b === 'number') return (b !== 0) === a;
-    if (typeof a === 'number' && typeof b === 'boolean') return (a !== 0) === b;
-    return a === b;
+  }
+
+  private judgeOne(s: TagState, a: number, v: WireValue, tail = false): void {
+    const o = this.o;
+    const segs = s.segs;
+    // segments the delivery may carry: published up to lookahead after its arrival
+    let top = segs.length - 1;
+    while (top >= 0 && segs[top]!.at > a + o.lookaheadMs) top--;
+    let k = -1;
+    for (let j = top; j >= 0; j--) {
+      const g = segs[j]!;
+      const end = segs[j + 1]?.at ?? Infinity;
+      if (end < a - o.windowMs) break;
+      if (this.consistent(s.tag, v, g)) {
+        k = j;
+        break;
+      }
+    }
+    if (k < 0) {
+      // a value from before the check began (or before the twin's first value) is no error
+      if (a - this.start < o.warmupMs || top < 0 || tail) {
+        this.counts.unjudged++;
+        return;
+      }
+      s.errors.push({ at: a, delivered: v, twin: this.valueAt(s, a), off: this.offBy(s, v, top) });
+      return;
+    }
+    // the twin's changes this delivery carries (first delivery of each sets its latency)
+    while (s.open < segs.length && segs[s.open]!.covered) s.open++;
+    for (let j = top; j >= s.open; j--) {
+      const g = segs[j]!;
+      const end = segs[j + 1]?.at ?? Infinity;
+      if (end + o.staleMs < a) break;
+      if (g.covered || !this.consistent(s.tag, v, g)) continue;
+      g.covered = true;
+      if (!g.retained) s.latencies.push(Math.max(0, a - g.at));
+    }
+    // the newest segment published by the arrival: no new one since the last delivery → a re-send
+    let atArrival = top;
+    while (atArrival >= 0 && segs[atArrival]!.at > a) atArrival--;
+    const last = s.last;
+    if (last !== null) {
+      this.staleSpans(s, a);
+      if (last.value === v && last.segAtArrival === atArrival) s.duplicates++;
+      else if (k < last.k) s.outOfOrder++;
+    }
+    s.last = { at: a, value: v, k, segAtArrival: atArrival };
+  }
+
+  /** How far `v` lies from the twin's values in the window, for ranking value errors. */
+  private offBy(s: TagState, v: WireValue, top: number): number {
+    const x = asNumber(v);
+    if (x === null) return Infinity;
+    let best = Infinity;
+    for (let j = top; j >= 0; j--) {
+      const y = asNumber(s.segs[j]!.value);
+      if (y !== null) best = Math.min(best, Math.abs(x - y) / Math.max(1e-9, Math.abs(y)));
+    }
+    return best;
   }
 
   /**
-   * Matches a delivery to the newest change with its value that was not delivered yet; a
-   * value whose changes were all delivered already is a duplicate. False if no change matches.
+   * Records when the last delivered value of `s` was stale between its arrival and `until`:
+   * from `staleMs` after the end of the newest segment it is consistent with, until a segment
+   * it is consistent with begins again (or `until`).
    */
-  private match(s: TagState, value: WireValue, arrived: number, now: number): boolean {
-    let seen = false;
-    for (let k = s.changes.length - 1; k >= 0; k--) {
-      const c = s.changes[k]!;
-      if (!this.same(s.tag, value, c.value)) continue;
-      seen = true;
-      if (c.hits > 0) continue;
-      c.hits++;
-      if (!c.retained) {
-        this.matched++;
-        this.latencies.push(Math.max(0, arrived - c.at));
-      }
-      if (c.n < s.lastN) this.outOfOrder++;
-      else s.lastN = c.n;
-      return true;
+  private staleSpans(s: TagState, until: number): void {
+    const last = s.last!;
+    const segs = s.segs;
+    const X = this.o.staleMs;
+    const endOf = (j: number): number => Math.min(until, segs[j + 1]?.at ?? until);
+    let fresh = last.at;
+    const matchedEnd = segs[last.k + 1]?.at;
+    if (matchedEnd !== undefined && matchedEnd <= last.at) fresh = matchedEnd;
+    else fresh = endOf(last.k);
+    const push = (from: number, to: number): void => {
+      if (to > from) s.stale.push({ from, to, delivered: last.value, twin: this.valueAt(s, from) });
+    };
+    for (let j = last.k + 1; j < segs.length && segs[j]!.at <= until; j++) {
+      const g = segs[j]!;
+      if (!this.consistent(s.tag, last.value, g)) continue;
+      if (fresh + X < g.at) push(Math.max(fresh + X, last.at), g.at);
+      fresh = Math.max(fresh, endOf(j));
     }
-    if (seen) {
-      this.duplicates++;
-      if (this.ex.duplicates.length < EXAMPLES) this.ex.duplicates.push({ tag: s.tag.key, value });
-      return true;
-    }
-    // a value from before the check began cannot be matched, and is no error
-    return now === arrived && arrived - this.start < this.o.warmupMs;
+    if (fresh + X < until) push(Math.max(fresh + X, last.at), until);
   }
 
-  /** Pending deliveries whose wait is over are value errors. */
-  private flushPending(s: TagState, at: number): void {
-    while (s.pending.length > 0 && at - s.pending[0]!.at > this.o.lookaheadMs) {
-      const p = s.pending.shift()!;
-      this.valueErrors++;
-      if (this.ex.valueErrors.length < EXAMPLES) this.ex.valueErrors.push({ tag: s.tag.key, delivered: p.value, twin: s.changes[s.changes.length - 1]?.value ?? null });
-    }
-  }
-
-  /** Forgets changes older than the window; those never delivered are missed. */
-  private expire(s: TagState, at: number): void {
-    let k = 0;
-    // keep the newest change however old: it is the tag's current value
-    while (k < s.changes.length - 1 && at - s.changes[k]!.at > this.o.windowMs) {
-      const c = s.changes[k]!;
-      if (!c.retained && c.hits === 0 && s.delivered > 0) this.missedOld++;
-      k++;
-    }
-    if (k > 0) s.changes.splice(0, k);
+  /** The twin's published value of `s` in effect at `at`. */
+  private valueAt(s: TagState, at: number): WireValue {
+    let j = s.segs.length - 1;
+    while (j > 0 && s.segs[j]!.at > at) j--;
+    return s.segs[j]?.value ?? null;
   }
 }

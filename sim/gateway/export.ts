@@ -2,10 +2,13 @@
  * `twinline gateway export`: ready configurations that make a real gateway read the line over
  * OPC UA and publish it to MQTT: a Node-RED flow (node-red-contrib-opcua → mqtt out), a
  * Telegraf config (inputs.opcua_listener → outputs.mqtt, JSON) and an Azure OPC Publisher
- * published-nodes file. Every tag of the catalog is in each; passwords never are (Telegraf
- * reads `${TWINLINE_OPCUA_PASSWORD}` from its environment, Node-RED and OPC Publisher ask for
- * it when the file is imported). Output is deterministic: the same line and options give the
- * same bytes, so exports can be committed and diffed.
+ * published-nodes file. Every tag of the catalog is in each (PackML State included), each
+ * float with the twin's own absolute deadband where the gateway takes one per item, so the
+ * gateway reports what the twin reports. Passwords never are in the configuration: Telegraf
+ * reads `${TWINLINE_OPCUA_PASSWORD}` from its environment; Node-RED reads its endpoint's user
+ * (and the password, when given in that variable at export) from its standard credentials
+ * file `<flows>_cred.json`; OPC Publisher asks at deployment. Output is deterministic: the
+ * same line and options give the same bytes, so exports can be committed and diffed.
  */
 import { createHash } from 'node:crypto';
 import { TwinlineError } from '../core/errors.ts';
@@ -21,8 +24,16 @@ export interface ExportOptions {
   endpoint: string;
   /** the twin's OPC UA profile: `hardened` means SignAndEncrypt with a user account */
   profile: 'open' | 'hardened';
-  /** OPC UA user for the hardened profile */
+  /** OPC UA user for the hardened profile (a read-only gateway: `viewer`) */
   user: string;
+  /** its password, written only to Node-RED's credentials file (from TWINLINE_OPCUA_PASSWORD) */
+  password?: string;
+  /** the broker account the gateway publishes with (Node-RED: to its credentials file) */
+  mqttUser?: string;
+  /** its password (from TWINLINE_MQTT_PASSWORD), written only to Node-RED's credentials file */
+  mqttPassword?: string;
+  /** the file the configuration is written to, or null for stdout (named in the hint) */
+  out?: string | null;
   /** namespace index of the line's nodes on the twin's server (for gateways that need an index) */
   namespaceIndex: number;
   /** broker the gateway publishes to, `mqtt://host:port` */
@@ -40,9 +51,29 @@ export interface Exported {
   /** suggested file name */
   file: string;
   text: string;
-  /** how to use it, for the terminal */
+  /** files to write next to it: Node-RED's credentials file (`<out>_cred.json`) */
+  extra: { file: string; text: string }[];
+  /** how to use it, for the terminal: names the files written and the broker */
   hint: string;
 }
+
+/** Node-RED's credentials file of flows file `flows`: `flows.json` → `flows_cred.json`. */
+export function credentialsFile(flows: string): string {
+  const m = /^(.*?)(\.[^./\\]*)?$/.exec(flows);
+  return `${m?.[1] ?? flows}_cred${m?.[2] ?? ''}`;
+}
+
+/** Samples an OPC UA monitored item queues between two publications: none lost in between. */
+export function queueSize(samplingMs: number, publishingMs: number): number {
+  return Math.max(1, Math.ceil(publishingMs / samplingMs));
+}
+
+/** The twin's absolute deadband of a float tag, or null (integers, strings, relative deadbands). */
+function absDeadband(t: GatewayTag): number | null {
+  return t.dataType === 'Double' && !t.relative && t.deadband > 0 ? t.deadband : null;
+}
+
+const TRUST = 'the twin refuses a certificate it does not know: after the gateway\'s first try, trust it with `twinline opcua trust --last-rejected` (it lands in <home>/opcua/pki/rejected)';
 
 /** The file a format is written to by default. */
 export function defaultFile(format: ExportFormat, scenario: string): string {
@@ -53,20 +84,35 @@ export function defaultFile(format: ExportFormat, scenario: string): string {
 export function exportConfig(format: ExportFormat, cat: Catalog, o: ExportOptions): Exported {
   if (cat.tags.length === 0) throw new TwinlineError('BAD_ARGUMENT', `line ${cat.scenario} has no tags to export`);
   const file = defaultFile(format, cat.scenario);
+  const out = o.out ?? null;
+  const secure = o.profile === 'hardened';
+  const b = brokerParts(o.broker);
+  const to = `${b.tls ? 'mqtts' : 'mqtt'}://${b.host}:${b.port}`;
+  const trust = secure ? `; ${TRUST}` : '';
   switch (format) {
-    case 'node-red':
-      return { file, text: `${JSON.stringify(nodeRedFlow(cat, o), null, 2)}\n`, hint: `Node-RED: Import → ${file} (needs node-red-contrib-opcua); publishes ${o.topic}/<station>/<tag>` };
+    case 'node-red': {
+      const cred = out === null ? null : credentialsFile(out);
+      const entries = {
+        ...(secure ? { [nrId(cat, 'endpoint')]: { user: o.user, password: o.password ?? '' } } : {}),
+        ...(o.mqttUser === undefined ? {} : { [nrId(cat, 'broker')]: { user: o.mqttUser, password: o.mqttPassword ?? '' } }),
+      };
+      const extra = cred === null || Object.keys(entries).length === 0 ? [] : [{ file: cred, text: `${JSON.stringify(entries, null, 2)}\n` }];
+      const run = out === null ? `save it as flows.json (or Import → Clipboard) and run node-red flows.json` : `node-red ${out}`;
+      const mq = o.mqttUser === undefined ? '' : cred === null ? '; with --out the broker account goes to <flows>_cred.json' : `; broker account ${o.mqttUser} in ${cred}${o.mqttPassword === undefined ? ' (put its password there, or export with TWINLINE_MQTT_PASSWORD set)' : ''}`;
+      const creds = !secure ? mq : cred === null ? '; with --out the OPC UA user goes to <flows>_cred.json' : o.password === undefined ? `; OPC UA user ${o.user} in ${cred}: put its password there (or export with TWINLINE_OPCUA_PASSWORD set)` : `; OPC UA user ${o.user} and password in ${cred}`;
+      return { file, extra, text: `${JSON.stringify(nodeRedFlow(cat, o), null, 2)}\n`, hint: `Node-RED (with node-red-contrib-opcua): ${run}${creds}${secure ? mq : ''}; publishes ${o.topic}/<station>/<tag> to ${to}${trust}` };
+    }
     case 'telegraf':
-      return { file, text: telegrafConfig(cat, o), hint: `telegraf --config ${file}${o.profile === 'hardened' ? ' (with TWINLINE_OPCUA_PASSWORD set)' : ''}; publishes JSON on ${o.topic}/<station>` };
+      return { file, extra: [], text: telegrafConfig(cat, o), hint: `telegraf --config ${out ?? file}${secure ? ' (with TWINLINE_OPCUA_PASSWORD set)' : ''}; publishes JSON on ${o.topic}/<station> to ${to}${trust}` };
     case 'opc-publisher':
       return {
-        file, text: `${JSON.stringify(publishedNodes(cat, o), null, 2)}\n`,
-        hint: `OPC Publisher: --pf=${file} --mqc=HostName=<broker host>;Port=<port> --ttt=${o.topic}/{DataSetWriterName}; publishes {"<station>.<tag>": …} per station`,
+        file, extra: [], text: `${JSON.stringify(publishedNodes(cat, o), null, 2)}\n`,
+        hint: `OPC Publisher: --pf=${out ?? file} --mqc=HostName=${b.host};Port=${b.port}${b.tls ? ';UseTls=true' : ''} --ttt=${o.topic}/{DataSetWriterName}; publishes {"<station>.<tag>": …} per station${trust}`,
       };
   }
 }
 
-const nodeIdOf = (t: GatewayTag, ns: number): string => `ns=${ns};s=${t.key}`;
+const nodeIdOf = (t: GatewayTag, ns: number): string => `ns=${ns};s=${t.nodeId}`;
 
 function stationsOf(cat: Catalog): Map<string, GatewayTag[]> {
   const out = new Map<string, GatewayTag[]>();
@@ -99,18 +145,23 @@ function nodeRedFlow(cat: Catalog, o: ExportOptions): Record<string, unknown>[] 
   const tab = id('tab');
   const secure = o.profile === 'hardened';
   const b = brokerParts(o.broker);
-  const items = cat.tags.map((t) => ({ topic: nodeIdOf(t, o.namespaceIndex), datatype: NR_TYPES[t.dataType] }));
-  const topics = Object.fromEntries(cat.tags.map((t) => [t.key, `${o.topic}/${t.slug}/${t.field}`]));
+  // publishing every sampling interval, the queue still holds a publishing interval's samples:
+  // a gateway that falls behind for a moment loses nothing
+  const queue = queueSize(o.samplingMs, o.publishingMs);
+  const items = cat.tags.map((t) => {
+    const band = absDeadband(t);
+    return { topic: nodeIdOf(t, o.namespaceIndex), datatype: NR_TYPES[t.dataType], ...(band === null ? {} : { deadbandType: 'a', deadbandValue: band }) };
+  });
+  const topics = Object.fromEntries(cat.tags.map((t) => [t.nodeId, `${o.topic}/${t.slug}/${t.field}`]));
   return [
     {
       id: tab, type: 'tab', label: `Twinline ${cat.scenario} → MQTT`, disabled: false,
-      info: `Reads every tag of the line ${cat.scenario} from ${o.endpoint} (namespace ${cat.namespaceUri}, index ${o.namespaceIndex}) by OPC UA subscription every ${o.samplingMs} ms and publishes {value, sourceTimestamp} to ${o.topic}/<station>/<tag>. Needs node-red-contrib-opcua.${secure ? ` Enter the password of OPC UA user "${o.user}" in the endpoint node after import.` : ''}`,
+      info: `Reads every tag of the line ${cat.scenario} from ${o.endpoint} (namespace ${cat.namespaceUri}, index ${o.namespaceIndex}) by OPC UA monitored items (sampling and publishing every ${o.samplingMs} ms; node-red-contrib-opcua samples at 100 ms at the fastest; each float with the twin's absolute deadband) and publishes {value, sourceTimestamp} to ${o.topic}/<station>/<tag>. Needs node-red-contrib-opcua.${secure ? ` OPC UA user "${o.user}" (read-only); its credentials are in the flows' credentials file <flows>_cred.json.` : ''}`,
     },
     {
       id: id('endpoint'), type: 'OpcUa-Endpoint', endpoint: o.endpoint,
       secpol: secure ? 'Basic256Sha256' : 'None', secmode: secure ? 'SignAndEncrypt' : 'None',
       none: !secure, login: secure, usercert: false, usercertificate: '', userprivatekey: '',
-      ...(secure ? { credentials: { user: o.user, password: '' } } : {}),
     },
     {
       id: id('broker'), type: 'mqtt-broker', name: `${b.host}:${b.port}`, broker: b.host, port: String(b.port), tls: '', clientid: '',
@@ -125,10 +176,12 @@ function nodeRedFlow(cat: Catalog, o: ExportOptions): Record<string, unknown>[] 
     },
     {
       id: id('items'), type: 'function', z: tab, name: `${items.length} tags`, outputs: 1, x: 330, y: 80, wires: [[id('client')]],
-      func: `// one subscribe message per tag of ${cat.scenario}\nconst items = ${JSON.stringify(items)};\nreturn [items.map((i) => ({ topic: i.topic, datatype: i.datatype }))];`,
+      // a deadband filter is refused on booleans and strings (BadFilterNotAllowed): those are
+      // subscribed without one, on the same subscription (made by the first monitored number)
+      func: `// one message per tag of ${cat.scenario}: numbers monitored (floats with the twin's deadband), then booleans and strings subscribed\nconst items = ${JSON.stringify(items)};\nconst msgs = items.map((i) => ({ ...i, interval: ${o.samplingMs}, queueSize: ${queue} }));\nconst numeric = (m) => m.datatype === 'Double' || m.datatype === 'Int32';\nreturn [[...msgs.filter(numeric), ...msgs.filter((m) => !numeric(m)).map((m) => ({ ...m, action: 'subscribe' }))]];`,
     },
     {
-      id: id('client'), type: 'OpcUa-Client', z: tab, name: `Twinline ${cat.scenario}`, endpoint: id('endpoint'), action: 'subscribe',
+      id: id('client'), type: 'OpcUa-Client', z: tab, name: `Twinline ${cat.scenario}`, endpoint: id('endpoint'), action: 'monitor',
       deadbandtype: 'a', deadbandvalue: 0, time: o.samplingMs, timeUnit: 'ms', certificate: 'n', localfile: '', localkeyfile: '',
       securitymode: secure ? 'SignAndEncrypt' : 'None', securitypolicy: secure ? 'Basic256Sha256' : 'None', x: 540, y: 80, wires: [[id('topic')]],
     },
@@ -182,7 +235,11 @@ function telegrafConfig(cat: Catalog, o: ExportOptions): string {
   for (const [station, tags] of stationsOf(cat)) {
     lines.push('', '  [[inputs.opcua_listener.group]]', `    name = ${q('twinline')}`, `    namespace = ${q(String(o.namespaceIndex))}`, '    identifier_type = "s"');
     lines.push(`    default_tags = { station = ${q(station)}, scenario = ${q(cat.scenario)} }`, '    nodes = [');
-    for (const t of tags) lines.push(`      { name = ${q(t.key)}, identifier = ${q(t.key)} },`);
+    for (const t of tags) {
+      const band = absDeadband(t);
+      const filter = band === null ? '' : `, data_change_filter = { trigger = "StatusValue", deadband_type = "Absolute", deadband_value = ${band} }`;
+      lines.push(`      { name = ${q(t.key)}, identifier = ${q(t.nodeId)}, monitoring_params = { sampling_interval = ${q(`${o.samplingMs}ms`)}, queue_size = ${queueSize(o.samplingMs, o.publishingMs)}, discard_oldest = true${filter} } },`);
+    }
     lines.push('    ]');
   }
   lines.push(
@@ -210,11 +267,14 @@ function publishedNodes(cat: Catalog, o: ExportOptions): Record<string, unknown>
     DataSetWriterId: station,
     DataSetPublishingInterval: o.publishingMs,
     OpcNodes: tags.map((t) => ({
-      Id: `nsu=${cat.namespaceUri};s=${t.key}`,
+      Id: `nsu=${cat.namespaceUri};s=${t.nodeId}`,
       DataSetFieldId: t.key,
       DisplayName: t.key,
       OpcSamplingInterval: o.samplingMs,
       OpcPublishingInterval: o.publishingMs,
+      // every sample between two publications is kept, so no change of a fast tag is lost
+      QueueSize: queueSize(o.samplingMs, o.publishingMs),
+      ...(absDeadband(t) === null ? {} : { DeadbandType: 'Absolute', DeadbandValue: absDeadband(t) }),
     })),
   }));
 }

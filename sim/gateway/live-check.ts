@@ -6,7 +6,7 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { TwinlineError } from '../core/errors.ts';
 import type { Catalog } from './catalog.ts';
-import { DeliveryCheck, type CheckOptions, type CheckReport } from './check.ts';
+import { DeliveryCheck, type CheckLimits, type CheckOptions, type CheckReport } from './check.ts';
 import { extract, scalarOf, tagIndex } from './extract.ts';
 
 /** Options of `runCheck`. */
@@ -21,6 +21,8 @@ export interface LiveCheckOptions {
   /** how long to listen [ms] */
   durationMs: number;
   tuning?: Partial<CheckOptions>;
+  /** beyond these the report names problems */
+  limits?: CheckLimits;
   /** progress and connection lines */
   log(line: string): void;
   /** wall clock [ms], injectable */
@@ -74,14 +76,46 @@ function connectOnce(url: string, opts: IClientOptions): Promise<MqttClient> {
   });
 }
 
+/**
+ * What `check` does with each message on its connection: the twin's UNS messages are truth,
+ * the gateway's (matching `source`) deliveries; `at` is the arrival [ms].
+ */
+export function checkHandler(cat: Catalog, source: string, check: DeliveryCheck): (topic: string, payload: Uint8Array, retained: boolean, at: number) => void {
+  const ix = tagIndex(cat.tags);
+  const truthTopics = new Map(cat.tags.map((t) => [t.unsTopic, t.key]));
+  return (topic, payload, retained, at) => {
+    const truthKey = truthTopics.get(topic);
+    if (truthKey !== undefined) {
+      let v: unknown;
+      try {
+        v = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+      } catch {
+        v = undefined;
+      }
+      const value = scalarOf(v);
+      if (value !== undefined) check.truth(truthKey, value, at, retained);
+    }
+    if (!topicMatches(source, topic) || topic.split('/').some((l) => l.startsWith('$'))) return;
+    if (retained) {
+      check.message(true);
+      return;
+    }
+    const found = extract(topic, payload, ix);
+    if (found.length === 0) {
+      check.noTag(topic);
+      return;
+    }
+    check.message(false);
+    for (const f of found) check.delivered(f.key, f.value, at);
+  };
+}
+
 /** Listens for `durationMs` and reports what the gateway delivered against the twin. */
 export async function runCheck(o: LiveCheckOptions): Promise<CheckReport> {
   const bad = checkFilter(o.source);
   if (bad !== null) throw new TwinlineError('USAGE', `--source: ${bad}`);
   const now = o.now ?? (() => performance.now());
   const cat = o.catalog;
-  const ix = tagIndex(cat.tags);
-  const truthTopics = new Map(cat.tags.map((t) => [t.unsTopic, t.key]));
   const check = new DeliveryCheck(cat.tags, o.tuning);
   const client = await connectOnce(o.broker, {
     clientId: `twinline-check-${process.pid}-${Math.floor(Math.random() * 1e6)}`, clean: true,
@@ -90,41 +124,19 @@ export async function runCheck(o: LiveCheckOptions): Promise<CheckReport> {
   try {
     client.on('offline', () => o.log(`  broker ${o.broker} went away; reconnecting (changes meanwhile count as missed)`));
     client.on('reconnect', () => o.log('  reconnecting …'));
-    client.on('message', (topic, payload, packet) => {
-      const at = now();
-      const retained = packet.retain;
-      const truthKey = truthTopics.get(topic);
-      if (truthKey !== undefined) {
-        let v: unknown;
-        try {
-          v = JSON.parse(payload.toString('utf8'));
-        } catch {
-          v = undefined;
-        }
-        const value = scalarOf(v);
-        if (value !== undefined) check.truth(truthKey, value, at, retained);
-      }
-      if (!topicMatches(o.source, topic) || topic.split('/').some((l) => l.startsWith('$'))) return;
-      if (retained) {
-        check.message(true);
-        return;
-      }
-      const found = extract(topic, payload, ix);
-      if (found.length === 0) {
-        check.noTag(topic);
-        return;
-      }
-      check.message(false);
-      for (const f of found) check.delivered(f.key, f.value, at);
-    });
+    const handle = checkHandler(cat, o.source, check);
+    client.on('message', (topic, payload, packet) => handle(topic, payload, packet.retain, now()));
     const filters = [`${cat.prefix}/#`, o.source];
     const granted = await client.subscribeAsync(filters, { qos: 1 });
     const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
     if (refused.length > 0) throw new TwinlineError('IO', `the broker ${o.broker} refused the subscription to ${refused.join(', ')}`);
     check.begin(now());
     o.log(`checking ${o.source} against the twin's ${cat.prefix}/# (${cat.tags.length} tags) on ${o.broker} for ${Math.round(o.durationMs / 1000)} s …`);
+    // judge as it goes, so the queues of waiting deliveries stay short on long checks
+    const ticker = setInterval(() => check.tick(now()), 1000);
     await new Promise((r) => setTimeout(r, o.durationMs));
-    return check.report(now());
+    clearInterval(ticker);
+    return check.report(now(), o.limits);
   } finally {
     await client.endAsync();
   }

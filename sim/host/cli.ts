@@ -1,12 +1,14 @@
 /**
- * The `twinline` command line: `run`, `validate`, `schema`, `serve`, `help`. Exit codes:
+ * The `twinline` command line: `run`, `compare`, `validate`, `schema`, `serve`, `accounts`, `gateway`, `modbus`, `attack`, `security`, `respond`, `dataset`, `exercise`, `help`. Exit codes:
  * 0 success, 2 bad input (usage or scenario; every problem printed, one per line, never a
  * stack trace), 1 internal error.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { TwinlineError, type Problem } from '../core/errors.ts';
 import type { Speed } from '../worker/api.ts';
-import { readScenario, twinlineVersion } from './record.ts';
+import { toFieldUnit } from '../line/units.ts';
+import { unknownOption } from './args.ts';
+import { loadScenario, twinlineVersion } from './record.ts';
 
 type Flag = { type: 'string' | 'number' | 'boolean'; short?: string };
 
@@ -19,17 +21,32 @@ interface CommandHelp {
 
 const COMMANDS: Readonly<Record<string, CommandHelp>> = {
   run: {
-    usage: 'twinline run <scenario.yaml> [--hours H] [--seed S] [--speed max|N] [--json] [--out DIR] [--worker]',
+    usage: 'twinline run <scenario.yaml|name> [--hours H] [--warmup D] [--seed S] [--speed max|N] [--json] [--out DIR] [--worker]',
     summary: 'Run a scenario and report its KPIs.',
     options: [
-      ['--hours H', 'simulated hours to run (default 8)'],
+      ['--hours H', 'simulated hours the KPIs cover (default 8)'],
+      ['--warmup D', "run D first (e.g. '3h', '90 min') and leave it out of the KPIs: the line filling with parts; warns when the KPIs still include the fill"],
       ['--seed S', 'random seed, a whole number (default: the scenario\'s)'],
       ['--speed max|N', "'max' (default): as fast as possible; N: N × real time, paced at 1 ms ticks"],
       ['--json', 'print exactly one JSON object on stdout instead of the table'],
       ['--out DIR', 'write the run record: events.ndjson, kpis.json, kpis.csv, commands.ndjson, meta.json'],
       ['--worker', 'run the simulation in a worker thread (same result as in-process)'],
     ],
-    flags: { hours: { type: 'number' }, seed: { type: 'number' }, speed: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string', short: 'o' }, worker: { type: 'boolean' } },
+    flags: { hours: { type: 'number' }, warmup: { type: 'string' }, seed: { type: 'number' }, speed: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string', short: 'o' }, worker: { type: 'boolean' } },
+  },
+  compare: {
+    usage: 'twinline compare <before> <after|--retrofit a,b,…> [--prices FILE] [--hours H] [--seeds K] [--warmup D] [--json] [--html FILE]',
+    summary: 'Run two variants of a line over several seeds in parallel and compare their KPIs (mean ± sd, change with 95 % CI).',
+    options: [
+      ['--hours H', 'simulated hours the KPIs cover (default 8)'],
+      ['--seeds K', 'runs per scenario, seeds = the scenario\'s seed + 0 … K−1 (default 5)'],
+      ['--warmup D', "run D first (e.g. '2h', '30 min'; a bare number is hours) and leave it out of the KPIs"],
+      ['--json', 'print one JSON object: {"kpis":{"<name>":{"before":{mean,sd},"after":{mean,sd},"deltaPct":{mean,lo,hi}}},"runs":[…]}'],
+      ['--html FILE', 'write a self-contained HTML report with charts to FILE'],
+      ['--retrofit a,b', 'instead of an after scenario: the before line with these retrofit steps (scenarios/retrofits/<id>.yaml) applied in order; adds the payback'],
+      ['--prices FILE', 'with --retrofit: wage, energy price, value per good part and hours per year for the payback (default: scenarios/prices/default.yaml)'],
+    ],
+    flags: { hours: { type: 'number' }, seeds: { type: 'number' }, warmup: { type: 'string' }, json: { type: 'boolean' }, html: { type: 'string' }, retrofit: { type: 'string' }, prices: { type: 'string' } },
   },
   validate: {
     usage: 'twinline validate <file…>',
@@ -52,6 +69,54 @@ const COMMANDS: Readonly<Record<string, CommandHelp>> = {
   gateway: {
     usage: 'twinline gateway export --format node-red|telegraf|opc-publisher [scenario] | gateway check --source FILTER [scenario] (twinline gateway --help)',
     summary: 'Gateway kit: export a gateway configuration for the line; check what a gateway delivers against the twin.',
+    options: [],
+    flags: {},
+  },
+  opcua: {
+    usage: 'twinline opcua trust <certificate file> | --last-rejected [--home DIR]',
+    summary: 'Trust a client certificate the hardened OPC UA server refused (a gateway, an HMI).',
+    options: [],
+    flags: {},
+  },
+  modbus: {
+    usage: 'twinline modbus map [scenario.yaml] [--json]',
+    summary: 'The register map of the Modbus/TCP face (serve --modbus-port): unit, address, tag, type, scale, access.',
+    options: [],
+    flags: {},
+  },
+  attack: {
+    usage: 'twinline attack list [--json] | attack run <id> --target URL [--target URL…] [--user U --password P] [--json] (twinline attack --help)',
+    summary: 'Security range: list the ATT&CK-for-ICS attack library; run an attack against the range\'s own endpoints.',
+    options: [],
+    flags: {},
+  },
+  security: {
+    usage: 'twinline security matrix [--json] [--profiles open,hardened,<file>] [--attacks id,…] [--scenario FILE] [--out DIR] (twinline security --help)',
+    summary: 'Security range: every attack × security profile against a twin started per profile; checks what each profile promises to block.',
+    options: [],
+    flags: {},
+  },
+  respond: {
+    usage: 'twinline respond <action> [--<field> value …] | respond incident | status | log | report [--out FILE] | playbooks [DIR] [--url URL] [--user U --password P] (twinline respond --help)',
+    summary: 'Incident response on a running twin: ban, isolate, restore setpoints …; the incident\'s level, colour and playbook; the action log.',
+    options: [],
+    flags: {},
+  },
+  dataset: {
+    usage: 'twinline dataset <run id|run folder|last> --out DIR [--rate-ms N] [--home DIR] [--json] (twinline dataset --help)',
+    summary: 'Security range: a labelled dataset of a served run (process values, protocol events, attack labels; CSV, NDJSON, data card).',
+    options: [],
+    flags: {},
+  },
+  exercise: {
+    usage: 'twinline exercise check <file> | exercise run <file> [--out DIR] [--json] (twinline exercise --help)',
+    summary: 'Security range: a scripted incident exercise on a twin of its own: attacks at their seconds, the response timed against the playbook, report, score and dataset.',
+    options: [],
+    flags: {},
+  },
+  accounts: {
+    usage: 'twinline accounts <list|add|reset|revoke|role|map-cert|unmap-cert> … [--home DIR] (twinline accounts --help)',
+    summary: 'Accounts and roles of every face (REST, live socket, OPC UA, MQTT): list, add, reset, revoke.',
     options: [],
     flags: {},
   },
@@ -113,7 +178,7 @@ export function parseArgs(cmd: string, argv: readonly string[]): Parsed {
     const eq = arg.indexOf('=');
     const rawName = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : (byShort.get(arg.slice(1)) ?? arg.slice(1));
     const flag = flags[rawName];
-    if (flag === undefined) throw new TwinlineError('USAGE', `unknown option ${arg.split('=')[0]} for "${cmd}"`);
+    if (flag === undefined) throw unknownOption(arg, [...Object.keys(flags), 'help'], cmd);
     if (flag.type === 'boolean') {
       if (eq >= 0) throw new TwinlineError('USAGE', `--${rawName} takes no value`);
       out.values[rawName] = true;
@@ -133,6 +198,17 @@ export function parseArgs(cmd: string, argv: readonly string[]): Parsed {
     } else out.values[rawName] = value;
   }
   return out;
+}
+
+/** `--warmup`: a duration with a unit ('3h', '90 min'), or a bare number of hours. */
+function parseWarmup(v: string | number | boolean | undefined): number {
+  if (v === undefined) return 0;
+  const text = String(v).trim();
+  const c = /^\d+(\.\d*)?$/.test(text) ? { ok: true as const, value: Number(text) * 3600 } : toFieldUnit(text, 's');
+  if (!c.ok || !(c.value >= 0 && c.value <= 8784 * 3600)) {
+    throw new TwinlineError('USAGE', `--warmup must be a duration from 0 to 8784 h, such as '3h' or '90 min' (a bare number is hours), got "${text}"`);
+  }
+  return c.value;
 }
 
 function parseSpeed(v: string | number | boolean | undefined): Speed {
@@ -163,11 +239,36 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     {
       file: a.positional[0] ?? '',
       hours: typeof v.hours === 'number' ? v.hours : 8,
+      warmupS: parseWarmup(v.warmup),
       ...(typeof seed === 'number' ? { seed } : {}),
       speed: parseSpeed(v.speed),
       json: v.json === true,
       ...(typeof v.out === 'string' ? { out: v.out } : {}),
       worker: v.worker === true,
+    },
+    io,
+  );
+}
+
+async function compare(argv: readonly string[], io: CliIo): Promise<number> {
+  const a = parseArgs('compare', argv);
+  if (a.help) return printHelp('compare', io);
+  const v = a.values;
+  const retrofit = typeof v.retrofit === 'string' ? v.retrofit : undefined;
+  if (retrofit !== undefined && a.positional.length === 2) throw new TwinlineError('USAGE', `give an after scenario or --retrofit, not both (after: ${a.positional[1] ?? ''}, --retrofit ${retrofit})`);
+  if (a.positional.length !== (retrofit === undefined ? 2 : 1)) throw new TwinlineError('USAGE', `compare needs two scenarios, before and after (or a before scenario and --retrofit step,…); got ${a.positional.length}`);
+  const { compareCommand } = await import('./compare.ts');
+  return compareCommand(
+    {
+      before: a.positional[0] ?? '',
+      after: a.positional[1],
+      retrofit,
+      prices: typeof v.prices === 'string' ? v.prices : undefined,
+      hours: typeof v.hours === 'number' ? v.hours : 8,
+      seeds: typeof v.seeds === 'number' ? v.seeds : 5,
+      warmupS: parseWarmup(v.warmup),
+      json: v.json === true,
+      ...(typeof v.html === 'string' ? { html: v.html } : {}),
     },
     io,
   );
@@ -182,9 +283,10 @@ async function validate(argv: readonly string[], io: CliIo): Promise<number> {
   const problems: Problem[] = [];
   for (const file of a.positional) {
     try {
-      const spec = parseScenario(readScenario(file), file);
+      const loaded = loadScenario(file);
+      const spec = parseScenario(loaded.text, loaded.file);
       createWorld(spec); // the world checks parameters against the machine kinds
-      io.stdout.write(`ok  ${file}  (${spec.id}, ${spec.stations.length} stations)\n`);
+      io.stdout.write(`ok  ${loaded.file}  (${spec.id}, ${spec.stations.length} stations)\n`);
     } catch (e) {
       if (!(e instanceof TwinlineError)) throw e;
       problems.push(...e.problems.map((p) => ({ ...p, where: { file, ...p.where } })));
@@ -261,13 +363,48 @@ export async function main(argv: readonly string[], io: CliIo = STD_IO): Promise
         return await run(rest, io);
       case 'validate':
         return await validate(rest, io);
+      case 'compare':
+        return await compare(rest, io);
       case 'schema':
         return await schema(rest, io);
       case 'serve':
         return await serveCommand(rest);
+      case 'accounts': {
+        const { accountsCommand } = await import('./accounts-cli.ts');
+        return accountsCommand(rest, { stdout: io.stdout, readStdin: () => readFileSync(0, 'utf8') });
+      }
       case 'gateway': {
         if (rest.length === 0 || rest[0] === 'help') return await gateway(['--help'], io);
         return await gateway(rest, io);
+      }
+      case 'opcua': {
+        const { opcuaCommand } = await import('../protocols/opcua/trust-cli.ts');
+        return opcuaCommand(rest, io);
+      }
+      case 'modbus': {
+        const { modbusCommand } = await import('../protocols/modbus/cli.ts');
+        return modbusCommand(rest, io);
+      }
+      case 'attack': {
+        // loaded on demand: the attack library pulls in the OPC UA and MQTT clients
+        const { attackCommand } = await import('../../security/attacks/cli.ts');
+        return await attackCommand(rest, io);
+      }
+      case 'respond': {
+        const { respondCommand } = await import('../../security/respond/cli.ts');
+        return await respondCommand(rest, io);
+      }
+      case 'dataset': {
+        const { datasetCommand } = await import('../../security/dataset/cli.ts');
+        return await datasetCommand(rest, io);
+      }
+      case 'exercise': {
+        const { exerciseCommand } = await import('../../security/exercise/cli.ts');
+        return await exerciseCommand(rest, io);
+      }
+      case 'security': {
+        const { securityCommand } = await import('../../security/matrix/cli.ts');
+        return await securityCommand(rest, io);
       }
       default:
         throw new TwinlineError('USAGE', `unknown command "${cmd}"`);

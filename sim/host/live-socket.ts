@@ -9,14 +9,23 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { AuditEntry } from '../core/commands.ts';
 import type { SimEvent } from '../core/events.ts';
+import { identify, LIVE_PROTOCOL, peerOf, tokenOf, type HttpAuth } from './http-auth.ts';
+import type { HostNames } from './http-guard.ts';
 
-/** What the socket serves. */
+/** What the socket serves, and to whom. */
 export interface LiveSource {
   /** the body of `GET /api/state` */
   state(): Promise<unknown>;
   /** called for each message sent (for the network overlay's rates) */
   sent?(): void;
+  /** names and origins the handshake must come from */
+  hosts: HostNames;
+  /** credentials (the `bearer.<token>` subprotocol, HTTP Basic, or anonymous under `open`) */
+  auth: HttpAuth;
+  /** a refused handshake, for the audit trail (key: peer and reason, for throttling) */
+  refused(key: string, a: AuditEntry): void;
 }
 
 /** bytes queued for one client beyond which state frames are skipped */
@@ -24,12 +33,20 @@ const MAX_BUFFERED = 1 << 20;
 const PATH = '/api/live';
 /** a state read younger than this is sent to other clients too [ms] (below the 50 Hz period) */
 const SHARE_MS = 15;
+/** how often an open feed's token is checked again [ms] */
+const RECHECK_MS = 2000;
+/** live clients at once; more are refused (503) */
+const MAX_CLIENTS = 200;
 
 /** A running live endpoint. */
 export interface LiveSocket {
   /** Pushes drained events to every client. */
   onEvents(events: readonly SimEvent[]): void;
   close(): void;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
 }
 
 /** The state rate a client asked for [Hz]. */
@@ -40,13 +57,33 @@ function liveRate(url: string): number {
 
 /** Serves `/api/live` on `server`; other upgrade requests are refused. */
 export function attachLiveSocket(server: Server, source: LiveSource): LiveSocket {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  // the token rides as a second subprotocol; the server answers with the plain one
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, handleProtocols: (protocols) => (protocols.has(LIVE_PROTOCOL) ? LIVE_PROTOCOL : false) });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
-      return;
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      path = '';
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, liveRate(req.url ?? '')));
+    if (path !== PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    const peer = peerOf(req);
+    const front = source.hosts.check(req);
+    if (front !== null) {
+      source.refused(`${peer}|live|${front.code}`, { source: 'api', principal: `?@${peer}`, action: 'subscribe', outcome: 'denied', target: PATH, reason: front.message });
+      return refuseUpgrade(socket, front.status, front.status === 403 ? 'Forbidden' : 'Misdirected Request');
+    }
+    void identify(req, source.auth).then((who) => {
+      if (!who.ok) {
+        source.refused(`${peer}|live|${who.status}`, { source: 'api', principal: `?@${peer}`, action: 'subscribe', outcome: 'denied', target: PATH, reason: who.message });
+        return refuseUpgrade(socket, who.status, who.status === 401 ? 'Unauthorized' : 'Too Many Requests');
+      }
+      if (wss.clients.size >= MAX_CLIENTS) return refuseUpgrade(socket, 503, 'Service Unavailable');
+      if (socket.destroyed) return undefined;
+      const token = tokenOf(req);
+      wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, liveRate(req.url ?? ''), token, who.user));
+      return undefined;
+    }, () => refuseUpgrade(socket, 500, 'Internal Server Error'));
   });
 
   // clients whose timers fire close together share one state read and one JSON text (a
@@ -62,8 +99,14 @@ export function attachLiveSocket(server: Server, source: LiveSource): LiveSocket
     return frame.text;
   };
 
-  function serveClient(ws: WebSocket, hz: number): void {
+  function serveClient(ws: WebSocket, hz: number, token: string | null, user: string): void {
     let busy = false;
+    // a logout, revocation, expiry or ban ends the feed too, not only the next REST call
+    const recheck = setInterval(() => {
+      if (token !== null && source.auth.tokens.check(token) === null) ws.close(4401, 'the token is no longer valid: log in again');
+      else if ((source.auth.gate?.account(user) ?? null) !== null) ws.close(4403, 'the account is suspended by incident response');
+    }, RECHECK_MS);
+    ws.on('close', () => clearInterval(recheck));
     const timer = setInterval(() => {
       // one state read at a time per client, and none while its socket is backed up
       if (busy || ws.readyState !== ws.OPEN || ws.bufferedAmount > MAX_BUFFERED) return;

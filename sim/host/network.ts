@@ -14,6 +14,12 @@
  * "Unusual", for now: commands from that protocol that the line rejected, audit entries it
  * denied (refused logins, publishes outside a role) or publishes the embedded broker refused,
  * in the last 10 s.
+ *
+ * "Attack": while the range runs an attack from this host (`POST /api/attacks/run`), the
+ * attacked face and what reaches the line through it during the run (commands and audit
+ * entries, except the range's own observer's) are the attack's traffic, marked as such for
+ * the run and the 10 s after it: an attack that gets through under the open profile is
+ * refused nothing, so it would not be unusual otherwise. Its clients' principals are listed.
  */
 import { readFileSync } from 'node:fs';
 import type { SimEvent } from '../core/events.ts';
@@ -25,6 +31,10 @@ export const RATE_WINDOW_S = 5;
 export const UNUSUAL_WINDOW_S = 10;
 /** traffic records kept at most (a flood is still counted up to this) */
 const MAX_RECORDS = 50_000;
+/** attack principals listed at most */
+const MAX_PRINCIPALS = 20;
+/** events of the run drain to the monitor up to this long after it ends (the host drains every 200 ms) [ms] */
+const ATTACK_GRACE_MS = 1500;
 
 /** One protocol face of the host. */
 export interface FaceReport {
@@ -34,6 +44,8 @@ export interface FaceReport {
   endpoint: string;
   /** MQTT over WebSocket endpoint of the embedded broker, else null */
   ws: string | null;
+  /** MQTT over TLS endpoint of the embedded broker (`mqtts://`), else null */
+  tls?: string | null;
   /** `embedded` or `external` (MQTT only, else null) */
   broker: 'embedded' | 'external' | null;
   /** TCP connections established to the face's port(s) now, or null when unknown */
@@ -47,6 +59,8 @@ export interface FaceReport {
   /** rejected commands, denied audits and refused publishes in the last UNUSUAL_WINDOW_S */
   rejected: number;
   unusual: boolean;
+  /** the range's attack goes through this face (now, or within the last UNUSUAL_WINDOW_S) */
+  attack: boolean;
 }
 
 /** A station's link to a face: the commands that reached that station through it. */
@@ -58,6 +72,19 @@ export interface LinkReport {
   /** rejected in the last UNUSUAL_WINDOW_S */
   rejected: number;
   unusual: boolean;
+  /** the range's attack reached this station through this face within the last UNUSUAL_WINDOW_S */
+  attack: boolean;
+}
+
+/** The range's attack: running, or ended within the last UNUSUAL_WINDOW_S. */
+export interface AttackReportMark {
+  id: string;
+  title: string;
+  face: AttackMark['face'];
+  station: string;
+  running: boolean;
+  /** principals of the attack's traffic seen so far (at most MAX_PRINCIPALS) */
+  principals: string[];
 }
 
 /** The body of `GET /api/network`. */
@@ -67,6 +94,18 @@ export interface NetworkReport {
   unusualWindowS: number;
   faces: FaceReport[];
   links: LinkReport[];
+  /** the range's attack, or null */
+  attack: AttackReportMark | null;
+}
+
+/** An attack the range runs from this host. */
+export interface AttackMark {
+  id: string;
+  title: string;
+  face: 'opcua' | 'mqtt' | 'modbus' | 'api';
+  station: string;
+  /** principal prefix of the range's own observer (REST, `user@`): the instrument, not the attack */
+  observer: string;
 }
 
 /** What the monitor reads; the faces start after the HTTP server, so they are looked up on demand. */
@@ -85,6 +124,8 @@ interface TrafficRecord {
   station: string | null;
   kind: 'command' | 'rejected' | 'denied' | 'audit';
   command: string;
+  /** the range's attack's traffic */
+  attack: boolean;
 }
 
 interface Counters {
@@ -106,6 +147,8 @@ export class NetworkMonitor {
   private pushed = 0;
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly now: () => number;
+  /** the range's attack: since when, until when (null: running), its clients' principals */
+  private attack: { mark: AttackMark; from: number; to: number | null; principals: Set<string> } | null = null;
 
   constructor(private readonly src: NetworkSources) {
     this.now = src.now ?? (() => performance.now());
@@ -128,13 +171,34 @@ export class NetworkMonitor {
     this.pushed++;
   }
 
+  /** An attack of the range begins: its traffic is marked until `attackEnded()` (and a moment after). */
+  attackStarted(mark: AttackMark): void {
+    this.attack = { mark, from: this.now(), to: null, principals: new Set() };
+  }
+
+  /** The range's attack is over. */
+  attackEnded(): void {
+    if (this.attack !== null && this.attack.to === null) this.attack.to = this.now();
+  }
+
+  /** Whether a record drained at `t` from `source` by `principal` is the attack's traffic. */
+  private isAttack(t: number, source: string, principal: string): boolean {
+    const a = this.attack;
+    if (a === null || (a.to !== null && t > a.to + ATTACK_GRACE_MS) || source !== a.mark.face) return false;
+    if (source === 'api' && principal.startsWith(a.mark.observer)) return false;
+    if (a.principals.size < MAX_PRINCIPALS) a.principals.add(principal);
+    return true;
+  }
+
   /** Takes drained events (wire it into the host's event fan-out). */
   readonly onEvents = (evs: readonly SimEvent[]): void => {
     const t = this.now();
     for (const e of evs) {
       const kind = e.type === 'command' ? 'command' : e.type === 'rejected' ? 'rejected' : e.type === 'audit' ? (e.data.outcome === 'allowed' ? 'audit' : 'denied') : null;
       if (kind === null) continue;
-      this.records.push({ t, source: String(e.data.source ?? ''), station: e.station, kind, command: String(e.data.command ?? e.data.action ?? '') });
+      const source = String(e.data.source ?? '');
+      const attack = this.isAttack(t, source, String(e.data.principal ?? ''));
+      this.records.push({ t, source, station: e.station, kind, command: String(e.data.command ?? e.data.action ?? ''), attack });
     }
     const old = t - UNUSUAL_WINDOW_S * 1000;
     let drop = 0;
@@ -154,6 +218,9 @@ export class NetworkMonitor {
     const count = (f: (r: TrafficRecord) => boolean, rs = recent): number => rs.filter(f).length;
     const perS = (n: number): number => round(n / RATE_WINDOW_S);
     const bad = (source: string): number => count((r) => r.source === source && (r.kind === 'rejected' || r.kind === 'denied'), this.records);
+    // the attack shows while it runs and for UNUSUAL_WINDOW_S after it
+    const a = this.attack !== null && (this.attack.to === null || now - this.attack.to < UNUSUAL_WINDOW_S * 1000) ? this.attack : null;
+    const attacked = (face: string): boolean => a !== null && a.mark.face === face;
     const refusedLately = (): number => {
       const old = this.samples.find((s) => s.t >= now - UNUSUAL_WINDOW_S * 1000) ?? this.samples[0]!;
       return cur.refused - old.refused;
@@ -167,7 +234,7 @@ export class NetworkMonitor {
       const commands = perS(count((r) => r.source === 'api' && r.kind !== 'audit'));
       faces.push({
         id: 'api', protocol: 'http', endpoint: `${http}api/`, ws: null, broker: null, clients: established(portOf(http)), ownClients: 0,
-        rate: round(per('requests') + per('pushed')), rates: { requests: per('requests'), pushed: per('pushed'), commands }, rejected, unusual: rejected > 0,
+        rate: round(per('requests') + per('pushed')), rates: { requests: per('requests'), pushed: per('pushed'), commands }, rejected, unusual: rejected > 0, attack: attacked('api'),
       });
     }
     const opcua = this.src.opcua();
@@ -179,20 +246,20 @@ export class NetworkMonitor {
       const rejected = bad('opcua');
       faces.push({
         id: 'opcua', protocol: 'opc.tcp', endpoint: opcua, ws: null, broker: null, clients: established(portOf(opcua)), ownClients: 0,
-        rate: round(writes + calls + audit), rates: { writes, calls, audit }, rejected, unusual: rejected > 0,
+        rate: round(writes + calls + audit), rates: { writes, calls, audit }, rejected, unusual: rejected > 0, attack: attacked('opcua'),
       });
     }
     const mqtt = this.src.mqtt();
     if (mqtt !== null) {
       const st = mqtt.face.stats();
       const rejected = bad('mqtt') + refusedLately();
-      const ports = mqtt.embedded ? [portOf(mqtt.face.url), ...(mqtt.face.wsUrl !== null ? [portOf(mqtt.face.wsUrl)] : [])] : [];
+      const ports = mqtt.embedded ? [portOf(mqtt.face.url), ...[mqtt.face.wsUrl, mqtt.face.tlsUrl].filter((u) => u !== null).map(portOf)] : [];
       faces.push({
-        id: 'mqtt', protocol: 'mqtt', endpoint: mqtt.face.url, ws: mqtt.face.wsUrl, broker: mqtt.embedded ? 'embedded' : 'external',
+        id: 'mqtt', protocol: 'mqtt', endpoint: mqtt.face.url, ws: mqtt.face.wsUrl, tls: mqtt.face.tlsUrl, broker: mqtt.embedded ? 'embedded' : 'external',
         clients: mqtt.embedded ? established(...ports) : null, ownClients: (st.uns !== null ? 1 : 0) + (st.sparkplug !== null ? 1 : 0),
         rate: round(per('published') + per('commands')),
         rates: { published: per('published'), uns: per('uns'), sparkplug: per('sparkplug'), commands: per('commands'), refused: per('refused') },
-        rejected, unusual: rejected > 0,
+        rejected, unusual: rejected > 0, attack: attacked('mqtt'),
       });
     }
     for (const face of ['opcua', 'mqtt'] as const) {
@@ -200,10 +267,13 @@ export class NetworkMonitor {
       for (const station of this.src.stations) {
         const mine = (r: TrafficRecord): boolean => r.source === face && r.station === station;
         const rejected = count((r) => mine(r) && r.kind === 'rejected', this.records);
-        links.push({ station, face, rate: perS(count((r) => mine(r) && (r.kind === 'command' || r.kind === 'rejected'))), rejected, unusual: rejected > 0 });
+        const attack = a !== null && this.records.some((r) => r.attack && mine(r));
+        links.push({ station, face, rate: perS(count((r) => mine(r) && (r.kind === 'command' || r.kind === 'rejected'))), rejected, unusual: rejected > 0, attack });
       }
     }
-    return { rateWindowS: RATE_WINDOW_S, unusualWindowS: UNUSUAL_WINDOW_S, faces, links };
+    const m = a?.mark;
+    const attack = a === null || m === undefined ? null : { id: m.id, title: m.title, face: m.face, station: m.station, running: a.to === null, principals: [...a.principals] };
+    return { rateWindowS: RATE_WINDOW_S, unusualWindowS: UNUSUAL_WINDOW_S, faces, links, attack };
   }
 
   close(): void {

@@ -3,9 +3,13 @@
  * goes, never held in memory), kpis.csv (one row per periodic `kpi` event, plus the final
  * row), kpis.json, commands.ndjson (the applied command log, replayable) and meta.json.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TwinlineError } from '../core/errors.ts';
+import { formatBytes, MAX_SCENARIO_BYTES } from '../line/limits.ts';
+import { didYouMean } from '../line/locate.ts';
+import { decodeScenario } from '../line/text.ts';
 import type { SimEvent } from '../core/events.ts';
 import type { LoggedCommand } from '../core/commands.ts';
 import type { LineKpis } from '../core/kpi.ts';
@@ -34,14 +38,63 @@ export interface RunMeta {
   wallSeconds: number;
 }
 
-/** Reads a scenario file; a missing or unreadable file is a `TwinlineError`. */
-export function readScenario(file: string): string {
+/** Built-in scenarios, for names given without a path (`twinline run ceramic-after`). */
+export const BUILTIN_SCENARIOS = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+/** Names of the built-in scenarios (file names without `.yaml`). */
+export function builtinScenarioNames(): string[] {
   try {
-    return readFileSync(file, 'utf8');
+    return readdirSync(BUILTIN_SCENARIOS).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The file a scenario argument names: a path as given, or a bare name (`ceramic-after`, as the
+ * web app's URLs say) found as `scenarios/<name>.yaml` here or among the built-in scenarios.
+ * Anything else is an error listing the names there are, never a bare ENOENT.
+ */
+export function resolveScenarioFile(arg: string): string {
+  if (existsSync(arg)) return arg;
+  const bare = !arg.includes('/') && !arg.includes('\\');
+  if (bare) {
+    const name = arg.endsWith('.yaml') || arg.endsWith('.yml') ? arg : `${arg}.yaml`;
+    for (const dir of ['scenarios', BUILTIN_SCENARIOS]) {
+      const f = join(dir, name);
+      if (existsSync(f)) return f;
+    }
+  }
+  const names = builtinScenarioNames();
+  const hint = didYouMean(basename(arg).replace(/\.ya?ml$/, ''), names);
+  throw new TwinlineError('IO', `no such scenario file or name${hint}; built-in scenarios: ${names.join(', ')} (or give the path of a .yaml file)`, { file: arg });
+}
+
+/**
+ * Reads a scenario file (a path or a built-in name): refused over `MAX_SCENARIO_BYTES` before
+ * a byte is read, and decoded as UTF-8 strictly. Any failure is a `TwinlineError`.
+ */
+export function readScenario(arg: string): string {
+  return loadScenario(arg).text;
+}
+
+/** `readScenario`, with the file the argument resolved to. */
+export function loadScenario(arg: string): { file: string; text: string } {
+  const file = resolveScenarioFile(arg);
+  let bytes: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new TwinlineError('IO', 'is a directory, not a scenario file', { file });
+    if (st.size > MAX_SCENARIO_BYTES) {
+      throw new TwinlineError('CAPACITY', `the file is ${formatBytes(st.size)}; a scenario file may be at most ${formatBytes(MAX_SCENARIO_BYTES)} (limit MAX_SCENARIO_BYTES)`, { file });
+    }
+    bytes = readFileSync(file);
   } catch (e) {
+    if (e instanceof TwinlineError) throw e;
     const code = (e as { code?: string }).code ?? String(e);
     throw new TwinlineError('IO', `cannot read the scenario file (${code})`, { file });
   }
+  return { file, text: decodeScenario(bytes, file) };
 }
 
 /** The version in package.json. */

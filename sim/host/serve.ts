@@ -1,68 +1,95 @@
 /**
- * `twinline serve`: runs a line in real time in a worker thread and serves it over HTTP — the
- * status page in web/, and a REST API for state, KPIs, events and commands. Commands from the
- * API enter the same queue as every other source (`source: 'api'`) and are logged with the
- * principal that sent them.
+ * `twinline serve`: runs a line in real time in a worker thread and serves it: the web app, a
+ * REST API and live socket (`rest.ts`, authenticated against the account store), OPC UA and
+ * MQTT, and Modbus/TCP when asked. Every face takes its accounts from one store in the home folder (`.twinline/`) and
+ * every change to the line goes through the same command queue with the sender's principal
+ * and role. The event log, audit trail and command log are appended to the run's folder.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseOptions } from './args.ts';
 import { TwinlineError } from '../core/errors.ts';
 import type { SimEvent } from '../core/events.ts';
+import { MAX_SERVE_STATIONS, MAX_STATIONS } from '../line/limits.ts';
 import { parseScenario } from '../line/parse.ts';
-import type { LineSpec } from '../line/types.ts';
-import { checkCommand } from '../worker/command-check.ts';
 import { loadRemote, spawnNodeSim } from '../worker/node-host.ts';
 import type { Speed } from '../worker/api.ts';
-import { openReader } from '../worker/reader.ts';
-import { lineInfo, partCapacity, readPartPlaces, readTags, type LineInfo } from '../worker/twin-view.ts';
-import type { World } from '../core/world.ts';
+import { openReader, readTick } from '../worker/reader.ts';
+import { lineInfo, partCapacity } from '../worker/twin-view.ts';
 import { listen } from './ports.ts';
-import { readScenario } from './record.ts';
-import { startOpcua, type OpcuaFace, type OpcuaProfile } from '../protocols/opcua/server.ts';
-import { startMqtt, type MqttFace, type MqttOptions } from '../protocols/mqtt/face.ts';
-import { MQTT_FLAGS, MQTT_USAGE, mqttFromFlags } from '../protocols/mqtt/flags.ts';
+import { loadScenario } from './record.ts';
+import { startOpcua, type OpcuaFace } from '../protocols/opcua/server.ts';
+import { startMqtt, type MqttFace, type MqttOptions, type TagReport } from '../protocols/mqtt/face.ts';
+import { MQTT_USAGE, mqttFromFlags } from '../protocols/mqtt/flags.ts';
+import { startModbus, type ModbusFace } from '../protocols/modbus/server.ts';
+import { MODBUS_USAGE, modbusFromFlags, type ModbusFlags } from '../protocols/modbus/flags.ts';
+import { PeerCounter } from '../protocols/mqtt/limits.ts';
+import { SERVE_FLAGS } from './serve-flags.ts';
 import { NetworkMonitor } from './network.ts';
 import { attachLiveSocket } from './live-socket.ts';
+import { AccountStore, INITIAL_PASSWORDS_FILE } from './accounts.ts';
+import { homeDir } from './home.ts';
+import { LoginGuard } from './login-guard.ts';
+import { TokenStore, type HttpAuth, type Profile } from './http-auth.ts';
+import { HostNames, isLoopback } from './http-guard.ts';
+import { CappedLog, RunLog, runId } from './run-log.ts';
+import { DEFAULT_RECORD_MS, describeRun, MAX_RECORD_MS, MIN_RECORD_MS, valueColumns, ValueRecorder } from './value-recorder.ts';
+import { handle, RefusalAudit, refuse, reply, stateBody, type RestContext, type View } from './rest.ts';
+import { Range } from './range.ts';
+import { Exercises } from './exercises.ts';
+import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
+import { DetectorEngine } from '../../security/detectors/engine.ts';
+import { AlertLog } from '../../security/detectors/alert-log.ts';
+import { DEFAULT_PLAYBOOKS } from '../../security/playbooks/load.ts';
+import { closesMqtt, closesOpcua, closesRest, faceGates, loadPlaybooks, startResponse } from './respond-host.ts';
 
 /** The line `serve` runs when none is given. */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL('../../scenarios/ceramic-after.yaml', import.meta.url));
-/** the built web app (`vite build --config web/vite.config.ts`) */
-const APP_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
-  '.wasm': 'application/wasm', '.map': 'application/json; charset=utf-8', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
-};
-const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Twinline</title></head>
-<body style="font-family:system-ui,sans-serif;background:#0d1117;color:#e6edf3;padding:2rem">
-<h1>Twinline</h1><p>The web app is not built yet: run <code>npm run build:web</code> (or <code>npm start</code>) and reload.</p>
-<p>网页应用尚未构建：请运行 <code>npm run build:web</code>（或 <code>npm start</code>）后刷新。</p>
-<p>The line is running: <a href="/api/state" style="color:#58a6ff">/api/state</a></p></body></html>`;
-/** events kept for `GET /api/events` */
-const EVENT_RING = 2000;
-/** largest accepted request body [bytes] */
-const MAX_BODY = 64 * 1024;
 
-export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N] [--opcua-port N] [--profile open|hardened] [--host ADDR] [--seed S] [--speed N]
+export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N] [--opcua-port N] [--modbus-port N] [--profile open|hardened] [--host ADDR] [--seed S] [--speed N]
 
   scenario.yaml   line to run (default: scenarios/ceramic-after.yaml)
   --http-port N   web app and REST API (default 8080; a taken default falls back to a free port)
   --opcua-port N  OPC UA server (default 4840; a taken default falls back to a free port)
-  --profile P     OPC UA security: open (None, anonymous; classroom only) or hardened
-                  (SignAndEncrypt, user accounts, trust list; default). PKI and accounts: .twinline/opcua/
-  --host ADDR     address to listen on (default 127.0.0.1)
+  --profile P     security of every face: hardened (default: logins on REST, OPC UA SignAndEncrypt
+                  with user accounts and a trust list, MQTT accounts) or open (classroom only:
+                  anonymous clients may operate the line; refused with a non-loopback --host
+                  unless --expose-open is given too)
+  --home DIR      accounts, PKI and run records (default ./.twinline, or $TWINLINE_HOME)
+  --host ADDR     address to listen on (default 127.0.0.1; anything else is announced loudly)
+  --allow-host H  another name the web app is reached by (a proxy, a DNS name); repeatable
+  --allow-origin O  another browser origin allowed to call the API (http://name:port); repeatable
   --seed S        random seed (default: the scenario's)
   --speed N       N × real time (default 1)
+  --detectors F   detector configuration (default security/detectors/default.yaml; off: none);
+                  alerts go to alerts.ndjson in the run's folder and GET /api/alerts
+  --playbooks DIR incident playbooks and levels (default security/playbooks; off: none): GET /api/incident
+                  grades the measured impact; containment actions: twinline respond --help
+  --exercises DIR scripted exercises the instructor may start from the web twin (default security/exercises;
+                  the files whose scenario is this line's): GET /api/exercises
+  --record-values MS  sample every station's numeric fields every MS of wall time into values.ndjson in the
+                  run's folder (default ${DEFAULT_RECORD_MS}; ${MIN_RECORD_MS}–${MAX_RECORD_MS}; 0: off); with attacks.ndjson (the range's runs)
+                  they make a labelled dataset: twinline dataset --help
 ${MQTT_USAGE}
+${MODBUS_USAGE}
 
-REST API: GET /api/line, GET /api/state, GET /api/events?since=SEQ&limit=N, POST /api/commands
-  {"target":"kiln","command":"stop"}; the principal is the x-twinline-user header or the peer address.
-  GET /api/network: the faces (endpoints, clients, messages per second) and unusual traffic.
-  WebSocket /api/live?hz=N: {"type":"state",…} (the /api/state body) N times a second (1–50, default 20)
-  and {"type":"events","events":[…]} as the line logs them.`;
+Accounts (one store for REST, the live socket, OPC UA and MQTT): twinline accounts --help
+REST API (log in first: POST /api/login {"user","password"} → {"token"}; then Authorization: Bearer <token>,
+  or HTTP Basic): GET /api/line, GET /api/state, GET /api/events?since=SEQ&limit=N (oldest N after SEQ),
+  POST /api/commands {"target":"kiln","command":"stop"} (JSON only), GET /api/network, GET /api/whoami,
+  GET /api/alerts?since=ID&from=MS&acks=SEQ (the detectors' alerts and their acknowledgements; every role
+  may read them), POST /api/alerts/ack {"id"} (operator and above).
+  Security range (instructor only): GET /api/attacks, POST /api/attacks/run {"id","station"?},
+  GET /api/attacks/runs, GET /api/attacks/runs/<n> (status and report). Exercises (instructor only):
+  GET /api/exercises, POST /api/exercises/start {"id"}, POST /api/exercises/pause|resume|end,
+  GET /api/exercises/current, GET /api/exercises/report?lang=en|zh.
+  Incident response (engineer and instructor): POST /api/respond/<action> {…} (ban, unban, close-sessions,
+  isolate, reconnect, stop-station, resume-station, snapshot, restore-setpoints, note); every role reads
+  GET /api/respond, GET /api/respond/log?since=N, GET /api/incident?from=MS&to=MS, GET /api/playbooks.
+  WebSocket /api/live?hz=N (subprotocols "twinline.v1", "bearer.<token>"): {"type":"state",…} N times a
+  second (1–50, default 20) and {"type":"events","events":[…]} as the line logs them.`;
 
 /** A running server; `close()` shuts it down. */
 export interface Served {
@@ -71,6 +98,10 @@ export interface Served {
   opcua: string | null;
   /** the MQTT face, or null when it is off */
   mqtt: MqttFace | null;
+  /** Modbus/TCP endpoint (`modbus://host:port`), or null when the face is off */
+  modbus: string | null;
+  /** the run's folder (events, audit trail, commands) */
+  runDir: string;
   close(): Promise<void>;
 }
 
@@ -84,16 +115,53 @@ export interface ServeOptions {
   seed?: number;
   speed: Speed;
   log: (line: string) => void;
+  /** security of every face (default hardened) */
+  profile?: Profile;
+  /** accounts, PKI and runs (default `./.twinline`) */
+  home?: string;
+  /** the account store (default: the home's, created with one account per role when missing) */
+  accounts?: AccountStore;
+  /** more names and browser origins the HTTP plane accepts */
+  allowHosts?: readonly string[];
+  allowOrigins?: readonly string[];
   /** the OPC UA face; omitted: no OPC UA server */
-  opcua?: { port: number; explicitPort: boolean; profile: OpcuaProfile; runDir: string };
+  opcua?: { port: number; explicitPort: boolean };
   /** the MQTT face; omitted: none */
-  mqtt?: Omit<MqttOptions, 'spec' | 'api' | 'log'>;
+  mqtt?: Omit<MqttOptions, 'spec' | 'api' | 'log' | 'accounts' | 'profile' | 'guard'>;
+  /** the Modbus/TCP face; omitted: none */
+  modbus?: ModbusFlags;
+  /** detector configuration file; omitted: the built-in one; null: no detectors */
+  detectors?: string | null;
+  /** incident playbooks' folder; omitted: the built-in one; null: none (the impact is measured, not graded) */
+  playbooks?: string | null;
+  /** sample period of values.ndjson [ms]; omitted: DEFAULT_RECORD_MS; 0: no values recorded */
+  recordValuesMs?: number;
+  /** the exercise files' folder; omitted: the built-in one */
+  exercises?: string;
 }
+
+/** how often the host drains the line's events to the faces and the run log [ms] */
+const PUMP_MS = 200;
+/** open HTTP connections (live sockets included) one address may hold */
+export const HTTP_CONNECTIONS_PER_ADDRESS = 128;
 
 /** Starts the worker and the HTTP server; resolves once both are up. */
 export async function startServer(o: ServeOptions): Promise<Served> {
-  const text = readScenario(o.file);
+  const profile = o.profile ?? 'hardened';
+  const home = o.home ?? join(process.cwd(), '.twinline');
+  const loaded = loadScenario(o.file);
+  const text = loaded.text;
+  o = { ...o, file: loaded.file };
   const spec = parseScenario(text, o.file);
+  if (spec.stations.length > MAX_SERVE_STATIONS) {
+    throw new TwinlineError('CAPACITY', `${o.file}: ${spec.stations.length.toLocaleString('en-US')} stations; serve puts at most ${MAX_SERVE_STATIONS} behind its OPC UA, MQTT and web faces (limit MAX_SERVE_STATIONS); twinline run simulates up to ${MAX_STATIONS.toLocaleString('en-US')} without faces`);
+  }
+  // a bad detector file is refused before anything starts
+  const detectorConfig = o.detectors === null ? null : loadDetectorConfig(o.detectors ?? DEFAULT_DETECTORS);
+  // and so are bad playbooks
+  const book = loadPlaybooks(o.playbooks, detectorConfig);
+  const accounts = o.accounts ?? AccountStore.open(home, { create: true });
+  const guard = new LoginGuard();
   const sim = spawnNodeSim();
   try {
     await loadRemote(sim.api, text, o.file, o.seed === undefined ? {} : { seed: o.seed });
@@ -106,216 +174,271 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   // a zero-copy reader over the worker's shared buffer: tags and part places for the 3D view
   const reader = openReader(await sim.api.shared());
   const view: View = { reader, line: lineInfo(spec, reader), parts: new Float64Array(3 * partCapacity(reader)) };
-  const ring: SimEvent[] = [];
-  // every protocol face sees the same drained events as the REST ring
-  const fanout: ((evs: readonly SimEvent[]) => void)[] = [];
-  const pump = setInterval(() => {
-    sim.api.drainEvents().then((evs) => {
-      for (const f of fanout) f(evs);
-      ring.push(...evs);
-      if (ring.length > EVENT_RING) ring.splice(0, ring.length - EVENT_RING);
-    }, () => undefined);
-  }, 200);
-
-  let url: string | null = null;
+  const runLog = new RunLog({ dir: join(home, 'runs', runId(spec.id)) });
+  // what was run, and the process values at a steady wall-time rate (values.ndjson), for datasets
+  const recordMs = o.recordValuesMs ?? DEFAULT_RECORD_MS;
+  const columns = valueColumns(reader, view.line);
+  describeRun(runLog.dir, {
+    scenario: { id: spec.id, title: spec.title.en, file: o.file, seed: o.seed ?? spec.seed }, speed: o.speed, profile, startedAtMs: Date.now(),
+    dt: reader.dt, sampleMs: recordMs, columns,
+  });
+  const values = recordMs > 0 ? new ValueRecorder({ dir: runLog.dir, reader, columns, stationIndex: new Map(spec.stations.map((s, k) => [s.id, k])), everyMs: recordMs }) : null;
+  // the range's attack runs, as they start and end: the labels of a dataset
+  const attackLog = new CappedLog(join(runLog.dir, 'attacks.ndjson'));
+  // every protocol face sees the same drained events as the run log
+  const fanout: ((evs: readonly SimEvent[]) => void)[] = [runLog.onEvents];
+  // the detectors read the same drained events (the audit trail among them) as they are written
+  const stationIndex = new Map(spec.stations.map((s, k) => [s.id, k]));
+  const engine = detectorConfig === null ? null : new DetectorEngine(detectorConfig, {
+    stations: spec.stations.map((s) => ({ id: s.id, kind: s.kind })),
+    read: (station, field) => {
+      const k = stationIndex.get(station);
+      const v = k === undefined ? NaN : reader.read(k, field);
+      return Number.isFinite(v) ? v : null;
+    },
+    writeLevel: (station, field) => {
+      const k = stationIndex.get(station);
+      const f = k === undefined ? undefined : reader.fieldSpec(k, field);
+      return f === undefined || f.access !== 'rw' ? null : (f.write ?? 'engineer');
+    },
+  });
+  const alerts = new AlertLog(runLog.dir, engine?.names ?? []);
+  // the security range (made once the HTTP port is bound): alerts raised during its run are marked with it
+  let range: Range | null = null;
+  let exercises: Exercises | null = null;
+  if (engine !== null) fanout.push((evs) => alerts.add(engine.onEvents(evs), range?.current() ?? null));
   let opcua: OpcuaFace | null = null;
   let mqtt: MqttFace | null = null;
+  let modbus: ModbusFace | null = null;
+  // incident response: what the faces consult before they admit a client or take a command
+  const response = startResponse({
+    api: sim.api, reader, stations: spec.stations.map((s) => s.id), runDir: runLog.dir, book, alerts: engine === null ? null : alerts,
+    accountRole: (user) => accounts.list().find((a) => a.user === user)?.role ?? null,
+    faces: () => ({ opcua: opcua !== null, mqtt: mqtt !== null, modbus: modbus !== null }),
+    audit: (a) => void sim.api.audit(a).catch(() => undefined),
+  });
+  const shut = response.containment;
+  fanout.push(response.onEvents);
+  // one drain at a time, so writes never interleave; callers that arrive while a drain runs
+  // share the next one (a flood of commands costs one drain per round, not one per command)
+  let running: Promise<void> = Promise.resolve();
+  let next: Promise<void> | null = null;
+  const drain = async (): Promise<void> => {
+    const evs = await sim.api.drainEvents();
+    for (const f of fanout) f(evs);
+    runLog.onCommands(await sim.api.commands(runLog.commandsWritten));
+  };
+  const flush = (): Promise<void> => {
+    if (next !== null) return next;
+    const mine = running.then(() => {
+      next = null;
+      return drain();
+    }).catch(() => undefined);
+    next = mine;
+    running = mine;
+    return mine;
+  };
+  const pump = setInterval(() => void flush(), PUMP_MS);
+
+  let url: string | null = null;
   // rates and unusual traffic per face for GET /api/network (see network.ts)
   const net = new NetworkMonitor({
     stations: spec.stations.map((s) => s.id), http: () => url, opcua: () => opcua?.endpoint ?? null,
     mqtt: () => (mqtt === null ? null : { face: mqtt, embedded: o.mqtt?.url === undefined }),
   });
   fanout.push(net.onEvents);
+  const auth: HttpAuth = { profile, accounts, guard, tokens: new TokenStore(accounts), gate: shut };
+  closesRest(shut, auth.tokens);
+  const refusals = new RefusalAudit((a) => void sim.api.audit(a).catch(() => undefined));
+  let ctx: RestContext | null = null;
   const server = createServer((req, res) => {
     if (req.url?.startsWith('/api/') === true) net.request();
-    if (req.method === 'GET' && req.url?.split('?')[0] === '/api/network') return reply(res, 200, net.report());
-    handle(req, res, spec, ring, sim.api, view).catch((e: unknown) => {
+    if (ctx === null) return refuse(res, { status: 503, code: 'STARTING', message: 'the twin is starting' });
+    handle(req, res, ctx, refusals).catch((e: unknown) => {
       reply(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
     });
   });
-  // the attached page's push feed: state at a steady rate and the drained events
-  const live = attachLiveSocket(server, { state: () => stateBody(spec, sim.api, view), sent: () => net.push() });
-  fanout.push(live.onEvents);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  // one address may not hold every socket of the host (idle connections cost a file descriptor
+  // each until the header timeout); a browser opens ~6, the bench's command flood 64
+  const conns = new PeerCounter(HTTP_CONNECTIONS_PER_ADDRESS);
+  server.on('connection', (sock) => {
+    const peer = sock.remoteAddress ?? '?';
+    if (!conns.enter(peer)) {
+      refusals.note(`${peer}|connections`, { source: 'api', principal: `?@${peer}`, action: 'connect', outcome: 'denied', reason: `more than ${HTTP_CONNECTIONS_PER_ADDRESS} HTTP connections from ${peer}` });
+      sock.destroy();
+      return;
+    }
+    sock.once('close', () => conns.leave(peer));
+  });
   let bound;
+  let live: ReturnType<typeof attachLiveSocket> | null = null;
   try {
     bound = await listen(server, o.httpPort, o.host, o.explicitPort, '--http-port');
+    const hosts = new HostNames(o.host, bound.port, o.allowHosts, o.allowOrigins);
+    // the security range runs its attacks from this process against the faces bound here
+    const theRange = new Range({
+      home, stations: spec.stations.map((s) => s.id), tokens: auth.tokens, flush, net,
+      defaultStation: (spec.stations.find((s) => s.kind === 'kiln') ?? spec.stations.find((s) => s.kind !== 'source' && s.kind !== 'sink') ?? spec.stations[0])?.id ?? '',
+      faces: () => ({ http: url, opcua: opcua?.endpoint ?? null, mqtt: mqtt?.url ?? null, modbus: modbus?.url ?? null }),
+      audit: (a) => void sim.api.audit(a).catch(() => undefined),
+      clock: () => {
+        const tick = readTick(reader);
+        return { tick, simS: Math.round(tick * reader.dt * 1e6) / 1e6 };
+      },
+      record: (r) => {
+        try {
+          attackLog.write(r);
+        } catch (e) {
+          o.log(`  !!! attacks.ndjson: run ${r.run} not recorded (${e instanceof Error ? e.message : String(e)})`);
+        }
+      },
+    });
+    range = theRange;
+    exercises = new Exercises({
+      scenario: spec.id, runDir: runLog.dir, web: () => url, tokens: auth.tokens,
+      pauseLine: (paused) => (paused ? sim.api.pause() : sim.api.start()),
+      audit: (a) => void sim.api.audit(a).catch(() => undefined),
+      ...(o.exercises === undefined ? {} : { dir: o.exercises }),
+    });
+    ctx = { spec, api: sim.api, view, log: runLog, auth, hosts, network: () => net.report(), flush, range: theRange, exercises, alerts, respond: response.responder };
+    // the attached page's push feed: state at a steady rate and the drained events
+    live = attachLiveSocket(server, {
+      state: () => stateBody(spec, sim.api, view), sent: () => net.push(), hosts, auth,
+      refused: (key, a) => refusals.note(key, a),
+    });
+    fanout.push(live.onEvents);
+    // every face asks incident response before it admits a client or takes a command, and lets a ban close what it holds
+    const gates = faceGates(shut);
     if (o.opcua !== undefined) {
-      opcua = await startOpcua({ spec, api: sim.api, host: o.host, ...o.opcua });
+      opcua = await startOpcua({ spec, api: sim.api, host: o.host, profile, runDir: join(home, 'opcua'), accounts, guard, gate: gates.opcua, ...o.opcua });
       fanout.push(opcua.onEvents);
+      closesOpcua(shut, opcua);
     }
-    if (o.mqtt !== undefined) mqtt = await startMqtt({ ...o.mqtt, spec, api: sim.api, log: o.log });
+    if (o.mqtt !== undefined) {
+      // values others report on the twin's topics at an external broker: the detectors' physics residuals
+      const onReport = engine?.watchesReports === true ? (r: TagReport): void => alerts.add(engine.onReports([{ ...r, source: 'mqtt' }]), range?.current() ?? null) : undefined;
+      mqtt = await startMqtt({ ...o.mqtt, spec, api: sim.api, log: o.log, accounts, profile, guard, gate: gates.mqtt, ...(onReport === undefined ? {} : { onReport }) });
+      closesMqtt(shut, mqtt);
+    }
+    if (o.modbus !== undefined) modbus = await startModbus({ ...o.modbus, spec, api: sim.api, reader, host: o.host, log: o.log, gate: gates.modbus });
   } catch (e) {
     clearInterval(pump);
     net.close();
-    live.close();
+    live?.close();
+    await mqtt?.close();
     await opcua?.close();
     server.close();
     await sim.terminate();
+    values?.close();
+    attackLog.close();
+    runLog.close();
+    alerts.close();
+    response.close();
     throw e;
   }
   url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${bound.port}/`;
-  o.log(`Twinline serving "${spec.title.en}" (${spec.id}, seed ${o.seed ?? spec.seed}, speed ${o.speed}×)`);
-  o.log(`  web app   ${url}${bound.fellBackFrom !== null ? `   (port ${bound.fellBackFrom} was taken; using ${bound.port})` : ''}`);
-  o.log(`  REST API  ${url}api/state   live WebSocket ${url.replace(/^http/, 'ws')}api/live`);
-  if (opcua !== null) {
-    o.log(`  OPC UA    ${opcua.endpoint}   (profile ${o.opcua?.profile}, namespace ${opcua.namespaceUri}, up in ${opcua.startupMs} ms)${opcua.fellBackFrom !== null ? `   (port ${opcua.fellBackFrom} was taken; using ${opcua.port})` : ''}`);
-    for (const n of opcua.notes) o.log(n);
-  }
-  if (mqtt !== null) {
-    const fell = mqtt.fellBackFrom;
-    o.log(`  MQTT      ${mqtt.url}${mqtt.wsUrl !== null ? `   WebSocket ${mqtt.wsUrl}` : ''}   (${o.mqtt?.url === undefined ? 'embedded broker' : 'external broker'}, encoding ${o.mqtt?.encoding})${fell.tcp !== null ? `   (port ${fell.tcp} was taken; using ${new URL(mqtt.url).port})` : ''}${fell.ws !== null && mqtt.wsUrl !== null ? `   (port ${fell.ws} was taken; using ${new URL(mqtt.wsUrl).port})` : ''}`);
-    o.log(`    UNS ${mqtt.prefix}/<station>/<tag>   commands ${mqtt.prefix}/<station>/cmd/<command>   Sparkplug spBv1.0/${mqtt.group}/+/${mqtt.edge}/#`);
-    for (const n of mqtt.notes) o.log(n);
-  }
+  banner(o, { spec, url, bound, opcua, mqtt, modbus, profile, home, accounts, runDir: runLog.dir });
   return {
     url,
     opcua: opcua?.endpoint ?? null,
     mqtt,
+    modbus: modbus?.url ?? null,
+    runDir: runLog.dir,
     async close() {
+      exercises?.close();
       clearInterval(pump);
       net.close();
-      live.close();
+      live?.close();
+      await modbus?.close();
       await mqtt?.close();
       await opcua?.close();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();
       });
+      await flush();
+      values?.close();
+      attackLog.close();
       await sim.terminate();
+      runLog.close();
+      alerts.close();
+      response.close();
     },
   };
 }
 
-type Api = ReturnType<typeof spawnNodeSim>['api'];
-
-/** The host's reader over the line, for the 3D view's tags and part places. */
-interface View {
-  reader: World;
-  line: LineInfo;
-  parts: Float64Array;
-}
-
-/** Serves a file of the built app, or the not-built page; false if `path` is not one. */
-function serveApp(res: ServerResponse, pathname: string): boolean {
-  const index = join(APP_DIR, 'index.html');
-  if (!existsSync(index)) {
-    if (pathname !== '/' && pathname !== '/index.html') return false;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...ISOLATION });
-    res.end(NOT_BUILT);
-    return true;
-  }
-  const rel = normalize(decodeURIComponent(pathname === '/' ? '/index.html' : pathname)).replace(/^([/\\])+/, '');
-  const file = join(APP_DIR, rel);
-  if (!file.startsWith(APP_DIR) || rel.split(sep).includes('..') || !existsSync(file) || !statSync(file).isFile()) return false;
-  const type = TYPES[extname(file)] ?? 'application/octet-stream';
-  const cache = rel.startsWith('assets') ? 'public, max-age=31536000, immutable' : 'no-cache';
-  res.writeHead(200, { 'content-type': type, 'cache-control': cache, 'cross-origin-resource-policy': 'same-origin', ...ISOLATION });
-  res.end(readFileSync(file));
-  return true;
-}
-
-/** The body of `GET /api/state` (also each state frame of `/api/live`). */
-async function stateBody(spec: LineSpec, api: Api, view: View): Promise<unknown> {
-  const st = await api.state();
-  const names = new Map(spec.stations.map((s) => [s.id, s.name]));
-  const { reader, line, parts } = view;
-  // tag values (in /api/line's tag order) and part places [station, fraction, serial]…, read consistently
-  const live = reader.readConsistent(() => ({
-    tags: line.stations.map((s, k) => {
-      const out = new Float64Array(s.tags.length);
-      readTags(reader, k, s.tags, out);
-      return Array.from(out);
-    }),
-    parts: Array.from(parts.subarray(0, 3 * readPartPlaces(reader, parts))),
-  })).value;
-  return {
-    scenario: spec.id, title: spec.title, isa95: spec.isa95, tick: st.tick, simTime: st.simTimeS, running: st.running,
-    speed: st.speed, rate: st.rate, pacing: st.pacing, kpis: st.kpis,
-    stations: st.stations.map((s, k) => ({ ...s, name: names.get(s.id) ?? { en: s.id, zh: s.id }, tags: live.tags[k] ?? [] })),
-    parts: live.parts,
+/**
+ * Prints, in one block, what the host serves on the ports it actually took (and which defaults
+ * were taken by another program), where its accounts and their passwords are — on every start,
+ * not only the first — and where the run's records go; then the faces' notes and warnings.
+ */
+function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; url: string; bound: { port: number; fellBackFrom: number | null }; opcua: OpcuaFace | null; mqtt: MqttFace | null; modbus: ModbusFace | null; profile: Profile; home: string; accounts: AccountStore; runDir: string }): void {
+  const { spec, url, bound, opcua, mqtt } = b;
+  const moved: string[] = [];
+  const taken = (from: number | null, to: number | string, what: string, flag: string): string => {
+    if (from === null) return '';
+    moved.push(`  !!! port ${from} (${what}) is used by another program${what.startsWith('MQTT') ? ' (a system Mosquitto?)' : ''}: ${what} is on ${to} instead; point clients there, or free ${from}, or choose a port with ${flag}`);
+    return `   (port ${from} was taken; using ${to})`;
   };
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse, spec: LineSpec, ring: SimEvent[], api: Api, view: View): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const route = `${req.method ?? 'GET'} ${url.pathname}`;
-  switch (route) {
-    case 'GET /api/line':
-      reply(res, 200, view.line);
-      return;
-    case 'GET /api/state':
-      reply(res, 200, await stateBody(spec, api, view));
-      return;
-    case 'GET /api/events': {
-      const since = Number(url.searchParams.get('since') ?? -1);
-      const limit = Math.min(EVENT_RING, Math.max(1, Number(url.searchParams.get('limit') ?? 200) || 200));
-      const evs = ring.filter((e) => e.seq > since);
-      reply(res, 200, evs.slice(-limit));
-      return;
-    }
-    case 'POST /api/commands': {
-      const body = await readBody(req);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch (e) {
-        reply(res, 400, { error: { code: 'BAD_ARGUMENT', message: `request body is not JSON: ${(e as Error).message}` } });
-        return;
-      }
-      const principal = String(req.headers['x-twinline-user'] ?? `anonymous@${req.socket.remoteAddress ?? '?'}`);
-      const cmd = typeof parsed === 'object' && parsed !== null ? { ...parsed, source: 'api', principal } : parsed;
-      const bad = checkCommand(cmd);
-      if (bad !== null && !bad.ok) {
-        reply(res, 400, { error: { code: bad.code, message: bad.reason } });
-        return;
-      }
-      const result = await api.send(cmd as Parameters<Api['send']>[0]);
-      reply(res, result.ok ? 200 : 409, result.ok ? { ok: true } : { ok: false, error: { code: result.code, message: result.reason } });
-      return;
-    }
-    default:
-      if (req.method === 'GET' && !url.pathname.startsWith('/api/') && serveApp(res, url.pathname)) return;
-      reply(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${route}` } });
+  o.log(`Twinline serving "${spec.title.en}" (${spec.id}, seed ${o.seed ?? spec.seed}, speed ${o.speed}×, profile ${b.profile})`);
+  o.log(`  web app   ${url}${taken(bound.fellBackFrom, bound.port, 'web app and REST API', '--http-port')}`);
+  o.log(`  REST API  ${url}api/state   live WebSocket ${url.replace(/^http/, 'ws')}api/live`);
+  if (opcua !== null) {
+    o.log(`  OPC UA    ${opcua.endpoint}   (namespace ${opcua.namespaceUri}, up in ${opcua.startupMs} ms)${taken(opcua.fellBackFrom, opcua.port, 'OPC UA', '--opcua-port')}`);
   }
-}
-
-/** Headers that let the page use SharedArrayBuffer (cross-origin isolation). */
-const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...ISOLATION });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new TwinlineError('BAD_ARGUMENT', `request body larger than ${MAX_BODY} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  if (mqtt !== null) {
+    const fell = mqtt.fellBackFrom;
+    const tcp = taken(fell.tcp, new URL(mqtt.url).port, 'MQTT', '--mqtt-port');
+    const ws = mqtt.wsUrl !== null ? taken(fell.ws, new URL(mqtt.wsUrl).port, 'MQTT over WebSocket', '--mqtt-ws-port') : '';
+    o.log(`  MQTT      ${mqtt.url}${mqtt.wsUrl !== null ? `   WebSocket ${mqtt.wsUrl}` : ''}   (${o.mqtt?.url === undefined ? 'embedded broker' : 'external broker'}, encoding ${o.mqtt?.encoding})${tcp}${ws}`);
+    if (mqtt.tlsUrl !== null && mqtt.tlsCert !== null) {
+      const tls = taken(fell.tls, new URL(mqtt.tlsUrl).port, 'MQTT over TLS', '--mqtts-port');
+      o.log(`  MQTT/TLS  ${mqtt.tlsUrl}   (self-signed: ${mqtt.tlsCert.file}, SHA-256 ${mqtt.tlsCert.fingerprint})${tls}`);
+    }
+    o.log(`    UNS ${mqtt.prefix}/<station>/<tag>   commands ${mqtt.prefix}/<station>/cmd/<command>   Sparkplug spBv1.0/${mqtt.group}/+/${mqtt.edge}/#`);
+  }
+  if (b.modbus !== null) {
+    const m = b.modbus;
+    const allow = o.modbus?.allow ?? null;
+    o.log(`  Modbus    ${m.url}   (units 1–${m.units}, one per station: twinline modbus map; ${m.writable ? 'writable' : 'read-only'}${allow !== null ? `, only from ${allow.join(', ')}` : ''})`);
+    if (m.writable) moved.push(`  !!! Modbus/TCP has no authentication: whoever reaches port ${m.port}${allow !== null ? ' from an allowed address' : ''} may stop stations and change setpoints as an operator, whatever the profile.`);
+  }
+  o.log(`  accounts  ${b.accounts.file || '(given in memory)'}   (one store for every face: twinline accounts list | add | reset | revoke)`);
+  if (b.accounts.file !== '') {
+    const initial = join(b.home, INITIAL_PASSWORDS_FILE);
+    const reset = `twinline accounts reset <user> --home ${b.home}`;
+    if (b.accounts.created.length > 0) {
+      o.log(`  passwords ${initial}   (created now for ${b.accounts.created.map((a) => a.user).join(', ')}; readable by you only; a new one: ${reset})`);
+    } else if (existsSync(initial)) {
+      o.log(`  passwords ${initial}   (as the accounts were created; a reset account is marked there; a new one: ${reset})`);
+    } else {
+      o.log(`  passwords not kept (${initial} was removed): ${reset} prints a new one`);
+    }
+  }
+  o.log(`  records   ${b.runDir}   (events.ndjson, audit.ndjson, commands.ndjson, attacks.ndjson, ${o.recordValuesMs === 0 ? 'no values' : `values.ndjson every ${o.recordValuesMs ?? DEFAULT_RECORD_MS} ms`})`);
+  o.log(`  detectors ${o.detectors === null ? 'off' : `${o.detectors ?? DEFAULT_DETECTORS}   (alerts.ndjson, GET /api/alerts)`}`);
+  o.log(`  playbooks ${o.playbooks === null ? 'off' : `${o.playbooks ?? DEFAULT_PLAYBOOKS}   (GET /api/incident; actions: twinline respond, respond.ndjson)`}`);
+  for (const m of moved) o.log(m);
+  for (const n of opcua?.notes ?? []) o.log(n);
+  // the MQTT face's notes are written as sub-lines of its endpoint; here they stand on their own
+  for (const n of mqtt?.notes ?? []) o.log(n.replace(/^\s+/, '  '));
+  if (b.profile === 'open') {
+    o.log('  !!! profile "open": anonymous clients may read and operate the line over REST and OPC UA, and subscribe to MQTT. A classroom network only.');
+  }
+  if (!isLoopback(o.host)) {
+    o.log(`  !!! listening on ${o.host}: every face is reachable from the network. Give each person their own account (twinline accounts add).`);
+  }
 }
 
 /** `twinline serve …`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
 export async function serve(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { 'http-port': { type: 'string' }, 'opcua-port': { type: 'string' }, profile: { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' }, speed: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...MQTT_FLAGS },
-    });
-  } catch (e) {
-    throw new TwinlineError('USAGE', `${(e as Error).message}\n${SERVE_USAGE}`);
-  }
+  const parsed = parseOptions({
+    args: argv,
+    allowPositionals: true,
+    options: SERVE_FLAGS,
+  }, 'serve', SERVE_USAGE);
   const v = parsed.values;
   if (v.help === true) {
     console.log(SERVE_USAGE);
@@ -332,19 +455,42 @@ export async function serve(argv: string[]): Promise<number> {
   const seed = num('seed', v.seed, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32);
   const speed = num('speed', v.speed, (n) => n > 0 && n <= 1e6) ?? 1;
   const opcuaPort = num('opcua-port', v['opcua-port'], (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
+  const recordRaw = v['record-values'];
+  const recordValuesMs = recordRaw === undefined ? undefined : Number(recordRaw);
+  if (recordValuesMs !== undefined && !(recordValuesMs === 0 || (Number.isInteger(recordValuesMs) && recordValuesMs >= MIN_RECORD_MS && recordValuesMs <= MAX_RECORD_MS))) {
+    throw new TwinlineError('USAGE', `--record-values ${recordRaw ?? ''} is not valid: a sample period in whole ms from ${MIN_RECORD_MS} to ${MAX_RECORD_MS}, or 0 (off)\n${SERVE_USAGE}`);
+  }
   const profile = v.profile ?? 'hardened';
   if (profile !== 'open' && profile !== 'hardened') throw new TwinlineError('USAGE', `--profile ${profile} is not valid: open or hardened\n${SERVE_USAGE}`);
-  const mqtt = mqttFromFlags(v, v.host ?? '127.0.0.1', process.cwd());
+  const host = v.host ?? '127.0.0.1';
+  if (profile === 'open' && !isLoopback(host) && v['expose-open'] !== true) {
+    throw new TwinlineError('USAGE', `--profile open with --host ${host} would let anyone on the network operate the line without a login; add --expose-open if that is what you want (a closed classroom network), or use --profile hardened`);
+  }
+  const home = homeDir(v.home);
+  const mqtt = mqttFromFlags(v, host, home);
+  const modbus = modbusFromFlags(v, profile);
+  for (const o of v['allow-origin'] ?? []) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new TwinlineError('USAGE', `--allow-origin ${o} is not an origin (http://name:port)`);
+  }
   const served = await startServer({
     file: parsed.positionals[0] ?? DEFAULT_SCENARIO,
     httpPort: port ?? 8080,
     explicitPort: port !== undefined,
-    host: v.host ?? '127.0.0.1',
+    host,
     ...(seed !== undefined ? { seed } : {}),
     speed,
     log: (l) => console.log(l),
-    opcua: { port: opcuaPort ?? 4840, explicitPort: opcuaPort !== undefined, profile, runDir: join(process.cwd(), '.twinline', 'opcua') },
+    profile,
+    home,
+    allowHosts: v['allow-host'] ?? [],
+    allowOrigins: v['allow-origin'] ?? [],
+    opcua: { port: opcuaPort ?? 4840, explicitPort: opcuaPort !== undefined },
     ...(mqtt !== null ? { mqtt } : {}),
+    ...(modbus !== null ? { modbus } : {}),
+    ...(v.detectors !== undefined ? { detectors: v.detectors === 'off' ? null : v.detectors } : {}),
+    ...(v.playbooks !== undefined ? { playbooks: v.playbooks === 'off' ? null : v.playbooks } : {}),
+    ...(v.exercises !== undefined ? { exercises: resolve(v.exercises) } : {}),
+    ...(recordValuesMs !== undefined ? { recordValuesMs } : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (): void => {

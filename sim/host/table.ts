@@ -45,10 +45,10 @@ export interface RunHeading {
   wallSeconds: number;
 }
 
-/** The KPI report of a run: line KPIs, then per-station availability, utilisation, failures, MTBF, MTTR, energy. */
+/** The KPI report of a run: line KPIs, then per-station ISO 22400 availability, performance and OEE, uptime, utilisation, failures, MTBF, MTTR, energy. */
 export function formatKpiReport(k: LineKpis, h: RunHeading): string {
   const speed = h.wallSeconds > 0 ? (h.hours * 3600) / h.wallSeconds : 0;
-  const head = `${h.scenario} — ${h.title}\nseed ${h.seed} · ${num(h.hours, 2)} h simulated in ${num(h.wallSeconds, 2)} s (×${int(Math.round(speed))}) · ${int(h.events)} events · hash ${h.eventLogHash}`;
+  const head = `${h.scenario} — ${h.title}\nseed ${h.seed} · ${num(h.hours, 2)} h simulated in ${num(h.wallSeconds, 2)} s (×${int(Math.round(speed))}) · ${int(h.events)} events · hash ${h.eventLogHash}${k.fromHours > 0 ? `\nKPIs cover the ${num(k.simHours, 2)} h after a ${num(k.fromHours, 2)} h warm-up` : ''}`;
   const line = renderTable(
     ['line KPI', 'value'],
     [
@@ -57,12 +57,15 @@ export function formatKpiReport(k: LineKpis, h: RunHeading): string {
       ['scrapped (false rejects)', `${int(k.scrapped)} (${int(k.falseRejects)})`],
       ['WIP now / mean', `${int(k.wip)} / ${num(k.wipMean)}`],
       ['throughput [parts/h]', num(k.throughputPerHour)],
-      ['design rate [parts/h]', num(k.designRatePerHour)],
+      ['planned rate [parts/h]', `${num(k.designRatePerHour)}${k.designRateDeclared ? '' : ' (from the machines, not declared)'}`],
       ['good parts per day', num(k.goodPerDay, 0)],
-      ['OEE (A × P × Q)', `${pct(k.oee)} (${pct(k.availability)} × ${pct(k.performance)} × ${pct(k.quality)})`],
+      ['planned busy / planned downtime [h]', `${num(k.plannedBusyHours, 2)} / ${num(k.plannedDowntimeHours, 2)}`],
+      ['bottleneck (line availability)', k.bottleneck ?? '–'],
+      ['OEE (A × P × Q), ISO 22400', `${pct(k.oee)} (${pct(k.availability)} × ${pct(k.performance)} × ${pct(k.quality)})`],
       ['first-pass yield', pct(k.firstPassYield)],
       ['scrap rate', pct(k.scrapRate)],
-      ['escaped defects [ppm]', int(k.escapedPpm)],
+      ['escaped defects [ppm] (ground truth)', int(k.escapedPpm)],
+      ['failures / MTBF [h] / MTTR [min]', `${int(k.failures)} / ${num(k.mtbfH, 2)} / ${num(k.mttrMin, 1)}`],
       ['lead time mean [s]', num(k.leadTimeMeanS)],
       ['energy [kWh]', num(k.energyKWh, 2)],
       ['energy per good part [kWh]', num(k.energyPerGoodPartKWh, 3)],
@@ -72,12 +75,12 @@ export function formatKpiReport(k: LineKpis, h: RunHeading): string {
     [false, true],
   );
   const stations = renderTable(
-    ['station', 'kind', 'availability', 'utilisation', 'in', 'out', 'scrap', 'failures', 'MTBF [h]', 'MTTR [min]', 'energy [kWh]'],
+    ['station', 'kind', 'availability', 'uptime', 'performance', 'OEE', 'utilisation', 'in', 'out', 'scrap', 'failures', 'MTBF [h]', 'MTTR [min]', 'energy [kWh]'],
     k.stations.map((s) => [
-      s.id, s.kind, pct(s.availability), pct(s.utilisation), int(s.partsIn), int(s.partsOut), int(s.scrapped), int(s.failures),
-      num(s.mtbfH, 2), num(s.mttrMin, 1), num(s.energyKWh, 2),
+      s.id, s.kind, pct(s.availability), pct(s.uptime), s.performance === null ? '–' : pct(s.performance), s.oee === null ? '–' : pct(s.oee),
+      pct(s.utilisation), int(s.partsIn), int(s.partsOut), int(s.scrapped), int(s.failures), num(s.mtbfH, 2), num(s.mttrMin, 1), num(s.energyKWh, 2),
     ]),
-    [false, false, true, true, true, true, true, true, true, true, true],
+    [false, false, true, true, true, true, true, true, true, true, true, true, true, true],
   );
   return `${head}\n\n${line}\n\n${stations}\n`;
 }

@@ -41,6 +41,27 @@ export function sourcePath(path: Path, moves: readonly PathMove[]): Path {
   return best === undefined ? path : [...best.from, ...path.slice(best.to.length)];
 }
 
+const pathKey = (path: Path): string => path.map((s) => (typeof s === 'number' ? `#${s}` : `.${s}`)).join('\u0000');
+
+/** `sourcePath` over many moves: one map lookup per prefix of the path, not a scan of every move. */
+export class MoveIndex {
+  private readonly byTo = new Map<string, PathMove>();
+
+  constructor(moves: readonly PathMove[]) {
+    for (const m of moves) this.byTo.set(pathKey(m.to), m);
+  }
+
+  /** The file's path of a path of the migrated record (longest move wins). */
+  source(path: Path): Path {
+    if (this.byTo.size === 0) return path;
+    for (let n = path.length; n >= 0; n--) {
+      const m = this.byTo.get(pathKey(path.slice(0, n)));
+      if (m !== undefined) return [...m.from, ...path.slice(n)];
+    }
+    return path;
+  }
+}
+
 function keyText(key: unknown): string | undefined {
   if (isScalar(key)) return String(key.value);
   return typeof key === 'string' ? key : undefined;
@@ -135,41 +156,77 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   return c === undefined ? '' : ` (did you mean "${c}"?)`;
 }
 
+/**
+ * Problems of one file kept with their messages and positions; the rest are counted. A file
+ * with a mistake on each of 100,000 stations gets a report a person can read, and the cost
+ * of locating and suggesting stays bounded.
+ */
+export const MAX_PROBLEMS = 200;
+
 /** Collects problems of one file with their locations. */
 export class ProblemList {
   readonly items: Problem[] = [];
+  /** problems found beyond `MAX_PROBLEMS`, counted only */
+  dropped = 0;
+  /** codes of every problem found, kept or counted */
+  readonly codes = new Set<ErrorCode>();
+  private readonly moves: MoveIndex;
 
   constructor(
     private readonly file: string,
     private readonly doc: Document | null,
     private readonly lc: LineCounter,
-    private readonly moves: readonly PathMove[] = [],
-  ) {}
+    moves: readonly PathMove[] = [],
+  ) {
+    this.moves = new MoveIndex(moves);
+  }
+
+  /** True once `MAX_PROBLEMS` are kept: callers may skip costly suggestions. */
+  get full(): boolean {
+    return this.items.length >= MAX_PROBLEMS;
+  }
 
   /** Same file and document, with the renames of a migration. */
   withMoves(moves: readonly PathMove[]): ProblemList {
     const next = new ProblemList(this.file, this.doc, this.lc, moves);
     next.items.push(...this.items);
+    next.dropped = this.dropped;
+    for (const c of this.codes) next.codes.add(c);
     return next;
   }
 
   /** Adds a problem at `path` of the (migrated) record; `at: 'key'` points at the key itself. */
   add(code: ErrorCode, message: string, path: Path, at: 'value' | 'key' = 'value'): void {
-    const src = sourcePath(path, this.moves);
+    this.codes.add(code);
+    if (this.full) {
+      this.dropped++;
+      return;
+    }
+    const src = this.moves.source(path);
     const pos = this.doc === null ? { line: 1, column: 1 } : positionOf(this.doc, this.lc, src, at);
     this.items.push({ code, message, where: { file: this.file, line: pos.line, column: pos.column, path: formatPath(src) } });
   }
 
   /** Adds a problem at an exact line and column (YAML syntax errors). */
   addAt(code: ErrorCode, message: string, line: number, column: number): void {
+    this.codes.add(code);
+    if (this.full) {
+      this.dropped++;
+      return;
+    }
     this.items.push({ code, message, where: { file: this.file, line, column, path: '' } });
   }
 
-  /** The problems in file order (stable for equal positions). */
+  /** The problems in file order (stable for equal positions), and a last line counting the ones not kept. */
   sorted(): Problem[] {
-    return this.items
+    const out = this.items
       .map((p, k) => ({ p, k }))
       .sort((a, b) => (a.p.where.line ?? 0) - (b.p.where.line ?? 0) || (a.p.where.column ?? 0) - (b.p.where.column ?? 0) || a.k - b.k)
       .map((x) => x.p);
+    if (this.dropped > 0) {
+      const last = out[out.length - 1];
+      out.push({ code: last?.code ?? 'SCENARIO_SCHEMA', message: `… and ${this.dropped.toLocaleString('en-US')} more problems (the first ${MAX_PROBLEMS} are listed)`, where: { file: this.file, line: last?.where.line ?? 1, column: last?.where.column ?? 1 } });
+    }
+    return out;
   }
 }

@@ -5,9 +5,10 @@
  * file:line:column and path, and thrown as one `TwinlineError`. Reading the file is the
  * caller's business: this module stays pure.
  */
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { Lexer, LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { TwinlineError } from '../core/errors.ts';
+import { formatBytes, MAX_SCENARIO_BYTES, MAX_SCHEDULED, MAX_STATIONS } from './limits.ts';
 import { describeValue, didYouMean, ProblemList, type Path, type Seg } from './locate.ts';
 import { isRec, migrate, versionOf, type Rec } from './migrate.ts';
 import { resolveScenario } from './resolve.ts';
@@ -37,15 +38,77 @@ function yamlMessage(e: YAMLError): string {
   return `YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
 }
 
+/** Lines with syntax errors reported before the rest are summed up in one line. */
+const MAX_SYNTAX_LINES = 10;
+
+/** Lexer tokens that mark structure and are not part of the source text. */
+const MARKERS = new Set(['\x02', '\x18', '\x1f']);
+
+/**
+ * Offset of a quoted scalar that is never closed, or -1. The parser notices a missing
+ * closing quote only at the end of the file; the quote that opened it is where to look.
+ */
+function unclosedQuote(text: string): number {
+  let offset = 0;
+  for (const tok of new Lexer().lex(text)) {
+    if (MARKERS.has(tok)) continue;
+    const q = tok[0];
+    if ((q === '"' || q === "'") && (tok.length < 2 || !closes(tok, q))) return offset;
+    offset += tok.length;
+  }
+  return -1;
+}
+
+/** True when a quoted scalar token ends with its closing quote (not an escaped one). */
+function closes(tok: string, q: string): boolean {
+  const body = tok.trimEnd();
+  if (body.length < 2 || body[body.length - 1] !== q) return false;
+  if (q === "'") return true; // '' inside single quotes is a quote pair, and the token ended at the closing one
+  let slashes = 0;
+  for (let k = body.length - 2; k > 0 && body[k] === '\\'; k--) slashes++;
+  return slashes % 2 === 0;
+}
+
+/**
+ * YAML syntax errors as problems: each position once, and an unclosed quote at the quote
+ * that opened it, alone (what the parser says after it follows from it).
+ */
+function syntaxProblems(text: string, errors: readonly YAMLError[], lc: LineCounter, problems: ProblemList): void {
+  const quote = errors.find((e) => e.code === 'MISSING_CHAR' && /quote/i.test(e.message));
+  if (quote !== undefined) {
+    const at = unclosedQuote(text);
+    if (at >= 0) {
+      const pos = lc.linePos(at);
+      const q = text[at] === "'" ? "'" : '"';
+      problems.addAt('SCENARIO_SYNTAX', `YAML: the quoted text that starts here is never closed (missing closing ${q})`, pos.line, pos.col);
+      return;
+    }
+  }
+  // after the first error the parser often complains about every token that follows: one per line, a few lines
+  const lines = new Set<number>();
+  for (const e of errors) {
+    const pos = e.linePos?.[0];
+    const line = pos?.line ?? 1;
+    if (lines.has(line)) continue;
+    if (lines.size === MAX_SYNTAX_LINES) {
+      problems.addAt('SCENARIO_SYNTAX', `YAML: more syntax errors after line ${Math.max(...lines)} (fix the first ones: the rest often follow from them)`, line, pos?.col ?? 1);
+      return;
+    }
+    lines.add(line);
+    problems.addAt('SCENARIO_SYNTAX', yamlMessage(e), line, pos?.col ?? 1);
+  }
+}
+
 function load(text: string, file: string): LineSpec {
   if (typeof text !== 'string') throw new TwinlineError('SCENARIO_SYNTAX', `scenario text must be a string, got ${describeValue(text)}`, { file: typeof file === 'string' ? file : '' });
+  // UTF-16 code units: a cheap bound before the parser allocates (bytes are checked on disk)
+  if (text.length > MAX_SCENARIO_BYTES) {
+    throw new TwinlineError('CAPACITY', `the scenario is ${formatBytes(text.length)} of text; a scenario may be at most ${formatBytes(MAX_SCENARIO_BYTES)} (limit MAX_SCENARIO_BYTES)`, { file });
+  }
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   const problems = new ProblemList(file, doc, lc);
-  for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
-    problems.addAt('SCENARIO_SYNTAX', yamlMessage(e), pos?.line ?? 1, pos?.col ?? 1);
-  }
+  syntaxProblems(text, doc.errors, lc, problems);
   if (problems.items.length > 0) throw TwinlineError.of(problems.sorted());
 
   let raw: unknown;
@@ -58,6 +121,14 @@ function load(text: string, file: string): LineSpec {
   if (!isRec(raw)) {
     problems.add('SCENARIO_SCHEMA', `a scenario is a mapping with keys version, id, title, stations …; got ${describeValue(raw)}`, []);
     throw TwinlineError.of(problems.items);
+  }
+
+  for (const [key, max] of [['stations', MAX_STATIONS], ['faults', MAX_SCHEDULED], ['setpoints', MAX_SCHEDULED]] as const) {
+    const list = raw[key];
+    if (Array.isArray(list) && list.length > max) {
+      problems.add('CAPACITY', `${list.length.toLocaleString('en-US')} ${key}; a scenario may have at most ${max.toLocaleString('en-US')} (limit ${key === 'stations' ? 'MAX_STATIONS' : 'MAX_SCHEDULED'})`, [key]);
+      throw TwinlineError.of(problems.items);
+    }
   }
 
   const version = versionOf(raw);

@@ -10,14 +10,15 @@ import { MACHINE_KINDS, machineKind } from '../machines/index.ts';
 import { didYouMean, type Path, type ProblemList } from './locate.ts';
 import { isRec, type Rec } from './migrate.ts';
 import { FAULT_CODES, SCENARIO_VERSION } from './schema.ts';
-import type { Label, LineSpec, ScheduledFault, ScheduledSet, StationSpec } from './types.ts';
+import type { Label, LineSpec, PlannedBreak, ScheduledFault, ScheduledSet, StationSpec } from './types.ts';
 import { formatQuantity, QUANTITY_PATTERN, splitQuantity, toFieldUnit } from './units.ts';
+import { resolveCrews } from './crews.ts';
 
 /** Default spacing of stations without `at` along x [m]. */
 export const DEFAULT_SPACING = 4;
 
 /** Unit and limits a value is converted to and checked against. */
-interface QtySpec {
+export interface QtySpec {
   unit: string;
   min?: number | undefined;
   max?: number | undefined;
@@ -47,8 +48,16 @@ export function parameterNames(kind: MachineKind): string[] {
   return out;
 }
 
-class Resolver {
-  constructor(private readonly out: ProblemList) {}
+/** The resolver's checks other modules of the loader use. */
+export interface ResolverChecks {
+  readonly out: ProblemList;
+  qty(raw: unknown, path: Path, spec: QtySpec): number | undefined;
+  label(raw: unknown, fallback: string): Label;
+  ref(raw: unknown, path: Path, ids: ReadonlyMap<string, number>, what: string): number;
+}
+
+class Resolver implements ResolverChecks {
+  constructor(readonly out: ProblemList) {}
 
   /** Converts and checks a quantity; undefined when absent, malformed (the schema says so) or bad. */
   qty(raw: unknown, path: Path, spec: QtySpec): number | undefined {
@@ -81,7 +90,8 @@ class Resolver {
     if (typeof raw !== 'string') return -2;
     const k = ids.get(raw);
     if (k !== undefined) return k;
-    this.out.add('SCENARIO_REFERENCE', `${what} "${raw}" does not exist${didYouMean(raw, ids.keys())}`, path);
+    // a suggestion scans every id: only for problems that will be shown
+    this.out.add('SCENARIO_REFERENCE', `${what} "${raw}" does not exist${this.out.full ? '' : didYouMean(raw, ids.keys())}`, path);
     return -1;
   }
 
@@ -119,7 +129,8 @@ class Resolver {
       };
       const next = typeof st.next === 'string' ? st.next : null;
       const reject = typeof st.reject === 'string' ? st.reject : null;
-      stations.push({ id, kind: kind?.kind ?? str(st.kind, ''), name: this.label(st.name, id), params, next, reject, layout });
+      const plannedCycleTime = this.qty(st.plannedCycleTime, [...base, 'plannedCycleTime'], { unit: 's', above: 0, max: 1e7 }) ?? null;
+      stations.push({ id, kind: kind?.kind ?? str(st.kind, ''), name: this.label(st.name, id), params, next, reject, layout, plannedCycleTime });
     });
     return { stations, kinds, ids };
   }
@@ -180,6 +191,32 @@ class Resolver {
     }
   }
 
+  /** The shift pattern; each break must end within its shift. */
+  shift(shift: Rec): LineSpec['shift'] {
+    const hoursPerDay = typeof shift.hoursPerDay === 'number' ? shift.hoursPerDay : 24;
+    const shiftsPerDay = typeof shift.shiftsPerDay === 'number' ? shift.shiftsPerDay : 3;
+    const shiftS = (hoursPerDay * 3600) / shiftsPerDay;
+    const breaks: PlannedBreak[] = [];
+    (Array.isArray(shift.breaks) ? shift.breaks : []).forEach((raw: unknown, k: number) => {
+      const b = isRec(raw) ? raw : {};
+      const base: Path = ['shift', 'breaks', k];
+      const after = this.qty(b.after, [...base, 'after'], TIME_SPEC);
+      const duration = this.qty(b.duration, [...base, 'duration'], { unit: 's', above: 0, max: 1e7 });
+      if (after === undefined || duration === undefined) return;
+      if (Number.isFinite(shiftS) && after + duration > shiftS) {
+        this.out.add('OUT_OF_RANGE', `the break ends ${formatQuantity(after + duration, 's')} into a shift of ${formatQuantity(shiftS, 's')} (hoursPerDay / shiftsPerDay)`, [...base, 'duration']);
+        return;
+      }
+      breaks.push({ after, duration });
+    });
+    breaks.sort((a, b) => a.after - b.after);
+    for (let k = 1; k < breaks.length; k++) {
+      const a = breaks[k - 1] as PlannedBreak;
+      if (a.after + a.duration > (breaks[k] as PlannedBreak).after) this.out.add('OUT_OF_RANGE', 'planned breaks overlap', ['shift', 'breaks']);
+    }
+    return { hoursPerDay, shiftsPerDay, breaks };
+  }
+
   faults(list: readonly unknown[], ids: ReadonlyMap<string, number>): ScheduledFault[] {
     return list.map((raw, k) => {
       const f = isRec(raw) ? raw : {};
@@ -221,7 +258,7 @@ export function resolveScenario(doc: Rec, file: string, out: ProblemList): LineS
     r.ref(st.reject, ['stations', k, 'reject'], ids, 'reject station');
   });
   // With dangling or duplicate ids the flow checks would only repeat the same mistake.
-  if (out.items.every((p) => p.code !== 'SCENARIO_REFERENCE')) r.flow(stations, kinds, ids);
+  if (!out.codes.has('SCENARIO_REFERENCE')) r.flow(stations, kinds, ids);
   const faults = r.faults(Array.isArray(doc.faults) ? doc.faults : [], ids);
   const setpoints = r.setpoints(Array.isArray(doc.setpoints) ? doc.setpoints : [], ids, kinds);
   const isa = isRec(doc.isa95) ? doc.isa95 : {};
@@ -243,13 +280,14 @@ export function resolveScenario(doc: Rec, file: string, out: ProblemList): LineS
     },
     dt,
     seed: typeof doc.seed === 'number' ? doc.seed : 1,
-    shift: { hoursPerDay: typeof shift.hoursPerDay === 'number' ? shift.hoursPerDay : 24, shiftsPerDay: typeof shift.shiftsPerDay === 'number' ? shift.shiftsPerDay : 3 },
+    shift: r.shift(shift),
     demand: { piecesPerDay: typeof demand.piecesPerDay === 'number' ? demand.piecesPerDay : 0 },
     designRate: doc.designRate === null || doc.designRate === undefined ? null : (r.qty(doc.designRate, ['designRate'], { unit: '1/s', above: 0, max: 1e6 }) ?? null),
     kpiInterval: r.qty(doc.kpiInterval, ['kpiInterval'], { unit: 's', min: dt, max: 1e7 }) ?? 300,
     stations,
     faults,
     setpoints,
+    crews: resolveCrews(r, Array.isArray(doc.crews) ? doc.crews : [], ids, kinds),
     file,
   };
 }

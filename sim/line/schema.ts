@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { QUANTITY_PATTERN } from './units.ts';
+import { TASKS } from '../core/crew.ts';
 
 /** Current scenario file version; older files are migrated (`migrate.ts`). */
 export const SCENARIO_VERSION = 1;
@@ -23,7 +24,7 @@ const QUANTITY_MESSAGE = 'expected a number or a "<number> <unit>" string such a
 /** A number in the field's unit, or "<number> <unit>". */
 export function quantity(what: string): z.ZodType<number | string> {
   return z
-    .union([z.number(), z.string().regex(QUANTITY_PATTERN)], { error: QUANTITY_MESSAGE })
+    .union([z.number(), z.string().regex(QUANTITY_PATTERN, { error: QUANTITY_MESSAGE })], { error: QUANTITY_MESSAGE })
     .meta({ description: what });
 }
 
@@ -60,6 +61,9 @@ const station = z
       .meta({ description: 'parameters of the machine kind and common station parameters; defaults fill the rest' }),
     next: stationRef('station that takes finished parts; null for sinks'),
     reject: stationRef('station that takes rejected parts; null: they follow next'),
+    plannedCycleTime: quantity(
+      'planned run time per part at this station (ISO 22400-2 planned run time per item) [s], e.g. "120 s"; the performance KPI is measured against it. Declare the same value in the before and after variants of a line; default: the machine\'s ideal cycle with its parameters at start',
+    ).optional(),
   })
   .meta({ description: 'one station of the line' });
 
@@ -80,6 +84,45 @@ const setpoint = z
     value: quantity('new value in the field\'s unit, or "<number> <unit>"'),
   })
   .meta({ description: 'a setpoint change at a given time' });
+
+const crewArea = z
+  .union([
+    z.string({ error: 'expected a station id' }),
+    z.strictObject({
+      station: z.string({ error: 'expected a station id' }),
+      places: z.number().int().min(1).max(100).optional().meta({ description: 'most people of the crew who work at the station at once; default 1' }),
+    }),
+  ])
+  .meta({ description: 'a station the crew serves: its id, or { station, places }' });
+
+const crew = z
+  .strictObject({
+    id: z
+      .string({ error: 'expected a crew id (string)' })
+      .regex(STATION_ID, { error: 'crew ids use lower-case letters, digits, "-" and "_", e.g. "pourers"' })
+      .meta({ description: 'unique crew id' }),
+    name: label('crew name').optional(),
+    size: z.number({ error: 'expected a number of people' }).int().min(0).max(1000).meta({ description: 'people in the crew' }),
+    skills: z.array(z.enum(TASKS)).min(1, { error: 'a crew needs at least one skill' }).meta({ description: `tasks the crew does: ${TASKS.join(', ')}` }),
+    stations: z.array(crewArea).min(1, { error: 'a crew serves at least one station' }).meta({ description: 'the area: stations whose tasks (and, with the repair skill, repairs) take its people' }),
+    shift: z
+      .strictObject({
+        hoursPerDay: quantity('time the crew is present each day from midnight [s], e.g. "16 h"; default "24 h"').optional(),
+        length: quantity('shift length [s]; breaks repeat every shift; default "8 h"').optional(),
+        breaks: z
+          .array(
+            z.strictObject({
+              at: quantity('start of the break into the shift [s], e.g. "2 h"'),
+              length: quantity('length of the break [s], e.g. "15 min"'),
+              share: z.number().min(0).max(1).optional().meta({ description: 'share of the crew away (relief in turns below 1); default 1' }),
+            }),
+          )
+          .optional(),
+      })
+      .optional()
+      .meta({ description: 'when the crew is present: hours per day, shift length and breaks' }),
+  })
+  .meta({ description: 'a crew: people with skills serving an area of stations' });
 
 /** The scenario file, current version, before unit conversion and reference checks. */
 export const scenarioSchema = z
@@ -119,6 +162,15 @@ export const scenarioSchema = z
       .strictObject({
         hoursPerDay: z.number().gt(0).max(24).optional().meta({ description: 'operating hours per day [h]' }),
         shiftsPerDay: z.number().int().min(1).max(24).optional().meta({ description: 'shifts per day' }),
+        breaks: z
+          .array(
+            z.strictObject({
+              after: quantity('time from the start of each shift to the break [s], e.g. "4 h"'),
+              duration: quantity('length of the break [s], e.g. "30 min"'),
+            }),
+          )
+          .optional()
+          .meta({ description: 'planned breaks in every shift (shift length = hoursPerDay / shiftsPerDay): the line stops and restarts; ISO 22400 planned downtime, not counted against availability' }),
       })
       .optional()
       .meta({ description: 'shift pattern; default 24 h in 3 shifts' }),
@@ -126,13 +178,14 @@ export const scenarioSchema = z
       .strictObject({ piecesPerDay: z.number().min(0).max(1e9).meta({ description: 'pieces the customer needs per day' }) })
       .optional()
       .meta({ description: 'customer demand' }),
-    designRate: quantity('design rate of the line [parts/s], e.g. "220 1/h"; null: the slowest station decides')
+    designRate: quantity('planned rate of the line [parts/s], e.g. "220 1/h" (ISO 22400-2: 1 / planned run time per item of the line); declare the same value in the before and after variants; null: the slowest planned station cycle decides')
       .nullable()
       .optional(),
     kpiInterval: quantity('simulated time between KPI snapshots [s]; default "5 min"').optional(),
     stations: z.array(station).min(1, { error: 'a line needs at least one station' }).meta({ description: 'the stations, in any order' }),
     faults: z.array(fault).optional().meta({ description: 'faults to inject' }),
     setpoints: z.array(setpoint).optional().meta({ description: 'setpoint changes to make' }),
+    crews: z.array(crew).optional().meta({ description: 'crews whose people do the stations\' manual tasks; without crews each station\'s operators parameter is a team of its own' }),
   })
   .meta({ title: 'Twinline scenario', description: 'One production line of the Twinline digital twin' });
 

@@ -36,6 +36,16 @@ export interface StationSpec {
   next: string | null;
   reject: string | null;
   layout: Placement;
+  /** declared planned run time per part (ISO 22400-2 PRI) [s], or null: the machine's ideal cycle at start */
+  plannedCycleTime: number | null;
+}
+
+/** A planned break in every shift (ISO 22400-2 planned downtime): the line stops, then restarts. */
+export interface PlannedBreak {
+  /** time from the start of the shift [s] */
+  after: number;
+  /** [s] */
+  duration: number;
 }
 
 /** A fault the scenario injects at a given time. */
@@ -56,6 +66,8 @@ export interface ScheduledSet {
   value: number;
 }
 
+import type { CrewDef } from '../core/crew.ts';
+
 /** A loaded, checked scenario. */
 export interface LineSpec {
   /** schema version the file was written in (after migration it is the current one) */
@@ -72,15 +84,18 @@ export interface LineSpec {
   dt: number;
   /** default seed when the user gives none */
   seed: number;
-  shift: { hoursPerDay: number; shiftsPerDay: number };
+  /** shift pattern; shifts follow each other from the start of the run, each `hoursPerDay / shiftsPerDay` long */
+  shift: { hoursPerDay: number; shiftsPerDay: number; breaks: PlannedBreak[] };
   demand: { piecesPerDay: number };
-  /** design rate [parts/s], or null: the slowest station decides */
+  /** planned (design) rate of the line [parts/s], or null: the slowest planned station cycle decides */
   designRate: number | null;
   /** simulated time between KPI snapshots [s] */
   kpiInterval: number;
   stations: StationSpec[];
   faults: ScheduledFault[];
   setpoints: ScheduledSet[];
+  /** crews (empty: each station's `operators` parameter is its own team) */
+  crews: CrewDef[];
   /** file the scenario came from, for messages */
   file: string;
 }

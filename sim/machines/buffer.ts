@@ -5,7 +5,7 @@
  * defects; a level alarm warns when it is nearly full (the upstream machine will block soon).
  */
 import type { MachineKind } from '../core/types.ts';
-import { advanceFifo } from './flow.ts';
+import { advanceFifo, fifoAdvance, fifoQuiet } from './flow.ts';
 
 const ALARM_HIGH_LEVEL = 1;
 
@@ -17,7 +17,7 @@ export const buffer: MachineKind = {
   fields: {
     transferTime: { unit: 's', description: 'time to hand one part on to the next station', access: 'rw', default: 2, min: 0.01, max: 600 },
     highLevel: { unit: '', description: 'fill level (share of slots) above which the high-level alarm is raised', access: 'rw', default: 0.9, min: 0, max: 1 },
-    drivePower: { unit: 'W', description: 'power of the transfer drive while moving a part', access: 'rw', default: 550, min: 0, max: 1e5 },
+    drivePower: { unit: 'W', description: 'power of the transfer drive while moving a part', access: 'rw', default: 550, min: 0, max: 2e4 },
     standbyPower: { unit: 'W', description: 'power of sensors and controls while running', access: 'rw', default: 60, min: 0, max: 1e4 },
     level: { unit: '', description: 'fill level: parts held over slots (0…1)', access: 'r', default: 0 },
   },
@@ -27,6 +27,12 @@ export const buffer: MachineKind = {
   },
   idealRate(v, i) {
     return 1 / v.transferTime![i]!;
+  },
+  quietFor(v, i, s, w) {
+    return fifoQuiet(w, s, v.transferTime![i]!, false);
+  },
+  advance(v, i, s, w, k) {
+    fifoAdvance(w, s, v.transferTime![i]!, k);
   },
   step(v, i, s, w) {
     const level = (w.qLen[s] ?? 0) / Math.max(1, w.st.slots[s] ?? 1);

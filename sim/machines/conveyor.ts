@@ -3,10 +3,12 @@
  * Jams come from physics: the jam hazard grows with distance carried, with speed above the
  * rated speed (cubed) and with wear.
  */
-import type { MachineKind } from '../core/types.ts';
+import type { KindView, MachineKind } from '../core/types.ts';
+import type { World } from '../core/world.ts';
+import { QUIET_FOREVER } from '../core/advance.ts';
 import { exponential } from '../core/rng.ts';
 import { Fault } from '../core/station.ts';
-import { beltHasRoom, convey } from './flow.ts';
+import { beltHasRoom, convey, ticksBefore } from './flow.ts';
 
 export const conveyor: MachineKind = {
   kind: 'conveyor',
@@ -15,12 +17,12 @@ export const conveyor: MachineKind = {
   companion: ['Machinery'],
   fields: {
     length: { unit: 'm', description: 'belt length', access: 'rw', default: 6, min: 0.2, max: 500 },
-    speed: { unit: 'm/s', description: 'belt speed setpoint', access: 'rw', default: 0.2, min: 0, max: 3 },
+    speed: { unit: 'm/s', description: 'belt speed setpoint', access: 'rw', write: 'operator', default: 0.2, min: 0, max: 3 },
     ratedSpeed: { unit: 'm/s', description: 'speed the belt is built for', access: 'rw', default: 0.5, min: 0.01, max: 3 },
     pitch: { unit: 'm', description: 'minimum distance between parts', access: 'rw', default: 0.4, min: 0.05, max: 10 },
     jamsPerKm: { unit: '1/km', description: 'jams per kilometre of part travel at rated speed, new belt', access: 'rw', default: 0.5, min: 0, max: 1000 },
     jamClearTime: { unit: 's', description: 'mean time to clear a jam', access: 'rw', default: 120, min: 1, max: 36000 },
-    motorPower: { unit: 'W', description: 'drive motor rated power', access: 'rw', default: 750, min: 0, max: 1e6 },
+    motorPower: { unit: 'W', description: 'drive motor rated power', access: 'rw', default: 750, min: 0, max: 1e5 },
     load: { unit: '', description: 'belt occupancy 0…1', access: 'r', default: 0 },
     jamHazard: { unit: '', description: 'accumulated jam hazard', access: 'r', default: 0 },
     jamLimit: { unit: '', description: 'jam hazard at which the next jam happens', access: 'r', default: 1 },
@@ -36,25 +38,63 @@ export const conveyor: MachineKind = {
   idealRate(v, i) {
     return v.speed![i]! / v.pitch![i]!;
   },
-  step(v, i, s, w) {
-    const running = w.running(s);
-    const slots = w.st.slots[s] ?? 1;
-    v.load![i] = (w.qLen[s] ?? 0) / slots;
-    w.st.power[s] = running ? v.motorPower![i]! * (0.3 + 0.7 * v.load![i]!) * Math.min(1, v.speed![i]! / v.ratedSpeed![i]!) : 0;
-    const moved = convey(w, s, v.length![i]!, v.speed![i]!, v.pitch![i]!);
-    if (moved <= 0) return;
-    v.travelled![i] = v.travelled![i]! + moved;
-    const over = v.speed![i]! / v.ratedSpeed![i]!;
-    const wear = w.st.wear[s] ?? 0;
-    const hz = v.jamHazard![i]! + (moved / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * wear);
-    v.jamHazard![i] = hz;
-    if (hz >= v.jamLimit![i]!) {
-      v.jamHazard![i] = 0;
-      v.jamLimit![i] = exponential(w.rng, 1);
-      w.fail(s, Fault.jam, exponential(w.rng, v.jamClearTime![i]!));
+  quietFor(v, i, s, w) {
+    if (!w.running(s)) return QUIET_FOREVER;
+    const len = v.length![i]!;
+    const pitch = v.pitch![i]!;
+    const speed = v.speed![i]!;
+    const step = speed * w.dt;
+    const head = w.qHead[s] ?? -1;
+    if (head < 0) return QUIET_FOREVER;
+    const { pos, next } = w.parts;
+    // a belt on which nothing can move (empty, or a stack waiting behind its head) stays so
+    // until the world takes the head or brings a part (as convey() computes each part's room)
+    let moving = false;
+    let limit = len;
+    for (let p = head; p >= 0 && !moving; p = next[p]!) {
+      const after = Math.min(pos[p]! + step, limit);
+      moving = after > pos[p]!;
+      limit = Math.max(0, after - pitch);
     }
+    if (!moving) return QUIET_FOREVER;
+    // the head reaching the end (it is then ready to leave), the tail clearing the entry (room
+    // for the next part), the jam hazard reaching its limit
+    let k = pos[head]! < len ? ticksBefore(pos[head]!, step, len) : QUIET_FOREVER;
+    const tail = w.qTail[s] ?? -1;
+    if (pos[tail]! < pitch) k = Math.min(k, ticksBefore(pos[tail]!, step, pitch));
+    const over = speed / v.ratedSpeed![i]!;
+    const perTick = ((w.qLen[s]! * step) / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * (w.st.wear[s] ?? 0));
+    return Math.min(k, ticksBefore(v.jamHazard![i]!, perTick * (1 + 1e-9), v.jamLimit![i]!));
+  },
+  advance(v, i, s, w, k) {
+    // the belt as it moves, tick by tick; once nothing moves, nothing will until the world acts
+    for (let j = 0; j < k; j++) if (!convStep(v, i, s, w)) break;
+  },
+  step(v, i, s, w) {
+    convStep(v, i, s, w);
   },
   accepts(v, i, s, w) {
     return beltHasRoom(w, s, v.pitch![i]!);
   },
 };
+
+/** One tick of the belt; false when nothing moved. */
+function convStep(v: KindView, i: number, s: number, w: World): boolean {
+  const running = w.running(s);
+  const slots = w.st.slots[s] ?? 1;
+  v.load![i] = (w.qLen[s] ?? 0) / slots;
+  w.st.power[s] = running ? v.motorPower![i]! * (0.3 + 0.7 * v.load![i]!) * Math.min(1, v.speed![i]! / v.ratedSpeed![i]!) : 0;
+  const moved = convey(w, s, v.length![i]!, v.speed![i]!, v.pitch![i]!);
+  if (moved <= 0) return false;
+  v.travelled![i] = v.travelled![i]! + moved;
+  const over = v.speed![i]! / v.ratedSpeed![i]!;
+  const wear = w.st.wear[s] ?? 0;
+  const hz = v.jamHazard![i]! + (moved / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * wear);
+  v.jamHazard![i] = hz;
+  if (hz >= v.jamLimit![i]!) {
+    v.jamHazard![i] = 0;
+    v.jamLimit![i] = exponential(w.rng, 1);
+    w.fail(s, Fault.jam, exponential(w.rng, v.jamClearTime![i]!));
+  }
+  return true;
+}

@@ -24,12 +24,12 @@ export const cooling: MachineKind = {
   role: 'process',
   companion: ['Machinery'],
   fields: {
-    residence: { unit: 's', description: 'longest time a part stays (conveyor length / speed)', access: 'rw', default: 2700, min: 1, max: 172800 },
+    residence: { unit: 's', description: 'longest time a part stays (conveyor length / speed)', access: 'rw', write: 'operator', default: 2700, min: 1, max: 172800 },
     tau: { unit: 's', description: 'cooling time constant in still air', access: 'rw', default: 2400, min: 1, max: 1e6 },
     fanBoost: { unit: '', description: 'factor by which the fans shorten the time constant', access: 'rw', default: 2, min: 1, max: 20 },
-    releaseTemp: { unit: '°C', description: 'parts cooler than this are released early', access: 'rw', default: 300, min: -40, max: 2000 },
+    releaseTemp: { unit: '°C', description: 'parts cooler than this are released early', access: 'rw', write: 'operator', default: 300, min: -40, max: 2000 },
     ambient: ambientField('air temperature'),
-    fanPower: { unit: 'W', description: 'fan and drive power while running', access: 'rw', default: 11000, min: 0, max: 1e6 },
+    fanPower: { unit: 'W', description: 'fan and drive power while running', access: 'rw', default: 11000, min: 0, max: 5e5 },
     lastExitTemp: { unit: '°C', description: 'temperature of the last part released', access: 'r', default: 0 },
     partClock: { unit: 'tick', description: 'ticks until parts are next updated', access: 'r', default: 0, integer: true },
   },
@@ -39,6 +39,13 @@ export const cooling: MachineKind = {
   },
   idealRate(v, i, s, w) {
     return (w.st.slots[s] ?? 1) / v.residence![i]!;
+  },
+  quietFor(v, i) {
+    // between the multirate updates only the update clock runs
+    return v.partClock![i]!;
+  },
+  advance(v, i, _s, _w, k) {
+    v.partClock![i] = v.partClock![i]! - k;
   },
   step(v, i, s, w) {
     const running = w.running(s);

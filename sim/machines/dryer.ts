@@ -36,8 +36,8 @@ export const dryer: MachineKind = {
   role: 'process',
   companion: ['Machinery', 'PackML'],
   fields: {
-    residence: { unit: 's', description: 'time a part takes to pass through', access: 'rw', default: 2400, min: 10, max: 172800 },
-    airSp: { unit: '°C', description: 'drying air temperature setpoint', access: 'rw', default: 110, min: 20, max: 300 },
+    residence: { unit: 's', description: 'time a part takes to pass through', access: 'rw', write: 'operator', default: 2400, min: 10, max: 172800 },
+    airSp: { unit: '°C', description: 'drying air temperature setpoint', access: 'rw', write: 'operator', default: 110, min: 20, max: 300 },
     refAirTemp: { unit: '°C', description: 'air temperature at which the drying constant applies', access: 'rw', default: 110, min: 40, max: 300 },
     dryingK: { unit: '1/s', description: 'drying constant at the reference air temperature', access: 'rw', default: 1.5e-3, min: 1e-6, max: 1 },
     moistureIn: { unit: '%', description: 'moisture of parts entering (mass %, dry basis)', access: 'rw', default: 20, min: 0, max: 60 },
@@ -45,10 +45,10 @@ export const dryer: MachineKind = {
     crackMoisture: { unit: '%', description: 'moisture above which parts crack when fired', access: 'rw', default: 2, min: 0, max: 60 },
     moistureScale: { unit: '%', description: 'excess moisture that raises the crack probability to 1 − 1/e', access: 'rw', default: 1.5, min: 0.01, max: 60 },
     tau: { unit: 's', description: 'time constant of the air temperature', access: 'rw', default: 600, min: 1, max: 1e5 },
-    maxPower: { unit: 'W', description: 'heater power', access: 'rw', default: 80000, min: 0, max: 1e7 },
+    maxPower: { unit: 'W', description: 'heater power', access: 'rw', default: 80000, min: 0, max: 2e6 },
     maxTemp: { unit: '°C', description: 'air temperature at full power in steady state', access: 'rw', default: 200, min: 30, max: 600 },
     ambient: ambientField(),
-    fanPower: { unit: 'W', description: 'circulation fan power', access: 'rw', default: 7500, min: 0, max: 1e6 },
+    fanPower: { unit: 'W', description: 'circulation fan power', access: 'rw', default: 7500, min: 0, max: 5e5 },
     airTemp: { unit: '°C', description: 'drying air temperature', access: 'r', default: 110 },
     heaterPower: { unit: 'W', description: 'heater power now', access: 'r', default: 0 },
     lastMoisture: { unit: '%', description: 'moisture of the last part that left', access: 'r', default: 0 },
@@ -66,6 +66,13 @@ export const dryer: MachineKind = {
   },
   idealRate(v, i, s, w) {
     return (w.st.slots[s] ?? 1) / v.residence![i]!;
+  },
+  quietFor(v, i) {
+    // between the multirate updates (every PART_PERIOD) only the update clock runs
+    return v.partClock![i]!;
+  },
+  advance(v, i, _s, _w, k) {
+    v.partClock![i] = v.partClock![i]! - k;
   },
   step(v, i, s, w) {
     const every = ticksOf(w, PERIOD);

@@ -4,9 +4,11 @@
  */
 import type { World } from '../core/world.ts';
 import type { KindView } from '../core/types.ts';
-import { PartFlag } from '../core/parts.ts';
+import { DefectClass, PartFlag } from '../core/parts.ts';
 import { chance } from '../core/rng.ts';
 import { State } from '../plc/packml.ts';
+import { ALL_PLACES, crewed, staffing, staffSettled } from '../core/crew.ts';
+import { QUIET_FOREVER } from '../core/advance.ts';
 
 /**
  * Advances the first `capacity` parts of station `s` by `dt / cycle` (cycle [s]) while the
@@ -94,10 +96,20 @@ export function crewCycle(perOperator: number, operators: number): number {
 
 /**
  * Nominal cycle [s] of a station that runs either automatically (`automatic` = 1, `cycleTime`)
- * or by hand (`manualTime` per operator, shared by the station's crew).
+ * or by hand (`manualTime` per operator, shared by `ops` people; default: as many as the
+ * station can have, see `staffing`).
  */
-export function machineOrCrewCycle(v: KindView, i: number, s: number, w: World): number {
-  return v.automatic![i] === 1 ? v.cycleTime![i]! : crewCycle(v.manualTime![i]!, w.st.operators[s]!);
+export function machineOrCrewCycle(v: KindView, i: number, s: number, w: World, ops = staffing(w, s)): number {
+  return v.automatic![i] === 1 ? v.cycleTime![i]! : crewCycle(v.manualTime![i]!, ops);
+}
+
+/**
+ * Whether station `s` has a part in work: its head part exists and is not finished. Manual
+ * stations ask for people only then, so people are free while a station waits for parts.
+ */
+export function headInWork(w: World, s: number): boolean {
+  const p = w.qHead[s] ?? -1;
+  return p >= 0 && (w.parts.progress[p] ?? 0) < 1 && w.running(s);
 }
 
 /**
@@ -144,13 +156,15 @@ export function hoursIntoShift(w: World, shiftLength: number): number {
 }
 
 /**
- * Inspects part `p`: a defective part is flagged rejected with probability `detect`, a good one
- * with probability `falseReject`. Marks it inspected; never scraps (routing does that).
- * Returns true when the part was flagged rejected.
+ * Inspects part `p` per defect class: a part with surface defects is caught with probability
+ * `surface`, one with internal defects with `internal` (independent looks; a part with both is
+ * caught if either look finds it); a good part is flagged with `falseReject`. Marks it
+ * inspected; never scraps. Returns true when the part was flagged rejected.
  */
-export function inspectPart(w: World, p: number, detect: number, falseReject: number): boolean {
-  const bad = (w.parts.defects[p] ?? 0) !== 0;
-  const rejected = chance(w.rng, bad ? detect : falseReject);
+export function inspectByClass(w: World, p: number, surface: number, internal: number, falseReject: number): boolean {
+  const d = w.parts.defects[p] ?? 0;
+  const miss = ((d & DefectClass.surface) !== 0 ? 1 - surface : 1) * ((d & DefectClass.internal) !== 0 ? 1 - internal : 1);
+  const rejected = chance(w.rng, d !== 0 ? 1 - miss : falseReject);
   w.parts.flags[p] = (w.parts.flags[p] ?? 0) | PartFlag.inspected | (rejected ? PartFlag.rejected : 0);
   return rejected;
 }
@@ -188,4 +202,68 @@ export function powered(w: World, s: number): boolean {
   const state = w.st.state[s];
   return state !== State.Stopped && state !== State.Stopping && state !== State.Aborted && state !== State.Aborting &&
     state !== State.Held && w.st.fault[s] === 0 && w.st.interlock[s] === 0;
+}
+
+/** ticks kept in hand before a threshold a linear accumulator is heading for (rounding of the sums) */
+const MARGIN = 2;
+
+/** Quiet ticks before `value`, growing by `rate` per tick, reaches `threshold` (conservative); QUIET_FOREVER when it never does. */
+export function ticksBefore(value: number, rate: number, threshold: number): number {
+  if (!(rate > 0)) return value < threshold ? QUIET_FOREVER : 0;
+  const n = Math.floor((threshold - value) / rate) - MARGIN;
+  return n > 0 ? n : 0;
+}
+
+/**
+ * `quietFor` of a station that works its head part with `advanceFifo(w, s, 1, cycle)` and
+ * reports it with `justFinished`: quiet until the head's progress reaches 1, forever while the
+ * head waits to leave or the station is empty or not running (a part arriving or leaving, a
+ * state change, is the world's event). `reports` false: the kind never calls `justFinished`.
+ */
+export function fifoQuiet(w: World, s: number, cycle: number, reports = true): number {
+  const p = w.qHead[s] ?? -1;
+  if (p < 0) return QUIET_FOREVER;
+  const pr = w.parts.progress[p] ?? 0;
+  if (pr >= 1) return !reports || ((w.parts.flags[p] ?? 0) & PartFlag.done) !== 0 ? QUIET_FOREVER : 0;
+  if (!w.running(s)) return QUIET_FOREVER;
+  return ticksBefore(pr, w.dt / Math.max(cycle, w.dt), 1 - 1e-12);
+}
+
+/** `k` quiet ticks of `advanceFifo(w, s, 1, cycle)` (the same additions, one per tick). */
+export function fifoAdvance(w: World, s: number, cycle: number, k: number): void {
+  if (!w.running(s)) return;
+  const p = w.qHead[s] ?? -1;
+  if (p < 0) return;
+  const progress = w.parts.progress;
+  let pr = progress[p] ?? 0;
+  if (pr >= 1) return;
+  const inc = w.dt / Math.max(cycle, w.dt);
+  for (let j = 0; j < k; j++) pr += inc;
+  progress[p] = pr;
+}
+
+/** People station `s` works with as of its last step: those it holds of its crew, or its `operators`. */
+export function heldOps(w: World, s: number): number {
+  return crewed(w, s) ? w.crew.s.held[s]! : w.st.operators[s]!;
+}
+
+/**
+ * For `quietFor` of a station that asks its crew for `want` people and shows alarm `bit`
+ * when it should be `on`: whether staffing and that alarm stay as they are.
+ */
+export function crewSteady(w: World, s: number, want: number, bit: number, on: boolean): boolean {
+  if (crewed(w, s) && !staffSettled(w, s, want)) return false;
+  return ((w.st.alarms[s] ?? 0) & bit) !== 0 === on;
+}
+
+/**
+ * For `quietFor` of a hand-worked station (pouring, shake-out) that asks its whole crew while a
+ * piece is in work unless `automatic`, and shows alarm `bit` while it has nobody: the people it
+ * holds when staffing and that alarm stay as they are, else null.
+ */
+export function handCrewSteady(w: World, s: number, automatic: boolean, bit: number): number | null {
+  const pooled = crewed(w, s);
+  const want = pooled && !automatic && headInWork(w, s) ? ALL_PLACES : 0;
+  const ops = heldOps(w, s);
+  return crewSteady(w, s, want, bit, !automatic && ops <= 0 && (want > 0 || !pooled)) ? ops : null;
 }

@@ -8,7 +8,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, justFinished } from './flow.ts';
+import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished } from './flow.ts';
 
 const ALARM_THICKNESS = 1;
 const ALARM_NOZZLE = 2;
@@ -19,15 +19,15 @@ export const glazer: MachineKind = {
   role: 'process',
   companion: ['Machinery', 'PackML'],
   fields: {
-    cycleTime: { unit: 's', description: 'time to glaze one part', access: 'rw', default: 10, min: 0.5, max: 3600 },
-    thickness: { unit: 'mm', description: 'glaze thickness setpoint', access: 'rw', default: 0.5, min: 0.05, max: 3 },
-    recipeThickness: { unit: 'mm', description: 'glaze thickness the product recipe calls for', access: 'rw', default: 0.5, min: 0.05, max: 3 },
+    cycleTime: { unit: 's', description: 'time to glaze one part', access: 'rw', write: 'operator', default: 10, min: 0.5, max: 3600 },
+    thickness: { unit: 'mm', description: 'glaze thickness setpoint', access: 'rw', write: 'operator', default: 0.5, min: 0.05, max: 3 },
+    recipeThickness: { unit: 'mm', description: 'glaze thickness the product recipe calls for', access: 'rw', write: 'operator', default: 0.5, min: 0.05, max: 3 },
     tolerance: { unit: 'mm', description: 'allowed deviation from the recipe thickness', access: 'rw', default: 0.08, min: 0.001, max: 1 },
     scatter: { unit: 'mm', description: 'spray scatter (standard deviation) of a new nozzle', access: 'rw', default: 0.025, min: 0, max: 1 },
     wearScatter: { unit: 'mm', description: 'extra scatter of a fully worn nozzle', access: 'rw', default: 0.06, min: 0, max: 1 },
     nozzleLoss: { unit: '', description: 'share of glaze a fully worn nozzle no longer delivers', access: 'rw', default: 0.25, min: 0, max: 0.9 },
-    pumpPower: { unit: 'W', description: 'glaze pump and booth extraction power while spraying', access: 'rw', default: 4000, min: 0, max: 1e6 },
-    idlePower: { unit: 'W', description: 'extraction power while idle', access: 'rw', default: 1500, min: 0, max: 1e6 },
+    pumpPower: { unit: 'W', description: 'glaze pump and booth extraction power while spraying', access: 'rw', default: 4000, min: 0, max: 1e5 },
+    idlePower: { unit: 'W', description: 'extraction power while idle', access: 'rw', default: 1500, min: 0, max: 1e5 },
     lastThickness: { unit: 'mm', description: 'glaze thickness on the last part', access: 'r', default: 0 },
   },
   alarms: [
@@ -36,6 +36,12 @@ export const glazer: MachineKind = {
   ],
   idealRate(v, i) {
     return 1 / v.cycleTime![i]!;
+  },
+  quietFor(v, i, s, w) {
+    return fifoQuiet(w, s, v.cycleTime![i]!);
+  },
+  advance(v, i, s, w, k) {
+    fifoAdvance(w, s, v.cycleTime![i]!, k);
   },
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);

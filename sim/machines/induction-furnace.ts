@@ -9,8 +9,10 @@
 import type { KindView, MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, clamp, poissonAny, powered } from './flow.ts';
+import { addDefect, clamp, poissonAny, powered, ticksBefore } from './flow.ts';
+import { QUIET_FOREVER } from '../core/advance.ts';
 import { ambientField } from './fields.ts';
+import { crewed, staff, staffSettled } from '../core/crew.ts';
 
 const CHARGING = 0;
 const MELTING = 1;
@@ -57,18 +59,18 @@ export const inductionFurnace: MachineKind = {
   fields: {
     batch: { unit: '', description: 'parts (charge portions) melted per heat', access: 'rw', default: 25, min: 1, max: 1000, integer: true },
     partMass: { unit: 'kg', description: 'metal per part', access: 'rw', default: 20, min: 0.1, max: 10000 },
-    powerSp: { unit: 'W', description: 'melting power setpoint', access: 'rw', default: 750000, min: 0, max: 2e7 },
+    powerSp: { unit: 'W', description: 'melting power setpoint', access: 'rw', write: 'operator', default: 750000, min: 0, max: 2e7 },
     efficiency: { unit: '', description: 'share of electrical power that reaches the melt', access: 'rw', default: 0.75, min: 0.05, max: 1 },
     lossCoeff: { unit: 'W/K', description: 'heat loss of crucible and bath surface per kelvin above ambient', access: 'rw', default: 30, min: 0, max: 1e5 },
     cpSolid: { unit: 'J/kg/K', description: 'specific heat of the solid charge', access: 'rw', default: 650, min: 100, max: 5000 },
     cpLiquid: { unit: 'J/kg/K', description: 'specific heat of the melt', access: 'rw', default: 820, min: 100, max: 5000 },
     latentHeat: { unit: 'J/kg', description: 'latent heat of fusion', access: 'rw', default: 270000, min: 1000, max: 2e6 },
     meltTemp: { unit: '°C', description: 'melting point of the charge', access: 'rw', default: 1300, min: 200, max: 2000 },
-    tapSp: { unit: '°C', description: 'tapping temperature setpoint', access: 'rw', default: 1500, min: 200, max: 2000 },
-    recipeTapTemp: { unit: '°C', description: 'tapping temperature the alloy recipe calls for', access: 'rw', default: 1500, min: 200, max: 2000 },
+    tapSp: { unit: '°C', description: 'tapping temperature setpoint', access: 'rw', write: 'operator', default: 1500, min: 200, max: 2000 },
+    recipeTapTemp: { unit: '°C', description: 'tapping temperature the alloy recipe calls for', access: 'rw', write: 'operator', default: 1500, min: 200, max: 2000 },
     band: { unit: '°C', interval: true, description: 'superheat above the recipe tolerated before gas pick-up', access: 'rw', default: 40, min: 1, max: 500 },
     porosityScale: { unit: '°C', interval: true, description: 'superheat beyond the band that gives porosity with probability 1 − 1/e', access: 'rw', default: 150, min: 1, max: 5000 },
-    refractoryLimit: { unit: '°C', description: 'melt temperature that trips the power (lining protection)', access: 'rw', default: 1700, min: 300, max: 2500 },
+    refractoryLimit: { unit: '°C', description: 'melt temperature that trips the power (lining protection)', access: 'rw', write: 'safety', default: 1700, min: 300, max: 2000 },
     ambient: ambientField('temperature of the cold charge and surroundings'),
     auxPower: { unit: 'W', description: 'cooling-water pumps and controls while running', access: 'rw', default: 15000, min: 0, max: 1e6 },
     phase: { unit: '', description: '0 charging, 1 melting, 2 tapping', access: 'r', default: 0, integer: true },
@@ -98,17 +100,46 @@ export const inductionFurnace: MachineKind = {
   accepts(v, i, s, w) {
     return v.phase![i] === CHARGING && (w.qLen[s] ?? 0) < batchOf(v, i);
   },
+  /**
+   * Quiet while charging (until the batch is complete) and while melting until the melt could
+   * reach the first temperature at which something happens (tap, alarm, refractory
+   * interlock): bounded by full power going into the coldest heat capacity. No own advance:
+   * the melt is integrated tick by tick (the world skips the rest of the line meanwhile).
+   */
+  quietFor(v, i, s, w) {
+    const n = w.qLen[s] ?? 0;
+    const running = w.running(s);
+    if (crewed(w, s) && !staffSettled(w, s, n > 0 && running ? 1 : 0)) return 0;
+    const tended = !crewed(w, s) || w.crew.s.held[s]! > 0;
+    const phase = v.phase![i]!;
+    if (phase === TAPPING && n === 0) return 0;
+    if (phase === CHARGING && n > 0 && n >= batchOf(v, i) && running && tended) return 0;
+    if (n === 0) return QUIET_FOREVER;
+    if ((w.st.alarms[s]! & ALARM_OVERTEMP) !== 0 || w.st.interlock[s] !== 0) return 0;
+    const melt = v.melt![i]!;
+    if (melt < v.ambient![i]!) return 0;
+    const tap = Math.max(v.tapSp![i]!, v.meltTemp![i]! + 5);
+    let limit = Math.min(v.recipeTapTemp![i]! + v.band![i]!, v.refractoryLimit![i]!);
+    if (phase === MELTING) limit = Math.min(limit, tap - 0.5);
+    // near the tap point a melting heat is tapped (a held heat only waits for the ladle)
+    if (phase === MELTING && melt >= tap - 1) return 0;
+    const rise = (v.powerSp![i]! * v.efficiency![i]! * w.dt) / (n * v.partMass![i]! * Math.min(v.cpSolid![i]!, v.cpLiquid![i]!));
+    return ticksBefore(melt, rise * (1 + 1e-9), limit - 1e-6);
+  },
   step(v, i, s, w) {
     const dt = w.dt;
     const amb = v.ambient![i]!;
     const n = w.qLen[s] ?? 0;
     const running = w.running(s);
     const phase = v.phase![i]!;
+    // With a crew, a melter tends the furnace while it holds charge: no heat starts or is
+    // tapped without one (a crew-less furnace runs by itself, as before).
+    const tended = !crewed(w, s) || staff(w, s, n > 0 && running ? 1 : 0) > 0;
     if (phase === CHARGING) {
       if (n === 0) {
         v.enthalpy![i] = v.cpSolid![i]! * amb;
         stateOfEnthalpy(v, i);
-      } else if (n >= batchOf(v, i) && running) v.phase![i] = MELTING;
+      } else if (n >= batchOf(v, i) && running && tended) v.phase![i] = MELTING;
     } else if (phase === TAPPING && n === 0) {
       v.phase![i] = CHARGING;
       v.heats![i] = v.heats![i]! + 1;
@@ -140,7 +171,7 @@ export const inductionFurnace: MachineKind = {
     if (melt > v.refractoryLimit![i]!) w.setInterlock(s, INTERLOCK_REFRACTORY, true);
     else if (melt < v.refractoryLimit![i]! - 50) w.setInterlock(s, INTERLOCK_REFRACTORY, false);
 
-    if (v.phase![i] === MELTING && v.molten![i]! >= 1 && melt >= tap - 0.5) {
+    if (v.phase![i] === MELTING && v.molten![i]! >= 1 && melt >= tap - 0.5 && tended) {
       v.phase![i] = TAPPING;
       // Gas pick-up is a property of the heat: decided once for every part of it, at tap.
       const superheat = melt - v.recipeTapTemp![i]! - v.band![i]!;

@@ -7,7 +7,8 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, clamp, crewCycle, hoursIntoShift, justFinished } from './flow.ts';
+import { addDefect, advanceFifo, clamp, crewCycle, crewSteady, fifoAdvance, fifoQuiet, headInWork, heldOps, hoursIntoShift, justFinished } from './flow.ts';
+import { ALL_PLACES, crewed, staff, staffing } from '../core/crew.ts';
 
 const ALARM_NO_CREW = 1;
 
@@ -28,11 +29,23 @@ export const manualStation: MachineKind = {
   },
   alarms: [{ bit: 0, code: 'NO_CREW', severity: 500, text: { en: 'No operators assigned', zh: '未安排操作人员' } }],
   idealRate(v, i, s, w) {
-    return 1 / crewCycle(v.secondsPerPart![i]! / v.pace![i]!, w.st.operators[s] ?? 0);
+    return 1 / crewCycle(v.secondsPerPart![i]! / v.pace![i]!, staffing(w, s));
+  },
+  quietFor(v, i, s, w) {
+    const pooled = crewed(w, s);
+    const want = pooled && headInWork(w, s) ? ALL_PLACES : 0;
+    const ops = heldOps(w, s);
+    if (!crewSteady(w, s, want, ALARM_NO_CREW, ops <= 0 && (want > 0 || !pooled))) return 0;
+    return fifoQuiet(w, s, crewCycle(v.secondsPerPart![i]! / v.pace![i]!, ops));
+  },
+  advance(v, i, s, w, k) {
+    fifoAdvance(w, s, crewCycle(v.secondsPerPart![i]! / v.pace![i]!, heldOps(w, s)), k);
   },
   step(v, i, s, w) {
-    const ops = w.st.operators[s] ?? 0;
-    w.setAlarm(s, ALARM_NO_CREW, ops <= 0);
+    const pooled = crewed(w, s);
+    const want = pooled && headInWork(w, s) ? ALL_PLACES : 0;
+    const ops = pooled ? staff(w, s, want) : w.st.operators[s]!;
+    w.setAlarm(s, ALARM_NO_CREW, ops <= 0 && (want > 0 || !pooled));
     const pace = v.pace![i]!;
     const worked = advanceFifo(w, s, 1, crewCycle(v.secondsPerPart![i]! / pace, ops));
     w.st.power[s] = w.running(s) && worked > 0 ? v.toolPower![i]! : 0;

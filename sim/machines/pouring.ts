@@ -8,7 +8,8 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance, normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, clamp, cooled, machineOrCrewCycle, justFinished, newHead } from './flow.ts';
+import { addDefect, advanceFifo, clamp, cooled, crewCycle, handCrewSteady, fifoAdvance, fifoQuiet, headInWork, heldOps, machineOrCrewCycle, justFinished, newHead } from './flow.ts';
+import { ALL_PLACES, crewed, staff } from '../core/crew.ts';
 import { ambientField } from './fields.ts';
 
 const ALARM_COLD_METAL = 1;
@@ -21,7 +22,7 @@ export const pouring: MachineKind = {
   companion: ['Machinery', 'PackML'],
   fields: {
     automatic: { unit: '', description: '1: automatic pouring machine, 0: poured by hand (needs operators)', access: 'rw', default: 1, min: 0, max: 1, integer: true },
-    cycleTime: { unit: 's', description: 'mould cycle of the automatic pouring machine', access: 'rw', default: 40, min: 1, max: 3600 },
+    cycleTime: { unit: 's', description: 'mould cycle of the automatic pouring machine', access: 'rw', write: 'operator', default: 40, min: 1, max: 3600 },
     manualTime: { unit: 's', description: 'time one pourer needs per mould by hand', access: 'rw', default: 240, min: 1, max: 36000 },
     manualScatter: { unit: '', description: 'coefficient of variation of the manual pouring time', access: 'rw', default: 0.25, min: 0, max: 1 },
     ladleParts: { unit: '', description: 'moulds one ladle of metal fills', access: 'rw', default: 25, min: 1, max: 1000, integer: true },
@@ -47,16 +48,33 @@ export const pouring: MachineKind = {
   idealRate(v, i, s, w) {
     return 1 / machineOrCrewCycle(v, i, s, w);
   },
+  quietFor(v, i, s, w) {
+    const auto = v.automatic![i] === 1;
+    const ops = handCrewSteady(w, s, auto, ALARM_NO_CREW);
+    if (ops === null) return 0;
+    // a new mould at the head draws its pouring time
+    const head = w.qHead[s] ?? -1;
+    if (head >= 0 && w.parts.serial[head] !== v.headSerial![i]) return 0;
+    return fifoQuiet(w, s, crewed(w, s) && !auto ? crewCycle(v.cycleNow![i]!, ops) : v.cycleNow![i]!);
+  },
+  advance(v, i, s, w, k) {
+    const manual = crewed(w, s) && v.automatic![i] !== 1;
+    fifoAdvance(w, s, manual ? crewCycle(v.cycleNow![i]!, heldOps(w, s)) : v.cycleNow![i]!, k);
+  },
   step(v, i, s, w) {
     const auto = v.automatic![i] === 1;
-    const ops = w.st.operators[s] ?? 0;
-    w.setAlarm(s, ALARM_NO_CREW, !auto && ops <= 0);
+    // by hand, pourers come from the crew while a mould is in work (a crew-less station has its own)
+    const pooled = crewed(w, s);
+    const want = pooled && !auto && headInWork(w, s) ? ALL_PLACES : 0;
+    const ops = pooled ? staff(w, s, want) : w.st.operators[s]!;
+    w.setAlarm(s, ALARM_NO_CREW, !auto && ops <= 0 && (want > 0 || !pooled));
     if (newHead(w, s, v.headSerial!, i) >= 0) {
       const cv = auto ? 0.03 : v.manualScatter![i]!;
-      const base = machineOrCrewCycle(v, i, s, w);
+      // with a crew the people at work change from tick to tick: keep one pourer's time
+      const base = pooled && !auto ? v.manualTime![i]! : machineOrCrewCycle(v, i, s, w, ops);
       v.cycleNow![i] = base * clamp(1 + cv * normal(w.rng), 0.3, 3);
     }
-    const worked = advanceFifo(w, s, 1, v.cycleNow![i]!);
+    const worked = advanceFifo(w, s, 1, pooled && !auto ? crewCycle(v.cycleNow![i]!, ops) : v.cycleNow![i]!);
     w.st.power[s] = w.running(s) ? (worked > 0 && auto ? v.machinePower![i]! : v.idlePower![i]!) : 0;
     const p = justFinished(w, s);
     if (p < 0) return;

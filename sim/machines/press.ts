@@ -5,7 +5,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { advanceFifo, justFinished, poissonAny } from './flow.ts';
+import { advanceFifo, fifoAdvance, fifoQuiet, justFinished, poissonAny } from './flow.ts';
 
 export const press: MachineKind = {
   kind: 'press',
@@ -13,9 +13,9 @@ export const press: MachineKind = {
   role: 'process',
   companion: ['Machinery', 'PackML'],
   fields: {
-    cycleTime: { unit: 's', description: 'time per stroke', access: 'rw', default: 12, min: 0.5, max: 3600 },
-    force: { unit: 'kN', description: 'pressing force setpoint', access: 'rw', default: 800, min: 0, max: 5000 },
-    recipeForce: { unit: 'kN', description: 'force the product recipe calls for', access: 'rw', default: 800, min: 1, max: 5000 },
+    cycleTime: { unit: 's', description: 'time per stroke', access: 'rw', write: 'operator', default: 12, min: 0.5, max: 3600 },
+    force: { unit: 'kN', description: 'pressing force setpoint', access: 'rw', write: 'operator', default: 800, min: 0, max: 5000 },
+    recipeForce: { unit: 'kN', description: 'force the product recipe calls for', access: 'rw', write: 'operator', default: 800, min: 1, max: 5000 },
     tolerance: { unit: '', description: 'relative force deviation that gives about one defect in e', access: 'rw', default: 0.15, min: 0.001, max: 1 },
     idlePower: { unit: 'W', description: 'hydraulic pack power at idle', access: 'rw', default: 3000, min: 0, max: 1e6 },
     strokePower: { unit: 'W', description: 'power during a stroke', access: 'rw', default: 22000, min: 0, max: 1e6 },
@@ -26,6 +26,12 @@ export const press: MachineKind = {
   ],
   idealRate(v, i) {
     return 1 / v.cycleTime![i]!;
+  },
+  quietFor(v, i, s, w) {
+    return fifoQuiet(w, s, v.cycleTime![i]!);
+  },
+  advance(v, i, s, w, k) {
+    fifoAdvance(w, s, v.cycleTime![i]!, k);
   },
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);

@@ -30,20 +30,20 @@ export const quench: MachineKind = {
   role: 'process',
   companion: ['Machinery', 'PackML'],
   fields: {
-    soakTime: { unit: 's', description: 'time in the austenitizing furnace', access: 'rw', default: 1800, min: 1, max: 172800 },
-    austenitizeTemp: { unit: '°C', description: 'furnace temperature setpoint', access: 'rw', default: 950, min: 200, max: 1200 },
+    soakTime: { unit: 's', description: 'time in the austenitizing furnace', access: 'rw', write: 'operator', default: 1800, min: 1, max: 172800 },
+    austenitizeTemp: { unit: '°C', description: 'furnace temperature setpoint', access: 'rw', write: 'operator', default: 950, min: 200, max: 1200 },
     minAustenitize: { unit: '°C', description: 'lowest temperature that fully austenitizes the alloy', access: 'rw', default: 900, min: 200, max: 1200 },
     partMass: { unit: 'kg', description: 'steel mass per part', access: 'rw', default: 20, min: 0.01, max: 10000 },
     cpSteel: { unit: 'J/kg/K', description: 'mean specific heat of the steel over the quench', access: 'rw', default: 600, min: 100, max: 2000 },
-    bathMass: { unit: 'kg', description: 'quenchant mass', access: 'rw', default: 20000, min: 10, max: 1e7 },
+    bathMass: { unit: 'kg', description: 'quenchant mass', access: 'rw', default: 20000, min: 10, max: 1e6 },
     cpBath: { unit: 'J/kg/K', description: 'specific heat of the quenchant (water-polymer)', access: 'rw', default: 3900, min: 500, max: 6000 },
-    bathSp: { unit: '°C', description: 'bath temperature setpoint of the chiller', access: 'rw', default: 35, min: 0, max: 150 },
+    bathSp: { unit: '°C', description: 'bath temperature setpoint of the chiller', access: 'rw', write: 'operator', default: 35, min: 0, max: 150 },
     maxBathTemp: { unit: '°C', description: 'bath temperature above which hardness suffers', access: 'rw', default: 60, min: 0, max: 200 },
     hardnessScale: { unit: '°C', interval: true, description: 'excess over the limit giving a soft part with probability 1 − 1/e', access: 'rw', default: 15, min: 0.1, max: 500 },
-    chillerPower: { unit: 'W', description: 'heat the chiller can remove', access: 'rw', default: 150000, min: 0, max: 1e8 },
+    chillerPower: { unit: 'W', description: 'heat the chiller can remove', access: 'rw', default: 150000, min: 0, max: 1e7 },
     chillerCop: { unit: '', description: 'chiller coefficient of performance (heat removed / electric power)', access: 'rw', default: 3, min: 0.5, max: 10 },
     furnaceEfficiency: { unit: '', description: 'share of furnace power that heats the parts', access: 'rw', default: 0.6, min: 0.05, max: 1 },
-    holdingPower: { unit: 'W', description: 'furnace power to hold temperature when empty', access: 'rw', default: 40000, min: 0, max: 1e7 },
+    holdingPower: { unit: 'W', description: 'furnace power to hold temperature when empty', access: 'rw', default: 40000, min: 0, max: 5e6 },
     bathTemp: { unit: '°C', description: 'quench bath temperature', access: 'r', default: 35 },
     chillerLoad: { unit: 'W', description: 'heat removed by the chiller now', access: 'r', default: 0 },
     partClock: { unit: 'tick', description: 'ticks until parts and bath are next updated', access: 'r', default: 0, integer: true },
@@ -57,6 +57,13 @@ export const quench: MachineKind = {
   },
   idealRate(v, i, s, w) {
     return (w.st.slots[s] ?? 1) / v.soakTime![i]!;
+  },
+  quietFor(v, i) {
+    // between the multirate updates only the update clock runs
+    return v.partClock![i]!;
+  },
+  advance(v, i, _s, _w, k) {
+    v.partClock![i] = v.partClock![i]! - k;
   },
   step(v, i, s, w) {
     const every = ticksOf(w, PERIOD);

@@ -7,7 +7,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, justFinished } from './flow.ts';
+import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished } from './flow.ts';
 
 const ALARM_GRIPPER_WORN = 1;
 const ALARM_DROP = 2;
@@ -18,7 +18,7 @@ export const robot: MachineKind = {
   role: 'process',
   companion: ['Machinery', 'Robotics'],
   fields: {
-    cycleTime: { unit: 's', description: 'time per pick-and-place', access: 'rw', default: 12, min: 0.2, max: 3600 },
+    cycleTime: { unit: 's', description: 'time per pick-and-place', access: 'rw', write: 'operator', default: 12, min: 0.2, max: 3600 },
     payload: { unit: 'kg', description: 'rated payload', access: 'rw', default: 50, min: 0.1, max: 2000 },
     dropRate: { unit: '', description: 'share of picks that slip with a new gripper', access: 'rw', default: 0.0005, min: 0, max: 1 },
     wearDropRate: { unit: '', description: 'extra slip share with a fully worn gripper', access: 'rw', default: 0.05, min: 0, max: 1 },
@@ -34,6 +34,12 @@ export const robot: MachineKind = {
   ],
   idealRate(v, i) {
     return 1 / v.cycleTime![i]!;
+  },
+  quietFor(v, i, s, w) {
+    return fifoQuiet(w, s, v.cycleTime![i]!);
+  },
+  advance(v, i, s, w, k) {
+    fifoAdvance(w, s, v.cycleTime![i]!, k);
   },
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);

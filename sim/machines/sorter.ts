@@ -6,7 +6,7 @@
  */
 import type { MachineKind } from '../core/types.ts';
 import { PartFlag } from '../core/parts.ts';
-import { advanceFifo, justFinished } from './flow.ts';
+import { advanceFifo, fifoAdvance, fifoQuiet, justFinished } from './flow.ts';
 
 export const sorter: MachineKind = {
   kind: 'sorter',
@@ -14,13 +14,19 @@ export const sorter: MachineKind = {
   role: 'process',
   companion: ['Machinery'],
   fields: {
-    cycleTime: { unit: 's', description: 'time per part', access: 'rw', default: 2, min: 0.05, max: 600 },
+    cycleTime: { unit: 's', description: 'time per part', access: 'rw', write: 'operator', default: 2, min: 0.05, max: 600 },
     drivePower: { unit: 'W', description: 'diverter and belt power while running', access: 'rw', default: 750, min: 0, max: 1e5 },
     diverted: { unit: '', description: 'flagged parts sent to reject or scrapped', access: 'r', default: 0, integer: true },
   },
   alarms: [],
   idealRate(v, i) {
     return 1 / v.cycleTime![i]!;
+  },
+  quietFor(v, i, s, w) {
+    return fifoQuiet(w, s, v.cycleTime![i]!);
+  },
+  advance(v, i, s, w, k) {
+    fifoAdvance(w, s, v.cycleTime![i]!, k);
   },
   step(v, i, s, w) {
     w.st.power[s] = w.running(s) ? v.drivePower![i]! : 0;

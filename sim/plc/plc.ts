@@ -5,7 +5,7 @@
  */
 import type { World } from '../core/world.ts';
 import { COMMON_ALARMS, COMMON_FIELDS, Activity, ALARM_INTERLOCK, ALARM_WEAR, Fault, FAULT_NAMES, type CommonField } from '../core/station.ts';
-import { OK, reject, type Command, type CommandResult } from '../core/commands.ts';
+import { mayCommand, mayWrite, OK, reject, type Command, type CommandResult, type Role } from '../core/commands.ts';
 import { actingDone, Cmd, Mode, MODE_NAMES, modeChangeAllowed, State, STATE_NAMES, transition, type PackmlCommand } from './packml.ts';
 
 const ROLE_PROCESS = 1;
@@ -106,6 +106,28 @@ function alarmEvents(w: World, s: number, now: number, before: number): void {
 
 const COMMON_ALARMS_BY_BIT = new Map(COMMON_ALARMS.map((a) => [a.bit, a]));
 
+/** The alarms station `s` can raise: its kind's and the common ones. */
+function alarmSpecs(w: World, s: number): readonly { bit: number; code: string }[] {
+  return [...(w.kindOf[s]?.alarms ?? []), ...COMMON_ALARMS];
+}
+
+/** The bit of the alarm `v` names on station `s` (its code, any case, or its bit number); null if none. */
+function alarmBit(w: World, s: number, v: string | number | boolean): number | null {
+  const specs = alarmSpecs(w, s);
+  if (typeof v === 'number') return Number.isInteger(v) && specs.some((a) => a.bit === v) ? v : null;
+  if (typeof v !== 'string') return null;
+  const code = v.toUpperCase();
+  return specs.find((a) => a.code.toUpperCase() === code)?.bit ?? null;
+}
+
+function alarmCode(w: World, s: number, bit: number): string {
+  return alarmSpecs(w, s).find((a) => a.bit === bit)?.code ?? `BIT${bit}`;
+}
+
+function alarmCodes(w: World, s: number): string {
+  return alarmSpecs(w, s).map((a) => a.code).join(', ');
+}
+
 const PACKML = new Set<string>(Object.keys(Cmd));
 
 /** Applies one command; never throws for bad input, returns a rejection instead. */
@@ -116,6 +138,8 @@ export function applyCommand(w: World, c: Command): CommandResult {
   if (s < 0) return reject('UNKNOWN_TARGET', `no station "${String(c.target)}"`);
   const st = w.st;
   const state = st.state[s] ?? 0;
+  const denied = mayCommand(c.role, c.command);
+  if (denied !== null) return reject('NOT_AUTHORIZED', denied);
   if (PACKML.has(c.command)) {
     const cmd = Cmd[c.command as PackmlCommand];
     const next = transition(state, cmd);
@@ -133,7 +157,7 @@ export function applyCommand(w: World, c: Command): CommandResult {
   const args = c.args ?? {};
   switch (c.command) {
     case 'set':
-      return setField(w, s, args.field, args.value);
+      return setField(w, s, args.field, args.value, c.role);
     case 'mode': {
       const m = typeof args.mode === 'number' ? args.mode : Mode[String(args.mode).toLowerCase() as keyof typeof Mode];
       if (m !== 1 && m !== 2 && m !== 3) return reject('BAD_ARGUMENT', `mode must be production, maintenance or manual, got ${JSON.stringify(args.mode)}`);
@@ -146,9 +170,17 @@ export function applyCommand(w: World, c: Command): CommandResult {
       return OK;
     }
     case 'ack': {
+      // every active alarm, or the one `alarm` names (its code, e.g. "JAM", or its bit)
       const active = st.alarms[s] ?? 0;
-      st.alarmsAcked[s] = active;
-      w.emit('alarm-ack', s, { bits: active, principal: c.principal });
+      let bits = active;
+      if (args.alarm !== undefined) {
+        const bit = alarmBit(w, s, args.alarm);
+        if (bit === null) return reject('BAD_ARGUMENT', `alarm must be an alarm code of station ${c.target} (${alarmCodes(w, s)}) or its bit, got ${JSON.stringify(args.alarm).slice(0, 60)}`);
+        if ((active & (1 << bit)) === 0) return reject('NOT_ALLOWED', `alarm ${alarmCode(w, s, bit)} is not active`);
+        bits = 1 << bit;
+      }
+      st.alarmsAcked[s] = ((st.alarmsAcked[s] ?? 0) | bits) & active;
+      w.emit('alarm-ack', s, { bits, principal: c.principal });
       return OK;
     }
     case 'fault': {
@@ -177,11 +209,13 @@ export function applyCommand(w: World, c: Command): CommandResult {
   }
 }
 
-function setField(w: World, s: number, field: unknown, value: unknown): CommandResult {
+function setField(w: World, s: number, field: unknown, value: unknown, role: Role | undefined): CommandResult {
   if (typeof field !== 'string') return reject('BAD_ARGUMENT', 'set needs args.field (string)');
   const spec = w.fieldSpec(s, field);
   if (spec === undefined) return reject('UNKNOWN_PARAM', `station "${w.ids[s]}" has no field "${field}"`);
   if (spec.access !== 'rw') return reject('NOT_ALLOWED', `field "${field}" is read-only`);
+  const denied = mayWrite(role, spec.write ?? 'engineer', w.st.mode[s] === Mode.maintenance);
+  if (denied !== null) return reject('NOT_AUTHORIZED', `${field}: ${denied}`);
   if (typeof value !== 'number' || !Number.isFinite(value)) return reject('BAD_ARGUMENT', `value for "${field}" must be a finite number, got ${JSON.stringify(value)}`);
   if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
     return reject('OUT_OF_RANGE', `${field} = ${value} ${spec.unit} is outside [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]`);
@@ -194,6 +228,8 @@ function setField(w: World, s: number, field: unknown, value: unknown): CommandR
 
 function lineCommand(w: World, c: Command): CommandResult {
   const st = w.st;
+  const denied = mayCommand(c.role, c.command);
+  if (denied !== null) return reject('NOT_AUTHORIZED', denied);
   if (c.command === 'start') {
     for (let s = 0; s < w.size; s++) st.latch[s] = 1;
     return OK;

@@ -120,6 +120,8 @@ export interface SimApi {
   /** Logs what a protocol face decided by itself (an `audit` event at the next tick); false if the entry is malformed. */
   audit(entry: AuditEntry): boolean;
   state(): SimState;
+  /** From now on `state().kpis` leave out what came before this tick (a warm-up); returns the tick. */
+  markKpiStart(): number;
   /** Events logged since the last drain, in order. */
   drainEvents(): SimEvent[];
   /** Commands applied so far from index `from` (the replayable command log). */
@@ -137,7 +139,7 @@ export type AsyncApi<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infe
 
 /** Every method of `SimApi`, for adapters that wrap one. */
 export const SIM_API_METHODS = [
-  'load', 'start', 'pause', 'step', 'setSpeed', 'send', 'audit', 'state', 'drainEvents', 'commands', 'snapshot', 'restore', 'eventLogHash', 'shared',
+  'load', 'start', 'pause', 'step', 'setSpeed', 'send', 'audit', 'state', 'markKpiStart', 'drainEvents', 'commands', 'snapshot', 'restore', 'eventLogHash', 'shared',
 ] as const satisfies readonly (keyof SimApi)[];
 
 /**

@@ -3,10 +3,18 @@
  * the network: their shape is checked before they reach the world's queue. Keys match a
  * sent command with the event (command or rejected) the world logs when it applies it.
  */
-import { AUDIT, reject, type AuditEntry, type Command, type CommandResult, type CommandSource } from '../core/commands.ts';
+import { AUDIT, reject, ROLES, type AuditEntry, type Command, type CommandResult, type CommandSource, type Role } from '../core/commands.ts';
 import type { SimEvent } from '../core/events.ts';
+import { argsText } from '../core/world.ts';
 
-const SOURCES: ReadonlySet<CommandSource> = new Set<CommandSource>(['hmi', 'opcua', 'mqtt', 'scenario', 'attack', 'cli', 'api']);
+const SOURCES: ReadonlySet<CommandSource> = new Set<CommandSource>(['hmi', 'opcua', 'mqtt', 'modbus', 'scenario', 'attack', 'cli', 'api']);
+/** sources that reach the line from the network: their commands carry the sender's role */
+const NETWORK: ReadonlySet<CommandSource> = new Set<CommandSource>(['hmi', 'opcua', 'mqtt', 'modbus', 'attack', 'api']);
+/** longest principal, target or command name [characters]: they are logged with every event */
+export const MAX_NAME = 200;
+/** most arguments a command carries, and the longest string argument [characters] */
+export const MAX_ARGS = 16;
+export const MAX_ARG_TEXT = 256;
 
 /** A rejection if `cmd` is not a well-formed command, else null. */
 export function checkCommand(cmd: unknown): CommandResult | null {
@@ -18,12 +26,22 @@ export function checkCommand(cmd: unknown): CommandResult | null {
     return reject('BAD_ARGUMENT', `command.source must be one of ${[...SOURCES].join(', ')}`);
   }
   if (typeof c.principal !== 'string') return reject('BAD_ARGUMENT', 'command.principal must be a string');
+  for (const k of ['target', 'command', 'principal'] as const) {
+    if ((c[k] as string).length > MAX_NAME) return reject('BAD_ARGUMENT', `command.${k} is longer than ${MAX_NAME} characters`);
+  }
+  if (c.role !== undefined && !ROLES.includes(c.role as Role)) return reject('BAD_ARGUMENT', `command.role must be one of ${ROLES.join(', ')}`);
+  if (c.role === undefined && NETWORK.has(c.source as CommandSource)) return reject('NOT_AUTHORIZED', `a command from ${String(c.source)} must carry the sender's role`);
   if (c.command === AUDIT) return reject('NOT_ALLOWED', 'audit entries are written by the protocol faces, not sent as commands');
   if (c.args !== undefined) {
     if (typeof c.args !== 'object' || c.args === null || Array.isArray(c.args)) return reject('BAD_ARGUMENT', 'command.args must be an object');
-    for (const [k, v] of Object.entries(c.args)) {
+    const entries = Object.entries(c.args);
+    if (entries.length > MAX_ARGS) return reject('BAD_ARGUMENT', `command.args has ${entries.length} entries; at most ${MAX_ARGS}`);
+    for (const [k, v] of entries) {
       if (typeof v !== 'number' && typeof v !== 'string' && typeof v !== 'boolean') {
-        return reject('BAD_ARGUMENT', `command.args.${k} must be a number, string or boolean`);
+        return reject('BAD_ARGUMENT', `command.args.${k.slice(0, 40)} must be a number, string or boolean`);
+      }
+      if (k.length > MAX_NAME || (typeof v === 'string' && v.length > MAX_ARG_TEXT)) {
+        return reject('BAD_ARGUMENT', `command.args.${k.slice(0, 40)} is longer than ${k.length > MAX_NAME ? MAX_NAME : MAX_ARG_TEXT} characters`);
       }
     }
   }
@@ -32,7 +50,7 @@ export function checkCommand(cmd: unknown): CommandResult | null {
 
 /** Identity of a command as its applied event will show it. */
 export function commandKey(c: Command): string {
-  return [c.target, c.command, c.source, c.principal, JSON.stringify(c.args ?? {})].join('\u0000');
+  return [c.target, c.command, c.source, c.principal, argsText(c.args)].join('\u0000');
 }
 
 /** Identity of the command a `command` or `rejected` event reports. */
@@ -51,5 +69,6 @@ export function checkAudit(a: unknown): string | null {
   if (typeof e.principal !== 'string' || typeof e.action !== 'string' || e.action === '') return 'audit.principal and audit.action must be strings';
   if (typeof e.outcome !== 'string' || !OUTCOMES.has(e.outcome)) return 'audit.outcome must be allowed, denied or failed';
   if ((e.target !== undefined && typeof e.target !== 'string') || (e.reason !== undefined && typeof e.reason !== 'string')) return 'audit.target and audit.reason must be strings';
+  if (e.count !== undefined && (typeof e.count !== 'number' || !Number.isInteger(e.count) || e.count < 0)) return 'audit.count must be a whole number ≥ 0';
   return null;
 }

@@ -5,7 +5,7 @@
  * browser Web Worker, or used in-process by the CLI.
  */
 import type { World } from '../core/world.ts';
-import { computeKpis } from '../core/kpi.ts';
+import { computeKpis, kpiBase, type KpiBase } from '../core/kpi.ts';
 import { TwinlineError, type Problem } from '../core/errors.ts';
 import type { SimEvent } from '../core/events.ts';
 import { auditCommand, type AuditEntry, type Command, type CommandResult, type LoggedCommand } from '../core/commands.ts';
@@ -68,6 +68,8 @@ export class SimEngine implements SimApi {
   private runStartWall = 0;
   private runStartTick = 0;
   private pumpQueued = false;
+  /** accumulators at the end of the warm-up; null: KPIs cover the whole run */
+  private kpiFrom: KpiBase | null = null;
 
   constructor(opts: EngineOptions = {}) {
     this.clock = opts.clock ?? atomicsClock();
@@ -102,6 +104,7 @@ export class SimEngine implements SimApi {
     this.seed = opts.seed ?? spec.seed;
     this.events = [];
     this.dropped = 0;
+    this.kpiFrom = null;
     return { ok: true, info: this.info() };
   }
 
@@ -203,8 +206,14 @@ export class SimEngine implements SimApi {
       dropped: this.dropped,
       pacing: { ticks: p.stats.ticks, p50: p.stats.quantile(0.5), p99: p.stats.quantile(0.99), max: p.stats.max, lagMs: p.lagMs, slips: p.slips },
       stations,
-      kpis: computeKpis(w),
+      kpis: computeKpis(w, this.kpiFrom),
     };
+  }
+
+  markKpiStart(): number {
+    const w = this.world;
+    this.kpiFrom = kpiBase(w);
+    return w.tick;
   }
 
   drainEvents(): SimEvent[] {
@@ -215,7 +224,7 @@ export class SimEngine implements SimApi {
   }
 
   commands(from = 0): LoggedCommand[] {
-    return this.world.commandLog.slice(from);
+    return this.world.commandsFrom(from);
   }
 
   snapshot(): Uint8Array {
@@ -233,6 +242,8 @@ export class SimEngine implements SimApi {
       w.endWrite();
     }
     this.pause();
+    // a base from another timeline would subtract counts this one never had
+    this.kpiFrom = null;
     // the abandoned future's events and commands no longer happen
     this.events = [];
     this.failSends('discarded by a snapshot restore');

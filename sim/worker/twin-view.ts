@@ -4,6 +4,8 @@
  * over a zero-copy reader (browser twin, host) — pure functions over a `World`, no DOM, no Node.
  */
 import type { World } from '../core/world.ts';
+import type { WriteLevel } from '../core/commands.ts';
+import type { FieldSpec } from '../core/types.ts';
 import { COMMON_ALARMS } from '../core/station.ts';
 import type { LineSpec } from '../line/types.ts';
 import { parseScenario } from '../line/parse.ts';
@@ -17,6 +19,12 @@ export interface TagInfo {
   unit: string;
   /** 'rw': a setpoint or parameter */
   access: 'r' | 'rw';
+  /**
+   * who may write an 'rw' tag (absent on 'r' tags): `operator` setpoints, `engineer`
+   * parameters, `safety` limits (an engineer, in unit mode Maintenance). The line enforces it;
+   * a faceplate uses it to offer only what the signed-in role may change.
+   */
+  write?: WriteLevel;
   description: string;
 }
 
@@ -55,17 +63,23 @@ const COMMON_TAGS = ['power', 'energy', 'wear', 'partsIn', 'partsOut', 'partsScr
 /** Internal bookkeeping fields a faceplate leaves out. */
 const HIDDEN = new Set(['partClock', 'jamHazard', 'jamLimit', 'nextAt', 'headSerial', 'enthalpy']);
 
+function tagInfo(name: string, f: FieldSpec): TagInfo {
+  const tag: TagInfo = { name, unit: f.unit, access: f.access, description: f.description };
+  if (f.access === 'rw') tag.write = f.write ?? 'engineer';
+  return tag;
+}
+
 /** Tags of station `s`: common ones first, then the kind's fields. */
 export function stationTags(w: World, s: number): TagInfo[] {
   const out: TagInfo[] = [];
   for (const name of COMMON_TAGS) {
     const f = w.fieldSpec(s, name);
-    if (f !== undefined) out.push({ name, unit: f.unit, access: f.access, description: f.description });
+    if (f !== undefined) out.push(tagInfo(name, f));
   }
   const kind = w.kindOf[s];
   if (kind !== undefined) {
     for (const [name, f] of Object.entries(kind.fields)) {
-      if (!HIDDEN.has(name)) out.push({ name, unit: f.unit, access: f.access, description: f.description });
+      if (!HIDDEN.has(name)) out.push(tagInfo(name, f));
     }
   }
   return out;

@@ -1,10 +1,12 @@
 /**
  * Commands arriving over MQTT: one handler per message kind (UNS command, Sparkplug NCMD,
  * Sparkplug DCMD) behind one dispatcher that classifies the topic. Every well-formed command
- * goes to the line's queue with `source: 'mqtt'`; a malformed one never reaches the line: it
- * is answered (UNS) and lands in the event log as an `audit` entry naming who sent what.
+ * goes to the line's queue with `source: 'mqtt'` and the sender's role (the line decides by
+ * it); a malformed one never reaches the line: it is answered (UNS) and lands in the event
+ * log as an `audit` entry naming who sent what. A retained command is never executed: a
+ * broker hands it to every new subscriber, so it would run again on each reconnect.
  */
-import type { AuditEntry, Command, CommandArgs, CommandResult } from '../../core/commands.ts';
+import type { AuditEntry, Command, CommandArgs, CommandResult, Role } from '../../core/commands.ts';
 import { checkCommand } from '../../worker/command-check.ts';
 import { parseCommandTopic, SPB } from './topics.ts';
 
@@ -17,6 +19,10 @@ export interface Incoming {
   payload: Buffer;
   /** `user/clientId` from the embedded broker, or an unverified claim behind an external one */
   principal: string;
+  /** the sender's role (from its account; behind an external broker, the one configured for it); null: none */
+  role: Role | null;
+  /** the message came as a retained one */
+  retain: boolean;
 }
 
 /** What the dispatcher needs from the rest of the face. */
@@ -33,8 +39,9 @@ export interface CommandContext {
   audit(a: AuditEntry): void;
   /** Publishes the answer to a UNS command (`<topic>/reply`). */
   reply(topic: string, body: Record<string, unknown>): void;
-  /** Handles a decoded NCMD / DCMD (in sparkplug.ts); returns commands to send, or an error text. */
-  ncmd(payload: Buffer): { rebirth: boolean } | string;
+  /** Handles an NCMD (decoded in sparkplug.ts; rebirths limited per sender); an error text, or null. */
+  ncmd(payload: Buffer, principal: string): string | null;
+  /** Decodes a DCMD (in sparkplug.ts); the commands to send, or an error text. */
   dcmd(payload: Buffer, station: string): { command: string; args: CommandArgs }[] | string;
   /** Sparkplug commands that could not be used (counted, logged by the line as refused). */
   warn(line: string): void;
@@ -58,11 +65,14 @@ function quote(payload: Buffer): string {
   return payload.length > QUOTE ? `${s}…` : s;
 }
 
-/** Audits a malformed message (it never reaches the line) and returns the refusal for the reply. */
-function refuse(ctx: CommandContext, what: string, error: string, m: Incoming): CommandResult {
+/** Audits a refused message (it never reaches the line) and returns the refusal for the reply. */
+function refuse(ctx: CommandContext, what: string, error: string, m: Incoming, code = 'BAD_ARGUMENT'): CommandResult {
   ctx.audit({ source: 'mqtt', principal: m.principal, action: what, outcome: 'denied', target: m.topic, reason: `${error}; payload: ${quote(m.payload)}` });
-  return { ok: false, code: 'BAD_ARGUMENT', reason: error };
+  return { ok: false, code, reason: error };
 }
+
+/** Why a retained message is not executed. */
+const RETAINED = 'a retained command is never executed (the broker replays it to every new subscriber); publish it with retain off';
 
 /** The arguments of a UNS command payload: empty or a JSON object of scalars (`$id` is echoed, not sent). */
 export function parseArgs(payload: Buffer): { args: CommandArgs; id: string | number | null } | string {
@@ -94,12 +104,13 @@ async function unsCommand(ctx: CommandContext, m: Incoming): Promise<void> {
   const parsed = parseArgs(m.payload);
   let result: CommandResult;
   let id: string | number | null = null;
-  if (typeof parsed === 'string') result = refuse(ctx, `command ${t.command}`, parsed, m);
+  if (typeof parsed !== 'string') id = parsed.id;
+  if (m.retain) result = refuse(ctx, `command ${t.command}`, RETAINED, m, 'NOT_ALLOWED');
+  else if (typeof parsed === 'string') result = refuse(ctx, `command ${t.command}`, parsed, m);
   else {
-    id = parsed.id;
-    const cmd: Command = { target, command: t.command, args: parsed.args, source: 'mqtt', principal: m.principal };
+    const cmd: Command = { target, command: t.command, args: parsed.args, source: 'mqtt', principal: m.principal, ...(m.role === null ? {} : { role: m.role }) };
     const bad = checkCommand(cmd);
-    result = bad !== null && !bad.ok ? refuse(ctx, `command ${t.command}`, bad.reason, m) : await ctx.send(cmd);
+    result = bad !== null && !bad.ok ? refuse(ctx, `command ${t.command}`, bad.reason, m, bad.code) : await ctx.send(cmd);
   }
   const body: Record<string, unknown> = result.ok
     ? { ok: true, target, command: t.command }
@@ -109,14 +120,22 @@ async function unsCommand(ctx: CommandContext, m: Incoming): Promise<void> {
 }
 
 async function ncmd(ctx: CommandContext, m: Incoming): Promise<void> {
-  const r = ctx.ncmd(m.payload);
-  if (typeof r === 'string') {
+  if (m.retain) {
+    refuse(ctx, 'NCMD', RETAINED, m);
+    return;
+  }
+  const r = ctx.ncmd(m.payload, m.principal);
+  if (r !== null) {
     ctx.warn(`MQTT: NCMD from ${m.principal} refused: ${r}`);
     refuse(ctx, 'NCMD', r, m);
   }
 }
 
 async function dcmd(ctx: CommandContext, m: Incoming): Promise<void> {
+  if (m.retain) {
+    refuse(ctx, 'DCMD', RETAINED, m);
+    return;
+  }
   const device = m.topic.split('/')[4] ?? '';
   const station = ctx.stationOf(device) ?? device;
   const r = ctx.dcmd(m.payload, station);
@@ -125,7 +144,12 @@ async function dcmd(ctx: CommandContext, m: Incoming): Promise<void> {
     refuse(ctx, 'DCMD', r, m);
     return;
   }
-  for (const c of r) await ctx.send({ target: station, command: c.command, args: c.args, source: 'mqtt', principal: m.principal });
+  for (const c of r) {
+    const cmd: Command = { target: station, command: c.command, args: c.args, source: 'mqtt', principal: m.principal, ...(m.role === null ? {} : { role: m.role }) };
+    const bad = checkCommand(cmd);
+    if (bad !== null && !bad.ok) refuse(ctx, 'DCMD', bad.reason, m, bad.code);
+    else await ctx.send(cmd);
+  }
 }
 
 const HANDLERS: Record<Kind, (ctx: CommandContext, m: Incoming) => Promise<void>> = {

@@ -3,21 +3,22 @@
  * order), every common and kind field of each station as a variable with its DataType,
  * engineering units, range and access, and a PackML object with the state, the unit mode and
  * the PackML commands as methods (for kinds that declare the companion, typed as OPC 30050
- * PackMLBaseObjectType: packml.ts). Values come from a zero-copy reader over the worker's shared
+ * PackMLBaseObjectType: packml.ts; for other kinds a plain object named `Control`). Values come from a zero-copy reader over the worker's shared
  * buffer; writes and calls become commands that the world decides and logs.
  */
 import {
   DataType, StatusCodes, Variant, makeAccessLevelFlag,
-  type CallMethodResultOptions, type DataValue, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAObjectType, type UAVariable,
+  type CallMethodResultOptions, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAObjectType, type UAVariable,
 } from 'node-opcua';
-import type { CommandResult } from '../../core/commands.ts';
+import { mayWrite, type CommandArgs, type CommandResult, type Role } from '../../core/commands.ts';
 import { COMMON_FIELDS } from '../../core/station.ts';
 import type { FieldSpec } from '../../core/types.ts';
 import type { World } from '../../core/world.ts';
 import type { LineSpec, Label } from '../../line/types.ts';
 import { machineKind } from '../../machines/index.ts';
-import { Cmd, MODE_NAMES, STATE_NAMES } from '../../plc/packml.ts';
-import { argOf, callStatus, principalOf, writeStatus } from './binding.ts';
+import { Cmd, Mode, MODE_NAMES, STATE_NAMES } from '../../plc/packml.ts';
+import { argOf, callStatus, writeStatus } from './binding.ts';
+import { routeValueWrites, userAccessLevelBy } from './seam.ts';
 import type { ValueSampler } from './sampler.ts';
 import { euInformation } from './units.ts';
 import { bindPackml, instantiatePackml, packmlObjectType, type StationPackml } from './packml.ts';
@@ -28,10 +29,18 @@ export interface LineLink {
   reader: World;
   /** pushes changes of monitored variables from the buffer; every station variable is registered with it */
   sampler: ValueSampler;
-  /** sends a command as `source: 'opcua'` with `principal`; resolves when the world has applied or refused it */
-  send(target: string, command: string, args: Record<string, number | string | boolean>, principal: string): Promise<CommandResult>;
-  /** whether the session may write or call (a `viewer` may not: that is audited and answered BadUserAccessDenied) */
+  /**
+   * sends a command as `source: 'opcua'` with the principal and role of the session of `ctx`;
+   * resolves when the world has applied or refused it (NOT_AUTHORIZED, unsent, when the session
+   * has no account now)
+   */
+  send(target: string, command: string, args: CommandArgs, ctx: ISessionContext): Promise<CommandResult>;
+  /** whether the session may write or call at all (a viewer or gateway may not: that is audited and answered BadUserAccessDenied) */
   authorize(ctx: ISessionContext, action: 'write' | 'call', target: string): boolean;
+  /** the role of the session of `ctx` now, or null */
+  roleOf(ctx: ISessionContext): Role | null;
+  /** audits a request the face refuses by itself (a write outside the engineering range) */
+  refuse(ctx: ISessionContext, action: 'write' | 'call', target: string, reason: string): void;
   /** node ids of the variables and methods the line decides (filled while building) */
   routed: { writes: Set<string>; calls: Set<string> };
 }
@@ -52,6 +61,9 @@ export const MIN_SAMPLING_MS = 10;
 
 const READ = makeAccessLevelFlag('CurrentRead');
 const READ_WRITE = makeAccessLevelFlag('CurrentRead | CurrentWrite');
+/** the same as the bytes of the UserAccessLevel attribute */
+const READ_BYTE = 1;
+const READ_WRITE_BYTE = 3;
 const INT32_MAX = 2 ** 31 - 1;
 
 /** The PackML commands exposed as methods, by method name. */
@@ -78,34 +90,39 @@ function variantOf(dt: DataType): ToVariant {
   return dt === DataType.Boolean ? booleanOf : dt === DataType.Int32 ? int32Of : doubleOf;
 }
 
-type WriteCallback = (err: Error | null, statusCode?: StatusCode) => void;
+/** The declared engineering range of a variable, or null. */
+type EURange = { low: number; high: number } | null;
+
+/** Why `value` may not be written to a field with engineering range `range`, or null. */
+export function outOfRange(value: number, range: EURange, unit: string): string | null {
+  if (!Number.isFinite(value)) return `${String(value)} is not a finite number`;
+  if (range === null || (value >= range.low && value <= range.high)) return null;
+  return `${value}${unit === '' ? '' : ` ${unit}`} is outside the engineering range [${range.low}, ${range.high}]`;
+}
 
 /**
- * Routes every Value write of `v` to the world as a `set` command. node-opcua's own checks
- * (AccessLevel, DataType, ranges) would refuse bad writes before anything is logged; replacing
- * `writeValue` on the instance keeps the session context, so the world decides and logs each
- * write with the principal that sent it.
+ * Routes every Value write of `v` to the world as a `set` command, so the world decides and
+ * logs each write with the principal and role that sent it. The face refuses by itself (and
+ * audits) only what no field takes: index ranges, a viewer's or gateway's write, a number
+ * outside the engineering range the variable declares (EURange), NaN and ±Infinity.
  */
-function routeWrites(v: UAVariable, station: string, field: string, dt: DataType, readOnly: boolean, link: LineLink): void {
+function routeWrites(v: UAVariable, station: string, field: string, f: FieldSpec, dt: DataType, range: EURange, link: LineLink): void {
   link.routed.writes.add(v.nodeId.toString());
-  const target = v as unknown as { writeValue: (ctx: ISessionContext, dv: DataValue, ...rest: unknown[]) => void };
-  target.writeValue = (ctx, dv, ...rest) => {
-    const cb = rest[rest.length - 1] as WriteCallback;
-    const range = rest.length === 2 ? (rest[0] as { isEmpty?: () => boolean } | null) : null;
-    if (range !== null && typeof range === 'object' && typeof range.isEmpty === 'function' && !range.isEmpty()) {
-      cb(null, StatusCodes.BadWriteNotSupported);
-      return;
-    }
-    if (!link.authorize(ctx, 'write', `${station}.${field}`)) {
-      cb(null, StatusCodes.BadUserAccessDenied);
-      return;
-    }
+  const readOnly = f.access !== 'rw';
+  const target = `${station}.${field}`;
+  routeValueWrites(v, async (ctx, dv, indexRange): Promise<StatusCode> => {
+    if (indexRange) return StatusCodes.BadWriteNotSupported;
+    if (!link.authorize(ctx, 'write', target)) return StatusCodes.BadUserAccessDenied;
     const value = argOf(dv.value, dt);
-    link.send(station, 'set', { field, value }, principalOf(ctx)).then(
-      (r) => cb(null, writeStatus(r, readOnly)),
-      () => cb(null, StatusCodes.BadInternalError),
-    );
-  };
+    if (!readOnly && typeof value === 'number') {
+      const why = outOfRange(value, range, f.unit);
+      if (why !== null) {
+        link.refuse(ctx, 'write', target, `${field} = ${why}`);
+        return StatusCodes.BadOutOfRange;
+      }
+    }
+    return writeStatus(await link.send(station, 'set', { field, value }, ctx), readOnly);
+  });
 }
 
 function addField(ns: Namespace, parent: UAObject, station: string, s: number, field: string, f: FieldSpec, link: LineLink): void {
@@ -127,9 +144,10 @@ function addField(ns: Namespace, parent: UAObject, station: string, s: number, f
     value: { get: () => toVariant(reader.readConsistent(() => reader.read(s, field)).value) },
   };
   const eu = euInformation(f.unit);
+  const range: EURange = f.min !== undefined && f.max !== undefined && dt !== DataType.Boolean ? { low: f.min, high: f.max } : null;
   let v: UAVariable;
-  if (f.min !== undefined && f.max !== undefined && dt !== DataType.Boolean) {
-    v = ns.addAnalogDataItem({ ...common, engineeringUnitsRange: { low: f.min, high: f.max }, ...(eu !== null ? { engineeringUnits: eu } : {}) });
+  if (range !== null) {
+    v = ns.addAnalogDataItem({ ...common, engineeringUnitsRange: range, ...(eu !== null ? { engineeringUnits: eu } : {}) });
   } else if (eu !== null) {
     v = ns.addVariable({ ...common, typeDefinition: 'BaseAnalogType' });
     ns.addVariable({
@@ -139,7 +157,17 @@ function addField(ns: Namespace, parent: UAObject, station: string, s: number, f
   } else {
     v = ns.addVariable(common);
   }
-  routeWrites(v, station, field, dt, !rw, link);
+  routeWrites(v, station, field, f, dt, range, link);
+  // what this session may write, as the line will decide it (a safety limit only in Maintenance)
+  if (rw) {
+    const level = f.write ?? 'engineer';
+    userAccessLevelBy(v, (ctx) => {
+      const role = link.roleOf(ctx);
+      if (role === null) return READ_BYTE;
+      const maintenance = level === 'safety' && reader.readConsistent(() => reader.read(s, 'mode')).value === Mode.maintenance;
+      return mayWrite(role, level, maintenance) === null ? READ_WRITE_BYTE : READ_BYTE;
+    });
+  }
   link.sampler.add(v, s, field, toVariant);
 }
 
@@ -150,7 +178,12 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
   const reader = link.reader;
   const folder = type !== null
     ? instantiatePackml(type, ns, parent, station)
-    : ns.addObject({ componentOf: parent, browseName: 'PackML', nodeId: `s=${station}.PackML`, displayName: 'PackML' });
+    // not the companion: its own BrowseName, so a client looking for the OPC 30050 object by
+    // name never takes this one for it (the node id keeps the common path of the state nodes)
+    : ns.addObject({
+      componentOf: parent, browseName: 'Control', nodeId: `s=${station}.PackML`, displayName: 'Control',
+      description: 'PackML-style state, unit mode and commands of a station without the PackML companion',
+    });
   const num = (field: 'state' | 'mode'): number => reader.readConsistent(() => reader.read(s, field)).value;
   const ro = { componentOf: folder, accessLevel: READ, userAccessLevel: READ, minimumSamplingInterval: MIN_SAMPLING_MS };
   const stateVar = ns.addVariable({
@@ -184,7 +217,7 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
     link.routed.calls.add(m.nodeId.toString());
     m.bindMethod(async (_args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
       if (!link.authorize(context, 'call', `${station}.PackML.${name}`)) return { statusCode: StatusCodes.BadUserAccessDenied };
-      const r = await link.send(station, command, {}, principalOf(context));
+      const r = await link.send(station, command, {}, context);
       return { statusCode: callStatus(r) };
     });
   }
@@ -199,7 +232,7 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
     if (!link.authorize(context, 'call', `${station}.PackML.SetMode`)) return { statusCode: StatusCodes.BadUserAccessDenied };
     const mode: unknown = args[0]?.value;
     if (typeof mode !== 'number') return { statusCode: StatusCodes.BadInvalidArgument };
-    const r = await link.send(station, 'mode', { mode }, principalOf(context));
+    const r = await link.send(station, 'mode', { mode }, context);
     return { statusCode: callStatus(r) };
   });
   return type !== null ? bindPackml(folder, station, s, link) : null;

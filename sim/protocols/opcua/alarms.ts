@@ -1,9 +1,10 @@
 /**
  * Machine alarms as OPC UA Alarms & Conditions: one AlarmConditionType instance per station
  * and alarm code (the kind's alarms and the common ones), made when first raised, then raised
- * and cleared from the line's drained events. Acknowledging a condition sends an `ack`
- * command to the station; an `ack` from another source (HMI, API) acknowledges the
- * conditions here.
+ * and cleared from the line's drained events. Acknowledging a condition sends the station an
+ * `ack` of that condition's alarm only (`{alarm: code}`), so the station's other alarms stay
+ * unacknowledged; an `ack` from another source (HMI, API, Modbus) acknowledges the conditions
+ * of the bits it acknowledged.
  */
 import type { ISessionContext, Namespace, UAAlarmConditionEx, UAObject } from 'node-opcua';
 import { NodeId, StatusCodes } from 'node-opcua';
@@ -12,12 +13,18 @@ import { COMMON_ALARMS } from '../../core/station.ts';
 import type { AlarmSpec } from '../../core/types.ts';
 import type { LineSpec } from '../../line/types.ts';
 import { machineKind } from '../../machines/index.ts';
-import { principalOf } from './binding.ts';
 import type { LineLink, LineNodes } from './address-space.ts';
 
 interface StationAlarm {
   spec: AlarmSpec;
   node: UAAlarmConditionEx;
+}
+
+/** Which alarm a condition stands for. */
+interface Target {
+  station: string;
+  /** the alarm's code, e.g. `JAM` */
+  code: string;
 }
 
 type MethodFn = (args: unknown[], ctx: ISessionContext, cb: (err: Error | null, result?: { statusCode: unknown }) => void) => void;
@@ -37,8 +44,8 @@ export interface LineAlarms {
  */
 export function buildAlarms(ns: Namespace, spec: LineSpec, nodes: LineNodes, link: LineLink): LineAlarms {
   const byStation = new Map<string, { source: UAObject; name: string; specs: Map<string, AlarmSpec>; made: Map<string, StationAlarm> }>();
-  /** station of each condition, by condition NodeId */
-  const owner = new Map<string, string>();
+  /** station and alarm code of each condition, by condition NodeId */
+  const owner = new Map<string, Target>();
   let size = 0;
   ns.addressSpace.installAlarmsAndConditionsService();
   const ackType = ns.addressSpace.findEventType('AcknowledgeableConditionType') as unknown as { acknowledge?: unknown } | null;
@@ -55,8 +62,9 @@ export function buildAlarms(ns: Namespace, spec: LineSpec, nodes: LineNodes, lin
         conditionName: a.code, inputNode: NodeId.nullNodeId, optionals: ['ConfirmedState', 'Confirm'],
       });
       node.setEnabledState(true);
-      wrapAcknowledge(node.acknowledge, () => station, link);
-      owner.set(node.nodeId.toString(), station);
+      const target: Target = { station, code: a.code };
+      wrapAcknowledge(node.acknowledge, () => target, link);
+      owner.set(node.nodeId.toString(), target);
       made = { spec: a, node };
       st.made.set(code, made);
       size++;
@@ -121,24 +129,24 @@ function acknowledgeHere(node: UAAlarmConditionEx, principal: string): void {
 /**
  * node-opcua binds Acknowledge (on the condition type, which clients call as i=9111, and on
  * each instance) with a handler that does not expose the caller; wrapping it keeps the OPC UA
- * behaviour and sends the `ack` to the station with the session's principal.
+ * behaviour and sends the `ack` of the condition's own alarm to the station on behalf of the
+ * session (audited by the line with the session's principal, role and `source: 'opcua'`).
  */
-function wrapAcknowledge(method: unknown, stationOf: (ctx: ISessionContext) => string | undefined, link: LineLink): void {
+function wrapAcknowledge(method: unknown, targetOf: (ctx: ISessionContext) => Target | undefined, link: LineLink): void {
   const m = method as { _asyncExecutionFunction?: MethodFn; bindMethod(fn: MethodFn): void; nodeId: { toString(): string } } | null;
   const inner = m?._asyncExecutionFunction;
   if (m === null || inner === undefined) return;
   link.routed.calls.add(m.nodeId.toString());
   m.bindMethod(function (this: unknown, args, ctx, cb) {
-    const target = stationOf(ctx);
-    if (target !== undefined && !link.authorize(ctx, 'call', `${target}.Acknowledge`)) {
+    const target = targetOf(ctx);
+    if (target !== undefined && !link.authorize(ctx, 'call', `${target.station}.Alarms.${target.code}.Acknowledge`)) {
       cb(null, { statusCode: StatusCodes.BadUserAccessDenied });
       return;
     }
     inner.call(this, args, ctx, (err, result) => {
       const code = result?.statusCode as { isGood?: () => boolean } | undefined;
-      const station = stationOf(ctx);
-      if (err === null && code?.isGood?.() === true && station !== undefined) {
-        link.send(station, 'ack', {}, principalOf(ctx)).then(() => cb(err, result), () => cb(err, result));
+      if (err === null && code?.isGood?.() === true && target !== undefined) {
+        link.send(target.station, 'ack', { alarm: target.code }, ctx).then(() => cb(err, result), () => cb(err, result));
       } else cb(err, result);
     });
   });

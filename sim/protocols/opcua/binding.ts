@@ -10,17 +10,11 @@ import type { CommandResult } from '../../core/commands.ts';
 
 /**
  * The principal of a request: `<user>@<session>`, plus `#<sha1 thumbprint>` of the client
- * certificate on a secure channel, e.g. `operator@ns=1;g=…#3fa2…`.
+ * certificate on a secure channel, e.g. `operator@ns=1;g=…#3fa2…`. `user` is the account the
+ * session logged in as (identity.ts), never a name a certificate claims.
  */
-export function principalOf(context: ISessionContext | null | undefined): string {
-  if (!context) return 'anonymous@no-session';
-  let user = 'anonymous';
-  try {
-    const name = context.getUserName();
-    if (name !== '' && name !== undefined) user = name;
-  } catch {
-    // a context without a session has no user name
-  }
+export function principalOf(context: ISessionContext | null | undefined, user: string): string {
+  if (!context) return `${user}@no-session`;
   const sid = context.session?.getSessionId().toString() ?? 'no-session';
   const cert = context.clientCertificate;
   const thumb = cert !== null && cert !== undefined && cert.length > 0 ? `#${createHash('sha1').update(cert).digest('hex')}` : '';
@@ -61,6 +55,8 @@ export function writeStatus(r: CommandResult, readOnly: boolean): StatusCode {
       return StatusCodes.BadTypeMismatch;
     case 'NOT_ALLOWED':
       return readOnly ? StatusCodes.BadNotWritable : StatusCodes.BadInvalidState;
+    case 'NOT_AUTHORIZED':
+      return StatusCodes.BadUserAccessDenied;
     case 'UNKNOWN_PARAM':
     case 'UNKNOWN_TARGET':
       return StatusCodes.BadNodeIdUnknown;
@@ -75,6 +71,8 @@ export function callStatus(r: CommandResult): StatusCode {
   switch (r.code) {
     case 'NOT_ALLOWED':
       return StatusCodes.BadInvalidState;
+    case 'NOT_AUTHORIZED':
+      return StatusCodes.BadUserAccessDenied;
     case 'BAD_ARGUMENT':
     case 'OUT_OF_RANGE':
       return StatusCodes.BadInvalidArgument;

@@ -8,7 +8,6 @@ import {
   type promoteToStateMachine,
 } from 'node-opcua';
 import type { LineLink } from './address-space.ts';
-import { principalOf } from './binding.ts';
 
 /** A child of `obj` by browse names in namespace `ns`, e.g. ['BaseStateMachine', 'MachineState']. */
 export function childAt<T extends UAObject | UAVariable | UAMethod>(obj: UAObject, ns: number, path: readonly string[]): T {
@@ -23,16 +22,16 @@ export function childAt<T extends UAObject | UAVariable | UAMethod>(obj: UAObjec
 
 /**
  * Binds a companion method to the line: the session must be allowed to call (a viewer is
- * refused and audited), then `run` sends the command with the session's principal. The method
+ * refused and audited), then `run` sends the command on behalf of the session. The method
  * is marked routed, so the audit of unrouted calls leaves it alone.
  */
 export function routeMethod(
-  m: UAMethod, link: LineLink, target: string, run: (args: Variant[], principal: string) => Promise<CallMethodResultOptions>,
+  m: UAMethod, link: LineLink, target: string, run: (args: Variant[], ctx: ISessionContext) => Promise<CallMethodResultOptions>,
 ): void {
   link.routed.calls.add(m.nodeId.toString());
   m.bindMethod(async (args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
     if (!link.authorize(context, 'call', target)) return { statusCode: StatusCodes.BadUserAccessDenied };
-    return run(args, principalOf(context));
+    return run(args, context);
   });
 }
 

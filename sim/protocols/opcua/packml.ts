@@ -12,7 +12,7 @@
  * PackML-aware clients (MES connectors, OEE dashboards) use the station without knowing Twinline.
  */
 import {
-  DataType, StatusCodes, Variant, VariantArrayType, coerceNodeId, promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType, type UAVariable,
+  DataType, Range, StatusCodes, Variant, VariantArrayType, coerceNodeId, promoteToStateMachine, type Namespace, type UAMethod, type UAObject, type UAObjectType, type UAVariable,
 } from 'node-opcua';
 import type { SimEvent } from '../../core/events.ts';
 import { State } from '../../plc/packml.ts';
@@ -114,6 +114,13 @@ export function bindPackml(obj: UAObject, station: string, s: number, link: Line
   bind(status('UnitModeCurrent'), 'mode', (x) => new Variant({ dataType: DataType.Int32, value: x }));
   bind(status('EquipmentBlocked'), 'activity', (x) => new Variant({ dataType: DataType.Boolean, value: x === 2 }));
   bind(status('EquipmentStarved'), 'activity', (x) => new Variant({ dataType: DataType.Boolean, value: x === 0 }));
+  // the type's EURange is an empty ExtensionObject until set: the span the speed can take
+  // [parts/min], from the shortest cycle the station allows (0…1 for a station without a cycle)
+  const minCycle = reader.fieldSpec(s, 'cycleTime')?.min ?? 0;
+  const top = hasCycle && minCycle > 0 ? perMinute(minCycle) : 1;
+  for (const name of ['MachSpeed', 'CurMachSpeed']) {
+    status(name).getPropertyByName('EURange', 0)?.setValueFromSource(new Variant({ dataType: DataType.ExtensionObject, value: new Range({ low: 0, high: top }) }));
+  }
   if (hasCycle) {
     bind(status('MachSpeed'), 'cycleTime', (c) => float(perMinute(c)));
     // the speed it makes now: the set speed while busy in Execute, else 0 (pushed when the activity changes)
@@ -140,18 +147,18 @@ export function bindPackml(obj: UAObject, station: string, s: number, link: Line
 
   const route = (name: string, run: Parameters<typeof routeMethod>[3]): void => routeMethod(child<UAMethod>(name.split('.')), link, `${station}.PackML.${name}`, run);
   for (const [path, command] of COMMANDS) {
-    route(path.join('.'), async (_args, principal) => ({ statusCode: callStatus(await link.send(station, command, {}, principal)) }));
+    route(path.join('.'), async (_args, ctx) => ({ statusCode: callStatus(await link.send(station, command, {}, ctx)) }));
   }
-  route('SetUnitMode', async (args, principal) => {
+  route('SetUnitMode', async (args, ctx) => {
     const mode: unknown = args[0]?.value;
     if (typeof mode !== 'number') return { statusCode: StatusCodes.BadInvalidArgument };
-    return { statusCode: callStatus(await link.send(station, 'mode', { mode }, principal)) };
+    return { statusCode: callStatus(await link.send(station, 'mode', { mode }, ctx)) };
   });
-  route('SetMachSpeed', async (args, principal) => {
+  route('SetMachSpeed', async (args, ctx) => {
     const speed: unknown = args[0]?.value;
     if (!hasCycle) return { statusCode: StatusCodes.BadNotSupported };
     if (typeof speed !== 'number' || !(speed > 0)) return { statusCode: StatusCodes.BadInvalidArgument };
-    return { statusCode: callStatus(await link.send(station, 'set', { field: 'cycleTime', value: 60 / speed }, principal)) };
+    return { statusCode: callStatus(await link.send(station, 'set', { field: 'cycleTime', value: 60 / speed }, ctx)) };
   });
   // no recipes, parameters or remote commands in the twin's stations
   for (const name of ['SetParameter', 'SetProduct']) unsupportedMethod(child<UAMethod>([name]));

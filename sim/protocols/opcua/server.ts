@@ -2,22 +2,30 @@
  * The OPC UA face of a running line: one node-opcua server in the host process. Values are
  * read from a zero-copy reader over the worker's shared buffer on every read, and monitored
  * ones by one sampler that pushes changes (no copy, no message per tick, no poll per
- * monitored item); writes and method calls become commands with
- * `source: 'opcua'`; alarms follow the drained event log.
+ * monitored item); writes and method calls become commands with `source: 'opcua'` and the
+ * principal and role of the session's account (identity.ts); alarms follow the drained event
+ * log. On close, clients are told the server is shutting down before the connections drop.
  */
+// first: filters node-opcua's load-time PKCS#1 warning (see the module)
+import './warnings.ts';
 import { createServer } from 'node:net';
-import { MonitoredItem, OPCUAServer, nodesets } from 'node-opcua';
-import type { AuditEntry, Command, CommandResult } from '../../core/commands.ts';
+import { DataType, MonitoredItem, OPCUAServer, StatusCodes, Variant, nodesets, type ISessionContext, type UAVariable } from 'node-opcua';
+import { reject, type AuditEntry, type Command, type CommandResult } from '../../core/commands.ts';
 import type { SimEvent } from '../../core/events.ts';
 import type { LineSpec } from '../../line/types.ts';
 import type { AsyncApi, SimApi } from '../../worker/api.ts';
 import { openReader } from '../../worker/reader.ts';
 import { listen } from '../../host/ports.ts';
+import type { AccountStore } from '../../host/accounts.ts';
+import type { LoginGuard } from '../../host/login-guard.ts';
 import { buildLine, MIN_SAMPLING_MS, type LineLink } from './address-space.ts';
 import { buildAlarms } from './alarms.ts';
 import { installOnChangeDelivery, ValueSampler } from './sampler.ts';
-import { profileSetup, type OpcuaProfile } from './security.ts';
+import { profileSetup, SERVER_NAME, type OpcuaProfile, type ProfileSetup } from './security.ts';
 import { auditServer } from './audit.ts';
+import { AuditThrottle } from '../../host/audit-throttle.ts';
+import { leafThumbprint } from './identity.ts';
+import { reportRefusedCertificates, screenUserIdentity } from './seam.ts';
 import { buildMachinery } from './machinery.ts';
 import { packmlUpdater } from './packml.ts';
 import { buildVision } from './vision.ts';
@@ -26,6 +34,17 @@ import { LINE_NAMESPACE_INDEX, lineNamespaceUri } from './namespaces.ts';
 import { principalOf } from './binding.ts';
 
 export type { OpcuaProfile } from './security.ts';
+
+/**
+ * Operation limits the server advertises and enforces (per request: nodes to read, write,
+ * browse …). The line has a few thousand nodes, so one request may read or monitor them all.
+ * History is not offered, so its limits are 0 (not exposed).
+ */
+export const OPERATION_LIMITS = {
+  maxNodesPerRead: 10_000, maxNodesPerWrite: 10_000, maxNodesPerMethodCall: 1000, maxNodesPerBrowse: 10_000, maxNodesPerRegisterNodes: 10_000,
+  maxNodesPerTranslateBrowsePathsToNodeIds: 10_000, maxMonitoredItemsPerCall: 10_000, maxNodesPerNodeManagement: 0,
+  maxNodesPerHistoryReadData: 0, maxNodesPerHistoryReadEvents: 0, maxNodesPerHistoryUpdateData: 0, maxNodesPerHistoryUpdateEvents: 0,
+} as const;
 
 /** Options of `startOpcua`. */
 export interface OpcuaOptions {
@@ -38,8 +57,24 @@ export interface OpcuaOptions {
   /** address to listen on and to name in the endpoint URL */
   host: string;
   profile: OpcuaProfile;
-  /** where PKI folders and accounts live (not in the repository), e.g. `.twinline/opcua` */
+  /** where the PKI folders live (not in the repository), e.g. `.twinline/opcua` */
   runDir: string;
+  /** the one account store: user names, passwords, roles, mapped user certificates */
+  accounts: AccountStore;
+  /** the login back-off shared with the other faces (default: one of this face alone) */
+  guard?: LoginGuard;
+  /** how long clients see the Shutdown server state before the server closes [ms] (default 1000) */
+  shutdownMs?: number;
+  /** incident response (sim/host/containment.ts): banned accounts get no session, write or call; an isolated face takes no write or call */
+  gate?: OpcuaGate;
+}
+
+/** What incident response has shut, as the OPC UA face asks it. Each answer is a refusal's reason, or null. */
+export interface OpcuaGate {
+  /** an account (`anonymous`: anonymous sessions) */
+  account(user: string): string | null;
+  /** writes and method calls through this face */
+  writes(): string | null;
 }
 
 /** A running OPC UA face. */
@@ -59,11 +94,123 @@ export interface OpcuaFace {
    * `alarms` (conditions), `listen`
    */
   startupParts: { prepare: number; initialize: number; variables: number; alarms: number; listen: number };
-  /** lines for the operator (profile warnings, where accounts live) */
+  /** lines for the operator (profile warnings, where the trust lists live) */
   notes: string[];
   /** Feeds drained events (alarms raised, cleared, acknowledged). */
   onEvents(events: readonly SimEvent[]): void;
+  /** Closes the sessions of an account (`anonymous` too) or one session by id (`ns=1;g=…`); a line per session closed. */
+  closeSessions(match: { user?: string; session?: string }): string[];
+  /** Tells clients the server is shutting down (ServerStatus.State Shutdown, SecondsTillShutdown), then closes. */
   close(): Promise<void>;
+}
+
+/** a client that retries with a refused certificate is audited once per this long [ms] */
+const REFUSAL_AUDIT_MS = 60_000;
+const DEFAULT_SHUTDOWN_MS = 1000;
+
+/** How the address space reaches the line on behalf of each session. */
+function lineLink(o: OpcuaOptions, profile: ProfileSetup, reader: LineLink['reader'], sampler: ValueSampler, audit: (a: AuditEntry) => void): LineLink {
+  const who = (ctx: ISessionContext): { principal: string; id: ReturnType<ProfileSetup['identities']['of']> } => {
+    const id = profile.identities.of(ctx);
+    return { id, principal: principalOf(ctx, id?.user ?? 'unknown') };
+  };
+  const denied = (principal: string, action: string, target: string, reason: string): void =>
+    audit({ source: 'opcua', principal, action, outcome: 'denied', target, reason });
+  /** why incident response refuses this session's writes and calls now, or null */
+  const shut = (user: string): string | null => o.gate?.account(user) ?? o.gate?.writes() ?? null;
+  return {
+    reader,
+    sampler,
+    send: (target, command, args, ctx): Promise<CommandResult> => {
+      const { id, principal } = who(ctx);
+      if (id === null) {
+        denied(principal, command, target, 'the session has no account now (revoked, or its certificate unmapped)');
+        return Promise.resolve(reject('NOT_AUTHORIZED', 'the session has no account now'));
+      }
+      const why = shut(id.user);
+      if (why !== null) {
+        denied(principal, command, target, why);
+        return Promise.resolve(reject('NOT_AUTHORIZED', why));
+      }
+      const cmd: Command = { target, command, args, source: 'opcua', principal, role: id.role };
+      return o.api.send(cmd);
+    },
+    authorize: (ctx, action, target) => {
+      const { id, principal } = who(ctx);
+      if (id === null) {
+        denied(principal, action, target, 'the session has no account now (revoked, or its certificate unmapped)');
+        return false;
+      }
+      const why = shut(id.user);
+      if (why !== null) {
+        denied(principal, action, target, why);
+        return false;
+      }
+      if (id.role !== 'viewer' && id.role !== 'gateway') return true;
+      denied(principal, action, target, `user "${id.user}" has the ${id.role} role: read and subscribe only`);
+      return false;
+    },
+    roleOf: (ctx) => profile.identities.of(ctx)?.role ?? null,
+    refuse: (ctx, action, target, reason) => denied(who(ctx).principal, action, target, reason),
+    routed: { writes: new Set(), calls: new Set() },
+  };
+}
+
+/**
+ * Audits refused client certificates once per certificate per minute (a client retrying with
+ * one writes one entry, not one per retry), and channels refused for their security policy or
+ * mode once per peer address per minute; returns what `auditServer` needs to leave those
+ * channels' failures out.
+ */
+function auditRefusedCertificates(server: OPCUAServer, profile: ProfileSetup, audit: (a: AuditEntry) => void): { refusedChannels: Set<number>; throttle: AuditThrottle } {
+  const throttle = new AuditThrottle(REFUSAL_AUDIT_MS);
+  const refusedChannels = new Set<number>();
+  reportRefusedCertificates(server, (r) => {
+    if (refusedChannels.size > 10_000) refusedChannels.clear(); // failures that never came: forget them
+    refusedChannels.add(r.channelId);
+    const thumb = leafThumbprint(r.certificate);
+    const skipped = throttle.pass(`certificate:${thumb}`);
+    if (skipped === null) return;
+    audit({
+      source: 'opcua', principal: `?@${r.remoteAddress}:${r.remotePort}#${thumb}`, action: 'channel', outcome: 'denied',
+      reason: AuditThrottle.note(`client certificate refused: ${r.status.name} (kept in ${profile.rejectedDir} until trusted)`, skipped, REFUSAL_AUDIT_MS),
+    });
+  }, (r) => {
+    // a security policy or mode the server does not offer (a downgrade attempt): once per peer address per minute
+    if (refusedChannels.size > 10_000) refusedChannels.clear();
+    refusedChannels.add(r.channelId);
+    const skipped = throttle.pass(`policy:${r.remoteAddress}`);
+    if (skipped === null) return;
+    audit({
+      source: 'opcua', principal: `?@${r.remoteAddress}:${r.remotePort}`, action: 'channel', outcome: 'denied',
+      reason: AuditThrottle.note(`${r.status.name}${r.detail === '' ? '' : `: ${r.detail.replace(/\s+/g, ' ')}`}`, skipped, REFUSAL_AUDIT_MS),
+    });
+  });
+  return { refusedChannels, throttle };
+}
+
+/** a banned account's session attempts are audited once per account and peer per this long [ms] */
+const BANNED_AUDIT_MS = 10_000;
+
+/**
+ * Every identity token passes the face's checks around node-opcua's: incident response's bans
+ * first (any profile: `anonymous` is banned like an account), then the hardened profile's
+ * login back-off and user-certificate mapping.
+ */
+function screenIdentities(server: OPCUAServer, profile: ProfileSetup, gate: OpcuaGate | undefined, audit: (a: AuditEntry) => void): void {
+  const logins = profile.logins;
+  if (gate === undefined && logins === null) return;
+  const throttle = new AuditThrottle(BANNED_AUDIT_MS);
+  screenUserIdentity(server, (a) => {
+    const user = profile.identities.userOf(a.token);
+    const why = gate?.account(user) ?? null;
+    if (why !== null) {
+      const skipped = throttle.pass(`${user}|${a.remoteAddress}`);
+      if (skipped !== null) audit({ source: 'opcua', principal: `${user}@${a.remoteAddress}:${a.remotePort}`, action: 'session', outcome: 'denied', reason: AuditThrottle.note(why, skipped, BANNED_AUDIT_MS) });
+      return StatusCodes.BadUserAccessDenied;
+    }
+    return logins?.before(a) ?? null;
+  }, (a) => (logins === null ? (a.status ?? StatusCodes.BadInternalError) : logins.after(a)));
 }
 
 /**
@@ -84,28 +231,8 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   installOnChangeDelivery();
   const sampler = new ValueSampler(reader, MIN_SAMPLING_MS);
   const audit = (a: AuditEntry): void => void o.api.audit(a).catch(() => undefined);
-  // the profile is settled before the link, which asks it for each session's role
-  const profile = await profileSetup(o.profile, o.runDir, audit);
-  const link: LineLink = {
-    reader,
-    sampler,
-    send: (target, command, args, principal): Promise<CommandResult> => {
-      const cmd: Command = { target, command, args, source: 'opcua', principal };
-      return o.api.send(cmd);
-    },
-    authorize: (ctx, action, target) => {
-      let user = 'anonymous';
-      try {
-        user = ctx.getUserName() || 'anonymous';
-      } catch {
-        // a context without a session has no user name
-      }
-      if (profile.roleOf(user) !== 'viewer') return true;
-      audit({ source: 'opcua', principal: principalOf(ctx), action, outcome: 'denied', target, reason: `user "${user}" has the viewer role: read and subscribe only` });
-      return false;
-    },
-    routed: { writes: new Set(), calls: new Set() },
-  };
+  const profile = await profileSetup({ profile: o.profile, runDir: o.runDir, accounts: o.accounts, audit, ...(o.guard !== undefined ? { guard: o.guard } : {}) });
+  const link = lineLink(o, profile, reader, sampler, audit);
   let lap = t0;
   const took = (): number => {
     const now = performance.now();
@@ -129,16 +256,19 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     // a None channel for GetEndpoints only: clients fetch the server certificate through it (no sessions)
     disableDiscovery: false,
     serverInfo: {
-      // one server certificate per PKI folder serves every scenario, so the application URI
-      // must not name the scenario (the namespace does)
+      // discovery answers anyone, and the server certificate's subject is made from the
+      // application name: neither names the scenario (the namespace, behind a session, does)
       applicationUri: 'urn:twinline:server',
       productUri: 'urn:twinline',
-      applicationName: { text: `Twinline ${o.spec.title.en}`, locale: 'en' },
+      applicationName: { text: SERVER_NAME, locale: 'en' },
     },
     buildInfo: { productName: 'Twinline', manufacturerName: 'Twinline', productUri: 'urn:twinline', softwareVersion: '0.1.0' },
     serverCapabilities: {
       ...(profile.options.serverCapabilities ?? {}),
       minSupportedSampleRate: MIN_SAMPLING_MS,
+      // what the server does (node-opcua refuses larger requests with BadTooManyOperations);
+      // no history: its limits are 0, so the properties are not exposed
+      operationLimits: OPERATION_LIMITS,
     },
   });
   const prepareMs = took();
@@ -146,6 +276,8 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const initializeMs = took();
   const as = server.engine.addressSpace;
   if (as === null) throw new Error('OPC UA address space did not initialise');
+  // node-opcua advertises at least 100 ms whatever it grants: say what the server samples at
+  (as.findNode('ns=0;i=2272') as UAVariable | null)?.bindVariable({ get: () => new Variant({ dataType: DataType.Double, value: MIN_SAMPLING_MS }) }, true);
   const ns = as.registerNamespace(namespaceUri);
   // gateway exports address the line's nodes by this index
   if (ns.index !== LINE_NAMESPACE_INDEX) throw new Error(`OPC UA: the line's namespace got index ${ns.index}, not ${LINE_NAMESPACE_INDEX} (update COMPANION_URIS)`);
@@ -157,11 +289,14 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const vision = buildVision(ns, o.spec, nodes, link);
   buildRobotics(ns, o.spec, nodes, link);
   const alarmsMs = took();
-  auditServer(server, { routedWrites: link.routed.writes, routedCalls: link.routed.calls }, audit);
+  const refusals = auditRefusedCertificates(server, profile, audit);
+  screenIdentities(server, profile, o.gate, audit);
+  auditServer(server, { routedWrites: link.routed.writes, routedCalls: link.routed.calls }, audit, { ...refusals, userOf: profile.identities.userOf });
   await server.start();
   const listenMs = took();
   sampler.start();
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  let closing = false;
   return {
     endpoint: `opc.tcp://${host}:${bound.port}`,
     port: bound.port,
@@ -170,15 +305,35 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     startupMs: Math.round(performance.now() - t0),
     startupParts: { prepare: prepareMs, initialize: initializeMs, variables: variablesMs, alarms: alarmsMs, listen: listenMs },
     notes: profile.notes,
+    closeSessions: (match) => {
+      const out: string[] = [];
+      for (const session of server.engine.getSessions()) {
+        const ctx = { session } as unknown as ISessionContext;
+        const user = profile.identities.userOf(session.userIdentityToken);
+        const sid = session.getSessionId().toString();
+        if ((match.user !== undefined && user !== match.user) || (match.session !== undefined && sid !== match.session)) continue;
+        try {
+          server.engine.closeSession(session.authenticationToken, true, 'Terminated');
+          out.push(`session ${principalOf(ctx, user)} closed`);
+        } catch (e) {
+          out.push(`session ${sid} of ${user}: not closed (${e instanceof Error ? e.message : String(e)})`);
+        }
+      }
+      return out;
+    },
     onEvents: (events) => {
+      // the address space goes away during shutdown: events drained meanwhile are not shown
+      if (closing) return;
       alarms.onEvents(events);
       machinery.onEvents(events);
       packml(events);
       vision.onEvents(events);
     },
     async close() {
+      closing = true;
       sampler.stop();
-      await server.shutdown(0);
+      server.engine.setShutdownReason({ text: 'the Twinline host is stopping', locale: 'en' });
+      await server.shutdown(o.shutdownMs ?? DEFAULT_SHUTDOWN_MS);
     },
   };
 }

@@ -95,8 +95,8 @@ function addVisionSystem(
     reader.readConsistent(() => ({ state: reader.read(s, 'state'), fault: reader.read(s, 'fault') })).value;
 
   const route = (path: readonly string[], command: (state: number) => string): void =>
-    routeMethod(child<UAMethod>(path), link, `${id}.VisionSystem.${path.join('.')}`, async (_args, principal) => ({
-      statusCode: callStatus(await link.send(id, command(now().state), {}, principal)),
+    routeMethod(child<UAMethod>(path), link, `${id}.VisionSystem.${path.join('.')}`, async (_args, ctx) => ({
+      statusCode: callStatus(await link.send(id, command(now().state), {}, ctx)),
     }));
   route(['VisionStateMachine', 'Halt'], () => 'stop');
   route(['VisionStateMachine', 'Reset'], (st) => (st === State.Aborted ? 'clear' : 'reset'));

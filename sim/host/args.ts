@@ -1,0 +1,32 @@
+/**
+ * Command-line options of every subcommand: one wrapper around `node:util` parseArgs whose
+ * errors are usage errors (exit 2) and whose unknown options get "did you mean --x".
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { TwinlineError } from '../core/errors.ts';
+import { closest } from '../line/locate.ts';
+
+/** The usage error for an unknown option `arg` (`--fro`, `-x`, `--fro=1`) among `names` (without dashes). */
+export function unknownOption(arg: string, names: Iterable<string>, where: string, usage?: string): TwinlineError {
+  const given = arg.split('=')[0] ?? arg;
+  const near = closest(given.replace(/^-+/, ''), names);
+  const hint = near === undefined ? '' : ` (did you mean --${near}?)`;
+  return new TwinlineError('USAGE', `unknown option ${given} for "${where}"${hint}${usage === undefined ? '' : `\n${usage}`}`);
+}
+
+/**
+ * `parseArgs` with Twinline's errors: an unknown option names the closest known one, any
+ * other mistake keeps node's message; `usage` (if given) follows the message.
+ */
+export function parseOptions<T extends ParseArgsConfig>(config: T, where: string, usage?: string): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const arg = /'([^']+)'/.exec(err.message ?? '')?.[1] ?? '';
+      throw unknownOption(arg, Object.keys(config.options ?? {}), where, usage);
+    }
+    throw new TwinlineError('USAGE', `${err.message ?? String(e)}${usage === undefined ? '' : `\n${usage}`}`);
+  }
+}

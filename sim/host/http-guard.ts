@@ -1,0 +1,103 @@
+/**
+ * The HTTP plane's front door, before any route runs: the `Host` header must name this server
+ * (a DNS-rebinding page names its own domain), a browser's `Origin` must be this server's own
+ * (a page on another origin may not post commands or open the live socket), and request bodies
+ * are JSON of bounded size (a form or text/plain body, which a browser sends cross-origin
+ * without asking, is 415).
+ */
+import type { IncomingMessage } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
+
+/** largest accepted request body [bytes] */
+export const MAX_BODY = 64 * 1024;
+
+/** A refusal: HTTP status and a plain reason. */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** Names this server answers to, as `host:port` (lower case). */
+export class HostNames {
+  private readonly names = new Set<string>();
+  private readonly origins = new Set<string>();
+
+  /**
+   * `bindHost` is the address listened on; a wildcard (0.0.0.0, ::) adds every interface's
+   * address and the machine's name. `extraHosts` are more names (`name` or `name:port`);
+   * `extraOrigins` are more allowed browser origins (`http://name:port`).
+   */
+  constructor(bindHost: string, port: number, extraHosts: readonly string[] = [], extraOrigins: readonly string[] = []) {
+    const hosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+    const wildcard = bindHost === '0.0.0.0' || bindHost === '::' || bindHost === '[::]';
+    if (!wildcard) hosts.add(bracket(bindHost));
+    else {
+      hosts.add(hostname().toLowerCase());
+      for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) hosts.add(bracket(a.address));
+    }
+    for (const h of hosts) this.names.add(`${h.toLowerCase()}:${port}`);
+    for (const e of extraHosts) this.names.add(e.includes(':') && !e.startsWith('[') ? e.toLowerCase() : `${e.toLowerCase()}:${port}`);
+    for (const n of this.names) this.origins.add(`http://${n}`);
+    for (const o of extraOrigins) this.origins.add(o.toLowerCase().replace(/\/+$/, ''));
+  }
+
+  /** Why the request's Host or Origin is not acceptable, or null. */
+  check(req: IncomingMessage): Refusal | null {
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!this.names.has(host)) {
+      return { status: 421, code: 'BAD_HOST', message: `Host "${host.slice(0, 100)}" is not a name of this server (add it with --allow-host)` };
+    }
+    const origin = req.headers.origin;
+    // browsers send Origin on POST, on cross-origin fetches and on WebSocket handshakes;
+    // tools (curl, scripts) send none and are judged by their credential alone
+    if (origin !== undefined && !this.origins.has(origin.toLowerCase())) {
+      return { status: 403, code: 'BAD_ORIGIN', message: `requests from origin ${origin.slice(0, 100)} are refused (add it with --allow-origin)` };
+    }
+    return null;
+  }
+}
+
+function bracket(h: string): string {
+  return h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
+}
+
+/** Whether a listen address reaches beyond this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
+/** The JSON body of a request, or the refusal (415 not JSON, 413 too large, 400 malformed). */
+export async function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; refusal: Refusal }> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    req.resume();
+    return { ok: false, refusal: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the body must be application/json, not ${type === '' ? 'untyped' : type}` } };
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) return { ok: false, refusal: tooLarge() };
+  const text = await new Promise<string | null>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        // stop buffering at once; the reply says 413 and the connection is closed after it
+        req.pause();
+        resolve(null);
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+  if (text === null) return { ok: false, refusal: tooLarge() };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, refusal: { status: 400, code: 'BAD_ARGUMENT', message: `request body is not JSON: ${(e as Error).message}` } };
+  }
+}
+
+function tooLarge(): Refusal {
+  return { status: 413, code: 'TOO_LARGE', message: `request body larger than ${MAX_BODY} bytes` };
+}

@@ -1,0 +1,197 @@
+/**
+ * The one seam around node-opcua's internals (pinned to node-opcua ^2.182): where the face
+ * needs a decision node-opcua does not offer as an option, it replaces a method on one
+ * instance here, and nowhere else. test/unit/opcua-seam.test.ts fails loudly when an upgrade
+ * moves any of them.
+ *
+ * - `reportRefusedCertificates`: an untrusted client certificate is answered with
+ *   BadCertificateUntrusted (node-opcua says BadSecurityChecksFailed, which clients such as
+ *   open62541 take for a transient failure and retry), and reported once per channel; a
+ *   channel refused for anything else (a security policy or mode the server does not offer: a
+ *   downgrade attempt) is reported too, since node-opcua emits no failure for it.
+ * - `screenUserIdentity`: every user identity token passes the face's own check around
+ *   node-opcua's (login back-off, user certificates mapped to an account).
+ * - `routeValueWrites`: a variable's Value writes go to the face before node-opcua's checks.
+ * - `userAccessLevelBy`: a variable's UserAccessLevel follows the session's role.
+ */
+import {
+  AttributeIds, DataType, DataValue, ServerSecureChannelLayer, StatusCodes,
+  type ISessionContext, type OPCUAServer, type StatusCode, type UAVariable,
+} from 'node-opcua';
+
+/** What the seam tells about a refused client (application) certificate. */
+export interface RefusedCertificate {
+  status: StatusCode;
+  /** DER of the certificate (chain) the client sent */
+  certificate: Buffer;
+  remoteAddress: string;
+  remotePort: number;
+  channelId: number;
+}
+
+/** What the seam tells about a secure channel refused for another reason than its certificate. */
+export interface RefusedChannel {
+  status: StatusCode;
+  /** node-opcua's description (`This server doesn't not support Basic256 2`), or '' */
+  detail: string;
+  remoteAddress: string;
+  remotePort: number;
+  channelId: number;
+}
+
+interface ChannelInternals {
+  channelId: number;
+  remoteAddress: string;
+  remotePort: number;
+  checkCertificate(certificate: Buffer | null): Promise<StatusCode>;
+  send_response(msgType: string, response: { schema?: { name?: string }; responseHeader?: { serviceResult: StatusCode; stringTable?: string[] | null } }, ...rest: unknown[]): void;
+}
+
+interface EndpointInternals {
+  _preregisterChannel(channel: ChannelInternals): void;
+}
+
+/** Fails with a clear message when node-opcua no longer has what the seam replaces. */
+function must(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`OPC UA: node-opcua changed: ${what} is gone (update sim/protocols/opcua/seam.ts)`);
+}
+
+/**
+ * After `server.initialize()`: every new secure channel of the server's endpoints reports a
+ * refused client certificate to `refused` and answers the client with BadCertificateUntrusted
+ * (in the secured ServiceFault node-opcua sends) instead of BadSecurityChecksFailed, so the
+ * client stops at once with the reason (OPC 10000-6 lists Bad_CertificateUntrusted among the
+ * OpenSecureChannel errors). Any other refused OpenSecureChannel (policy or mode not offered)
+ * goes to `refusedChannel`.
+ */
+export function reportRefusedCertificates(server: OPCUAServer, refused: (r: RefusedCertificate) => void, refusedChannel: (r: RefusedChannel) => void = () => undefined): void {
+  // checked here, at startup: a check failing inside a connection would take the host down
+  const channelProto = ServerSecureChannelLayer.prototype as unknown as Partial<ChannelInternals>;
+  must(typeof channelProto.checkCertificate === 'function' && typeof channelProto.send_response === 'function', 'ServerSecureChannelLayer.checkCertificate/send_response');
+  for (const ep of server.endpoints) {
+    const endpoint = ep as unknown as EndpointInternals;
+    must(typeof endpoint._preregisterChannel === 'function', 'OPCUAServerEndPoint._preregisterChannel');
+    const preregister = endpoint._preregisterChannel.bind(endpoint);
+    endpoint._preregisterChannel = (channel) => {
+      preregister(channel);
+      let untrusted: StatusCode | null = null;
+      /** the certificate's refusal was reported: the channel's is not reported again */
+      let certificateRefused = false;
+      const check = channel.checkCertificate.bind(channel);
+      channel.checkCertificate = async (certificate) => {
+        const status = await check(certificate);
+        if (status.isNotGood() && certificate !== null && certificate.length > 0) {
+          if (status.equals(StatusCodes.BadCertificateUntrusted)) untrusted = status;
+          certificateRefused = true;
+          try {
+            refused({ status, certificate, remoteAddress: channel.remoteAddress, remotePort: channel.remotePort, channelId: channel.channelId });
+          } catch {
+            // a report that fails must not change the answer
+          }
+        }
+        return status;
+      };
+      const send = channel.send_response.bind(channel);
+      channel.send_response = (msgType, response, ...rest) => {
+        if ((msgType === 'OPN' || msgType === 'ERR') && response.schema?.name === 'ServiceFault' && response.responseHeader !== undefined) {
+          if (untrusted !== null) response.responseHeader.serviceResult = untrusted;
+          else if (!certificateRefused && response.responseHeader.serviceResult.isNotGood()) {
+            try {
+              const detail = String(response.responseHeader.stringTable?.[0] ?? '').trim();
+              refusedChannel({ status: response.responseHeader.serviceResult, detail, remoteAddress: channel.remoteAddress, remotePort: channel.remotePort, channelId: channel.channelId });
+            } catch {
+              // a report that fails must not change the answer
+            }
+          }
+        }
+        send(msgType, response, ...rest);
+      };
+    };
+  }
+}
+
+/** What `screenUserIdentity` passes to the face's check. */
+export interface IdentityAttempt {
+  /** the identity token as the client sent it (AnonymousIdentityToken, UserNameIdentityToken, X509IdentityToken) */
+  token: unknown;
+  remoteAddress: string;
+  remotePort: number;
+  /** node-opcua's verdict on the token (signature, user certificate trust), or null before it has looked */
+  status: StatusCode | null;
+}
+
+type IdentityCallback = (err: Error | null, statusCode?: StatusCode) => void;
+type IsValidToken = (channel: { remoteAddress?: string; remotePort?: number }, session: unknown, token: unknown, signature: unknown, endpoint: unknown, cb: IdentityCallback) => void;
+
+/**
+ * Wraps the server's check of ActivateSession identity tokens: `before` may refuse a token
+ * before node-opcua looks at it (a peer or user in back-off); `after` sees node-opcua's verdict
+ * and may turn a Good into a refusal (a trusted user certificate mapped to no account).
+ */
+export function screenUserIdentity(
+  server: OPCUAServer,
+  before: (a: IdentityAttempt) => StatusCode | null,
+  after: (a: IdentityAttempt) => StatusCode,
+): void {
+  const s = server as unknown as { isValidUserIdentityToken?: IsValidToken };
+  must(typeof s.isValidUserIdentityToken === 'function', 'OPCUAServer.isValidUserIdentityToken');
+  const inner = s.isValidUserIdentityToken!.bind(server);
+  s.isValidUserIdentityToken = (channel, session, token, signature, endpoint, cb) => {
+    const attempt: IdentityAttempt = { token, remoteAddress: channel.remoteAddress ?? '?', remotePort: channel.remotePort ?? 0, status: null };
+    let early: StatusCode | null;
+    try {
+      early = before(attempt);
+    } catch {
+      early = StatusCodes.BadInternalError;
+    }
+    if (early !== null) {
+      cb(null, early);
+      return;
+    }
+    inner(channel, session, token, signature, endpoint, (err, status) => {
+      if (err !== null || status === undefined) {
+        cb(err, status);
+        return;
+      }
+      let final: StatusCode;
+      try {
+        final = after({ ...attempt, status });
+      } catch {
+        final = StatusCodes.BadInternalError;
+      }
+      cb(null, final);
+    });
+  };
+}
+
+type WriteCallback = (err: Error | null, statusCode?: StatusCode) => void;
+
+/**
+ * Every Value write of `v` goes to `write` (with the session context, the DataValue and
+ * whether an index range was asked), before node-opcua's own checks (AccessLevel, DataType,
+ * ranges), which would refuse bad writes before the face could decide and log them.
+ */
+export function routeValueWrites(v: UAVariable, write: (ctx: ISessionContext, dv: DataValue, indexRange: boolean) => Promise<StatusCode>): void {
+  const target = v as unknown as { writeValue?: (ctx: ISessionContext, dv: DataValue, ...rest: unknown[]) => void };
+  must(typeof target.writeValue === 'function', 'UAVariable.writeValue');
+  target.writeValue = (ctx, dv, ...rest) => {
+    const cb = rest[rest.length - 1] as WriteCallback;
+    const range = rest.length === 2 ? (rest[0] as { isEmpty?: () => boolean } | null) : null;
+    const ranged = range !== null && typeof range === 'object' && typeof range.isEmpty === 'function' && !range.isEmpty();
+    write(ctx, dv, ranged).then((s) => cb(null, s), () => cb(null, StatusCodes.BadInternalError));
+  };
+}
+
+/**
+ * The UserAccessLevel attribute of `v` (read by clients to grey out what they may not write)
+ * becomes `level(ctx)` for each session; contexts without a session keep node-opcua's answer.
+ */
+export function userAccessLevelBy(v: UAVariable, level: (ctx: ISessionContext) => number): void {
+  const node = v as unknown as { readAttribute: (ctx: ISessionContext | null, attributeId: AttributeIds, ...rest: unknown[]) => DataValue };
+  must(typeof node.readAttribute === 'function', 'UAVariable.readAttribute');
+  const inner = node.readAttribute.bind(v);
+  node.readAttribute = (ctx, attributeId, ...rest) => {
+    if (attributeId !== AttributeIds.UserAccessLevel || ctx?.session === undefined) return inner(ctx, attributeId, ...rest);
+    return new DataValue({ statusCode: StatusCodes.Good, value: { dataType: DataType.Byte, value: level(ctx) } });
+  };
+}
