@@ -1,16 +1,23 @@
 /**
- * A station's faceplate: PackML state, unit mode, fault, live tags with units, the PackML
- * command buttons, active alarms with Acknowledge, and a trend.
+ * A station's faceplate: PackML state, unit mode, fault, live tags with units and inputs for
+ * 'rw' tags, the PackML command buttons, active alarms with Acknowledge each (and all, when
+ * several wait), the last command's reply (for a few seconds), and a trend. Controls the
+ * signed-in role may not use are disabled and name the role they need.
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../i18n/index.ts';
 import { lampOf, useLive, type LiveStore } from '../twin/live.ts';
-import type { StationInfo, TwinSource } from '../twin/types.ts';
+import { roleForCommand, type Role } from '../twin/roles.ts';
+import type { CommandArgs, StationInfo, TwinSource } from '../twin/types.ts';
+import { CommandButtons } from './CommandButtons.tsx';
+import { needsRole } from './permit.ts';
+import { TagTable } from './TagTable.tsx';
 import { Trend } from './Trend.tsx';
 
-const COMMANDS = ['start', 'stop', 'hold', 'unhold', 'reset', 'abort', 'clear'] as const;
-/** bookkeeping tags the table leaves out */
-const NOT_SHOWN = new Set(['alarmsAcked']);
+/** how long a command's reply stays on the faceplate [ms] */
+export const REPLY_MS = 8000;
+/** PackML states in which an earlier "accepted" no longer describes the station */
+const ABORTED = new Set(['Aborting', 'Aborted']);
 
 /** Props of `Faceplate`. */
 export interface FaceplateProps {
@@ -18,27 +25,47 @@ export interface FaceplateProps {
   live: LiveStore;
   info: StationInfo;
   index: number;
+  /** the signed-in account's role (standalone: the page's own) */
+  role: Role;
   onClose(): void;
 }
 
 /** The faceplate of one station. */
-export function Faceplate({ source, live, info, index, onClose }: FaceplateProps): React.JSX.Element {
+export function Faceplate({ source, live, info, index, role, onClose }: FaceplateProps): React.JSX.Element {
   const { t, num, label } = useI18n();
   const frame = useLive(live);
-  const [reply, setReply] = useState<{ text: string; ok: boolean } | null>(null);
+  // the last command's reply: it expires after REPLY_MS, and an "accepted" (but abort's own) goes
+  // at once when the station aborts after it (it would describe a state the station has left)
+  const [reply, setReply] = useState<{ text: string; ok: boolean; at: number; command: string } | null>(null);
   const st = frame?.stations[index];
   const values = frame?.tags[index];
-  const send = (command: string): void => {
+  const sent = useRef(0);
+  const send = (command: string, args?: CommandArgs): void => {
     setReply(null);
-    source.send(info.id, command).then(
-      (r) => setReply(r.ok ? { ok: true, text: `${t.commandOk}: ${command}` } : { ok: false, text: `${t.commandRejected}: ${r.reason}` }),
-      (e: unknown) => setReply({ ok: false, text: String(e) }),
+    const n = ++sent.current;
+    const what = args?.field ?? args?.alarm;
+    source.send(info.id, command, args).then(
+      (r) => n === sent.current && setReply(r.ok ? { ok: true, at: Date.now(), command, text: `${t.commandOk}: ${command}${what !== undefined ? ` ${String(what)}` : ''}` } : { ok: false, at: Date.now(), command, text: `${t.commandRejected}: ${r.reason}` }),
+      (e: unknown) => n === sent.current && setReply({ ok: false, at: Date.now(), command, text: String(e) }),
     );
   };
+  useEffect(() => {
+    if (reply === null) return;
+    const id = setTimeout(() => setReply(null), REPLY_MS);
+    return () => clearTimeout(id);
+  }, [reply]);
+  const aborted = st !== undefined && ABORTED.has(st.state);
+  const [abortedAt, setAbortedAt] = useState<number | null>(null);
+  useEffect(() => setAbortedAt(aborted ? Date.now() : null), [aborted]);
+  useEffect(() => {
+    if (reply?.ok === true && reply.command !== 'abort' && abortedAt !== null && abortedAt > reply.at) setReply(null);
+  }, [reply, abortedAt]);
   const ackIdx = info.tags.findIndex((g) => g.name === 'alarmsAcked');
   const acked = ackIdx >= 0 ? (values?.[ackIdx] ?? 0) : 0;
   const active = info.alarms.filter((a) => ((st?.alarms ?? 0) & (1 << a.bit)) !== 0);
+  const unacked = active.filter((a) => (acked & (1 << a.bit)) === 0).length;
   const lamp = st === undefined ? 'yellow' : lampOf(st.state, st.fault);
+  const ackWhy = needsRole(t, role, roleForCommand('ack'));
   return (
     <aside className="faceplate" data-testid="faceplate" data-station={info.id}>
       <header>
@@ -60,22 +87,21 @@ export function Faceplate({ source, live, info, index, onClose }: FaceplateProps
         <dt>{t.queue}</dt>
         <dd>{num(st?.queue ?? 0, 0)}</dd>
       </dl>
-      <div className="commands">
-        {COMMANDS.map((c) => (
-          <button key={c} type="button" data-command={c} className={`cmd cmd-${c}`} onClick={() => send(c)}>{t.commands[c]}</button>
-        ))}
-      </div>
-      {reply !== null ? <p className={reply.ok ? 'ok' : 'bad'} data-testid="fp-reply">{reply.text}</p> : null}
+      <CommandButtons role={role} onSend={send} />
+      {reply !== null ? <p className={reply.ok ? 'ok' : 'bad'} data-testid="fp-reply" data-command={reply.command}>{reply.text}</p> : null}
       <section>
-        <h3>{t.alarms}</h3>
+        <h3>
+          {t.alarms}
+          {unacked > 1 ? <button type="button" className="ack-all" data-testid="ack-all" disabled={ackWhy !== null} title={ackWhy ?? undefined} onClick={() => send('ack')}>{t.acknowledgeAll.replace('{n}', String(unacked))}</button> : null}
+        </h3>
         {active.length === 0 ? <p className="muted">{t.noAlarms}</p> : (
           <ul className="alarms" data-testid="fp-alarms">
             {active.map((a) => {
               const isAcked = (acked & (1 << a.bit)) !== 0;
               return (
-                <li key={a.bit} className={isAcked ? 'acked' : 'unacked'}>
+                <li key={a.bit} className={isAcked ? 'acked' : 'unacked'} data-alarm={a.code}>
                   <span>{label(a.text)}</span>
-                  {isAcked ? <span className="muted">{t.acknowledged}</span> : <button type="button" onClick={() => send('ack')}>{t.acknowledge}</button>}
+                  {isAcked ? <span className="muted">{t.acknowledged}</span> : <button type="button" disabled={ackWhy !== null} title={ackWhy ?? undefined} onClick={() => send('ack', { alarm: a.code })}>{t.acknowledge}</button>}
                 </li>
               );
             })}
@@ -84,18 +110,7 @@ export function Faceplate({ source, live, info, index, onClose }: FaceplateProps
       </section>
       <section>
         <h3>{t.tags}</h3>
-        <table className="tags">
-          <thead><tr><th>{t.tag}</th><th>{t.value}</th><th>{t.unit}</th></tr></thead>
-          <tbody>
-            {info.tags.map((g, k) => NOT_SHOWN.has(g.name) ? null : (
-              <tr key={g.name} title={g.description}>
-                <td>{t.tagLabels[g.name] ?? g.name}{t.tagLabels[g.name] !== undefined ? <code>{g.name}</code> : null}</td>
-                <td className="num" data-tag={g.name}>{values === undefined ? '—' : num(values[k] ?? NaN)}</td>
-                <td>{g.unit}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TagTable info={info} values={values} role={role} mode={st?.mode} onSet={(field, value) => send('set', { field, value })} />
       </section>
       <Trend live={live} info={info} index={index} />
     </aside>

@@ -8,6 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { LiveStore } from '../twin/live.ts';
 import type { StationInfo } from '../twin/types.ts';
 import { useI18n } from '../i18n/index.ts';
+import { displayUnit } from './units.ts';
 
 const POINTS = 600;
 const COLOURS = ['#ff7b54', '#58a6ff', '#3fb950'];
@@ -22,10 +23,13 @@ function trendTags(info: StationInfo): number[] {
 export function Trend({ live, info, index }: { live: LiveStore; info: StationInfo; index: number }): React.JSX.Element {
   const el = useRef<HTMLDivElement>(null);
   const { t } = useI18n();
+  const timeLabel = `${t.simTime} [s]`;
+  const names = t.tagLabels;
   useEffect(() => {
     const host = el.current;
     if (host === null) return;
     const tags = trendTags(info);
+    const units = tags.map((k) => displayUnit(info.tags[k]?.unit ?? ''));
     const data: number[][] = [[], ...tags.map(() => [])];
     const plot = new uPlot(
       {
@@ -34,7 +38,10 @@ export function Trend({ live, info, index }: { live: LiveStore; info: StationInf
         legend: { show: true },
         scales: { x: { time: false } },
         axes: [{ stroke: '#8b949e', grid: { stroke: '#30363d' } }, { stroke: '#8b949e', grid: { stroke: '#30363d' } }],
-        series: [{ label: 's' }, ...tags.map((k, j) => ({ label: `${info.tags[k]?.name ?? ''} [${info.tags[k]?.unit ?? ''}]`, stroke: COLOURS[j] ?? '#fff', width: 1.5 }))],
+        series: [{ label: timeLabel }, ...tags.map((k, j) => {
+          const name = info.tags[k]?.name ?? '';
+          return { label: `${names[name] ?? name} [${units[j]!.unit}]`, stroke: COLOURS[j] ?? '#fff', width: 1.5 };
+        })],
       },
       data as uPlot.AlignedData,
       host,
@@ -44,7 +51,7 @@ export function Trend({ live, info, index }: { live: LiveStore; info: StationInf
       const values = f?.tags[index];
       if (f === null || values === undefined) return;
       data[0]!.push(f.simTimeS);
-      tags.forEach((k, j) => data[j + 1]!.push(values[k] ?? NaN));
+      tags.forEach((k, j) => data[j + 1]!.push((values[k] ?? NaN) * units[j]!.scale));
       if (data[0]!.length > POINTS) for (const d of data) d.shift();
       plot.setData(data as uPlot.AlignedData);
     });
@@ -52,7 +59,7 @@ export function Trend({ live, info, index }: { live: LiveStore; info: StationInf
       off();
       plot.destroy();
     };
-  }, [live, info, index]);
+  }, [live, info, index, timeLabel, names]);
   return (
     <section>
       <h3>{t.trend}</h3>

@@ -11,7 +11,7 @@ import type { Placed } from './layout.ts';
 import type { LiveStore } from '../twin/live.ts';
 import type { StationInfo } from '../twin/types.ts';
 import { DYNAMIC } from './static-merge.ts';
-import { approach, BRICK, CARDBOARD, GLASS, heatGlow, OPERATOR, PAINT, RUBBER, SAFETY, STEEL, WATER } from './materials.ts';
+import { approach, BRICK, CARDBOARD, GLASS, heatGlow, PAINT, RUBBER, SAFETY, STEEL, WATER } from './materials.ts';
 
 /** Props of a kind model. */
 export interface KindProps {
@@ -57,7 +57,8 @@ function Conveyor({ placed, live }: KindProps): React.JSX.Element {
   useFrame((_, dt) => {
     const f = live.frame;
     const st = f?.stations[index];
-    const runs = st !== undefined && st.state === 'Execute' && st.fault === 'none';
+    // a paused line's belts stand still, whatever state its stations were left in
+    const runs = f?.running === true && st !== undefined && st.state === 'Execute' && st.fault === 'none';
     const speed = runs && speedTag >= 0 ? (f?.tags[index]?.[speedTag] ?? 0) : 0;
     state.offset = (state.offset + speed * Math.min(dt, 0.1)) % CLEAT_PITCH;
     const m = cleats.current;
@@ -212,12 +213,8 @@ function Inspection({ placed, live, width }: KindProps): React.JSX.Element {
   return (
     <group>
       <mesh position={[0, 0.45, 0]} material={PAINT}><boxGeometry args={[L, 0.9, 1.0]} /></mesh>
-      {manual ? (
-        <group position={[0, 0, width / 2 + 0.1]}>
-          <mesh position={[0, 0.55, 0]} material={OPERATOR}><capsuleGeometry args={[0.22, 0.7, 4, 10]} /></mesh>
-          <mesh position={[0, 1.3, 0]} material={OPERATOR}><sphereGeometry args={[0.16, 12, 10]} /></mesh>
-        </group>
-      ) : (
+      {/* a manual table's people are the crew the simulation reports (People.tsx) */}
+      {manual ? null : (
         <>
           {[-1, 1].map((s) => (
             <mesh key={s} position={[0, 1.3, s * (width / 2 - 0.1)]} material={STEEL}><boxGeometry args={[0.12, 2.6, 0.12]} /></mesh>

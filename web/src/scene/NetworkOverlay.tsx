@@ -2,7 +2,7 @@
  * The network overlay: nodes for the PLCs, the host's faces and their clients above the line,
  * links between them as tubes whose thickness grows with the message rate, dots running along
  * each link at a speed that grows with it, and labels with endpoints and rates. A link or node
- * with unusual traffic is red. Three InstancedMeshes (links, nodes, dots) plus a label sprite
+ * with unusual traffic, the range's attack traffic, or traffic an active security alert names, is red. Three InstancedMeshes (links, nodes, dots) plus a label sprite
  * per face; geometry is rebuilt when a new report arrives (about once a second), and only the
  * dots move per frame, allocation-free.
  */
@@ -33,7 +33,7 @@ function dotSpeed(rate: number): number {
 }
 
 function nodeColour(n: GraphNode): number {
-  if (n.unusual) return UNUSUAL_RGB;
+  if (n.unusual || n.attack || n.alert === true) return UNUSUAL_RGB;
   if (n.kind === 'plc') return PLC_RGB;
   const p: LinkProtocol = n.id.startsWith('opcua') ? 'opcua' : n.id.startsWith('api') ? 'api' : n.id === 'worker' || n.id === 'page' ? 'worker' : 'mqtt';
   return PROTOCOL_RGB[p];
@@ -75,7 +75,7 @@ export function NetworkOverlay({ graph, handle }: { graph: Graph; handle: SceneH
       m.makeScale(size, size, size).setPosition(n.x, n.y, n.z);
       nm.setMatrixAt(k, m);
       nm.setColorAt(k, c.setHex(nodeColour(n)));
-      drawn.nodes.push({ id: n.id, kind: n.kind, unusual: n.unusual, colour: `#${c.getHexString()}` });
+      drawn.nodes.push({ id: n.id, kind: n.kind, unusual: n.unusual, attack: n.attack, alert: n.alert === true, colour: `#${c.getHexString()}` });
     });
     graph.links.forEach((l, k) => {
       const from = byId.get(l.from);
@@ -88,12 +88,12 @@ export function NetworkOverlay({ graph, handle }: { graph: Graph; handle: SceneH
       q.setFromUnitVectors(up, s.subVectors(b, a).normalize());
       m.compose(s.addVectors(a, b).multiplyScalar(0.5), q, b.set(r, len, r));
       lm.setMatrixAt(k, m);
-      lm.setColorAt(k, c.setHex(l.unusual ? UNUSUAL_RGB : PROTOCOL_RGB[l.protocol]));
+      lm.setColorAt(k, c.setHex(l.unusual || l.attack || l.alert === true ? UNUSUAL_RGB : PROTOCOL_RGB[l.protocol]));
       for (let j = 0; j < DOTS; j++) dm.setColorAt(DOTS * k + j, c);
       flow.ends.set([from.x, from.y, from.z, to.x, to.y, to.z], 6 * k);
       flow.speed[k] = dotSpeed(l.rate);
       flow.size[k] = 1.6 * r + 0.06;
-      drawn.links.push({ id: l.id, from: l.from, to: l.to, protocol: l.protocol, rate: l.rate, unusual: l.unusual, colour: `#${c.getHexString()}` });
+      drawn.links.push({ id: l.id, from: l.from, to: l.to, protocol: l.protocol, rate: l.rate, unusual: l.unusual, attack: l.attack, alert: l.alert === true, colour: `#${c.getHexString()}` });
     });
     for (const im of [lm, nm]) {
       im.instanceMatrix.needsUpdate = true;
@@ -113,10 +113,11 @@ export function NetworkOverlay({ graph, handle }: { graph: Graph; handle: SceneH
     for (const n of graph.nodes) {
       // clients sit right above their face: its label already counts them
       if (n.kind !== 'face') continue;
-      const key = `${n.unusual ? 1 : 0}|${n.label.join('\n')}`;
+      const red = n.unusual || n.attack || n.alert === true;
+      const key = `${red ? 1 : 0}|${n.label.join('\n')}`;
       let sprite = cache.current.get(key);
       if (sprite === undefined) {
-        sprite = labelSprite(n.label, n.unusual);
+        sprite = labelSprite(n.label, red);
         cache.current.set(key, sprite);
       }
       out.push({ key, sprite, n });

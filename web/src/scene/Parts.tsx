@@ -56,6 +56,7 @@ function placeParts(source: TwinSource, placed: readonly Placed[], handle: Scene
     handle.parts[o + 1] = y;
     handle.parts[o + 2] = z;
     handle.parts[o + 3] = serial;
+    handle.partStations[drawn] = work.places[3 * k]!;
     drawn++;
   }
   handle.partCount = drawn;
@@ -69,14 +70,18 @@ export function Parts({ source, placed, handle, look }: PartsProps): React.JSX.E
   const { geometry, material } = useMemo(() => partLook(look), [look]);
   const work = useMemo(() => {
     handle.parts = new Float64Array(4 * cap);
+    handle.partStations = new Int32Array(cap);
     const m = new Matrix4();
-    const w = { places: new Float64Array(3 * cap), pos: new Float32Array(3), target: null as InstancedMesh | null };
-    // made once: called per part per frame
-    const put = (k: number, x: number, y: number, z: number): void => {
-      m.makeTranslation(x, y, z);
-      w.target?.setMatrixAt(k, m);
+    // one object, not a copy: `put` must see the mesh the frame loop sets as `target`
+    const w = {
+      places: new Float64Array(3 * cap), pos: new Float32Array(3), target: null as InstancedMesh | null,
+      // made once: called per part per frame
+      put: (k: number, x: number, y: number, z: number): void => {
+        m.makeTranslation(x, y, z);
+        w.target?.setMatrixAt(k, m);
+      },
     };
-    return { ...w, put };
+    return w;
   }, [cap, handle]);
   useEffect(() => () => {
     geometry.dispose();
@@ -86,6 +91,7 @@ export function Parts({ source, placed, handle, look }: PartsProps): React.JSX.E
     const m = mesh.current;
     if (m === null) return;
     work.target = m;
+    m.visible = handle.partsShown;
     m.count = placeParts(source, placed, handle, work, work.put);
     m.instanceMatrix.needsUpdate = true;
   });
@@ -102,6 +108,7 @@ export function PartMeshes({ source, placed, handle, look, count }: PartsProps &
   const group = useMemo(() => new Group(), []);
   const work = useMemo(() => {
     handle.parts = new Float64Array(4 * cap);
+    handle.partStations = new Int32Array(cap);
     const meshes = Array.from({ length: Math.min(cap, count) }, () => {
       const m = new Mesh(geometry, material);
       m.visible = false;

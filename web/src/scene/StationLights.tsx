@@ -87,7 +87,8 @@ export function StationLights({ placed, live, handle, selected }: { placed: read
     const c = res.c;
     for (let s = 0; s < n; s++) {
       const p = placed[s]!;
-      const st = live.frame?.stations[p.index];
+      // stale (host unreachable): the last known state is not shown as if it were current
+      const st = handle.stale ? undefined : live.frame?.stations[p.index];
       const lamp = st === undefined ? 'yellow' : lampOf(st.state, st.fault);
       const flash = st !== undefined && st.alarms !== 0 && flashOn;
       for (let k = 0; k < 3; k++) {

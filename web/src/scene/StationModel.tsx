@@ -8,7 +8,7 @@ import type { ThreeEvent } from '@react-three/fiber';
 import type { Placed } from './layout.ts';
 import type { LiveStore } from '../twin/live.ts';
 import { KindShape } from './KindShape.tsx';
-import { STEEL } from './materials.ts';
+import { SHADE, STEEL } from './materials.ts';
 import { DYNAMIC } from './static-merge.ts';
 import { stationWidth } from './StationLights.tsx';
 
@@ -38,6 +38,9 @@ export function StationModel({ placed, live, selected, onSelect }: StationModelP
     <group position={[placed.x, 0, placed.z]} rotation-y={placed.rot} onClick={click} name={`station:${info.id}`}>
       <mesh position={[0, 0.04, 0]} visible={false}>
         <boxGeometry args={[length + 0.2, 0.08, width + 0.4]} />
+      </mesh>
+      <mesh position={[0, 0.02, 0]} rotation-x={-Math.PI / 2} material={SHADE}>
+        <planeGeometry args={[length + 1.2, width + 1.4]} />
       </mesh>
       <KindShape placed={placed} live={live} width={width} />
       <mesh position={[lampX, 1.3, lampZ]} material={STEEL}>

@@ -16,7 +16,9 @@ export function labelSprite(lines: readonly string[], red: boolean): Sprite {
   const shown = lines.filter((l) => l !== '');
   const canvas = document.createElement('canvas');
   const g = canvas.getContext('2d');
-  const font = (bold: boolean): string => `${bold ? '600 ' : ''}${LINE_PX * 0.72}px system-ui, "Noto Sans CJK SC", sans-serif`;
+  // the page's own font stack (styles.css), so Chinese labels find the same CJK font as the HTML
+  const family = getComputedStyle(document.documentElement).fontFamily || 'sans-serif';
+  const font = (bold: boolean): string => `${bold ? '600 ' : ''}${LINE_PX * 0.72}px ${family}`;
   let width = 64;
   if (g !== null) {
     shown.forEach((l, k) => {

@@ -1,5 +1,5 @@
 /** Shared materials and small colour helpers of the scene (created once, never per frame). */
-import { MeshStandardMaterial, type Color } from 'three';
+import { MeshBasicMaterial, MeshStandardMaterial, type Color } from 'three';
 
 /** Machine body paint. */
 export const PAINT = new MeshStandardMaterial({ color: 0x8fa3b8, metalness: 0.35, roughness: 0.55 });
@@ -17,6 +17,11 @@ export const GLASS = new MeshStandardMaterial({ color: 0x9fd3ff, transparent: tr
 export const WATER = new MeshStandardMaterial({ color: 0x1c6ea4, transparent: true, opacity: 0.8, roughness: 0.2 });
 /** Cardboard of packers. */
 export const CARDBOARD = new MeshStandardMaterial({ color: 0xb98b55, roughness: 0.9 });
+/**
+ * Ground shade under every station: a cheap stand-in for cast shadows that grounds the
+ * machines on the floor; one material, so all of it merges into one draw.
+ */
+export const SHADE = new MeshBasicMaterial({ color: 0x000000, transparent: true, opacity: 0.3, depthWrite: false });
 /** Skin-free operator figure. */
 export const OPERATOR = new MeshStandardMaterial({ color: 0x2f6db5, roughness: 0.8 });
 

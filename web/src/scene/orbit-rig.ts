@@ -18,6 +18,11 @@ export class OrbitRig {
   azimuth = -0.6;
   /** from the vertical [rad] */
   polar = 1.0;
+  /**
+   * true while the view is the fitted overview (set by `fit`), false once the user orbits,
+   * pans, zooms or focuses a station: a resized canvas is refitted only in the overview
+   */
+  fitted = false;
   private readonly goal = new Vector3();
   private goalDistance = 60;
   private gliding = false;
@@ -35,9 +40,22 @@ export class OrbitRig {
 
   /** Glides to look at (x, y, z) from `distance`. */
   focus(x: number, y: number, z: number, distance: number): void {
+    this.fitted = false;
     this.goal.set(x, y, z);
     this.goalDistance = distance;
     this.gliding = true;
+  }
+
+  /**
+   * Looks at the fitted overview `f` from the overview angles `azimuth`, `polar` [rad]: at once
+   * (on load, on resize) or gliding there (the fit control).
+   */
+  fit(f: { x: number; y: number; z: number; distance: number }, azimuth: number, polar: number, glide: boolean): void {
+    if (glide) this.focus(f.x, f.y, f.z, f.distance);
+    else this.set(f.x, f.y, f.z, f.distance);
+    this.azimuth = azimuth;
+    this.polar = polar;
+    this.fitted = true;
   }
 
   /** Moves `camera` to the rig; `dt` [s] drives the glide. */
@@ -73,6 +91,7 @@ export class OrbitRig {
       const dy = e.clientY - d.y;
       d.x = e.clientX;
       d.y = e.clientY;
+      if (dx !== 0 || dy !== 0) this.fitted = false;
       if (d.pan) this.pan(dx, dy);
       else {
         this.azimuth -= dx * 0.006;
@@ -85,6 +104,7 @@ export class OrbitRig {
     const wheel = (e: WheelEvent): void => {
       e.preventDefault();
       this.gliding = false;
+      this.fitted = false;
       this.distance = Math.min(400, Math.max(2, this.distance * Math.exp(e.deltaY * 0.001)));
       this.goalDistance = this.distance;
     };

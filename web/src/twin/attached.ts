@@ -2,11 +2,13 @@
  * Attached twin: the line runs in the `twinline serve` host. The page takes the line's state
  * (tags and part places included) from the host's live WebSocket `/api/live`, and polls
  * `GET /api/state` only while that feed is down or stale; commands go to `POST /api/commands`
- * and the network overlay reads `GET /api/network`.
+ * and the network overlay reads `GET /api/network`. Every request carries the session's
+ * credential; the host takes the sender's name and role from it.
  */
-import type { CommandReply, LineInfo, LiveFrame, StationState, TwinSource, Kpis } from './types.ts';
+import type { CommandArgs, CommandReply, LineInfo, LiveFrame, StationState, TwinSource, Kpis } from './types.ts';
 import type { NetworkReport } from './network.ts';
 import { liveUrl, openLiveFeed } from './live-feed.ts';
+import type { Session } from './session.ts';
 
 /** state frames per second asked of the host (parts move this often) */
 const LIVE_HZ = 20;
@@ -22,16 +24,15 @@ interface HostState {
   parts: number[];
 }
 
-async function getJson<T>(path: string): Promise<T> {
-  const r = await fetch(path, { cache: 'no-store' });
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return (await r.json()) as T;
-}
-
-/** Connects to the host that served this page. */
-export async function startAttached(base = '/'): Promise<TwinSource> {
-  const line = await getJson<LineInfo>(`${base}api/line`);
-  const feed = openLiveFeed<HostState>(liveUrl(base, LIVE_HZ));
+/** Connects to the session's host as the session's user. */
+export async function startAttached(session: Session): Promise<TwinSource> {
+  const getJson = async <T>(path: string): Promise<T> => {
+    const r = await session.fetch(path);
+    if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+    return (await r.json()) as T;
+  };
+  const line = await getJson<LineInfo>('api/line');
+  const feed = openLiveFeed<HostState>(liveUrl(session.base, LIVE_HZ), 1000, session.protocols());
   let polled: number[] = [];
   const live = (): HostState | null => (feed.ageMs() < STALE_MS ? feed.latest() : null);
   return {
@@ -40,7 +41,7 @@ export async function startAttached(base = '/'): Promise<TwinSource> {
     partCapacity: 4096,
     transport: () => (live() !== null ? 'websocket' : 'polling'),
     async poll(): Promise<LiveFrame> {
-      const s = live() ?? (await getJson<HostState>(`${base}api/state`));
+      const s = live() ?? (await getJson<HostState>('api/state'));
       polled = s.parts;
       return {
         tick: s.tick, simTimeS: s.simTime, running: s.running, kpis: s.kpis,
@@ -55,16 +56,16 @@ export async function startAttached(base = '/'): Promise<TwinSource> {
       for (let k = 0; k < n; k++) out[k] = parts[k]!;
       return Math.floor(n / 3);
     },
-    async send(target, command): Promise<CommandReply> {
-      const r = await fetch(`${base}api/commands`, {
+    async send(target, command, args?: CommandArgs): Promise<CommandReply> {
+      const r = await session.fetch('api/commands', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-twinline-user': 'hmi@browser' },
-        body: JSON.stringify({ target, command }),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ target, command, ...(args !== undefined ? { args } : {}) }),
       });
-      const body = (await r.json()) as { ok?: boolean; error?: { code: string; message: string } };
-      return body.ok === true ? { ok: true } : { ok: false, code: body.error?.code ?? `HTTP_${r.status}`, reason: body.error?.message ?? '' };
+      const body = (await r.json().catch(() => ({}))) as { ok?: boolean; error?: { code: string; message: string } };
+      return body.ok === true ? { ok: true } : { ok: false, code: body.error?.code ?? `HTTP_${r.status}`, reason: body.error?.message ?? `HTTP ${r.status}` };
     },
-    network: () => getJson<NetworkReport>(`${base}api/network`),
+    network: () => getJson<NetworkReport>('api/network'),
     close() {
       feed.close();
       polled = [];

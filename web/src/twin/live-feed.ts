@@ -2,6 +2,8 @@
  * The attached page's live feed: a WebSocket to the host's `/api/live` that delivers the
  * line's state at a steady rate (and drained events), reconnecting by itself. While it is
  * down, or in a browser without WebSocket, the attached twin polls `GET /api/state` instead.
+ * A browser cannot set headers on a WebSocket handshake, so the page's credential rides in
+ * the subprotocol list (`twinline.v1`, `bearer.<token>`); the host answers `twinline.v1`.
  */
 
 /** A state message of the feed: the body of `GET /api/state`. */
@@ -26,8 +28,8 @@ export function liveUrl(base: string, hz: number, where: Location = location): s
   return u.href;
 }
 
-/** Opens the feed; `retryMs` is the wait before each reconnect. */
-export function openLiveFeed<T>(url: string, retryMs = 1000): LiveFeed<T> {
+/** Opens the feed; `retryMs` is the wait before each reconnect, `protocols` the subprotocols offered. */
+export function openLiveFeed<T>(url: string, retryMs = 1000, protocols: readonly string[] = []): LiveFeed<T> {
   let latest: T | null = null;
   let at = -Infinity;
   let frames = 0;
@@ -36,8 +38,9 @@ export function openLiveFeed<T>(url: string, retryMs = 1000): LiveFeed<T> {
   let retry: ReturnType<typeof setTimeout> | null = null;
   const connect = (): void => {
     if (closed || typeof WebSocket === 'undefined') return;
-    ws = new WebSocket(url);
+    ws = new WebSocket(url, [...protocols]);
     ws.onmessage = (m: MessageEvent<string>) => {
+      if (closed) return; // a frame already under way when the page closed the feed
       let msg: { type?: string } | null = null;
       try {
         msg = JSON.parse(m.data) as { type?: string };
@@ -50,6 +53,8 @@ export function openLiveFeed<T>(url: string, retryMs = 1000): LiveFeed<T> {
         frames++;
       }
     };
+    // a refused handshake (a token the host does not take) is an error, then a close: retried
+    ws.onerror = () => undefined;
     ws.onclose = () => {
       ws = null;
       if (!closed) retry = setTimeout(connect, retryMs);

@@ -12,7 +12,7 @@ export const SCENARIOS: Readonly<Record<string, string>> = {
   'steel-ball-before': steelBefore,
 };
 
-/** The scenario the standalone twin runs when the URL names none (or an unknown one). */
+/** The scenario the standalone twin runs when the URL names none (an unknown one is an error the page shows). */
 export const DEFAULT_SCENARIO = 'ceramic-after';
 
 /** The file name a scenario is loaded under (the same in every host, so event-log hashes agree). */

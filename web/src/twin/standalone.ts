@@ -8,7 +8,8 @@ import * as Comlink from 'comlink';
 import type { SimApi } from '../../../sim/worker/api.ts';
 import { openTwinView, partCapacity, readPartPlaces, readTags } from '../../../sim/worker/twin-view.ts';
 import { SCENARIOS, scenarioFile } from './scenarios.ts';
-import type { CommandReply, LiveFrame, TwinSource } from './types.ts';
+import type { CommandArgs, CommandReply, LiveFrame, TwinSource } from './types.ts';
+import { STANDALONE_ROLE } from './roles.ts';
 import type { NetworkReport } from './network.ts';
 
 function spawnWorker(): { worker: Worker; api: Comlink.Remote<SimApi> } {
@@ -84,9 +85,10 @@ export async function startStandalone(id: string, opts: StandaloneOptions = {}):
       partsOut = out;
       return reader.readConsistent(readInto, 20).value;
     },
-    async send(target, command): Promise<CommandReply> {
+    async send(target, command, args?: CommandArgs): Promise<CommandReply> {
       calls++;
-      return api.send({ target, command, source: 'hmi', principal: 'hmi@browser' });
+      // the page's HMI is a network-style source, so it names its role like every other
+      return api.send({ target, command, ...(args !== undefined ? { args } : {}), source: 'hmi', principal: 'hmi@browser', role: STANDALONE_ROLE });
     },
     async network(): Promise<NetworkReport> {
       const now = performance.now();
@@ -94,8 +96,8 @@ export async function startStandalone(id: string, opts: StandaloneOptions = {}):
       lastCalls = calls;
       lastAt = now;
       return {
-        rateWindowS: 1, unusualWindowS: 10, local: true, links: [],
-        faces: [{ id: 'worker', protocol: 'comlink', endpoint: 'Web Worker', ws: null, broker: null, clients: 1, ownClients: 0, rate, rates: { messages: rate }, rejected: 0, unusual: false }],
+        rateWindowS: 1, unusualWindowS: 10, local: true, links: [], attack: null,
+        faces: [{ id: 'worker', protocol: 'comlink', endpoint: 'Web Worker', ws: null, broker: null, clients: 1, ownClients: 0, rate, rates: { messages: rate }, rejected: 0, unusual: false, attack: false }],
       };
     },
     close() {

@@ -2,7 +2,7 @@
  * What the view needs from a running line, whichever way it runs: in a Web Worker in this page
  * (standalone) or in the host process (attached, over HTTP).
  */
-import type { SimState, StationState } from '../../../sim/worker/api.ts';
+import type { SimApi, SimState, StationState } from '../../../sim/worker/api.ts';
 import type { LineInfo } from '../../../sim/worker/twin-view.ts';
 import type { NetworkReport } from './network.ts';
 
@@ -30,6 +30,9 @@ export interface LiveFrame {
   kpis: Kpis;
 }
 
+/** Arguments of a command, e.g. `{ field: 'sp1', value: 1180 }` for `set`. */
+export type CommandArgs = NonNullable<Parameters<SimApi['send']>[0]['args']>;
+
 /** Result of a command. */
 export type CommandReply = { ok: true } | { ok: false; code: string; reason: string };
 
@@ -48,8 +51,8 @@ export interface TwinSource {
    * reads shared memory live (call per frame); attached returns the last polled places.
    */
   readParts(out: Float64Array): number;
-  /** Sends a PackML (or other station) command. */
-  send(target: string, command: string): Promise<CommandReply>;
+  /** Sends a PackML (or other station) command, e.g. `set` with `{ field, value }`. */
+  send(target: string, command: string, args?: CommandArgs): Promise<CommandReply>;
   /** The network around the line now: the host's faces and links, or (standalone) the page's worker only. */
   network(): Promise<NetworkReport>;
   close(): void;
