@@ -17,5 +17,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // marks the run, measures the machine, and fails the run if a process it started outlives it
+    globalSetup: ['test/global-setup.ts'],
+    // kills what a test file started and left running (test/proc.ts)
+    setupFiles: ['test/setup.ts'],
   },
 });

@@ -13,7 +13,13 @@ const SECTIONS: Readonly<Record<string, () => Promise<Section>>> = {
   sim: async () => (await import('./sim.ts')).simBench,
   opcua: async () => (await import('./opcua.ts')).opcuaBench,
   mqtt: async () => (await import('./mqtt.ts')).mqttBench,
+  gateway: async () => (await import('./gateway.ts')).gatewayBench,
   render: async () => (await import('./render.ts')).renderBench,
+  attacks: async () => (await import('./attacks.ts')).attacksBench,
+  matrix: async () => (await import('./matrix.ts')).matrixBench,
+  detectors: async () => (await import('./detectors.ts')).detectorsBench,
+  validate: async () => (await import('./validate.ts')).validateBench,
+  compare: async () => (await import('./compare.ts')).compareBench,
 };
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');

@@ -19,6 +19,7 @@ import {
 } from 'node-opcua';
 import { MODE_NAMES, STATE_NAMES } from '../../sim/plc/packml.ts';
 import { startOpcua } from '../../sim/protocols/opcua/server.ts';
+import { AccountStore } from '../../sim/host/accounts.ts';
 import { loadRemote, spawnNodeSim } from '../../sim/worker/node-host.ts';
 import { openReader } from '../../sim/worker/reader.ts';
 import { bumpAll, bumpFields, conditionsOf, freePort, generateLine, startBareServer, tagValue } from './opcua-fixtures.ts';
@@ -88,7 +89,7 @@ async function server(kind: 'ours' | 'bare', minTags: number, runDir: string): P
   /** values of the first `items` tags that changed between two passes of the bare feeder */
   let offered = 0;
   if (kind === 'ours') {
-    const face = await startOpcua({ spec: line.spec, api: sim.api, port: 0, explicitPort: false, host: '127.0.0.1', profile: 'open', runDir });
+    const face = await startOpcua({ spec: line.spec, api: sim.api, port: 0, explicitPort: false, host: '127.0.0.1', profile: 'open', runDir, accounts: AccountStore.fromClear([]) });
     endpoint = face.endpoint;
     parts = face.startupParts;
     close = () => face.close();

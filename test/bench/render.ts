@@ -41,8 +41,10 @@ const TARGET_P99_MS = 4;
  * prints: the page is served exactly as users get it, cross-origin isolation headers included.
  * The host's own line keeps running at 1× (a few % of one core); the bench page does not use it.
  */
-async function startServe(): Promise<{ proc: ChildProcessWithoutNullStreams; url: string }> {
-  const proc = spawn(process.execPath, ['bin/twinline.mjs', 'serve', '--http-port', '0', '--opcua-port', '0', '--no-mqtt', '--profile', 'open']);
+async function startServe(): Promise<{ proc: ChildProcessWithoutNullStreams; url: string; home: string }> {
+  // a home of its own (accounts, PKI, run records): never the checkout's .twinline, so a newcomer's first start still prints its passwords
+  const home = mkdtempSync(join(tmpdir(), 'twinline-bench-render-'));
+  const proc = spawn(process.execPath, ['bin/twinline.mjs', 'serve', '--http-port', '0', '--opcua-port', '0', '--no-mqtt', '--profile', 'open', '--home', home]);
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -54,18 +56,21 @@ async function startServe(): Promise<{ proc: ChildProcessWithoutNullStreams; url
   }
   if (url === '') {
     if (proc.exitCode === null) proc.kill('SIGINT');
+    rmSync(home, { recursive: true, force: true });
     throw new Error(`render bench: twinline serve did not start:\n${out}`);
   }
-  return { proc, url };
+  return { proc, url, home };
 }
 
-/** Stops the server and waits for it to exit (at most 10 s). */
-async function stopServe(proc: ChildProcessWithoutNullStreams): Promise<void> {
-  if (proc.exitCode !== null) return;
-  const done = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGINT');
-  await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
+/** Stops the server and waits for it to exit (at most 10 s); removes its home. */
+async function stopServe({ proc, home }: { proc: ChildProcessWithoutNullStreams; home: string }): Promise<void> {
+  if (proc.exitCode === null) {
+    const done = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGINT');
+    await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+  }
+  rmSync(home, { recursive: true, force: true });
 }
 
 interface Window {
@@ -146,7 +151,8 @@ export async function renderBench(log: (line: string) => void): Promise<SectionR
   if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
   log(`built the web app in ${fmt((performance.now() - t) / 1000, 1)} s`);
   mkdirSync(SHOTS, { recursive: true });
-  const { proc, url } = await startServe();
+  const served = await startServe();
+  const { url } = served;
   const profile = mkdtempSync(join(tmpdir(), 'twinline-bench-chromium-'));
   let ctx: BrowserContext | null = null;
   const base = `?mode=standalone&scenario=${SCENARIO}&bench=${PARTS}&lang=en`;
@@ -167,7 +173,7 @@ export async function renderBench(log: (line: string) => void): Promise<SectionR
     }
   } finally {
     await ctx?.close();
-    await stopServe(proc);
+    await stopServe(served);
     rmSync(profile, { recursive: true, force: true });
   }
   const a = summary(inst);

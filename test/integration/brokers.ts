@@ -1,22 +1,26 @@
 /**
  * Real brokers for integration tests: Mosquitto and nats-server (with MQTT) started on free
  * loopback ports with their own config in a temp dir, stopped afterwards. A missing binary is
- * a skip on a workstation and a failure with CI=true. Also a recording mqtt.js client.
+ * a skip on a workstation and a failure with CI=true. Each broker is an owned child
+ * (test/proc.ts: its group killed on failure and after the test file). Also a recording
+ * mqtt.js client.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import { own, scaled, type Owned } from '../proc.ts';
+import { findTool } from '../tools.ts';
 
-export const MOSQUITTO = '/usr/sbin/mosquitto';
-export const NATS = '/usr/sbin/nats-server';
+export const MOSQUITTO = findTool('mosquitto', '/usr/sbin/mosquitto');
+export const NATS = findTool('nats-server', '/usr/sbin/nats-server');
 
 /** Whether a binary is there; with CI=true its absence throws. */
 export function have(bin: string): boolean {
   if (existsSync(bin)) return true;
-  if (process.env.CI === 'true') throw new Error(`${bin} is required in CI`);
+  if (process.env.CI === 'true') throw new Error(`${bin} is required in CI (node bin/check-prereqs.mjs names the package to install)`);
   return false;
 }
 
@@ -33,7 +37,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitPort(port: number, proc: ChildProcess, log: () => string, ms = 10_000): Promise<void> {
+async function waitPort(port: number, proc: ChildProcess, log: () => string, ms = scaled(20_000)): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (proc.exitCode !== null) throw new Error(`broker exited (${proc.exitCode}):\n${log()}`);
@@ -66,21 +70,22 @@ export interface TestBroker {
 }
 
 function run(bin: string, args: string[], port: number, dir: string): TestBroker {
-  let proc: ChildProcess;
-  let out = '';
+  let child: Owned | null = null;
+  // output of every start, in order (a restart keeps what the first run said)
+  let before = '';
   const start = async (): Promise<void> => {
-    proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    await waitPort(port, proc, () => out);
+    if (child !== null) before += child.out();
+    const c = own(bin, args);
+    child = c;
+    try {
+      await waitPort(port, c.proc, () => before + c.out());
+    } catch (e) {
+      await c.stop('SIGKILL');
+      throw e;
+    }
   };
   const stop = async (): Promise<void> => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(t);
+    await child?.stop('SIGTERM', 5000);
   };
   const b: TestBroker = {
     url: `mqtt://127.0.0.1:${port}`,
@@ -92,7 +97,7 @@ function run(bin: string, args: string[], port: number, dir: string): TestBroker
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
-    log: () => out,
+    log: () => before + (child?.out() ?? ''),
   };
   return Object.assign(b, { ready: start() });
 }

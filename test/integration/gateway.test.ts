@@ -6,17 +6,20 @@
  * what the relay did.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AttributeIds, DataType, OPCUAClient, type ClientSession } from 'node-opcua';
+import { AttributeIds, BrowseDirection, DataType, OPCUAClient, TimestampsToReturn, makeBrowsePath, type ClientSession, type ClientSubscription } from 'node-opcua';
+import { OPERATION_LIMITS } from '../../sim/protocols/opcua/server.ts';
+import { MIN_SAMPLING_MS } from '../../sim/protocols/opcua/address-space.ts';
 import { parse as parseToml } from 'smol-toml';
+import { AccountStore } from '../../sim/host/accounts.ts';
 import { startServer, type Served } from '../../sim/host/serve.ts';
 import { parseScenario } from '../../sim/line/parse.ts';
 import { LINE_NAMESPACE_INDEX, lineCatalog } from '../../sim/gateway/catalog.ts';
 import type { CheckReport } from '../../sim/gateway/check.ts';
 import { recorder, type Recorder } from './brokers.ts';
+import { own } from '../proc.ts';
 
 const SCENARIO = 'scenarios/ceramic-after.yaml';
 const catalog = lineCatalog(parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO));
@@ -25,15 +28,10 @@ const quiet = (): void => undefined;
 /** Runs the CLI; resolves with its exit code and output. `onErr` sees stderr as it comes. */
 function cli(args: string[], onErr: (text: string) => void = quiet): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['bin/twinline.mjs', ...args]);
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      onErr(err);
-    });
-    p.on('close', (code) => resolve({ code, out, err }));
+    // owned: killed with its group if the test fails or times out before it ends
+    const p = own(process.execPath, ['bin/twinline.mjs', ...args]);
+    p.proc.stderr.on('data', () => onErr(p.stderr()));
+    void p.exited.then((code) => resolve({ code, out: p.stdout(), err: p.stderr() }));
   });
 }
 
@@ -46,7 +44,7 @@ describe('gateway export: every node it names exists on the real server', () => 
     dir = mkdtempSync(join(tmpdir(), 'twinline-gw-ua-'));
     served = await startServer({
       file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: quiet,
-      opcua: { port: 0, explicitPort: true, profile: 'open', runDir: dir },
+      profile: 'open', home: dir, opcua: { port: 0, explicitPort: true },
     });
     client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 } });
     await client.connect(served.opcua!);
@@ -62,7 +60,7 @@ describe('gateway export: every node it names exists on the real server', () => 
   /** Reads every node; returns the node ids that failed or carry the wrong data type. */
   async function bad(nodeIds: string[]): Promise<string[]> {
     const dvs = await session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
-    const want = new Map(catalog.tags.map((t) => [t.key, DataType[t.dataType as 'Double']]));
+    const want = new Map(catalog.tags.map((t) => [t.nodeId, DataType[t.dataType as 'Double']]));
     return nodeIds.filter((id, k) => {
       const dv = dvs[k]!;
       const key = /;s=(.+)$/.exec(id)?.[1] ?? '';
@@ -102,6 +100,64 @@ describe('gateway export: every node it names exists on the real server', () => 
     }
   }, 60_000);
 
+  it('every EURange a gateway reads is a Range with a type and a body (PackML speeds included)', async () => {
+    const ns = (await session.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];
+    const pk = ns.indexOf('http://opcfoundation.org/UA/PackML/');
+    expect(pk).toBeGreaterThan(0);
+    const ranged = catalog.tags.filter((t) => t.dataType === 'Double' && t.min !== null && t.max !== null && t.max > t.min).map((t) => `ns=${LINE_NAMESPACE_INDEX};s=${t.nodeId}`);
+    const packml = ['kiln', 'former', 'glazer', 'dryer', 'pack'].flatMap((st) => ['MachSpeed', 'CurMachSpeed'].map((v) => ({ st, path: `/${pk}:Status/${pk}:${v}.EURange` })));
+    const paths = [
+      ...ranged.map((id) => makeBrowsePath(id, '.EURange')),
+      ...packml.map((p) => makeBrowsePath(`ns=${LINE_NAMESPACE_INDEX};s=${p.st}.PackML`, p.path)),
+    ];
+    const found = await session.translateBrowsePath(paths);
+    const ids = found.map((r, k) => {
+      expect(r.statusCode.name, String(k < ranged.length ? ranged[k] : packml[k - ranged.length]?.st)).toBe('Good');
+      return r.targets![0]!.targetId;
+    });
+    expect(ranged.length).toBeGreaterThan(50);
+    const dvs = await session.read(ids.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+    dvs.forEach((dv, k) => {
+      const what = k < ranged.length ? ranged[k] : `${packml[k - ranged.length]?.st}${packml[k - ranged.length]?.path}`;
+      expect(dv.statusCode.name, what).toBe('Good');
+      expect(dv.value.dataType, what).toBe(DataType.ExtensionObject);
+      // an empty ExtensionObject (type i=0, no body) decodes to null; a Range to its fields
+      const r = dv.value.value as { schema?: { name: string }; low: number; high: number } | null;
+      expect(r?.schema?.name, what).toBe('Range');
+      expect(Number.isFinite(r!.low) && Number.isFinite(r!.high) && r!.high > r!.low, `${what}: ${JSON.stringify(r)}`).toBe(true);
+    });
+  }, 60_000);
+
+  it('server capabilities say what the server does: 10 ms sampling granted, operation limits enforced', async () => {
+    const rate = await session.read({ nodeId: 'ns=0;i=2272', attributeId: AttributeIds.Value });
+    expect(rate.value.value).toBe(MIN_SAMPLING_MS);
+    const sub = await session.createSubscription2({ requestedPublishingInterval: 100, publishingEnabled: true, requestedMaxKeepAliveCount: 10, requestedLifetimeCount: 100 });
+    const item = await (sub as ClientSubscription).monitor({ nodeId: `ns=${LINE_NAMESPACE_INDEX};s=kiln.t4`, attributeId: AttributeIds.Value }, { samplingInterval: MIN_SAMPLING_MS, queueSize: 10, discardOldest: true }, TimestampsToReturn.Both);
+    expect(item.monitoringParameters.samplingInterval).toBe(MIN_SAMPLING_MS);
+    await sub.terminate();
+    const limits = await session.browse({ nodeId: 'ns=0;i=11704', browseDirection: BrowseDirection.Forward, resultMask: 63 });
+    const exposed = (limits.references ?? []).filter((r) => r.browseName.name?.startsWith('Max')).map((r) => r.browseName.name!);
+    const upper = (k: string): string => k[0]!.toUpperCase() + k.slice(1);
+    expect(exposed.sort()).toEqual(Object.entries(OPERATION_LIMITS).filter(([, v]) => v > 0).map(([k]) => upper(k)).sort());
+    const perRead = await session.read({ nodeId: (limits.references ?? []).find((r) => r.browseName.name === 'MaxNodesPerRead')!.nodeId, attributeId: AttributeIds.Value });
+    expect(perRead.value.value).toBe(OPERATION_LIMITS.maxNodesPerRead);
+    // one more than advertised is refused, as advertised
+    const tooMany = Array.from({ length: OPERATION_LIMITS.maxNodesPerRead + 1 }, () => ({ nodeId: 'ns=0;i=2272', attributeId: AttributeIds.Value }));
+    await expect(session.read(tooMany)).rejects.toThrow(/BadTooManyOperations/);
+    const atLimit = await session.read(tooMany.slice(1));
+    expect(atLimit.length).toBe(OPERATION_LIMITS.maxNodesPerRead);
+  }, 60_000);
+
+  it('a station without the PackML companion has a Control object, not one posing as the companion', async () => {
+    const names = async (id: string): Promise<string[]> => ((await session.browse(id)).references ?? []).map((r) => r.browseName.name ?? '');
+    const conveyor = await names(`ns=${LINE_NAMESPACE_INDEX};s=c1`);
+    expect(conveyor).toContain('Control');
+    expect(conveyor).not.toContain('PackML');
+    const kiln = await names(`ns=${LINE_NAMESPACE_INDEX};s=kiln`);
+    expect(kiln).toContain('PackML');
+    expect(kiln).not.toContain('Control');
+  });
+
   it('bad usage names the problem and exits 2', async () => {
     const r = await cli(['gateway', 'export', '--format', 'kepware']);
     expect(r.code).toBe(2);
@@ -128,6 +184,7 @@ function prng(seed: number): () => number {
 
 describe('gateway check against a lossy relay on the embedded broker', () => {
   const GATEWAY = { user: 'gw', password: 'gw-secret-1', role: 'gateway' as const };
+  const VIEWER = { user: 'check', password: 'check-secret-1', role: 'viewer' as const };
   const LEFT_OUT = catalog.tags.find((t) => t.key === 'kiln.energy');
   let served: Served;
   let dir: string;
@@ -136,7 +193,8 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
     dir = mkdtempSync(join(tmpdir(), 'twinline-gw-mqtt-'));
     served = await startServer({
       file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 2, log: quiet,
-      mqtt: { encoding: 'uns', embedded: { host: '127.0.0.1', port: 0, explicitPort: true, wsPort: null, explicitWsPort: false, runDir: dir, accounts: [GATEWAY] } },
+      home: dir, accounts: AccountStore.fromClear([GATEWAY, VIEWER]),
+      mqtt: { encoding: 'uns', embedded: { host: '127.0.0.1', port: 0, explicitPort: true, wsPort: null, explicitWsPort: false } },
     });
   }, 30_000);
   afterAll(async () => {
@@ -151,11 +209,11 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
     const prefix = served.mqtt!.prefix;
     const truth = new Set(catalog.tags.map((t) => t.unsTopic));
     const rnd = prng(20261122);
-    const n = { echoes: 0, changes: 0, dropped: 0, delayed: 0, duplicated: 0, corrupted: 0, states: 0 };
+    const n = { echoes: 0, changes: 0, dropped: 0, delayed: 0, duplicated: 0, corrupted: 0, other: 0 };
     let counting = false;
     let started: () => void = quiet;
     const checking = new Promise<void>((r) => (started = r));
-    const run = cli(['gateway', 'check', SCENARIO, '--source', 'gw/relay/#', '--for', '10s', '--broker', broker, '--json'], (err) => {
+    const run = cli(['gateway', 'check', SCENARIO, '--source', 'gw/relay/#', '--for', '10s', '--broker', broker, '--user', VIEWER.user, '--password', VIEWER.password, '--json'], (err) => {
       if (err.includes('checking ')) started();
     });
     await checking;
@@ -175,7 +233,7 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
       const v: unknown = (JSON.parse(payload.toString()) as { v: unknown }).v;
       if (topic === LEFT_OUT!.unsTopic) return;
       if (!truth.has(topic)) {
-        n.states++; // State names no tag of the catalog: unknown to the check
+        n.other++; // nothing else is published under the prefix: every topic is a tag of the catalog
         return forward(out, JSON.stringify({ value: v }));
       }
       if (packet.retain || !counting) return pass(out, JSON.stringify({ value: v }));
@@ -200,28 +258,34 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
     counting = false;
     const r = JSON.parse(res.out) as CheckReport & { source: string };
     console.log(`relay: ${JSON.stringify(n)}; check: loss ${(100 * r.changes.lossRate).toFixed(2)} % (${r.changes.missed}/${r.changes.missed + r.changes.delivered}), ` +
-      `latency p50 ${r.latencyMs.p50.toFixed(1)} p99 ${r.latencyMs.p99.toFixed(1)} ms, ooo ${r.outOfOrder}, dup ${r.duplicates}, value errors ${r.valueErrors}, unknown ${r.messages.unattributed}`);
+      `latency p50 ${r.latencyMs.p50.toFixed(1)} p99 ${r.latencyMs.p99.toFixed(1)} ms, ooo ${r.outOfOrder}, dup ${r.duplicates}, value errors ${r.valueErrors}, unknown ${r.messages.unattributed}; ${r.problems.join('; ')}`);
     expect(res.code, res.err).toBe(3); // problems found
     expect(n.changes).toBeGreaterThan(300);
-    // the tag left out is the one missing; everything else that changed was delivered
+    expect(n.other).toBe(0);
+    // the tag left out is the one never delivered although it changed
     expect(r.tags.missing).toBe(1);
-    expect(r.examples.missing).toEqual(['kiln.energy']);
+    expect(r.neverDelivered.flatMap((g) => g.changed)).toEqual(['kiln.energy']);
     expect(r.tags.coverage).toBeGreaterThan(0.9);
-    // loss: dropped and corrupted changes never arrive as the twin's value
-    // (the check leaves out changes still in flight at its end, so it sees a sample of the relay's
-    // decisions: within three standard errors of the rate the relay applied)
+    // loss: dropped and corrupted changes never arrive as the twin's value; a float change the
+    // standing value lies within the deadband of counts as carried (a gateway with its own
+    // deadband need not re-send it), so the check finds some of them, never more (within four
+    // standard errors and half a point for the window's edges)
     const given = (n.dropped + n.corrupted) / n.changes;
-    const tolerance = 3 * Math.sqrt((given * (1 - given)) / n.changes);
-    expect(Math.abs(r.changes.lossRate - given)).toBeLessThan(tolerance);
+    const tolerance = 4 * Math.sqrt((given * (1 - given)) / n.changes) + 0.005;
+    expect(r.changes.missed).toBeGreaterThan(0);
+    expect(r.changes.lossRate).toBeLessThan(given + tolerance);
     // latency: most go straight through; the 10 % held back for 250 ms set the p99
     expect(r.latencyMs.p50).toBeLessThan(50);
     expect(r.latencyMs.p99).toBeGreaterThan(230);
-    expect(r.latencyMs.p99).toBeLessThan(450);
+    expect(r.latencyMs.p99).toBeLessThan(700);
+    // an old integer or string after a newer one is out of order (a float on its way is not)
     expect(r.outOfOrder).toBeGreaterThan(0);
     expect(r.outOfOrder).toBeLessThanOrEqual(n.delayed);
-    expect(Math.abs(r.duplicates - n.duplicated - n.echoes)).toBeLessThanOrEqual(3);
+    // the relay's re-sends are duplicates; an echo of a retained value is one only when the
+    // twin did not re-publish the same value in between (it does, at the moment it subscribes)
+    expect(r.duplicates).toBeGreaterThanOrEqual(n.duplicated - 1);
+    expect(r.duplicates).toBeLessThanOrEqual(n.duplicated + n.echoes + 3);
     expect(Math.abs(r.valueErrors - n.corrupted)).toBeLessThanOrEqual(2);
-    expect(r.messages.unattributed).toBeGreaterThanOrEqual(n.states - 5);
-    expect(r.messages.unattributed).toBeLessThanOrEqual(n.states);
+    expect(r.messages.unattributed).toBe(0);
   }, 60_000);
 });

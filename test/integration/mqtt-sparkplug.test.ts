@@ -9,39 +9,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sparkplug from 'sparkplug-payload';
 import type { UPayload } from 'sparkplug-payload/lib/sparkplugbpayload.js';
-import { startServer, type Served } from '../../sim/host/serve.ts';
-import type { SimEvent } from '../../sim/core/events.ts';
+import { AccountStore } from '../../sim/host/accounts.ts';
 import { have, MOSQUITTO, NATS, recorder, startMosquitto, startNats, type Got, type TestBroker } from './brokers.ts';
+import { isAudit, startTwin, type Twin } from './mqtt-harness.ts';
 
 const SP = sparkplug.get('spBv1.0')!;
-const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
 const BASE = 'spBv1.0/test';
 const dec = (g: Got): UPayload => SP.decodePayload(g.payload);
 const n = (v: unknown): number => (typeof v === 'number' ? v : (v as { toNumber(): number }).toNumber());
 
 describe.runIf(have(MOSQUITTO))('Sparkplug B over Mosquitto', () => {
   let broker: TestBroker;
-  let served: Served;
+  let twin: Twin;
   let closed = false;
   beforeAll(async () => {
     broker = await startMosquitto();
-    served = await startServer({
-      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: () => undefined,
-      mqtt: { encoding: 'sparkplug', url: broker.url, intervalMs: 20 },
-    });
+    // DCMD writes a parameter: commands through this broker act as an engineer
+    twin = await startTwin({ encoding: 'sparkplug', url: broker.url, intervalMs: 20, externalRole: 'engineer' });
   }, 30_000);
   afterAll(async () => {
-    if (!closed) await served?.close();
+    if (!closed) await twin?.close();
     await broker?.dispose();
   });
 
   it('births, data by alias, seq mod 256, rebirth on NCMD, commands through DCMD', async () => {
     const sub = await recorder(broker.url);
     await new Promise<void>((r) => sub.client.subscribe(`${BASE}/#`, { qos: 0 }, () => r()));
-    // ask for a rebirth so this subscriber sees births (it came after the first ones)
+    // once the node is up (on a slow machine it may connect after this subscriber), ask for a
+    // rebirth so this subscriber sees births
+    await sub.wait((g) => g.topic.startsWith(`${BASE}/DDATA/`), 20_000);
+    const asked = sub.got.length;
     const rebirth = SP.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] });
     sub.client.publish(`${BASE}/NCMD/minimal`, Buffer.from(rebirth));
-    const nb = await sub.wait((g) => g.topic === `${BASE}/NBIRTH/minimal`);
+    const nb = await sub.wait((g) => g.topic === `${BASE}/NBIRTH/minimal`, 10_000, asked);
     const nbp = dec(nb);
     expect(n(nbp.seq)).toBe(0);
     const bd = nbp.metrics?.find((m) => m.name === 'bdSeq');
@@ -81,25 +81,19 @@ describe.runIf(have(MOSQUITTO))('Sparkplug B over Mosquitto', () => {
 
     // garbage on DCMD: refused and logged, the node keeps publishing
     sub.client.publish(`${BASE}/DCMD/minimal/former`, Buffer.from('not protobuf at all \u0000\u00ff'));
-    const end = Date.now() + 3000;
-    let rejected: SimEvent | undefined;
-    while (rejected === undefined && Date.now() < end) {
-      const evs = (await (await fetch(new URL('api/events?limit=2000', served.url))).json()) as SimEvent[];
-      rejected = evs.find((e) => e.type === 'audit' && e.data.source === 'mqtt' && e.data.action === 'DCMD');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const [rejected] = await twin.eventsWhere(isAudit('DCMD'));
     expect(rejected?.data).toMatchObject({ outcome: 'denied', target: `${BASE}/DCMD/minimal/former` });
     expect(String(rejected?.data.reason)).toContain('not a Sparkplug B payload');
     const after = sub.got.length;
     await sub.wait((g) => g.topic.startsWith(`${BASE}/DDATA/`), 5000, after);
-    expect(served.mqtt!.stats().sparkplug!.rebirths).toBeGreaterThanOrEqual(1);
+    expect(twin.face.stats().sparkplug!.rebirths).toBeGreaterThanOrEqual(1);
     await sub.close();
   }, 60_000);
 
   it('a lost broker session ends in NDEATH with the bdSeq of its NBIRTH; the next birth has a new bdSeq', async () => {
     const sub = await recorder(broker.url, { clientId: 'sp-host', clean: false, resubscribe: false });
     await new Promise<void>((r) => sub.client.subscribe(`${BASE}/#`, { qos: 1 }, () => r()));
-    const bd0 = served.mqtt!.stats().sparkplug!.bdSeq;
+    const bd0 = twin.face.stats().sparkplug!.bdSeq;
     await broker.stop();
     await broker.restart();
     const nb = await sub.wait((g) => g.topic === `${BASE}/NBIRTH/minimal`, 20_000);
@@ -113,7 +107,7 @@ describe.runIf(have(MOSQUITTO))('Sparkplug B over Mosquitto', () => {
     await sub.wait((g) => g.topic.startsWith(`${BASE}/DDATA/`), 5000, sub.got.indexOf(nb));
     // a clean shutdown of the face publishes NDEATH with the current bdSeq
     closed = true;
-    await served.close();
+    await twin.close();
     const nd = await sub.wait((g) => g.topic === `${BASE}/NDEATH/minimal`, 5000, sub.got.indexOf(nb));
     expect(n(dec(nd).metrics?.find((m) => m.name === 'bdSeq')?.value)).toBe(bd1);
     await sub.close();
@@ -124,17 +118,15 @@ describe.runIf(have(NATS))('Sparkplug B over NATS (MQTT 3.1.1)', () => {
   // nats-server 2.9 (Debian 12's) refuses '.' in MQTT topic names and so the whole spBv1.0
   // namespace: the face must say so instead of reconnecting in silence
   let broker: TestBroker;
-  let served: Served;
-  const lines: string[] = [];
+  let twin: Twin;
+  let lines: string[] = [];
   beforeAll(async () => {
     broker = await startNats();
-    served = await startServer({
-      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: (l) => lines.push(l),
-      mqtt: { encoding: 'sparkplug', url: broker.url, intervalMs: 20 },
-    });
+    twin = await startTwin({ encoding: 'sparkplug', url: broker.url, intervalMs: 20 });
+    lines = twin.log;
   }, 30_000);
   afterAll(async () => {
-    await served?.close();
+    await twin?.close();
     await broker?.dispose();
   });
 
@@ -149,26 +141,27 @@ describe.runIf(have(NATS))('Sparkplug B over NATS (MQTT 3.1.1)', () => {
     expect(warning).toContain('--mqtt-encoding uns');
     await new Promise((r) => setTimeout(r, 2000));
     expect(lines.filter(refused)).toHaveLength(1);
-    const st = served.mqtt!.stats().sparkplug!;
+    const st = twin.face.stats().sparkplug!;
     expect(st.connects).toBe(0);
     expect(st.queued).toBeGreaterThan(0);
   }, 30_000);
 });
 
 describe('Sparkplug bdSeq across runs (embedded broker)', () => {
+  const VIEWER = { user: 'viewer', password: 'view-secret-1', role: 'viewer' as const };
   it('each run\'s first session has the bdSeq after the last run\'s, kept in the state folder; its NDEATH carries it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'twinline-bdseq-'));
     const seen: number[] = [];
     try {
       for (let run = 0; run < 2; run++) {
-        const served = await startServer({
-          file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: () => undefined,
-          mqtt: { encoding: 'sparkplug', stateDir: dir, embedded: { host: '127.0.0.1', port: 0, explicitPort: true, wsPort: null, explicitWsPort: false, runDir: dir, accounts: [] } },
+        const twin = await startTwin({
+          encoding: 'sparkplug', stateDir: dir, accounts: AccountStore.fromClear([VIEWER]),
+          embedded: { host: '127.0.0.1', port: 0, explicitPort: true, wsPort: null, explicitWsPort: false },
         });
-        const sub = await recorder(served.mqtt!.url);
+        const sub = await recorder(twin.face.url, { username: VIEWER.user, password: VIEWER.password });
         await new Promise<void>((r) => sub.client.subscribe(`${BASE}/NDEATH/#`, { qos: 1 }, () => r()));
-        seen.push(served.mqtt!.stats().sparkplug!.bdSeq);
-        await served.close();
+        seen.push(twin.face.stats().sparkplug!.bdSeq);
+        await twin.close();
         const nd = await sub.wait((g) => g.topic === `${BASE}/NDEATH/minimal`, 5000).catch(() => null);
         if (nd !== null) expect(n(dec(nd).metrics?.find((m) => m.name === 'bdSeq')?.value)).toBe(seen[run]);
         await sub.close();

@@ -1,55 +1,33 @@
 /**
  * The MQTT face's unified namespace against real brokers: the embedded Aedes (values, $meta,
- * commands with replies, ACL refusals, garbage), Mosquitto and NATS started by the test, and a
- * Mosquitto restart mid-run that must lose nothing.
+ * commands with replies and the sender's role, ACL refusals, garbage), Mosquitto and NATS
+ * started by the test, and a Mosquitto restart mid-run that must lose nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, type Served } from '../../sim/host/serve.ts';
-import type { SimEvent } from '../../sim/core/events.ts';
+import { AccountStore } from '../../sim/host/accounts.ts';
 import { have, json, MOSQUITTO, NATS, recorder, startMosquitto, startNats, type Got, type TestBroker } from './brokers.ts';
+import { isAudit, PREFIX, startTwin, type Twin } from './mqtt-harness.ts';
 
-const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
-const PREFIX = 'twinline/test/unit/minimal';
 const OPERATOR = { user: 'operator', password: 'op-secret-1', role: 'operator' as const };
 const VIEWER = { user: 'viewer', password: 'view-secret-1', role: 'viewer' as const };
-const quiet = (): void => undefined;
+const AS_VIEWER = { username: VIEWER.user, password: VIEWER.password };
 
 const isValue = (g: Got): boolean => g.topic.startsWith(`${PREFIX}/`) && !g.topic.includes('$') && !g.topic.includes('/cmd/');
 
-async function events(s: Served): Promise<SimEvent[]> {
-  return (await (await fetch(new URL('api/events?limit=2000', s.url))).json()) as SimEvent[];
-}
-
-/** Polls the event log (the host drains it every 200 ms) until `pred` holds for `n` events. */
-async function eventsWhere(s: Served, pred: (e: SimEvent) => boolean, n = 1, ms = 3000): Promise<SimEvent[]> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const got = (await events(s)).filter(pred);
-    if (got.length >= n || Date.now() > end) return got;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('UNS over the embedded broker', () => {
-  let served: Served;
-  let dir: string;
+  let twin: Twin;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'twinline-mqtt-'));
-    served = await startServer({
-      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: quiet,
-      mqtt: { encoding: 'both', embedded: { host: '127.0.0.1', port: 0, explicitPort: true, wsPort: 0, explicitWsPort: true, runDir: dir, accounts: [OPERATOR, VIEWER] } },
+    twin = await startTwin({
+      encoding: 'both', accounts: AccountStore.fromClear([OPERATOR, VIEWER]),
+      embedded: { host: '127.0.0.1', port: 0, explicitPort: true, wsPort: 0, explicitWsPort: true },
     });
   }, 30_000);
   afterAll(async () => {
-    await served?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await twin?.close();
   });
 
   it('publishes values with sim time and unit, retained $meta and the PackML state', async () => {
-    const sub = await recorder(served.mqtt!.url);
+    const sub = await recorder(twin.face.url, AS_VIEWER);
     sub.client.subscribe(`${PREFIX}/#`, { qos: 1 });
     const v = json(await sub.wait((g) => g.topic === `${PREFIX}/belt/speed`));
     expect(typeof v.v).toBe('number');
@@ -69,7 +47,7 @@ describe('UNS over the embedded broker', () => {
   }, 20_000);
 
   it('an operator command changes the PackML state and gets a reply; the event log names the sender', async () => {
-    const op = await recorder(served.mqtt!.url, { username: OPERATOR.user, password: OPERATOR.password, clientId: 'op-1' });
+    const op = await recorder(twin.face.url, { username: OPERATOR.user, password: OPERATOR.password, clientId: 'op-1' });
     op.client.subscribe([`${PREFIX}/former/State`, `${PREFIX}/former/cmd/+/reply`], { qos: 1 });
     await op.wait((g) => g.topic === `${PREFIX}/former/State` && json(g).v === 'Execute');
     const mark = op.got.length;
@@ -77,8 +55,9 @@ describe('UNS over the embedded broker', () => {
     const reply = json(await op.wait((g) => g.topic === `${PREFIX}/former/cmd/stop/reply`, 5000, mark));
     expect(reply).toEqual({ ok: true, target: 'former', command: 'stop', $id: 'a1' });
     await op.wait((g) => g.topic === `${PREFIX}/former/State` && json(g).v === 'Stopped', 5000, mark);
-    const [ev] = await eventsWhere(served, (e) => e.type === 'command' && e.data.command === 'stop' && e.station === 'former');
-    expect(ev?.data).toMatchObject({ source: 'mqtt', principal: 'operator/op-1' });
+    const [ev] = await twin.eventsWhere((e) => e.type === 'command' && e.data.command === 'stop' && e.station === 'former');
+    // the principal's user and the role come from the account, not from anything the client says
+    expect(ev?.data).toMatchObject({ source: 'mqtt', principal: 'operator/op-1', role: 'operator' });
     // a refused command is answered with the line's reason
     op.client.publish(`${PREFIX}/former/cmd/start`, '', { qos: 1 });
     const no = json(await op.wait((g) => g.topic === `${PREFIX}/former/cmd/start/reply`, 5000, mark));
@@ -86,33 +65,30 @@ describe('UNS over the embedded broker', () => {
     await op.close();
   }, 20_000);
 
-  it('viewer and anonymous publishes to a command topic are refused by the broker', async () => {
-    for (const who of [{ username: VIEWER.user, password: VIEWER.password }, {}]) {
-      const before = served.mqtt!.stats().refused;
-      const c = await recorder(served.mqtt!.url, { ...who, reconnectPeriod: 0 });
+  it('a viewer\'s publish to a command topic is refused by the broker; so is a wrong password', async () => {
+    for (const who of [AS_VIEWER]) {
+      const before = twin.face.stats().refused;
+      const c = await recorder(twin.face.url, { ...who, reconnectPeriod: 0 });
       const closed = new Promise<void>((r) => c.client.once('close', () => r()));
       c.client.publish(`${PREFIX}/former/cmd/reset`, '{}', { qos: 1 });
       await closed; // Aedes drops a client whose publish is not authorised
-      expect(served.mqtt!.stats().refused).toBe(before + 1);
+      expect(twin.face.stats().refused).toBe(before + 1);
       await c.close();
     }
-    await new Promise((r) => setTimeout(r, 400)); // two drains of the event log
-    const evs = await events(served);
-    expect(evs.some((e) => e.data.command === 'reset' && e.data.source === 'mqtt')).toBe(false);
-    const op = await recorder(served.mqtt!.url, { username: OPERATOR.user, password: 'wrong', reconnectPeriod: 0 }).catch((e: Error) => e);
+    const op = await recorder(twin.face.url, { username: OPERATOR.user, password: 'wrong-password', reconnectPeriod: 0 }).catch((e: Error) => e);
     expect(op).toBeInstanceOf(Error);
     // each refusal is in the event log as an audit entry naming who tried what
-    const audits = await eventsWhere(served, (e) => e.type === 'audit' && e.data.source === 'mqtt', 3);
+    const audits = await twin.eventsWhere(isAudit(/^(publish|connect)$/), 2);
+    expect(twin.events.some((e) => e.data.command === 'reset' && e.data.source === 'mqtt')).toBe(false);
     expect(audits.filter((e) => e.data.action === 'publish').map((e) => [String(e.data.principal).split('/')[0], e.data.outcome, e.data.target, e.data.reason])).toEqual([
-      ['viewer', 'denied', `${PREFIX}/former/cmd/reset`, 'not allowed for viewer clients'],
-      ['anonymous', 'denied', `${PREFIX}/former/cmd/reset`, 'not allowed for anonymous clients'],
+      ['viewer', 'denied', `${PREFIX}/former/cmd/reset`, 'commands are not allowed for viewer clients'],
     ]);
     expect(audits.find((e) => e.data.action === 'connect')?.data).toMatchObject({ outcome: 'denied', reason: 'bad user name or password' });
     expect(String(audits.find((e) => e.data.action === 'connect')?.data.principal)).toMatch(/^operator\/.+@127\.0\.0\.1:\d+$/);
   }, 20_000);
 
   it('garbage on a command topic gets an error reply, an audit event, and the line keeps running', async () => {
-    const op = await recorder(served.mqtt!.url, { username: OPERATOR.user, password: OPERATOR.password, clientId: 'op-2' });
+    const op = await recorder(twin.face.url, { username: OPERATOR.user, password: OPERATOR.password, clientId: 'op-2' });
     op.client.subscribe([`${PREFIX}/former/cmd/+/reply`, `${PREFIX}/former/State`], { qos: 1 });
     const mark = op.got.length;
     op.client.publish(`${PREFIX}/former/cmd/reset`, Buffer.from([0x7b, 0xff, 0x00, 0x22]), { qos: 1 });
@@ -122,25 +98,25 @@ describe('UNS over the embedded broker', () => {
     op.client.publish(`${PREFIX}/former/cmd/set`, '{"field":{"nested":1}}', { qos: 1 });
     await op.wait((g) => g.topic === `${PREFIX}/former/cmd/set/reply` && json(g).ok === false, 5000, mark);
     // garbage never reaches the line: it is in the log as audit entries naming sender, topic and payload
-    const audited = await eventsWhere(served, (e) => e.type === 'audit' && e.data.source === 'mqtt' && e.data.principal === 'operator/op-2', 2);
+    const audited = await twin.eventsWhere((e) => e.type === 'audit' && e.data.source === 'mqtt' && e.data.principal === 'operator/op-2', 2);
     expect(audited.map((e) => [e.data.action, e.data.outcome, e.data.target])).toEqual([
       ['command reset', 'denied', `${PREFIX}/former/cmd/reset`],
       ['command set', 'denied', `${PREFIX}/former/cmd/set`],
     ]);
     expect(String(audited[0]?.data.reason)).toContain('not JSON');
-    expect((await events(served)).some((e) => e.type === 'rejected' && e.data.principal === 'operator/op-2')).toBe(false);
+    expect(twin.events.some((e) => e.type === 'rejected' && e.data.principal === 'operator/op-2')).toBe(false);
     // still running: a good command after the garbage works (acknowledge: allowed in every state,
     // as the fixture's scheduled fault moves the former through its states meanwhile)
-    const t0 = (await (await fetch(new URL('api/state', served.url))).json() as { simTime: number }).simTime;
+    const t0 = await twin.simTime();
     op.client.publish(`${PREFIX}/former/cmd/ack`, '{"$id":"g1"}', { qos: 1 });
     expect(json(await op.wait((g) => g.topic === `${PREFIX}/former/cmd/ack/reply`, 5000, mark))).toEqual({ ok: true, target: 'former', command: 'ack', $id: 'g1' });
-    const t1 = (await (await fetch(new URL('api/state', served.url))).json() as { simTime: number }).simTime;
+    const t1 = await twin.simTime();
     expect(t1).toBeGreaterThan(t0);
     await op.close();
   }, 20_000);
 
   it('serves MQTT over WebSocket too', async () => {
-    const ws = await recorder(served.mqtt!.wsUrl!);
+    const ws = await recorder(twin.face.wsUrl!, AS_VIEWER);
     ws.client.subscribe(`${PREFIX}/+/State`, { qos: 0 });
     expect(json(await ws.wait((g) => g.topic === `${PREFIX}/src/State`)).v).toBeTypeOf('string');
     await ws.close();
@@ -149,17 +125,14 @@ describe('UNS over the embedded broker', () => {
 
 describe.runIf(have(MOSQUITTO))('UNS over Mosquitto', () => {
   let broker: TestBroker;
-  let served: Served;
-  const log: string[] = [];
+  let twin: Twin;
   beforeAll(async () => {
     broker = await startMosquitto();
-    served = await startServer({
-      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: (l) => log.push(l),
-      mqtt: { encoding: 'uns', url: broker.url, intervalMs: 50 },
-    });
+    // commands through an external broker act with the role configured for it: here an engineer's, to write parameters
+    twin = await startTwin({ encoding: 'uns', url: broker.url, intervalMs: 50, externalRole: 'engineer' });
   }, 30_000);
   afterAll(async () => {
-    await served?.close();
+    await twin?.close();
     await broker?.dispose();
   });
 
@@ -181,18 +154,18 @@ describe.runIf(have(MOSQUITTO))('UNS over Mosquitto', () => {
     await new Promise<void>((r, j) => sub.client.subscribe(`${PREFIX}/#`, { qos: 1 }, (e) => (e ? j(e) : r())));
     const live = (): Got[] => sub.got.filter((g) => isValue(g) && !g.retain);
     await sub.wait((g) => isValue(g) && !g.retain);
-    const connects = served.mqtt!.stats().uns!.connects;
+    const connects = twin.face.stats().uns!.connects;
     await broker.stop();
     await new Promise((r) => setTimeout(r, 1500)); // the line runs on; the face holds its messages
-    const held = served.mqtt!.stats().uns!;
+    const held = twin.face.stats().uns!;
     expect(held.queued).toBeGreaterThan(0);
     await broker.restart();
     const deadline = Date.now() + 20_000;
-    while (served.mqtt!.stats().uns!.connects === connects || served.mqtt!.stats().uns!.queued > 0) {
-      if (Date.now() > deadline) throw new Error(`no reconnect:\n${log.join('\n')}`);
+    while (twin.face.stats().uns!.connects === connects || twin.face.stats().uns!.queued > 0) {
+      if (Date.now() > deadline) throw new Error(`no reconnect:\n${twin.log.join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const lastHeld = served.mqtt!.stats().uns!;
+    const lastHeld = twin.face.stats().uns!;
     expect(lastHeld.dropped).toBe(0);
     // wait until messages sent after the reconnect have arrived
     const target = (JSON.parse(live().at(-1)!.payload.toString()) as { seq: number }).seq + held.queued + 20;
@@ -213,16 +186,13 @@ describe.runIf(have(MOSQUITTO))('UNS over Mosquitto', () => {
 
 describe.runIf(have(NATS))('UNS over NATS (MQTT 3.1.1)', () => {
   let broker: TestBroker;
-  let served: Served;
+  let twin: Twin;
   beforeAll(async () => {
     broker = await startNats();
-    served = await startServer({
-      file: SCENARIO, httpPort: 0, explicitPort: false, host: '127.0.0.1', speed: 1, log: quiet,
-      mqtt: { encoding: 'uns', url: broker.url },
-    });
+    twin = await startTwin({ encoding: 'uns', url: broker.url });
   }, 30_000);
   afterAll(async () => {
-    await served?.close();
+    await twin?.close();
     await broker?.dispose();
   });
 

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AttributeIds, ClientMonitoredItem, ClientSubscription, MonitoredItem, OPCUAClient, OPCUAServer, TimestampsToReturn, nodesets,
+  AttributeIds, ClientMonitoredItem, ClientSubscription, MonitoredItem, OPCUACertificateManager, OPCUAClient, OPCUAServer, TimestampsToReturn, nodesets,
   type ClientSession,
 } from 'node-opcua';
 import type { World } from '../../sim/core/world.ts';
@@ -16,6 +16,7 @@ import { parseScenario } from '../../sim/line/parse.ts';
 import { buildLine, MIN_SAMPLING_MS } from '../../sim/protocols/opcua/address-space.ts';
 import { installOnChangeDelivery, ValueSampler } from '../../sim/protocols/opcua/sampler.ts';
 import { profileSetup } from '../../sim/protocols/opcua/security.ts';
+import { AccountStore } from '../../sim/host/accounts.ts';
 
 const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
 const NS_URI = 'urn:twinline:sampler-test';
@@ -79,7 +80,7 @@ beforeAll(async () => {
   world = createWorld(spec);
   former = world.indexOf('former');
   runDir = mkdtempSync(join(tmpdir(), 'twinline-sampler-'));
-  const profile = await profileSetup('open', runDir);
+  const profile = await profileSetup({ profile: 'open', runDir, accounts: AccountStore.fromClear([]) });
   installOnChangeDelivery();
   MonitoredItem.minimumSamplingInterval = MIN_SAMPLING_MS;
   server = new OPCUAServer({
@@ -93,10 +94,12 @@ beforeAll(async () => {
   sampler = new ValueSampler(world, MIN_SAMPLING_MS);
   buildLine(space, spec, {
     reader: world, sampler, send: () => Promise.resolve({ ok: false, code: 'NOT_ALLOWED', reason: 'read-only test line' }),
-    authorize: () => true, routed: { writes: new Set(), calls: new Set() },
+    authorize: () => true, roleOf: () => 'operator', refuse: () => undefined, routed: { writes: new Set(), calls: new Set() },
   });
   await server.start();
-  client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 } });
+  // a client PKI of the test's own, not node-opcua's per-machine default folder
+  const clientCertificateManager = new OPCUACertificateManager({ rootFolder: join(runDir, 'client-pki'), automaticallyAcceptUnknownCertificate: true });
+  client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 }, clientCertificateManager });
   await client.connect(`opc.tcp://127.0.0.1:${server.endpoints[0]!.port}`);
   session = await client.createSession();
   const nsArray = (await session.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];

@@ -1,32 +1,27 @@
-// The OPC UA face of `twinline serve`: the real host process, the real node-opcua server and a
-// real node-opcua client over loopback.
+// The OPC UA face of `twinline serve` (open profile: anonymous sessions act as an operator): the
+// real host process, the real node-opcua server and a real node-opcua client over loopback.
+// The hardened profile is tested in opcua-security.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
-  AttributeIds, ClientMonitoredItem, ClientSubscription, DataType, MessageSecurityMode, NodeClass, OPCUACertificateManager, OPCUAClient,
-  SecurityPolicy, TimestampsToReturn, UserTokenType,
+  AttributeIds, ClientMonitoredItem, ClientSubscription, DataType, NodeClass, OPCUACertificateManager, OPCUAClient, TimestampsToReturn,
   Variant, VariantArrayType, constructEventFilter, makeBrowsePath, makeEUInformation, type ClientSession, type EUInformation, type Range,
 } from 'node-opcua';
+import { sleep, waitFor } from './opcua-host.ts';
+import { START_MS, startServe, type Ev, type ServeProc } from './serve-proc.ts';
 
 const SCENARIO = 'test/fixtures/scenarios/minimal.yaml';
-let proc: ChildProcessWithoutNullStreams;
-let out = '';
-let base = '';
-let endpoint = '';
+let serve: ServeProc;
+let pkiDir = '';
 let client: OPCUAClient;
 let session: ClientSession;
 let ns = 0;
 
-type Ev = { seq: number; type: string; station: string | null; data: Record<string, unknown> };
-
 /** unitId of a UNECE common code, as OPC 10000-8 computes it */
 const unece = (code: string): number => makeEUInformation(code, '', '').unitId;
 const id = (s: string): string => `ns=${ns};s=${s}`;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function read(nodeId: string): Promise<unknown> {
   const dv = await session.read({ nodeId, attributeId: AttributeIds.Value });
@@ -34,20 +29,8 @@ async function read(nodeId: string): Promise<unknown> {
   return dv.value.value;
 }
 
-async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await get();
-  while (!ok(v)) {
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)} after ${ms} ms`);
-    await sleep(20);
-    v = await get();
-  }
-  return v;
-}
 
-async function events(): Promise<Ev[]> {
-  return (await fetch(new URL('api/events?limit=2000', base)).then((r) => r.json())) as Ev[];
-}
+const events = (): Promise<Ev[]> => serve.events();
 
 function write(nodeId: string, value: Variant): Promise<{ name: string }> {
   return session.write({ nodeId, attributeId: AttributeIds.Value, value: { value } });
@@ -55,39 +38,45 @@ function write(nodeId: string, value: Variant): Promise<{ name: string }> {
 
 beforeAll(async () => {
   const t0 = Date.now();
-  proc = spawn(process.execPath, ['bin/twinline.mjs', 'serve', SCENARIO, '--http-port', '0', '--opcua-port', '0', '--profile', 'open'], { cwd: process.cwd() });
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  while (Date.now() - t0 < 45_000) {
-    const web = /web app\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-    const ua = /OPC UA\s+(opc\.tcp:\/\/127\.0\.0\.1:\d+)/.exec(out);
-    if (web && ua) {
-      base = web[1] ?? '';
-      endpoint = ua[1] ?? '';
-      break;
-    }
-    if (proc.exitCode !== null) break;
-    await sleep(100);
-  }
-  if (endpoint === '') throw new Error(`serve did not start:\n${out}`);
-  client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 } });
-  await client.connect(endpoint);
+  serve = await startServe([SCENARIO, '--http-port', '0', '--opcua-port', '0', '--profile', 'open', '--no-mqtt']);
+  // the PackML walk below needs a former that does not clear and restart by itself after the
+  // alarm test's jam is repaired (a machine setting: the engineer's, not the anonymous operator's).
+  // The scenario's own jam (1.5 s, 200 ms) must have come and gone first: turned off before it, the
+  // former would stay aborted, and whether it did would hang on how fast this machine starts.
+  await waitFor('the scenario jam repaired and the former back in Execute', async () => {
+    const st = (await (await serve.request('api/state', {}, 'viewer')).json()) as { simTime: number; stations: { id: string; state: string }[] };
+    return st.simTime >= 2 && st.stations.find((s) => s.id === 'former')?.state === 'Execute';
+  }, (ok) => ok, 30_000);
+  const manual = await serve.command({ target: 'former', command: 'set', args: { field: 'autoRecover', value: 0 } }, 'engineer');
+  if (manual.status !== 200) throw new Error(`autoRecover: ${JSON.stringify(manual)}`);
+  // a PKI folder of the test's own: nothing in node-opcua's per-machine default folder
+  pkiDir = mkdtempSync(join(tmpdir(), 'twinline-opcua-client-'));
+  const clientCertificateManager = new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: true });
+  client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 }, clientCertificateManager });
+  await client.connect(serve.endpoint);
   session = await client.createSession();
   const nsArray = (await read('ns=0;i=2255')) as string[];
   ns = nsArray.indexOf('urn:twinline:minimal');
-  console.log(`OPC UA face: process start to first session ${Date.now() - t0} ms; ${/up in \d+ ms/.exec(out)?.[0] ?? ''}`);
-}, 60_000);
+  console.log(`OPC UA face: process start to first session ${Date.now() - t0} ms; ${/up in \d+ ms/.exec(serve.out())?.[0] ?? ''}`);
+}, START_MS + 60_000);
 
 afterAll(async () => {
   await session?.close().catch(() => undefined);
   await client?.disconnect().catch(() => undefined);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
+  await serve?.stop('SIGKILL');
+  if (pkiDir !== '') rmSync(pkiDir, { recursive: true, force: true });
 });
+
+/** Whether this session may write `tag`, as its UserAccessLevel says (the line decides per field and role). */
+async function writable(tag: string): Promise<boolean> {
+  return (((await session.read({ nodeId: id(tag), attributeId: AttributeIds.UserAccessLevel })).value.value as number) & 2) !== 0;
+}
 
 describe('twinline serve: OPC UA face (open profile)', () => {
   it('prints the endpoint, the profile warning and the namespace', () => {
-    expect(out).toMatch(/OPC UA\s+opc\.tcp:\/\/127\.0\.0\.1:\d+\s+\(profile open, namespace urn:twinline:minimal/);
-    expect(out).toContain('!!! OPC UA profile "open"');
+    expect(serve.out()).toMatch(/OPC UA\s+opc\.tcp:\/\/127\.0\.0\.1:\d+\s+\(namespace urn:twinline:minimal/);
+    expect(serve.out()).toContain('!!! OPC UA profile "open"');
+    expect(serve.out()).toContain('anonymous sessions act as an operator');
     expect(ns).toBeGreaterThan(1);
   });
 
@@ -136,7 +125,7 @@ describe('twinline serve: OPC UA face (open profile)', () => {
   });
 
   it('delivers a changing value to subscriptions sampling at 100 ms and at 10 ms', async () => {
-    await waitFor('former state', () => read(id('former.PackML.State')), (v) => v === 6, 8000);
+    expect(await read(id('former.PackML.State'))).toBe(6);
     const sub = ClientSubscription.create(session, {
       requestedPublishingInterval: 50, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 100, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1,
     });
@@ -174,37 +163,47 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     expect(await read(id('former.PackML.StateName'))).toBe('Execute');
   });
 
-  it('writes setpoints through the world: in range Good, bad ones refused with the matching StatusCode, line running', async () => {
+  it('writes setpoints through the world as an operator: what UserAccessLevel offers is Good, the rest refused with the matching StatusCode, line running', async () => {
     const force = (): Promise<unknown> => read(id('former.force'));
-    expect((await write(id('former.force'), new Variant({ dataType: DataType.Double, value: 900 }))).name).toBe('Good');
-    expect(await force()).toBe(900);
+    const before = await force();
+    // the face refuses what is outside the declared EURange [0, 5000] kN before the line sees it
     expect((await write(id('former.force'), new Variant({ dataType: DataType.Double, value: 6000 }))).name).toBe('BadOutOfRange');
-    expect(await force()).toBe(900);
-    expect((await write(id('former.force'), new Variant({ dataType: DataType.String, value: 'strong' }))).name).toBe('BadTypeMismatch');
+    expect((await write(id('former.force'), new Variant({ dataType: DataType.Double, value: Number.NaN }))).name).toBe('BadOutOfRange');
     expect((await write(id('former.strokes'), new Variant({ dataType: DataType.Int32, value: 0 }))).name).toBe('BadNotWritable');
-    expect((await write(id('former.autoRecover'), new Variant({ dataType: DataType.Boolean, value: false }))).name).toBe('Good');
-    expect(await read(id('former.autoRecover'))).toBe(false);
-    expect(await force()).toBe(900);
-    const a = (await fetch(new URL('api/state', base)).then((r) => r.json())) as { tick: number; running: boolean };
+    // in range: the field's write level and the operator role decide, as UserAccessLevel told
+    const ok = await writable('former.force');
+    expect((await write(id('former.force'), new Variant({ dataType: DataType.Double, value: 900 }))).name).toBe(ok ? 'Good' : 'BadUserAccessDenied');
+    expect(await force()).toBe(ok ? 900 : before);
+    const recover = await writable('former.autoRecover');
+    expect((await write(id('former.autoRecover'), new Variant({ dataType: DataType.Boolean, value: false }))).name).toBe(recover ? 'Good' : 'BadUserAccessDenied');
+    if (ok) expect((await write(id('former.force'), new Variant({ dataType: DataType.String, value: 'strong' }))).name).toBe('BadTypeMismatch');
+    const a = (await (await serve.request('api/state', {}, 'instructor')).json()) as { tick: number; running: boolean };
     await sleep(200);
-    const b = (await fetch(new URL('api/state', base)).then((r) => r.json())) as { tick: number; running: boolean };
+    const b = (await (await serve.request('api/state', {}, 'instructor')).json()) as { tick: number; running: boolean };
     expect(b.running).toBe(true);
     expect(b.tick).toBeGreaterThan(a.tick);
   });
 
-  it('logs accepted and refused OPC UA writes and calls with the session principal', async () => {
+  it('logs OPC UA writes and calls with the session principal and the operator role; audits what the face refused', async () => {
     const principal = `anonymous@${session.sessionId.toString()}`;
     await sleep(500); // the host drains events every 200 ms
-    const evs = (await events()).filter((e) => e.data.source === 'opcua' && e.station === 'former');
+    const all = await events();
+    const evs = all.filter((e) => e.data.source === 'opcua' && e.station === 'former');
     const find = (type: string, command: string, pred: (e: Ev) => boolean = () => true): Ev | undefined =>
       evs.find((e) => e.type === type && e.data.command === command && pred(e));
-    expect(find('command', 'set', (e) => String(e.data.args).includes('"value":900'))?.data.principal).toBe(principal);
-    expect(find('rejected', 'set', (e) => e.data.code === 'OUT_OF_RANGE')?.data.principal).toBe(principal);
-    expect(find('rejected', 'set', (e) => e.data.code === 'BAD_ARGUMENT' && String(e.data.args).includes('strong'))).toBeDefined();
-    expect(find('rejected', 'set', (e) => e.data.code === 'NOT_ALLOWED' && String(e.data.args).includes('strokes'))).toBeDefined();
-    expect(find('command', 'stop')?.data.principal).toBe(principal);
+    expect(find('rejected', 'set', (e) => e.data.code === 'NOT_ALLOWED' && String(e.data.args).includes('strokes'))?.data).toMatchObject({ principal, role: 'operator' });
+    const set900 = evs.find((e) => (e.type === 'command' || e.type === 'rejected') && e.data.command === 'set' && String(e.data.args).includes('"value":900'));
+    expect(set900?.data).toMatchObject({ principal, role: 'operator' });
+    expect(find('command', 'stop')?.data).toMatchObject({ principal, role: 'operator' });
     expect(find('rejected', 'start', (e) => e.data.code === 'NOT_ALLOWED')).toBeDefined();
     expect(find('command', 'reset')).toBeDefined();
+    // out of range and NaN never reached the line: the face audited them
+    expect(evs.some((e) => e.data.command === 'set' && /6000|NaN/.test(String(e.data.args)))).toBe(false);
+    const refused = all.filter((e) => e.type === 'audit' && e.data.source === 'opcua' && e.data.action === 'write' && e.data.target === 'former.force');
+    expect(refused.map((e) => e.data.reason)).toEqual(expect.arrayContaining([
+      'force = 6000 kN is outside the engineering range [0, 5000]', 'force = NaN is not a finite number',
+    ]));
+    expect(String(refused[0]?.data.principal)).toBe(principal);
   });
 
   it('audits what the OPC UA stack refuses by itself: unknown nodes, other attributes, unknown methods; and the session', async () => {
@@ -213,7 +212,9 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     expect(dn.name).not.toBe('Good');
     const call = await session.call({ objectId: id('former.PackML'), methodId: id('former.PackML.Explode'), inputArguments: [] });
     expect(call.statusCode.name).not.toBe('Good');
-    const audits = await waitFor('audit events', async () => (await events()).filter((e) => e.type === 'audit' && e.data.source === 'opcua'), (a) => a.length >= 4, 3000);
+    // earlier tests left audits of their own: wait for the three refusals of this test, not a count
+    const refusedHere = (a: Ev[]): Ev[] => a.filter((e) => e.data.outcome === 'denied' && /nope\.force|former\.force#DisplayName|Explode/.test(String(e.data.target)));
+    const audits = await waitFor('audit events', async () => (await events()).filter((e) => e.type === 'audit' && e.data.source === 'opcua'), (a) => refusedHere(a).length >= 3, 15_000);
     const denied = audits.filter((e) => e.data.outcome === 'denied');
     expect(denied.find((e) => e.data.action === 'write' && String(e.data.target).includes('nope.force'))?.data.reason).toBe('BadNodeIdUnknown');
     expect(denied.find((e) => e.data.action === 'write' && String(e.data.target).endsWith('former.force#DisplayName'))).toBeDefined();
@@ -224,7 +225,7 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     expect(String(s?.data.principal)).toMatch(/^anonymous@/);
   });
 
-  it('raises a machine alarm as an OPC UA condition and sends its acknowledgement to the line', async () => {
+  it('raises machine alarms as OPC UA conditions; acknowledging one acknowledges that alarm only', async () => {
     const sub = ClientSubscription.create(session, {
       requestedPublishingInterval: 50, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 100, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1,
     });
@@ -234,25 +235,59 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     const item = await ClientMonitoredItem.create(sub, { nodeId: 'ns=0;i=2253', attributeId: AttributeIds.EventNotifier },
       { samplingInterval: 0, queueSize: 100, filter: constructEventFilter(fields) }, TimestampsToReturn.Both);
     item.on('changed', (v: unknown) => seen.push(v as Variant[]));
-    const r = await fetch(new URL('api/commands', base), {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ target: 'former', command: 'fault', args: { code: 'jam', duration: 2 } }),
-    });
-    expect(r.status).toBe(200);
-    const jam = await waitFor('JAM condition', async () => seen.find((f) => f[1]?.value === 'JAM' && f[5]?.value === true), (v) => v !== undefined, 3000);
-    expect(jam![3]?.value.text).toContain('Former');
-    expect(jam![4]?.value).toBe(600);
-    const ack = await session.call({
-      objectId: id('former.Alarms.JAM'), methodId: 'ns=0;i=9111', // AcknowledgeableConditionType.Acknowledge
-      inputArguments: [new Variant({ dataType: DataType.ByteString, value: jam![0]!.value }), new Variant({ dataType: DataType.LocalizedText, value: { text: 'seen' } })],
-    });
-    expect(ack.statusCode.name).toBe('Good');
-    expect(((await session.browse(id('former'))).references ?? []).map((r) => r.browseName.name)).toContain('JAM');
-    await sleep(500);
-    const evs = await events();
-    expect(evs.some((e) => e.type === 'command' && e.data.command === 'ack' && e.data.source === 'opcua' && e.station === 'former')).toBe(true);
-    expect(evs.some((e) => e.type === 'alarm-ack' && e.station === 'former')).toBe(true);
-    await sub.terminate();
+    const FORCE = 1 << 0;
+    const JAM = 1 << 27;
+    const alarmsOf = async (): Promise<{ alarms: number; acked: number }> => {
+      const [alarms, acked] = await Promise.all([read(id('former.alarms')), read(id('former.alarmsAcked'))]);
+      return { alarms: Number(alarms), acked: Number(acked) };
+    };
+    // two alarms of the former at once: the force off its recipe (an operator's setpoint) and a jam
+    const forceBefore = Number(await read(id('former.force')));
+    expect((await write(id('former.force'), new Variant({ dataType: DataType.Double, value: 1200 }))).name).toBe('Good');
+    try {
+      // fault injection is the instructor's
+      const r = await serve.request('api/commands', {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ target: 'former', command: 'fault', args: { code: 'jam', duration: 2 } }),
+      }, 'instructor');
+      expect(r.status).toBe(200);
+      const jam = await waitFor('JAM condition', async () => seen.find((f) => f[1]?.value === 'JAM' && f[5]?.value === true), (v) => v !== undefined, 3000);
+      const force = await waitFor('FORCE_DEVIATION condition', async () => seen.find((f) => f[1]?.value === 'FORCE_DEVIATION' && f[5]?.value === true), (v) => v !== undefined, 3000);
+      expect(jam![3]?.value.text).toContain('Former');
+      expect(jam![4]?.value).toBe(600);
+      expect(force![4]?.value).toBe(500);
+      const mark = (await events()).at(-1)?.seq ?? -1;
+      const ack = await session.call({
+        objectId: id('former.Alarms.JAM'), methodId: 'ns=0;i=9111', // AcknowledgeableConditionType.Acknowledge
+        inputArguments: [new Variant({ dataType: DataType.ByteString, value: jam![0]!.value }), new Variant({ dataType: DataType.LocalizedText, value: { text: 'seen' } })],
+      });
+      expect(ack.statusCode.name).toBe('Good');
+      expect(((await session.browse(id('former'))).references ?? []).map((r) => r.browseName.name)).toEqual(expect.arrayContaining(['JAM', 'FORCE_DEVIATION']));
+      const evs = await waitFor('the acknowledgement in the log', async () => (await events()).filter((e) => e.seq > mark), (e) => e.some((x) => x.type === 'alarm-ack'), 10_000);
+      const cmd = evs.find((e) => e.type === 'command' && e.data.command === 'ack' && e.station === 'former');
+      expect(cmd?.data).toMatchObject({ source: 'opcua', args: '{"alarm":"JAM"}' });
+      expect(String(cmd?.data.principal)).toMatch(/^anonymous@/);
+      expect(evs.filter((e) => e.type === 'alarm-ack').map((e) => e.data.bits)).toEqual([JAM]);
+      // the line: JAM acknowledged, the force deviation still waiting (when the jam has not already cleared)
+      const line = await alarmsOf();
+      expect(line.alarms & FORCE).toBe(FORCE);
+      expect(line.acked & FORCE).toBe(0);
+      // and the other condition through its own Acknowledge method
+      const own = await session.translateBrowsePath(makeBrowsePath(id('former.Alarms.FORCE_DEVIATION'), '.Acknowledge'));
+      expect(own.statusCode.name).toBe('Good');
+      const ack2 = await session.call({
+        objectId: id('former.Alarms.FORCE_DEVIATION'), methodId: own.targets![0]!.targetId,
+        inputArguments: [new Variant({ dataType: DataType.ByteString, value: force![0]!.value }), new Variant({ dataType: DataType.LocalizedText, value: { text: 'seen' } })],
+      });
+      expect(ack2.statusCode.name).toBe('Good');
+      await waitFor('FORCE_DEVIATION acknowledged on the line', alarmsOf, (a) => (a.acked & FORCE) !== 0, 10_000);
+      // the tag changes before the host drains the event (every 200 ms): wait for the log too
+      const acks = await waitFor('both acknowledgements in the log', async () => (await events()).filter((e) => e.seq > mark && e.type === 'alarm-ack').map((e) => e.data.bits), (b) => b.length >= 2, 10_000);
+      expect(acks).toEqual([JAM, FORCE]);
+    } finally {
+      await write(id('former.force'), new Variant({ dataType: DataType.Double, value: forceBefore }));
+      await sub.terminate();
+    }
   });
 
   it('lists every station as a Machinery machine with Identification and a MachineryItemState that follows PackML', async () => {
@@ -310,7 +345,9 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     await waitFor('Aborted', states, (v) => v.join() === 'Aborted,,', 3000);
     // (the alarm test's 2 s jam may still be under repair: Clear waits for it)
     await waitFor('no fault', () => read(id('former.fault')), (v) => v === 0, 5000);
-    expect(await call(sm.base, 'BaseStateMachine/Clear')).toBe('Good');
+    const cleared = await call(sm.base, 'BaseStateMachine/Clear');
+    if (cleared !== 'Good') console.log('Clear refused:', JSON.stringify((await events()).filter((e) => e.station === 'former' && e.type === 'rejected').slice(-3)));
+    expect(cleared).toBe('Good');
     await waitFor('Cleared/Stopped', states, (v) => v.join() === 'Cleared,Stopped,', 3000);
     expect(await packml()).toBe(2);
     // a command PackML does not allow in Stopped is refused like the object's own method
@@ -323,15 +360,21 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     expect(await read(await node('Status/UnitModeCurrent'))).toBe(1);
     expect(await read(await node('Status/MachSpeed'))).toBeCloseTo(120, 3);
     const obj = id('former.PackML');
-    expect(await call(obj, 'SetMachSpeed', [new Variant({ dataType: DataType.Float, value: 60 })])).toBe('Good');
-    await waitFor('cycleTime 1 s', () => read(id('former.cycleTime')), (v) => Math.abs((v as number) - 1) < 1e-9, 3000);
-    const machSpeed = await node('Status/MachSpeed');
-    await waitFor('MachSpeed 60', () => read(machSpeed), (v) => Math.abs((v as number) - 60) < 1e-3, 3000);
+    // SetMachSpeed writes the cycle time: as the operator may, by the field's write level
+    const speedOk = await writable('former.cycleTime');
+    expect(await call(obj, 'SetMachSpeed', [new Variant({ dataType: DataType.Float, value: 60 })])).toBe(speedOk ? 'Good' : 'BadUserAccessDenied');
+    if (speedOk) {
+      await waitFor('cycleTime 1 s', () => read(id('former.cycleTime')), (v) => Math.abs((v as number) - 1) < 1e-9, 3000);
+      const machSpeed = await node('Status/MachSpeed');
+      await waitFor('MachSpeed 60', () => read(machSpeed), (v) => Math.abs((v as number) - 60) < 1e-3, 3000);
+    }
     expect(await call(obj, 'SetMachSpeed', [new Variant({ dataType: DataType.Float, value: -5 })])).toBe('BadInvalidArgument');
     expect(await call(obj, 'SetParameter', [noParameters])).toBe('BadNotSupported');
     // Admin: production counts as PackMLCountDataType, and the time in the current state
     const processed = async (): Promise<{ name: string; count: number; accCount: number; unit: { displayName: { text: string } } }> =>
       ((await read(await node('Admin/ProdProcessedCount'))) as never[])[0]!;
+    // the line runs again: wait for the former's first part passed on (a busy machine may not have made one yet)
+    await waitFor('a part passed on', () => read(id('former.partsOut')), (v) => (v as number) > 0, 10_000);
     const p0 = await processed();
     expect(p0).toMatchObject({ name: 'parts passed on', unit: { displayName: { text: 'pcs' } } });
     const out = (await read(id('former.partsOut'))) as number;
@@ -349,107 +392,14 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     await waitFor('time in state grows', growth, (g) => g !== null && g > 100 && g < 2000);
     // the calls went through the command queue as opcua commands (the host drains events every 200 ms)
     const mine = (e: Ev, command: string): boolean => e.type === 'command' && e.station === 'former' && e.data.command === command && e.data.source === 'opcua';
-    const evs = await waitFor('the set command logged', events, (es) => es.some((e) => mine(e, 'set') && String(e.data.args).includes('"cycleTime"')), 3000);
+    const logged = (e: Ev): boolean => (e.type === 'command' || e.type === 'rejected') && e.station === 'former' && e.data.command === 'set' && e.data.source === 'opcua' && String(e.data.args).includes('"cycleTime"');
+    const evs = await waitFor('the set command logged', events, (es) => es.some(logged), 3000);
     expect(evs.some((e) => mine(e, 'clear'))).toBe(true);
   });
 
   it('shuts down cleanly with the OPC UA server on SIGINT', async () => {
     await session.close();
     await client.disconnect();
-    proc.kill('SIGINT');
-    const [code] = (await once(proc, 'exit')) as [number | null];
-    expect(code).toBe(0);
+    expect(await serve.stop('SIGINT')).toBe(0);
   });
-});
-
-describe('twinline serve: OPC UA face (hardened profile)', () => {
-  it('refuses None and unknown certificates, then opens sessions only for accounts, naming user and certificate', async () => {
-    const run = mkdtempSync(join(tmpdir(), 'twinline-opcua-'));
-    const p = spawn(process.execPath, [resolve('bin/twinline.mjs'), 'serve', resolve(SCENARIO), '--http-port', '0', '--opcua-port', '0', '--profile', 'hardened'], { cwd: run });
-    let text = '';
-    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (text += d.toString()));
-    try {
-      const url = await waitFor('hardened endpoint', async () => /OPC UA\s+(opc\.tcp:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1], (v) => v !== undefined || p.exitCode !== null, 45_000);
-      expect(url, text).toBeDefined();
-      expect(text).toMatch(/account "operator" created in .*users\.json; password \(shown once\): \S+/);
-      expect(existsSync(join(run, '.twinline', 'opcua', 'pki', 'trusted'))).toBe(true);
-      const none = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 } });
-      await none.connect(url!); // discovery only: GetEndpoints over None, no session
-      const eps = await none.getEndpoints();
-      console.log('hardened endpoints:', eps.map((e) => `${e.securityMode} ${(e.securityPolicyUri ?? '').split('#')[1]} ${(e.userIdentityTokens ?? []).map((t) => t.tokenType).join('/')}`).join(', '));
-      const sessionEps = eps.filter((e) => (e.userIdentityTokens ?? []).length > 0);
-      expect(new Set(sessionEps.map((e) => e.securityMode))).toEqual(new Set([MessageSecurityMode.SignAndEncrypt]));
-      expect(sessionEps.map((e) => (e.securityPolicyUri ?? '').split('#')[1]).sort()).toEqual(['Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss', 'Basic256Sha256']);
-      for (const e of sessionEps) expect((e.userIdentityTokens ?? []).map((t) => t.tokenType)).not.toContain(UserTokenType.Anonymous);
-      await expect(none.createSession()).rejects.toThrow();
-      await none.disconnect();
-      // a client certificate the server does not know is refused and kept in pki/rejected
-      const clientCertificateManager = new OPCUACertificateManager({ rootFolder: join(run, 'client-pki'), automaticallyAcceptUnknownCertificate: true });
-      const secure = (): OPCUAClient => OPCUAClient.create({
-        endpointMustExist: false, connectionStrategy: { maxRetry: 0 }, clientCertificateManager,
-        securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256,
-      });
-      const first = secure();
-      await expect(first.connect(url!)).rejects.toThrow(/BadSecurityChecksFailed/);
-      await first.disconnect();
-      const rejected = join(run, '.twinline', 'opcua', 'pki', 'rejected');
-      const certs = await waitFor('client certificate in pki/rejected', async () => readdirSync(rejected).filter((f) => f.endsWith('.pem') || f.endsWith('.der')), (v) => v.length > 0, 5000)
-        .catch((e: Error) => { throw new Error(`${e.message}; pki: ${JSON.stringify(readdirSync(join(run, '.twinline', 'opcua', 'pki'), { recursive: true }))}`); });
-      expect(certs.length).toBe(1);
-      // the operator trusts it; then only a valid account opens a session
-      renameSync(join(rejected, certs[0]!), join(run, '.twinline', 'opcua', 'pki', 'trusted', 'certs', certs[0]!));
-      // the server's store notices the move through a file watcher: retry briefly
-      let c = secure();
-      await waitFor('secure connect after trusting', async () => {
-        const ok = await c.connect(url!).then(() => true, async () => {
-          await c.disconnect();
-          c = secure();
-          return false;
-        });
-        return ok;
-      }, (ok) => ok, 10_000);
-      await expect(c.createSession()).rejects.toThrow();
-      await expect(c.createSession({ type: UserTokenType.UserName, userName: 'operator', password: 'wrong' })).rejects.toThrow();
-      const password = /account "operator" created .*password \(shown once\): (\S+)/.exec(text)?.[1] ?? '';
-      const viewerPassword = /account "viewer" created .*password \(shown once\): (\S+)/.exec(text)?.[1] ?? '';
-      // a viewer may read but not write or call: refused and audited
-      const v = await c.createSession({ type: UserTokenType.UserName, userName: 'viewer', password: viewerPassword });
-      const vns = ((await v.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[]).indexOf('urn:twinline:minimal');
-      expect((await v.read({ nodeId: `ns=${vns};s=former.force`, attributeId: AttributeIds.Value })).statusCode.name).toBe('Good');
-      const vw = await v.write({ nodeId: `ns=${vns};s=former.force`, attributeId: AttributeIds.Value, value: { value: new Variant({ dataType: DataType.Double, value: 700 }) } });
-      expect(vw.name).toBe('BadUserAccessDenied');
-      const vc = await v.call({ objectId: `ns=${vns};s=former.PackML`, methodId: `ns=${vns};s=former.PackML.Stop`, inputArguments: [] });
-      expect(vc.statusCode.name).toBe('BadUserAccessDenied');
-      await v.close();
-      const s = await c.createSession({ type: UserTokenType.UserName, userName: 'operator', password });
-      const nsArray = (await s.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).value.value as string[];
-      const k = nsArray.indexOf('urn:twinline:minimal');
-      const w = await s.write({ nodeId: `ns=${k};s=former.force`, attributeId: AttributeIds.Value, value: { value: new Variant({ dataType: DataType.Double, value: 850 }) } });
-      expect(w.name).toBe('Good');
-      const web = /web app\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(text)?.[1] ?? '';
-      await sleep(500);
-      const evs = (await fetch(new URL('api/events?limit=2000', web)).then((r) => r.json())) as Ev[];
-      const ev = evs.find((e) => e.type === 'command' && e.data.source === 'opcua' && String(e.data.args).includes('850'));
-      expect(String(ev?.data.principal)).toMatch(/^operator@ns=1;.*#[0-9a-f]{40}$/);
-      // the refusals are in the log as audit events: anonymous and bad-password sessions, the viewer's write and call
-      const audits = evs.filter((e) => e.type === "audit" && e.data.source === "opcua");
-      const of = (action: string, outcome: string): Ev[] => audits.filter((e) => e.data.action === action && e.data.outcome === outcome);
-      expect(of('login', 'denied').some((e) => String(e.data.principal).startsWith('operator@'))).toBe(true);
-      expect(of('session', 'denied').find((e) => String(e.data.principal).startsWith('operator@127.0.0.1:'))?.data.reason).toBe('BadUserAccessDenied');
-      expect(of('session', 'allowed').some((e) => String(e.data.principal).startsWith('viewer@'))).toBe(true);
-      expect(of('write', 'denied').find((e) => e.data.target === 'former.force')?.data.reason).toContain('viewer role');
-      expect(of('call', 'denied').find((e) => e.data.target === 'former.PackML.Stop')).toBeDefined();
-      expect(of('channel', 'denied').find((e) => String(e.data.reason).includes('client certificate refused'))?.data.principal).toMatch(/^\?#[0-9a-f]{40}$/);
-      expect(evs.some((e) => e.type === 'command' && String(e.data.args).includes('700'))).toBe(false);
-      await s.close();
-      await c.disconnect();
-    } finally {
-      if (p.exitCode === null) {
-        p.kill('SIGINT');
-        await once(p, 'exit');
-      }
-      rmSync(run, { recursive: true, force: true });
-    }
-  }, 60_000);
 });

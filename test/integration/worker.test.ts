@@ -83,19 +83,19 @@ describe('SimApi in a Node worker thread', () => {
     const press = async (): Promise<string> => (await sim.api.state()).stations.find((s) => s.id === 'press')?.state ?? '?';
     expect(await press()).toBe('Execute');
 
-    const stop = sim.api.send({ target: 'press', command: 'stop', source: 'hmi', principal: 'hmi:operator' });
+    const stop = sim.api.send({ target: 'press', command: 'stop', source: 'hmi', principal: 'hmi:operator', role: 'operator' });
     await sim.api.step(1);
     expect(await stop).toEqual({ ok: true });
     expect(await press()).toBe('Stopping');
     await sim.api.step(1000);
     expect(await press()).toBe('Stopped');
 
-    const start = sim.api.send({ target: 'press', command: 'start', source: 'hmi', principal: 'hmi:operator' });
+    const start = sim.api.send({ target: 'press', command: 'start', source: 'hmi', principal: 'hmi:operator', role: 'operator' });
     await sim.api.step(1);
     expect(await start).toMatchObject({ ok: false, code: 'NOT_ALLOWED' });
 
-    const reset = sim.api.send({ target: 'press', command: 'reset', source: 'opcua', principal: 'opcua:engineer' });
-    const start2 = sim.api.send({ target: 'press', command: 'start', source: 'opcua', principal: 'opcua:engineer' });
+    const reset = sim.api.send({ target: 'press', command: 'reset', source: 'opcua', principal: 'opcua:engineer', role: 'engineer' });
+    const start2 = sim.api.send({ target: 'press', command: 'start', source: 'opcua', principal: 'opcua:engineer', role: 'engineer' });
     await sim.api.step(1000);
     expect(await reset).toEqual({ ok: true });
     expect(await start2).toMatchObject({ ok: false, code: 'NOT_ALLOWED' }); // still Resetting when it is applied
@@ -116,7 +116,7 @@ describe('SimApi in a Node worker thread', () => {
     const snap = await sim.api.snapshot();
     expect(snap.byteLength).toBeGreaterThan(1000);
     // a different future that the restore throws away
-    void sim.api.send({ target: 'line', command: 'stop', source: 'attack', principal: 'attack:test' });
+    void sim.api.send({ target: 'line', command: 'stop', source: 'attack', principal: 'attack:test', role: 'instructor' });
     await stepInChunks(sim.api, 3 * MIN);
     const diverged = await sim.api.eventLogHash();
     await sim.api.restore(snap);
@@ -144,7 +144,7 @@ describe('SimApi in a Node worker thread', () => {
     await sim.api.start();
     await new Promise((r) => setTimeout(r, 600));
     // a command while running is applied by the paced loop itself
-    const stop = await sim.api.send({ target: 'belt', command: 'stop', source: 'mqtt', principal: 'mqtt:scada' });
+    const stop = await sim.api.send({ target: 'belt', command: 'stop', source: 'mqtt', principal: 'mqtt:scada', role: 'operator' });
     expect(stop).toEqual({ ok: true });
     const seen = readTick(reader);
     await new Promise((r) => setTimeout(r, 400));

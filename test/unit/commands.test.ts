@@ -115,6 +115,42 @@ describe('commands', () => {
     expect(w.st.alarms[s]! & 1).toBe(0);
   });
 
+  it('acknowledges one alarm by its code or bit, leaving the others unacknowledged; refuses one not active or unknown', () => {
+    const w = smallLine();
+    runFor(w, 3);
+    const s = w.indexOf('press');
+    w.enqueue(cmd('press', 'set', { field: 'force', value: 1200 }));
+    runFor(w, 0.1);
+    w.enqueue({ ...cmd('press', 'fault', { code: 'breakdown', duration: 600 }), principal: 'trainer' });
+    runFor(w, 0.1);
+    const FORCE = 1;
+    const BREAKDOWN = 1 << 24;
+    expect(w.st.alarms[s]! & (FORCE | BREAKDOWN)).toBe(FORCE | BREAKDOWN);
+    lastResult(w);
+    w.enqueue(cmd('press', 'ack', { alarm: 'breakdown' }));
+    runFor(w, 0.01);
+    const ack: SimEvent[] = [];
+    w.drainEvents((e) => ack.push(e));
+    expect(ack.find((e) => e.type === 'alarm-ack')?.data).toMatchObject({ bits: BREAKDOWN, principal: 'operator-1' });
+    expect(w.st.alarmsAcked[s]! & (FORCE | BREAKDOWN)).toBe(BREAKDOWN);
+    w.enqueue(cmd('press', 'ack', { alarm: 0 }));
+    runFor(w, 0.01);
+    expect(w.st.alarmsAcked[s]! & (FORCE | BREAKDOWN)).toBe(FORCE | BREAKDOWN);
+    w.enqueue(cmd('press', 'ack', { alarm: 'JAM' }));
+    runFor(w, 0.01);
+    const notActive = lastResult(w);
+    expect(notActive?.type).toBe('rejected');
+    expect(notActive?.data.reason).toBe('alarm JAM is not active');
+    w.enqueue(cmd('press', 'ack', { alarm: 'NO_SUCH' }));
+    runFor(w, 0.01);
+    const unknown = lastResult(w);
+    expect(unknown?.type).toBe('rejected');
+    expect(unknown?.data.reason).toMatch(/^alarm must be an alarm code of station press \(FORCE_DEVIATION, BREAKDOWN, INTERLOCK, WEAR, JAM\) or its bit, got "NO_SUCH"$/);
+    w.enqueue(cmd('press', 'ack', { alarm: 5 }));
+    runFor(w, 0.01);
+    expect(lastResult(w)?.type).toBe('rejected');
+  });
+
   it('applies scheduled commands at their tick', () => {
     const w = smallLine();
     w.scheduleAt(5000, cmd('press', 'hold'));
@@ -153,7 +189,8 @@ describe('audit entries', () => {
     const e = new SimEngine({ defer: (fn) => setImmediate(fn) });
     const file = 'test/fixtures/scenarios/minimal.yaml';
     e.load(readFileSync(file, 'utf8'), file);
-    const r = await e.send({ target: 'line', command: 'audit', source: 'api', principal: 'x', args: { action: 'login', outcome: 'allowed' } });
+    // not even the most privileged account may forge an audit entry as a command
+    const r = await e.send({ target: 'line', command: 'audit', source: 'api', principal: 'x', role: 'instructor', args: { action: 'login', outcome: 'allowed' } });
     expect(r).toMatchObject({ ok: false, code: 'NOT_ALLOWED' });
     expect(e.audit({ source: 'mqtt', principal: 'anonymous/c1', action: 'publish', outcome: 'denied', target: 'a/b', reason: 'viewer' })).toBe(true);
     expect(e.audit({ source: 'mqtt', principal: 'p', action: 'publish', outcome: 'maybe' } as never)).toBe(false);

@@ -6,11 +6,13 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { parseScenario } from '../../sim/line/parse.ts';
 import { lineCatalog, type Catalog } from '../../sim/gateway/catalog.ts';
-import { DeliveryCheck, type CheckTag } from '../../sim/gateway/check.ts';
+import { DEFAULT_LIMITS, DeliveryCheck, type CheckTag } from '../../sim/gateway/check.ts';
 import { extract, tagIndex } from '../../sim/gateway/extract.ts';
-import { EXPORT_FORMATS, exportConfig, type ExportOptions } from '../../sim/gateway/export.ts';
+import { EXPORT_FORMATS, credentialsFile, exportConfig, queueSize, type ExportOptions } from '../../sim/gateway/export.ts';
 import { checkFilter, topicMatches } from '../../sim/gateway/live-check.ts';
-import { hasProblems, parseDuration, reportTable } from '../../sim/gateway/cli.ts';
+import { hasProblems, limitsOf, parseDuration, reportTable } from '../../sim/gateway/cli.ts';
+import type { GatewayTag } from '../../sim/gateway/catalog.ts';
+import { catalog, play, record, type Gateway } from './gateway-trace.ts';
 
 const T: CheckTag[] = [
   { key: 'kiln.temp', dataType: 'Double', deadband: 5, relative: false },
@@ -18,7 +20,7 @@ const T: CheckTag[] = [
   { key: 'kiln.on', dataType: 'Boolean', deadband: 0, relative: false },
   { key: 'press.force', dataType: 'Double', deadband: 1, relative: false },
 ];
-const tuning = { windowMs: 60_000, lookaheadMs: 300, graceMs: 2000, staleMs: 5000, warmupMs: 1000 };
+const tuning = { windowMs: 60_000, lookaheadMs: 300, graceMs: 2000, staleMs: 5000, warmupMs: 1000, binMs: 1000, lossShare: 0.5 };
 
 function fresh(): DeliveryCheck {
   const c = new DeliveryCheck(T, tuning);
@@ -26,101 +28,104 @@ function fresh(): DeliveryCheck {
   return c;
 }
 
-function deliver(c: DeliveryCheck, key: string, v: number | boolean, at: number): void {
+function deliver(c: DeliveryCheck, key: string, v: number | boolean | string, at: number): void {
   c.message(false);
   c.delivered(key, v, at);
 }
 
-describe('delivery check', () => {
-  it('a gateway that forwards everything at once: full coverage, no loss, latency as given', () => {
+describe('delivery check on fake time', () => {
+  it('counts missed changes, out-of-order and duplicate deliveries, and value errors per tag', () => {
     const c = fresh();
-    for (let k = 0; k < 100; k++) {
-      c.truth('kiln.temp', 1000 + k * 10, 2000 + k * 100, false);
-      deliver(c, 'kiln.temp', 1000 + k * 10, 2000 + k * 100 + 40);
-    }
-    const r = c.report(30_000);
-    expect(r.tags).toMatchObject({ covered: 1, missing: 0, quiet: 3, stale: 0, coverage: 1 });
-    expect(r.changes).toMatchObject({ published: 100, delivered: 100, missed: 0, lossRate: 0 });
-    expect(r.latencyMs.p50).toBe(40);
-    expect(r.latencyMs.p99).toBe(40);
-    expect(r.outOfOrder + r.duplicates + r.valueErrors).toBe(0);
-    expect(hasProblems(r)).toBe(false);
-  });
-
-  it('counts missed changes, out-of-order and duplicate deliveries, and value errors', () => {
-    const c = fresh();
-    for (let k = 0; k < 10; k++) c.truth('kiln.temp', 100 * k, 2000 + k * 100, false);
-    deliver(c, 'kiln.temp', 0, 2010); // k=0
-    // k=1 dropped
-    deliver(c, 'kiln.temp', 300, 2310); // k=3, overtaking k=2
-    deliver(c, 'kiln.temp', 200, 2500); // k=2, late: out of order, latency 300
-    deliver(c, 'kiln.temp', 300, 2510); // k=3 again: duplicate
-    deliver(c, 'kiln.temp', 7777, 2600); // never the twin's value
-    for (let k = 4; k < 10; k++) deliver(c, 'kiln.temp', 100 * k, 2000 + k * 100 + 5);
+    c.truth('kiln.count', 0, 0, true);
+    for (let k = 1; k <= 10; k++) c.truth('kiln.count', k, 2000 + k * 100, false);
+    deliver(c, 'kiln.count', 1, 2110); // k=1
+    // k=2 dropped
+    deliver(c, 'kiln.count', 4, 2410); // k=4, overtaking k=3
+    deliver(c, 'kiln.count', 3, 2450); // k=3, late: out of order
+    deliver(c, 'kiln.count', 3, 2460); // k=3 again, no change since: a duplicate
+    deliver(c, 'kiln.count', 77, 2600); // never the twin's value
+    for (let k = 5; k <= 10; k++) deliver(c, 'kiln.count', k, 2000 + k * 100 + 5);
     const r = c.report(30_000);
     expect(r.changes).toMatchObject({ published: 10, delivered: 9, missed: 1 });
-    expect(r.changes.lossRate).toBeCloseTo(0.1, 10);
     expect(r.outOfOrder).toBe(1);
     expect(r.duplicates).toBe(1);
+    expect(r.duplicatesByTag).toEqual([{ tag: 'kiln.count', count: 1 }]);
     expect(r.valueErrors).toBe(1);
-    expect(r.examples.valueErrors[0]).toMatchObject({ tag: 'kiln.temp', delivered: 7777 });
-    expect(r.latencyMs.max).toBe(300);
+    expect(r.valueErrorsByTag).toEqual([{ tag: 'kiln.count', count: 1, worst: [{ atS: 2.6, delivered: 77, twin: 6 }] }]);
     expect(hasProblems(r)).toBe(true);
   });
 
-  it('numbers match within half the deadband; integers and booleans exactly; booleans may come as 0/1', () => {
+  it('a float within the twin\'s values over its interval plus the deadband is right; outside it is not', () => {
     const c = fresh();
-    c.truth('kiln.temp', 1000, 2000, false);
-    deliver(c, 'kiln.temp', 1002.4, 2050); // within 2.5
-    c.truth('kiln.count', 7, 2000, false);
-    deliver(c, 'kiln.count', 7.2, 2050); // an integer carried as a float
-    c.truth('kiln.on', true, 2000, false);
-    deliver(c, 'kiln.on', 1, 2050);
-    c.truth('press.force', 10, 2000, false);
-    deliver(c, 'press.force', 10.6, 2050); // outside 0.5
-    const r = c.report(3000);
-    expect(r.changes.delivered).toBe(3);
-    expect(r.valueErrors).toBe(1);
-  });
-
-  it('a delivery ahead of the twin waits for its change (a gateway sampling between the twin\'s samples)', () => {
-    const c = fresh();
-    c.truth('kiln.temp', 1000, 2000, false);
-    deliver(c, 'kiln.temp', 1000, 2010);
-    deliver(c, 'kiln.temp', 1050, 2080); // the gateway read the new value first
-    c.truth('kiln.temp', 1050, 2100, false);
+    c.truth('kiln.temp', 1000, 0, true);
+    c.truth('kiln.temp', 1030, 2000, false);
+    deliver(c, 'kiln.temp', 1017.3, 1950); // on the way from 1000 to 1030, read before the twin published
+    deliver(c, 'kiln.temp', 1034.9, 2100); // within the deadband (5) of 1030
+    deliver(c, 'kiln.temp', 1040, 2200); // 10 past it: the twin never had it
+    c.truth('kiln.on', true, 0, true);
+    deliver(c, 'kiln.on', 1, 2050); // a boolean as 0/1
+    c.truth('kiln.count', 7, 0, true);
+    c.truth('kiln.count', 9, 2000, false);
+    deliver(c, 'kiln.count', 8, 1990); // an integer change the twin's sampling passed over
+    deliver(c, 'kiln.count', 10, 2150); // never
     const r = c.report(10_000);
-    expect(r.valueErrors).toBe(0);
-    expect(r.changes).toMatchObject({ delivered: 2, missed: 0 });
-    expect(r.latencyMs.max).toBe(10); // clamped at zero for the early one
+    expect(r.valueErrorsByTag.map((e) => e.tag).sort()).toEqual(['kiln.count', 'kiln.temp']);
+    expect(r.valueErrors).toBe(2);
+    expect(r.changes).toMatchObject({ published: 2, delivered: 2, missed: 0 });
   });
 
-  it('missing, quiet and stale tags; in-flight changes at the end are not counted as missed', () => {
+  it('strings match exactly', () => {
+    const c = new DeliveryCheck([{ key: 'kiln.State', dataType: 'String', deadband: 0, relative: false }], tuning);
+    c.begin(0);
+    c.truth('kiln.State', 'Idle', 0, true);
+    c.truth('kiln.State', 'Execute', 2000, false);
+    deliver(c, 'kiln.State', 'Execute', 2030);
+    deliver(c, 'kiln.State', 'execute', 2500);
+    const r = c.report(5000);
+    expect(r.valueErrorsByTag).toEqual([{ tag: 'kiln.State', count: 1, worst: [{ atS: 2.5, delivered: 'execute', twin: 'Execute' }] }]);
+    expect(r.changes.delivered).toBe(1);
+  });
+
+  it('never-delivered tags are named by station, quiet or not; coverage is over the whole catalog', () => {
     const c = fresh();
-    c.truth('kiln.count', 1, 1500, true); // retained: current value, never a change
     c.truth('kiln.on', false, 2000, false); // changes, never delivered: missing
     c.truth('kiln.temp', 1000, 2000, false);
     deliver(c, 'kiln.temp', 1000, 2050);
-    c.truth('kiln.temp', 1100, 3000, false); // not delivered, 7 s before the end: missed and stale
-    c.truth('press.force', 5, 9000, false); // never delivered but covered? no: press never delivered
     const r = c.report(10_000);
-    expect(r.tags).toMatchObject({ total: 4, covered: 1, missing: 2, quiet: 1, stale: 1 });
-    expect(r.examples.missing).toEqual(['kiln.on', 'press.force']);
-    expect(r.examples.stale).toEqual([{ tag: 'kiln.temp', delivered: 1000, twin: 1100 }]);
-    expect(r.changes.missed).toBe(1);
-    const late = fresh();
-    late.truth('kiln.temp', 1, 2000, false);
-    deliver(late, 'kiln.temp', 1, 2001);
-    late.truth('kiln.temp', 2, 9500, false);
-    expect(late.report(10_000).changes).toMatchObject({ missed: 0, inFlight: 1 });
+    expect(r.tags).toMatchObject({ total: 4, delivered: 1, coverage: 0.25, missing: 1, quiet: 2 });
+    expect(r.neverDelivered).toEqual([
+      { station: 'kiln', all: false, changed: ['kiln.on'], quiet: ['kiln.count'] },
+      { station: 'press', all: true, changed: [], quiet: ['press.force'] },
+    ]);
+    expect(r.problems).toEqual(['1 tags changed but were never delivered (limit 0)']);
+    expect(c.report(10_000, { ...DEFAULT_LIMITS, missingTags: 1 }).problems).toEqual([]);
   });
 
-  it('values from before the check began are no errors during the warm-up', () => {
+  it('stale: the delivered value older than the twin\'s by more than the limit, with when', () => {
     const c = fresh();
-    deliver(c, 'kiln.temp', 555, 300);
-    deliver(c, 'kiln.temp', 556, 1500);
+    c.truth('kiln.count', 1, 0, true);
+    deliver(c, 'kiln.count', 1, 1100);
+    c.truth('kiln.count', 2, 3000, false); // never delivered
+    c.truth('kiln.count', 3, 4000, false);
+    const r = c.report(12_000);
+    expect(r.stale).toEqual([{ tag: 'kiln.count', staleS: 4, fromS: 8, toS: 12, delivered: 1, twin: 3 }]);
+    // a change in the last seconds: lagging, not stale yet
+    const d = fresh();
+    d.truth('kiln.count', 1, 0, true);
+    deliver(d, 'kiln.count', 1, 1100);
+    d.truth('kiln.count', 2, 9000, false);
+    expect(d.report(12_000).stale).toEqual([]);
+  });
+
+  it('values from before the check began and those whose twin value is not in yet at the end are not judged', () => {
+    const c = fresh();
+    deliver(c, 'kiln.count', 555, 300);
+    c.truth('kiln.count', 1, 500, true);
+    deliver(c, 'kiln.count', 556, 1500);
+    deliver(c, 'kiln.count', 2, 2900); // the twin's 2 comes after the end
     const r = c.report(3000);
     expect(r.valueErrors).toBe(1);
+    expect(r.messages.unjudged).toBe(2);
   });
 
   it('retained gateway messages and unknown topics are counted apart', () => {
@@ -132,6 +137,87 @@ describe('delivery check', () => {
     expect(r.messages).toMatchObject({ delivered: 3, retainedIgnored: 1, unattributed: 2 });
     expect(r.examples.unattributed).toEqual(['gw/somewhere/else']);
     expect(reportTable(r)).toContain('unknown messages');
+  });
+
+  it('limits come from flags; bad ones are named', () => {
+    expect(limitsOf({ 'max-loss': '2%', 'max-value-errors': '3', 'max-duplicates': '0.05' })).toEqual({ ...DEFAULT_LIMITS, lossRate: 0.02, valueErrors: 3, duplicateRate: 0.05 });
+    expect(() => limitsOf({ 'max-loss': '150%' })).toThrow(/--max-loss 150% is not a share/);
+    expect(() => limitsOf({ 'max-stale': '-1' })).toThrow(/--max-stale -1 must be a whole number/);
+  });
+});
+
+describe('delivery check on recorded sequences of the real line', () => {
+  // 40 s of the ceramic line after two minutes of start-up, every tag every 10 ms
+  const trace = record(40, 120);
+  const faithful: Gateway = { samplingMs: 100, phaseMs: 50, deadband: 0, latencyMs: 15 };
+  const key = (k: string): GatewayTag => catalog.tags.find((t) => t.key === k)!;
+
+  it('the recording moves: integer and float tags change, State is a tag of every station', () => {
+    const changes = (k: string): number => {
+      const i = catalog.tags.indexOf(key(k));
+      return trace.values.filter((r, n) => n > 0 && r[i] !== trace.values[n - 1]![i]).length;
+    };
+    expect(changes('former.strokes')).toBeGreaterThanOrEqual(2);
+    // the kiln's zones are heat balances updated every 0.1 s: up to 400 changes in 40 s
+    expect(changes('kiln.t4')).toBeGreaterThan(300);
+    expect(catalog.tags.filter((t) => t.field === 'State').length).toBe(new Set(catalog.tags.map((t) => t.station)).size);
+  });
+
+  it('faithful gateways pass: in-between values at the twin\'s rate, every 10 ms, or with the twin\'s deadband', () => {
+    for (const gw of [faithful, { ...faithful, samplingMs: 10, phaseMs: 0 }, { ...faithful, phaseMs: 30, deadband: 1 }]) {
+      const r = play(trace, gw);
+      expect(r.problems, JSON.stringify(gw)).toEqual([]);
+      expect(r.valueErrors + r.duplicates + r.outOfOrder + r.changes.missed + r.tags.stale).toBe(0);
+      expect(r.tags.coverage).toBe(1);
+      expect(r.changes.delivered).toBeGreaterThan(500);
+      expect(r.latencyMs.p50).toBeLessThanOrEqual(15);
+    }
+  });
+
+  it('×10 on an integer tag and on a float tag: value errors named per tag, nothing else', () => {
+    const times10 = new Set(['former.strokes', 'kiln.t4']);
+    const r = play(trace, { ...faithful, map: (t, v) => (times10.has(t.key) && typeof v === 'number' ? v * 10 : v) });
+    expect(r.valueErrorsByTag.map((e) => e.tag).sort()).toEqual(['former.strokes', 'kiln.t4']);
+    const t4 = r.valueErrorsByTag.find((e) => e.tag === 'kiln.t4')!;
+    expect(t4.count).toBeGreaterThan(100);
+    for (const w of t4.worst) expect(Number(w.delivered) / Number(w.twin)).toBeCloseTo(10, 0);
+    expect(r.stale.filter((x) => !times10.has(x.tag))).toEqual([]);
+    expect(r.duplicates + r.outOfOrder).toBe(0);
+    expect(r.problems.some((p) => p.includes('value errors in 2 tags'))).toBe(true);
+    expect(reportTable(r)).toMatch(/kiln\.t4 ×\d+ \(\d/);
+  });
+
+  it('a dropped station is named with all its tags', () => {
+    const r = play(trace, { ...faithful, map: (t, v) => (t.station === 'c1' ? undefined : v) });
+    const c1 = catalog.tags.filter((t) => t.station === 'c1').map((t) => t.key);
+    expect(r.neverDelivered).toHaveLength(1);
+    const g = r.neverDelivered[0]!;
+    expect(g).toMatchObject({ station: 'c1', all: true });
+    expect([...g.changed, ...g.quiet].sort()).toEqual([...c1].sort());
+    expect(g.changed.length).toBeGreaterThan(0);
+    expect(r.tags.coverage).toBeCloseTo((catalog.tags.length - c1.length) / catalog.tags.length, 10);
+    expect(r.valueErrors + r.tags.stale + r.lossWindows.length).toBe(0);
+    expect(reportTable(r)).toContain(`c1: all ${c1.length} tags`);
+  });
+
+  it('a gateway killed for 15 s: one loss window over the gap, stale tags, nothing else wrong', () => {
+    const down = (at: number): boolean => at >= 10_000 && at < 25_000;
+    const r = play(trace, { ...faithful, map: (_t, v, at) => (down(at) ? undefined : v) });
+    expect(r.lossWindows).toHaveLength(1);
+    const w = r.lossWindows[0]!;
+    expect(w.startS).toBeGreaterThanOrEqual(9.9);
+    expect(w.startS).toBeLessThan(11);
+    expect(w.endS).toBeGreaterThan(24);
+    expect(w.endS).toBeLessThanOrEqual(25.2);
+    expect(w.tags).toContain('kiln.t4');
+    expect(r.tags.stale).toBeGreaterThan(3);
+    const t4 = r.stale.find((s) => s.tag === 'kiln.t4')!;
+    // its last value stayed within the twin's deadband for a while, then 5 s more
+    expect(t4.fromS).toBeGreaterThan(14);
+    expect(t4.fromS).toBeLessThan(20);
+    expect(t4.toS).toBeCloseTo(25, 0);
+    expect(r.valueErrors).toBe(0);
+    expect(r.problems.length).toBeGreaterThan(0);
   });
 });
 
@@ -198,10 +284,11 @@ describe('gateway exports', () => {
   const file = 'scenarios/ceramic-after.yaml';
   const cat: Catalog = lineCatalog(parseScenario(readFileSync(file, 'utf8'), file));
   const opts: ExportOptions = {
-    endpoint: 'opc.tcp://127.0.0.1:4840', profile: 'hardened', user: 'operator', namespaceIndex: 2, broker: 'mqtt://127.0.0.1:1883',
+    endpoint: 'opc.tcp://127.0.0.1:4840', profile: 'hardened', user: 'viewer', namespaceIndex: 2, broker: 'mqtt://127.0.0.1:1883',
     topic: 'gw/x', samplingMs: 100, publishingMs: 1000,
   };
   const keys = cat.tags.map((t) => t.key).sort();
+  const nodeIds = cat.tags.map((t) => t.nodeId).sort();
 
   it('are deterministic and never carry a password', () => {
     for (const f of EXPORT_FORMATS) {
@@ -211,27 +298,73 @@ describe('gateway exports', () => {
     }
   });
 
-  it('a Node-RED flow whose wires all lead somewhere, subscribing every tag once', () => {
+  const bands = new Map(cat.tags.filter((t) => t.dataType === 'Double' && !t.relative && t.deadband > 0).map((t) => [t.nodeId, t.deadband]));
+
+  it('State of every station is exported, and floats carry the twin\'s deadband', () => {
+    expect(cat.tags.filter((t) => t.field === 'State').map((t) => t.nodeId)).toContain('kiln.PackML.StateName');
+    expect(bands.size).toBeGreaterThan(50);
+    const ranged = cat.tags.find((t) => bands.has(t.nodeId))!;
+    expect(bands.get(ranged.nodeId)).toBeCloseTo(0.005 * (ranged.max! - ranged.min!), 9);
+  });
+
+  it('Node-RED: credentials in <flows>_cred.json, never inline; hints name the files written and the broker', () => {
+    expect(credentialsFile('/x/flows.json')).toBe('/x/flows_cred.json');
+    expect(credentialsFile('flows')).toBe('flows_cred');
+    const e = exportConfig('node-red', cat, { ...opts, out: '/x/line.json', broker: 'mqtt://broker.example:1884' });
+    const flow = JSON.parse(e.text) as { id: string; type: string; credentials?: unknown }[];
+    expect(flow.filter((n) => 'credentials' in n)).toEqual([]);
+    const endpoint = flow.find((n) => n.type === 'OpcUa-Endpoint')!;
+    expect(e.extra).toEqual([{ file: '/x/line_cred.json', text: `${JSON.stringify({ [endpoint.id]: { user: 'viewer', password: '' } }, null, 2)}\n` }]);
+    expect(e.hint).toContain('node-red /x/line.json');
+    expect(e.hint).toContain('/x/line_cred.json');
+    expect(e.hint).toContain('mqtt://broker.example:1884');
+    expect(e.hint).toContain('twinline opcua trust --last-rejected');
+    const withPw = exportConfig('node-red', cat, { ...opts, out: '/x/line.json', password: 'pw-1' });
+    expect(JSON.parse(withPw.extra[0]!.text)).toEqual({ [endpoint.id]: { user: 'viewer', password: 'pw-1' } });
+    expect(withPw.text).not.toContain('pw-1');
+    const toStdout = exportConfig('node-red', cat, { ...opts, profile: 'open' });
+    expect(toStdout.extra).toEqual([]);
+    expect(toStdout.hint).not.toMatch(/\.node-red\.json|_cred/);
+  });
+
+  it('OPC Publisher: queue sized to the sampling/publishing ratio, the broker in the hint', () => {
+    expect(queueSize(100, 1000)).toBe(10);
+    expect(queueSize(250, 1000)).toBe(4);
+    expect(queueSize(1000, 1000)).toBe(1);
+    const e = exportConfig('opc-publisher', cat, { ...opts, broker: 'mqtt://10.1.2.3:1999', out: 'pn.json' });
+    const nodes = (JSON.parse(e.text) as { OpcNodes: { Id: string; QueueSize: number; DeadbandType?: string; DeadbandValue?: number }[] }[]).flatMap((w) => w.OpcNodes);
+    for (const n of nodes) expect(n.QueueSize).toBe(10);
+    const [id, band] = [...bands][0]!;
+    expect(nodes.find((n) => n.Id.endsWith(`;s=${id}`))).toMatchObject({ DeadbandType: 'Absolute', DeadbandValue: band });
+    expect(nodes.filter((n) => n.DeadbandType !== undefined).length).toBe(bands.size);
+    expect(e.hint).toContain('--pf=pn.json --mqc=HostName=10.1.2.3;Port=1999');
+  });
+
+  it('a Node-RED flow whose wires all lead somewhere, monitoring every tag once', () => {
     const flow = JSON.parse(exportConfig('node-red', cat, opts).text) as { id: string; type: string; wires?: string[][]; func?: string; endpoint?: string; broker?: string }[];
     const ids = new Set(flow.map((n) => n.id));
     expect(ids.size).toBe(flow.length);
     for (const n of flow) for (const w of n.wires?.flat() ?? []) expect(ids.has(w)).toBe(true);
-    const client = flow.find((n) => n.type === 'OpcUa-Client');
+    const client = flow.find((n) => n.type === 'OpcUa-Client' && (n as { action?: string }).action === 'monitor');
     expect(ids.has(client?.endpoint ?? '')).toBe(true);
     expect(flow.find((n) => n.type === 'OpcUa-Endpoint')).toMatchObject({ secpol: 'Basic256Sha256', secmode: 'SignAndEncrypt', login: true });
     const items = flow.find((n) => n.type === 'function' && n.func?.includes('const items'))?.func ?? '';
     const subscribed = [...items.matchAll(/"topic":"ns=2;s=([^"]+)"/g)].map((m) => m[1]).sort();
-    expect(subscribed).toEqual(keys);
+    expect(subscribed).toEqual(nodeIds);
+    expect(client).toMatchObject({ action: 'monitor' });
+    const listed = JSON.parse(/const items = (\[.*\]);/.exec(items)![1]!) as { topic: string; deadbandType?: string; deadbandValue?: number }[];
+    for (const i of listed) expect(i.deadbandValue).toBe(bands.get(i.topic.slice('ns=2;s='.length)));
   });
 
   it('a Telegraf config that parses as TOML and lists every tag', () => {
     const toml = parseToml(exportConfig('telegraf', cat, opts).text) as {
-      inputs: { opcua_listener: { endpoint: string; security_mode: string; password: string; group: { namespace: string; nodes: { name: string; identifier: string }[] }[] }[] };
+      inputs: { opcua_listener: { endpoint: string; security_mode: string; password: string; group: { namespace: string; nodes: { name: string; identifier: string; monitoring_params: { data_change_filter?: { deadband_value: number } } }[] }[] }[] };
       outputs: { mqtt: { servers: string[]; data_format: string }[] };
     };
     const l = toml.inputs.opcua_listener[0]!;
     expect(l).toMatchObject({ endpoint: opts.endpoint, security_mode: 'SignAndEncrypt', password: '${TWINLINE_OPCUA_PASSWORD}' });
-    expect(l.group.flatMap((g) => g.nodes.map((n) => n.identifier)).sort()).toEqual(keys);
+    expect(l.group.flatMap((g) => g.nodes.map((n) => n.identifier)).sort()).toEqual(nodeIds);
+    for (const n of l.group.flatMap((g) => g.nodes)) expect(n.monitoring_params.data_change_filter?.deadband_value).toBe(bands.get(n.identifier));
     expect(new Set(l.group.map((g) => g.namespace))).toEqual(new Set(['2']));
     expect(toml.outputs.mqtt[0]).toMatchObject({ servers: ['tcp://127.0.0.1:1883'], data_format: 'json' });
   });
@@ -241,6 +374,6 @@ describe('gateway exports', () => {
     expect(pn.length).toBe(new Set(cat.tags.map((t) => t.station)).size);
     expect(pn[0]).toMatchObject({ UseSecurity: false, OpcAuthenticationMode: 'Anonymous' });
     expect(pn.flatMap((w) => w.OpcNodes.map((n) => n.DataSetFieldId)).sort()).toEqual(keys);
-    for (const n of pn.flatMap((w) => w.OpcNodes)) expect(n.Id).toBe(`nsu=urn:twinline:ceramic-after;s=${n.DataSetFieldId}`);
+    for (const n of pn.flatMap((w) => w.OpcNodes)) expect(n.Id).toBe(`nsu=urn:twinline:ceramic-after;s=${cat.tags.find((t) => t.key === n.DataSetFieldId)?.nodeId ?? ''}`);
   });
 });

@@ -23,7 +23,8 @@ const STRESS: Readonly<Record<string, Record<string, number>>> = {
   press: { force: 1000 },
   dryer: { residence: 300, dryingK: 8e-3, slots: 20 },
   glazer: { scatter: 0.08 },
-  kiln: { sp1: 1100, residence: 120, slots: 20, tau: 60 },
+  // a 2-minute kiln under-fires everything; ware this tolerant of thermal shock dunts at random
+  kiln: { residence: 120, slots: 20, tau: 60, wareTau: 10, coolRate0: 2000, heatRate0: 2000 },
   'induction-furnace': { tapSp: 1650, powerSp: 1e7 },
   pouring: {},
   shakeout: { hotThreshold: 0, surfaceScale: 20 },

@@ -3,28 +3,16 @@
  * process conditions (temperatures, speeds, fatigue), not a fixed percentage.
  */
 import { describe, expect, it } from 'vitest';
-import { World, type StationDef } from '../../sim/core/world.ts';
-import { machineKind } from '../../sim/machines/index.ts';
+import type { World } from '../../sim/core/world.ts';
+import { straightLine, type LineStep } from './world-helpers.ts';
 import { Defect, PartFlag } from '../../sim/core/parts.ts';
 import { Fault } from '../../sim/core/station.ts';
 
 type Params = Record<string, number>;
-interface Step { id: string; kind: string; params?: Params; reject?: string }
+type Step = LineStep;
 
-/** A straight line of `steps` ending in `out` (shipping) and `bin` (scrap bin for rejects). */
-function line(steps: readonly Step[], seed = 1, dt = 0.001): World {
-  const all: Step[] = [...steps, { id: 'out', kind: 'sink' }, { id: 'bin', kind: 'sink', params: { scrapBin: 1 } }];
-  const stations: StationDef[] = all.map((st, k) => {
-    const kind = machineKind(st.kind);
-    if (kind === undefined) throw new Error(`kind ${st.kind}`);
-    const next = st.kind === 'sink' ? null : (all[k + 1]?.id ?? null);
-    // Breakdowns off: these tests look at process physics only.
-    return { id: st.id, kind, params: { mtbf: 1e9, ...(st.params ?? {}) }, next, reject: st.reject ?? null };
-  });
-  const w = new World({ dt, seed, stations });
-  w.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'test' });
-  return w;
-}
+/** A straight line of `steps` ending in `out` (shipping) and `bin` (scrap bin for rejects); breakdowns off. */
+const line = (steps: readonly Step[], seed = 1, dt = 0.001): World => straightLine(steps, dt, seed);
 
 function runFor(w: World, seconds: number): void {
   w.step(Math.round(seconds / w.dt));
@@ -43,23 +31,28 @@ function defectShare(w: World, bit: number): { share: number; n: number } {
 }
 
 describe('kiln', () => {
+  // 0.1 s tick: the kiln updates zones and ware every 0.1 s whatever the tick. Dunting is
+  // switched off (very tolerant ware) so only firing above the recipe counts here; the firing
+  // curve has its own tests (firing-inspection-physics.test.ts).
   const fired = (sp2: number): { share: number; n: number } => {
     const w = line([
-      { id: 'src', kind: 'source', params: { rate: 720, jitter: 0, slots: 2 } },
-      { id: 'kiln', kind: 'kiln', params: { zones: 3, residence: 120, slots: 40, tau: 60, sp2, recipe2: 1000, tripTemp: 1600 } },
-    ]);
-    runFor(w, 1800);
-    return defectShare(w, Defect.crack);
+      { id: 'src', kind: 'source', params: { rate: 150, jitter: 0, slots: 2 } },
+      { id: 'kiln', kind: 'kiln', params: { zones: 3, residence: 2400, slots: 80, tau: 600, sp2, recipe2: 1000, tripTemp: 1600, coolRate0: 1e4, heatRate0: 1e4 } },
+    ], 1, 0.1);
+    runFor(w, 2400);
+    defectShare(w, 0);
+    runFor(w, 3600);
+    return defectShare(w, Defect.crack | Defect.shape);
   };
 
-  it('cracks parts when a zone is set far above the recipe, more the further it is', () => {
+  it('bloats and slumps ware when a zone is set far above the recipe, more the further it is', () => {
     const onRecipe = fired(1000);
-    const above = fired(1060);
+    const above = fired(1090);
     const farAbove = fired(1150);
-    expect(onRecipe.n).toBeGreaterThan(200);
+    expect(onRecipe.n).toBeGreaterThan(100);
     expect(onRecipe.share).toBe(0);
-    expect(above.share).toBeGreaterThan(0.05);
-    expect(farAbove.share).toBeGreaterThan(above.share + 0.1);
+    expect(above.share).toBeGreaterThan(0.2);
+    expect(farAbove.share).toBeGreaterThan(above.share + 0.2);
   });
 });
 

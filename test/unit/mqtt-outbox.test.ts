@@ -144,17 +144,47 @@ describe('report by exception', () => {
 });
 
 describe('embedded broker ACL', () => {
-  const prefix = 'e/s/a/l';
-  it('a gateway publishes its own topics, never the twin\'s namespace or Sparkplug commands', async () => {
-    const { mayPublish } = await import('../../sim/protocols/mqtt/broker.ts');
-    expect(mayPublish('gateway', 'gw/relay/kiln/temp', prefix)).toBe(true);
-    expect(mayPublish('gateway', 'spBv1.0/g/DDATA/other-edge/dev', prefix)).toBe(true);
-    expect(mayPublish('gateway', `${prefix}/kiln/temp`, prefix)).toBe(false);
-    expect(mayPublish('gateway', `${prefix}/kiln/cmd/stop`, prefix)).toBe(false);
-    expect(mayPublish('gateway', 'spBv1.0/g/DCMD/edge/kiln', prefix)).toBe(false);
-    expect(mayPublish('operator', `${prefix}/kiln/cmd/stop`, prefix)).toBe(true);
-    expect(mayPublish('operator', 'gw/relay/kiln/temp', prefix)).toBe(false);
-    expect(mayPublish('viewer', 'gw/x', prefix)).toBe(false);
-    expect(mayPublish(null, 'gw/x', prefix)).toBe(false);
+  const ns = { prefix: 'e/s/a/l', group: 'g', edge: 'l' };
+  const { prefix } = ns;
+  it('a gateway publishes its own topics, never the twin\'s namespace, its Sparkplug node or commands', async () => {
+    const { mayPublish } = await import('../../sim/protocols/mqtt/acl.ts');
+    expect(mayPublish('gateway', 'gw/relay/kiln/temp', ns)).toBe(true);
+    expect(mayPublish('gateway', 'spBv1.0/g/DDATA/other-edge/dev', ns)).toBe(true);
+    expect(mayPublish('gateway', `${prefix}/kiln/temp`, ns)).toBe(false);
+    expect(mayPublish('gateway', `${prefix}/kiln/cmd/stop`, ns)).toBe(false);
+    expect(mayPublish('gateway', 'spBv1.0/g/DCMD/edge/kiln', ns)).toBe(false);
+    for (const verb of ['NBIRTH', 'NDEATH', 'NDATA']) expect(mayPublish('gateway', `spBv1.0/g/${verb}/l`, ns)).toBe(false);
+    for (const verb of ['DBIRTH', 'DDEATH', 'DDATA']) expect(mayPublish('gateway', `spBv1.0/g/${verb}/l/kiln`, ns)).toBe(false);
+    expect(mayPublish('gateway', '$SYS/x', ns)).toBe(false);
+  });
+
+  it('operator, engineer and instructor publish command topics only; viewer and anonymous nothing', async () => {
+    const { mayPublish, publishDenied } = await import('../../sim/protocols/mqtt/acl.ts');
+    for (const role of ['operator', 'engineer', 'instructor'] as const) {
+      expect(mayPublish(role, `${prefix}/kiln/cmd/stop`, ns)).toBe(true);
+      expect(mayPublish(role, `${prefix}/cmd/start`, ns)).toBe(true);
+      expect(mayPublish(role, 'spBv1.0/g/NCMD/l', ns)).toBe(true);
+      expect(mayPublish(role, 'spBv1.0/g/DCMD/l/kiln', ns)).toBe(true);
+      expect(mayPublish(role, `${prefix}/kiln/cmd/stop/reply`, ns)).toBe(false);
+      expect(mayPublish(role, `${prefix}/kiln/temp`, ns)).toBe(false);
+      expect(mayPublish(role, 'spBv1.0/g/NBIRTH/l', ns)).toBe(false);
+      expect(mayPublish(role, 'gw/relay/kiln/temp', ns)).toBe(false);
+    }
+    expect(mayPublish('viewer', 'gw/x', ns)).toBe(false);
+    expect(mayPublish(null, 'gw/x', ns)).toBe(false);
+    expect(publishDenied('viewer', `${prefix}/kiln/cmd/stop`, ns)).toBe('commands are not allowed for viewer clients');
+    expect(publishDenied('gateway', 'spBv1.0/g/NBIRTH/l', ns)).toBe('only the twin publishes its own UNS and Sparkplug topics');
+    expect(mayPublish('publisher', 'spBv1.0/g/NBIRTH/l', ns)).toBe(true);
+  });
+
+  it('$SYS is for the instructor only, shared or not; # is for everyone', async () => {
+    const { subscribeDenied } = await import('../../sim/protocols/mqtt/acl.ts');
+    for (const role of ['viewer', 'gateway', 'operator', 'engineer', null] as const) {
+      expect(subscribeDenied(role, '$SYS/#')).toContain('$SYS is for the instructor role');
+      expect(subscribeDenied(role, '$share/g/$SYS/broker/clients/#')).not.toBeNull();
+      expect(subscribeDenied(role, '#')).toBeNull();
+      expect(subscribeDenied(role, '+/+/#')).toBeNull();
+    }
+    expect(subscribeDenied('instructor', '$SYS/#')).toBeNull();
   });
 });

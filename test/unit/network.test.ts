@@ -12,8 +12,8 @@ function fakeMqtt(): { face: MqttFace; stats: MqttStats } {
     refused: 0,
   };
   const face: MqttFace = {
-    url: 'mqtt://127.0.0.1:1', wsUrl: null, prefix: 'p', group: 'g', edge: 'e', fellBackFrom: { tcp: null, ws: null }, notes: [],
-    stats: () => structuredClone(stats), close: async () => undefined,
+    url: 'mqtt://127.0.0.1:1', wsUrl: null, tlsUrl: null, tlsCert: null, prefix: 'p', group: 'g', edge: 'e', fellBackFrom: { tcp: null, ws: null, tls: null }, notes: [],
+    stats: () => structuredClone(stats), disconnect: () => [], close: async () => undefined,
   };
   return { face, stats };
 }
@@ -45,9 +45,9 @@ describe('NetworkMonitor', () => {
       expect(f('mqtt')).toMatchObject({ rate: 100, rates: { published: 100, uns: 80, sparkplug: 20 }, broker: 'external', clients: null, ownClients: 2, unusual: true, rejected: 1 });
       expect(f('opcua')).toMatchObject({ rates: { writes: 0.2, calls: 0.2, audit: 0 }, unusual: false });
       expect(f('api')).toMatchObject({ rates: { requests: 2, pushed: 0, commands: 0 }, endpoint: 'http://127.0.0.1:2/api/', unusual: false });
-      expect(r.links).toContainEqual({ station: 'kiln', face: 'opcua', rate: 0.4, rejected: 0, unusual: false });
-      expect(r.links).toContainEqual({ station: 'press', face: 'mqtt', rate: 0.2, rejected: 1, unusual: true });
-      expect(r.links).toContainEqual({ station: 'press', face: 'opcua', rate: 0, rejected: 0, unusual: false });
+      expect(r.links).toContainEqual({ station: 'kiln', face: 'opcua', rate: 0.4, rejected: 0, unusual: false, attack: false });
+      expect(r.links).toContainEqual({ station: 'press', face: 'mqtt', rate: 0.2, rejected: 1, unusual: true, attack: false });
+      expect(r.links).toContainEqual({ station: 'press', face: 'opcua', rate: 0, rejected: 0, unusual: false, attack: false });
       // a refused login is unusual for its face; 10 s after the last drain nothing is
       mon.onEvents([ev('audit', null, { action: 'login', outcome: 'denied', source: 'opcua', principal: 'x@opcua', target: '', reason: '' })]);
       expect(mon.report().faces.find((x) => x.id === 'opcua')?.unusual).toBe(true);
@@ -55,6 +55,47 @@ describe('NetworkMonitor', () => {
       mon.onEvents([]);
       expect(mon.report().faces.every((x) => !x.unusual)).toBe(true);
       expect(mon.report().links.every((l) => !l.unusual && l.rate === 0)).toBe(true);
+    } finally {
+      mon.close();
+    }
+  });
+
+  it('marks the range\'s attack: its face while it runs, what reached a station through it, its principals; not the observer; for 10 s after', () => {
+    let now = 0;
+    const mon = new NetworkMonitor({ stations: ['press', 'kiln'], http: () => 'http://127.0.0.1:2/', opcua: () => 'opc.tcp://127.0.0.1:3', mqtt: () => null, now: () => now });
+    try {
+      expect(mon.report().attack).toBeNull();
+      now = 1000;
+      mon.attackStarted({ id: 'opcua-stop', title: 'OPC UA stop', face: 'opcua', station: 'kiln', observer: 'instructor@' });
+      let r = mon.report();
+      expect(r.attack).toEqual({ id: 'opcua-stop', title: 'OPC UA stop', face: 'opcua', station: 'kiln', running: true, principals: [] });
+      expect(r.faces.map((f) => [f.id, f.attack])).toEqual([['api', false], ['opcua', true]]);
+      expect(r.links.some((l) => l.attack)).toBe(false);
+      // accepted commands (no refusal: the open profile) are the attack's; the observer's REST commands and other faces are not
+      now = 2000;
+      mon.onEvents([
+        ev('audit', null, { action: 'session', outcome: 'allowed', source: 'opcua', principal: 'anonymous@ns=1;i=5@127.0.0.1:40000', target: '', reason: '' }),
+        ev('command', 'kiln', { command: 'stop', source: 'opcua', principal: 'anonymous@ns=1;i=5' }),
+        ev('command', 'kiln', { command: 'start', source: 'api', principal: 'instructor@127.0.0.1' }),
+      ]);
+      r = mon.report();
+      expect(r.links.filter((l) => l.attack).map((l) => `${l.station}~${l.face}`)).toEqual(['kiln~opcua']);
+      expect(r.faces.find((f) => f.id === 'opcua')).toMatchObject({ attack: true, unusual: false });
+      expect(r.attack?.principals).toEqual(['anonymous@ns=1;i=5@127.0.0.1:40000', 'anonymous@ns=1;i=5']);
+      now = 3000;
+      mon.attackEnded();
+      // after the run (and its last drain), a new client of the face is no longer the attack's
+      now = 6000;
+      mon.onEvents([ev('command', 'press', { command: 'stop', source: 'opcua', principal: 'op' })]);
+      r = mon.report();
+      expect(r.attack).toMatchObject({ id: 'opcua-stop', running: false });
+      expect(r.links.find((l) => l.station === 'press' && l.face === 'opcua')?.attack).toBe(false);
+      expect(r.faces.find((f) => f.id === 'opcua')?.attack).toBe(true);
+      now = 13_500;
+      mon.onEvents([]);
+      r = mon.report();
+      expect(r.attack).toBeNull();
+      expect(r.faces.some((f) => f.attack) || r.links.some((l) => l.attack)).toBe(false);
     } finally {
       mon.close();
     }

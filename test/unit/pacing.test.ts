@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pacer, PeriodStats, type PaceClock } from '../../sim/worker/pacer.ts';
 import { SimEngine } from '../../sim/worker/engine.ts';
+import { machineFactor } from '../proc.ts';
 
 const LINE = `version: 1
 id: pacing-line
@@ -117,17 +118,20 @@ describe('SimEngine real-time pacing (wall clock, Atomics.wait)', () => {
     const { wallMs, engine } = await paced(1, 1500);
     const st = engine.state();
     expect(st.tick).toBe(1500);
+    // never ahead of the wall clock; within 20 % of it on a machine that gives the thread its
+    // core (a loaded one deschedules it, and the pacer catches up in batches or slips)
+    const f = machineFactor();
     expect(wallMs).toBeGreaterThan(1500 * 0.8);
-    expect(wallMs).toBeLessThan(1500 * 1.2);
+    expect(wallMs).toBeLessThan(1500 * 1.2 * f);
     expect(st.pacing.ticks).toBeGreaterThan(1400);
-    expect(st.pacing.p50).toBeLessThan(1);
+    if (f < 1.5) expect(st.pacing.p50).toBeLessThan(1);
     expect(st.pacing.max).toBeGreaterThanOrEqual(st.pacing.p99);
   });
 
   it('runs twice as many ticks per ms at speed 2, and none while paused', async () => {
     const { wallMs, engine } = await paced(2, 1600);
     expect(wallMs).toBeGreaterThan(800 * 0.8);
-    expect(wallMs).toBeLessThan(800 * 1.2);
+    expect(wallMs).toBeLessThan(800 * 1.2 * machineFactor());
     const tick = engine.state().tick;
     await new Promise((res) => setTimeout(res, 50));
     expect(engine.state().tick).toBe(tick);

@@ -25,11 +25,30 @@ export function smallLine(seed = 1, overrides: Partial<Record<string, Record<str
       st('c1', 'conveyor', 'press', { length: 2, speed: 0.5, mtbf: 1800, mttr: 30 }),
       st('press', 'press', 'c2', { cycleTime: 4, mtbf: 1200, mttr: 60 }),
       st('c2', 'conveyor', 'kiln', { length: 2, speed: 0.5 }),
-      st('kiln', 'kiln', 'out', { slots: 40, residence: 120, tau: 60 }),
+      // a 2-minute kiln fires only light test pieces that follow it at once, shrug off thermal
+      // shock and mature in seconds (1,200 pieces/h of 1.5 kg would need ~0.5 MW)
+      st('kiln', 'kiln', 'out', { slots: 40, residence: 120, tau: 60, wareMass: 0.1, wareTau: 5, coolRate0: 2e4, heatRate0: 2e4, soakTime: 15 }),
       st('out', 'sink', null),
     ],
   });
   w.kpiSnapshot = kpiEventData;
+  w.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'test' });
+  return w;
+}
+
+/** One station of `straightLine`: its kind, parameters and, for an inspection, where rejects go. */
+export interface LineStep { id: string; kind: string; params?: Record<string, number>; reject?: string }
+
+/**
+ * A straight line of `steps` ending in `out` (shipping) and `bin` (scrap bin for rejects),
+ * started; breakdowns off (MTBF 10⁹ s) unless a step sets its own: for process physics tests.
+ */
+export function straightLine(steps: readonly LineStep[], dt: number, seed = 1): World {
+  const all: LineStep[] = [...steps, { id: 'out', kind: 'sink' }, { id: 'bin', kind: 'sink', params: { scrapBin: 1 } }];
+  const stations: StationDef[] = all.map((st, k) => ({
+    id: st.id, kind: kind(st.kind), params: { mtbf: 1e9, ...(st.params ?? {}) }, next: st.kind === 'sink' ? null : (all[k + 1]?.id ?? null), reject: st.reject ?? null,
+  }));
+  const w = new World({ dt, seed, stations });
   w.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'test' });
   return w;
 }
