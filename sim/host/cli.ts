@@ -1,5 +1,5 @@
 /**
- * The `twinline` command line: `run`, `compare`, `validate`, `schema`, `serve`, `accounts`, `gateway`, `modbus`, `attack`, `security`, `respond`, `dataset`, `exercise`, `help`. Exit codes:
+ * The `twinline` command line: `run`, `compare`, `diagnose`, `validate`, `schema`, `serve`, `accounts`, `gateway`, `modbus`, `attack`, `security`, `respond`, `dataset`, `exercise`, `help`. Exit codes:
  * 0 success, 2 bad input (usage or scenario; every problem printed, one per line, never a
  * stack trace), 1 internal error.
  */
@@ -47,6 +47,20 @@ const COMMANDS: Readonly<Record<string, CommandHelp>> = {
       ['--prices FILE', 'with --retrofit: wage, energy price, value per good part and hours per year for the payback (default: scenarios/prices/default.yaml)'],
     ],
     flags: { hours: { type: 'number' }, seeds: { type: 'number' }, warmup: { type: 'string' }, json: { type: 'boolean' }, html: { type: 'string' }, retrofit: { type: 'string' }, prices: { type: 'string' } },
+  },
+  diagnose: {
+    usage: 'twinline diagnose <scenario> [--hours H] [--seeds K] [--warmup D] [--prices FILE] [--json] [--html FILE] [--lang en|zh-CN]',
+    summary: 'Grade a line on the four retrofit stages, try every retrofit step that applies on the twin, rank them by payback and propose a roadmap.',
+    options: [
+      ['--hours H', 'simulated hours each run\'s KPIs cover (default 8)'],
+      ['--seeds K', 'runs per variant (the baseline, each step, the roadmap), seeds = the scenario\'s seed + 0 … K−1 (default 3)'],
+      ['--warmup D', "run D first (e.g. '3h'; a bare number is hours) and leave it out of the KPIs"],
+      ['--prices FILE', 'wage, energy price, value per good part and hours per year for the payback (default: scenarios/prices/default.yaml)'],
+      ['--json', 'print one JSON object: indicators, stages, steps ranked with their KPI changes and payback, roadmap'],
+      ['--html FILE', 'write a self-contained HTML report to FILE'],
+      ['--lang en|zh-CN', 'language of the HTML report (default en)'],
+    ],
+    flags: { hours: { type: 'number' }, seeds: { type: 'number' }, warmup: { type: 'string' }, prices: { type: 'string' }, json: { type: 'boolean' }, html: { type: 'string' }, lang: { type: 'string' } },
   },
   validate: {
     usage: 'twinline validate <file…>',
@@ -274,6 +288,29 @@ async function compare(argv: readonly string[], io: CliIo): Promise<number> {
   );
 }
 
+async function diagnoseCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const a = parseArgs('diagnose', argv);
+  if (a.help) return printHelp('diagnose', io);
+  const v = a.values;
+  if (a.positional.length !== 1) throw new TwinlineError('USAGE', `diagnose needs one scenario; got ${a.positional.length}`);
+  const lang = v.lang === undefined ? 'en' : String(v.lang);
+  if (lang !== 'en' && lang !== 'zh-CN') throw new TwinlineError('USAGE', `--lang must be en or zh-CN, got "${lang}"`);
+  const { diagnoseCommand } = await import('./diagnose.ts');
+  return diagnoseCommand(
+    {
+      scenario: a.positional[0] ?? '',
+      hours: typeof v.hours === 'number' ? v.hours : 8,
+      seeds: typeof v.seeds === 'number' ? v.seeds : 3,
+      warmupS: parseWarmup(v.warmup),
+      prices: typeof v.prices === 'string' ? v.prices : undefined,
+      json: v.json === true,
+      html: typeof v.html === 'string' ? v.html : undefined,
+      lang,
+    },
+    io,
+  );
+}
+
 async function validate(argv: readonly string[], io: CliIo): Promise<number> {
   const a = parseArgs('validate', argv);
   if (a.help) return printHelp('validate', io);
@@ -365,6 +402,8 @@ export async function main(argv: readonly string[], io: CliIo = STD_IO): Promise
         return await validate(rest, io);
       case 'compare':
         return await compare(rest, io);
+      case 'diagnose':
+        return await diagnoseCli(rest, io);
       case 'schema':
         return await schema(rest, io);
       case 'serve':

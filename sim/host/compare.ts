@@ -50,6 +50,9 @@ export interface CompareOptions {
   workers?: number;
 }
 
+/** What each run of a pool covers: the measured hours after the warm-up. */
+export type RunPeriod = Pick<CompareOptions, 'hours' | 'warmupS'>;
+
 /** Line KPIs without the station list, as each run reports them. */
 export type RunKpis = Omit<LineKpis, 'stations'>;
 
@@ -89,7 +92,8 @@ export interface CompareResult {
   runs: CompareRun[];
 }
 
-interface Job {
+/** One run a comparison (or a diagnosis) asks of the pool. */
+export interface Job {
   variant: 'before' | 'after';
   /** name of the scenario in the results */
   scenario: string;
@@ -116,7 +120,7 @@ export function checkSameLine(b: LineSpec, a: LineSpec): void {
 }
 
 /** Runs one job in a worker: warm-up, then the measured period sampled in intervals. */
-async function runJob(api: AsyncApi<SimApi>, job: Job, o: CompareOptions): Promise<CompareRun> {
+async function runJob(api: AsyncApi<SimApi>, job: Job, o: RunPeriod): Promise<CompareRun> {
   const info = await loadRemote(api, job.text, job.file, { seed: job.seed });
   const dt = info.dt;
   const stepTo = async (from: number, to: number): Promise<number> => {
@@ -152,7 +156,7 @@ async function runJob(api: AsyncApi<SimApi>, job: Job, o: CompareOptions): Promi
 }
 
 /** Runs `jobs` on a pool of `size` worker threads; results in job order. */
-export async function runPool(jobs: readonly Job[], size: number, o: CompareOptions): Promise<CompareRun[]> {
+export async function runPool(jobs: readonly Job[], size: number, o: RunPeriod): Promise<CompareRun[]> {
   const out: CompareRun[] = new Array<CompareRun>(jobs.length);
   const sims: NodeSim[] = [];
   let next = 0;
@@ -180,10 +184,25 @@ function kpiNames(runs: readonly CompareRun[]): string[] {
   return Object.keys(first).filter((k) => !skip.has(k) && runs.every((r) => typeof (r.kpis as unknown as Record<string, unknown>)[k] === 'number'));
 }
 
-/** Runs the comparison; returns what `--json` prints. */
-export async function compareScenarios(o: CompareOptions, warn: (line: string) => void = () => undefined): Promise<CompareResult> {
+/** `--hours` and `--seeds` in range, or a usage error naming the flag. */
+export function checkPeriod(o: { hours: number; seeds: number }): void {
   if (!(o.hours > 0 && o.hours <= 24 * 366)) throw new TwinlineError('USAGE', `--hours must be in (0, 8784], got ${o.hours}`);
   if (!(Number.isInteger(o.seeds) && o.seeds >= 1 && o.seeds <= 1000)) throw new TwinlineError('USAGE', `--seeds must be a whole number from 1 to 1000, got ${o.seeds}`);
+}
+
+/** Every numeric KPI of the `before` and `after` runs: mean ± sd of each, and the change in percent with its 95 % interval. */
+export function compareKpis(before: readonly CompareRun[], after: readonly CompareRun[]): Record<string, KpiComparison> {
+  const kpis: Record<string, KpiComparison> = {};
+  for (const name of kpiNames([...before, ...after])) {
+    const of = (runs: readonly CompareRun[]): number[] => runs.map((r) => (r.kpis as unknown as Record<string, number>)[name] ?? 0);
+    kpis[name] = { before: meanSd(of(before)), after: meanSd(of(after)), deltaPct: deltaPct(of(before), of(after)) };
+  }
+  return kpis;
+}
+
+/** Runs the comparison; returns what `--json` prints. */
+export async function compareScenarios(o: CompareOptions, warn: (line: string) => void = () => undefined): Promise<CompareResult> {
+  checkPeriod(o);
   const load = (arg: string): { file: string; text: string; spec: LineSpec } => {
     const l = loadScenario(arg);
     return { ...l, spec: parseScenario(l.text, l.file) };
@@ -222,13 +241,7 @@ export async function compareScenarios(o: CompareOptions, warn: (line: string) =
     warnings.push(w);
     warn(w);
   }
-  const kpis: Record<string, KpiComparison> = {};
-  for (const name of kpiNames(runs)) {
-    const of = (v: 'before' | 'after'): number[] => runs.filter((r) => r.variant === v).map((r) => (r.kpis as unknown as Record<string, number>)[name] ?? 0);
-    const bs = of('before');
-    const as = of('after');
-    kpis[name] = { before: meanSd(bs), after: meanSd(as), deltaPct: deltaPct(bs, as) };
-  }
+  const kpis = compareKpis(runs.filter((r) => r.variant === 'before'), runs.filter((r) => r.variant === 'after'));
   const head = (x: typeof b): CompareResult['before'] => ({ scenario: x.spec.id, file: x.file, title: x.spec.title.en });
   const econ = built === null ? {} : { economics: economics(kpis, o.hours, built.steps, prices, o.prices ?? null) };
   return { before: head(b), after: head(a), hours: o.hours, warmupHours: o.warmupS / 3600, seeds: o.seeds, workers, wallSeconds, warnings, kpis, ...econ, runs };

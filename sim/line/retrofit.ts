@@ -74,8 +74,11 @@ export function describeSelector(sel: RetrofitSelector): string {
   return parts.join(', ');
 }
 
+/** A step that does not fit a line: a usage error naming what the step looked for and did not find. */
+export class StepNotApplicable extends TwinlineError {}
+
 function notApplicable(step: RetrofitStep, spec: LineSpec, what: string): TwinlineError {
-  return new TwinlineError('USAGE', `retrofit step "${step.id}" does not apply to ${spec.id}: ${what}`, { file: step.file });
+  return new StepNotApplicable('USAGE', `retrofit step "${step.id}" does not apply to ${spec.id}: ${what}`, { file: step.file });
 }
 
 /** One step on the record `doc` of the line `spec`; returns the new record and the stations changed. */

@@ -1,0 +1,137 @@
+/**
+ * `twinline diagnose` as a trainer runs it: the steel-ball line (the built-in file at a 10 ms
+ * tick, in a temporary directory) graded, every retrofit step that applies tried on the twin
+ * over the same seeds, ranked by payback, and the roadmap run; the same seeds give the same
+ * diagnosis; the Chinese HTML report renders in real Chromium with its stage bars; bad input
+ * exits 2 naming it.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DiagnoseResult } from '../../sim/host/diagnose.ts';
+import { runToEnd, scaled } from '../proc.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/host.ts';
+import { OUT, pixels, variety } from '../e2e/pixels.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/twinline.mjs');
+
+async function twinline(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runToEnd(process.execPath, [BIN, ...args], { cwd: ROOT, timeoutMs: 240_000 });
+  return { code, stdout, stderr };
+}
+
+let dir = '';
+let line = '';
+let html = '';
+let first: DiagnoseResult;
+let second: DiagnoseResult;
+let table = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'twinline-diagnose-'));
+  line = join(dir, 'steel-ball-before.yaml');
+  html = join(dir, 'diagnosis.html');
+  const text = readFileSync(join(ROOT, 'scenarios/steel-ball-before.yaml'), 'utf8');
+  expect(text).toMatch(/^dt: 1 ms$/m);
+  writeFileSync(line, text.replace(/^dt: 1 ms$/m, 'dt: 10 ms'));
+  const args = [line, '--hours', '0.5', '--warmup', '1.5 h', '--seeds', '2'];
+  const [a, b] = await Promise.all([twinline('diagnose', ...args, '--json'), twinline('diagnose', ...args, '--html', html, '--lang', 'zh-CN')]);
+  expect(a.code, a.stderr).toBe(0);
+  expect(b.code, b.stderr).toBe(0);
+  first = JSON.parse(a.stdout) as DiagnoseResult;
+  table = b.stdout;
+  const c = await twinline('diagnose', ...args, '--json');
+  expect(c.code, c.stderr).toBe(0);
+  second = JSON.parse(c.stdout) as DiagnoseResult;
+}, scaled(400_000));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('twinline diagnose', () => {
+  it('grades the line from its stations and runs: a quarter of the process stations automated, automation behind the province', () => {
+    const rate = first.indicators.find((i) => i.id === 'keyProcessAutomation')!;
+    expect(rate.value).toBeGreaterThan(0);
+    expect(rate.value).toBeLessThan(48.1);
+    expect(rate.how.en).toMatch(/by hand: .*pour/);
+    expect(first.indicators.find((i) => i.id === 'labourPerKGood')!.value).toBeGreaterThan(0);
+    expect(first.stages[0]).toMatchObject({ stage: 'automation', level: 'behind' });
+    expect(first.stages.slice(1).every((g) => g.level === 'not assessed')).toBe(true);
+    expect(first.kpis.good!.mean).toBeGreaterThan(0);
+  });
+
+  it('tries every step that applies over the same seeds, ranks them by payback, and says why the others do not apply', () => {
+    expect(first.steps.map((s) => s.id).sort()).toEqual(['automatic-knockout', 'automatic-pouring', 'robot-handling']);
+    expect(first.steps.map((s) => s.rank)).toEqual([1, 2, 3]);
+    const paybacks = first.steps.map((s) => s.economics.paybackYears ?? Number.POSITIVE_INFINITY);
+    expect([...paybacks].sort((x, y) => x - y)).toEqual(paybacks);
+    for (const s of first.steps) {
+      expect(s.kpis.labourHours!.deltaPct.mean, `${s.id} takes work off people`).toBeLessThan(0);
+      expect(s.stations.length).toBeGreaterThan(0);
+    }
+    expect(first.skipped).toEqual([{ id: 'machine-vision-inspection', reason: expect.stringMatching(/does not apply to steel-ball-before/) }]);
+  });
+
+  it('runs the roadmap as one line: the automation grade rises and the labour falls further than any step alone', () => {
+    const rm = first.roadmap!;
+    expect(rm.steps.slice().sort()).toEqual(first.steps.map((s) => s.id).sort());
+    expect(rm.stages[0]!.score).toBeGreaterThan(first.stages[0]!.score!);
+    const alone = Math.min(...first.steps.map((s) => s.kpis.labourHours!.deltaPct.mean!));
+    expect(rm.kpis.labourHours!.deltaPct.mean).toBeLessThan(alone);
+    expect(rm.economics.capex).toBe(first.steps.reduce((a, s) => a + s.economics.capex, 0));
+  });
+
+  it('gives the same diagnosis for the same seeds', () => {
+    const strip = (r: DiagnoseResult): unknown => ({ ...r, wallSeconds: 0, workers: 0 });
+    expect(strip(second)).toEqual(strip(first));
+  });
+
+  it('prints the table, and renders the Chinese HTML report in Chromium: stage bars, the steps, Chinese glyphs', async () => {
+    expect(table).toMatch(/Key-process automation rate \[%\]/);
+    expect(table).toMatch(/^1 +automatic-/m);
+    expect(table).toMatch(/Roadmap: /);
+    const text = readFileSync(html, 'utf8');
+    expect(text).toContain('<html lang="zh-CN">');
+    expect(text).toContain('关键工序自动化率');
+    expect(text).toContain('自动浇注机');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+      await page.goto(`file://${html}`);
+      mkdirSync(OUT, { recursive: true });
+      await page.screenshot({ path: join(OUT, 'diagnose-zh-CN.png'), fullPage: true });
+      const bars = await pixels(page, await page.locator('#stages').screenshot());
+      let orange = 0;
+      let blue = 0;
+      for (let i = 0; i < bars.length; i += 4) {
+        if (bars[i]! > 170 && bars[i + 1]! < 100 && bars[i + 2]! < 60) orange++;
+        if (bars[i + 2]! > 150 && bars[i]! < 80 && bars[i + 1]! < 120) blue++;
+      }
+      expect(orange, 'the stage bar now').toBeGreaterThan(200);
+      expect(blue, 'the stage bar after the roadmap').toBeGreaterThan(orange);
+      // the title is drawn as glyphs: many colours of anti-aliased strokes, not a row of tofu boxes
+      const title = await pixels(page, await page.locator('h1').screenshot());
+      expect(variety(title).colours).toBeGreaterThan(8);
+      expect(await page.locator('#steps tr').count()).toBe(1 + first.steps.length);
+    } finally {
+      await browser.close();
+    }
+  }, scaled(120_000));
+
+  it('exits 2 naming the problem: no scenario, an unknown language, a bad seed count, an unknown scenario', async () => {
+    const cases: [string[], RegExp][] = [
+      [['diagnose'], /diagnose needs one scenario; got 0/],
+      [['diagnose', line, '--lang', 'fr'], /--lang must be en or zh-CN, got "fr"/],
+      [['diagnose', line, '--seeds', '0'], /--seeds must be a whole number from 1 to 1000, got 0/],
+      [['diagnose', 'steel-ball-befor'], /steel-ball-befor/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await twinline(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+    }
+  }, scaled(120_000));
+});

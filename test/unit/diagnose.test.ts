@@ -1,0 +1,85 @@
+/**
+ * The diagnosis's indicators and ranking without running a line: the key-process automation
+ * rate and automated inspection come from the stations (a station switched to automatic moves
+ * the rate), stages are graded against the seeds' benchmarks, steps rank by payback, and the
+ * roadmap goes stage by stage.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Economics } from '../../sim/host/compare-economics.ts';
+import { gradeStages, lineIndicators, needsHands, rankSteps, roadmapOrder, type Indicator } from '../../sim/host/diagnose.ts';
+import { buildRetrofit } from '../../sim/host/retrofits.ts';
+import { parseScenario } from '../../sim/line/parse.ts';
+
+const load = (id: string): { text: string; spec: ReturnType<typeof parseScenario> } => {
+  const file = `scenarios/${id}.yaml`;
+  const text = readFileSync(file, 'utf8');
+  return { text, spec: parseScenario(text, file) };
+};
+const value = (xs: Indicator[], id: string): number | null => xs.find((i) => i.id === id)!.value;
+
+/** Economics with a payback and a net saving (the rest does not matter to the ranking). */
+const econ = (paybackYears: number | null, net: number): Economics => ({
+  prices: { wagePerHour: 30, energyPerKWh: 0.65, pricePerGoodPart: 0, hoursPerYear: 7200 }, pricesFile: null, steps: [], capex: 0,
+  perYear: { labourHours: { before: 0, after: 0 }, energyKWh: { before: 0, after: 0 }, goodParts: { before: 0, after: 0 } },
+  savingsPerYear: { labour: 0, energy: 0, output: 0, opex: 0, net }, paybackYears,
+});
+
+describe('diagnosis indicators', () => {
+  it('counts the process stations that need hands on each seed line; the retrofitted lines need fewer', () => {
+    const rate = (id: string): number | null => value(lineIndicators(load(id).spec, []), 'keyProcessAutomation');
+    for (const [before, after] of [['ceramic-before', 'ceramic-after'], ['steel-ball-before', 'steel-ball-after']] as const) {
+      expect(rate(before)).toBeGreaterThan(0);
+      expect(rate(after), `${after} against ${before}`).toBeGreaterThan(rate(before)!);
+    }
+    expect(value(lineIndicators(load('ceramic-before').spec, []), 'automatedInspection')).toBe(0);
+    expect(value(lineIndicators(load('ceramic-after').spec, []), 'automatedInspection')).toBe(100);
+  });
+
+  it('moves with the cause: a retrofit step that takes the hands off a station raises the rate by that station', () => {
+    const { text, spec } = load('steel-ball-before');
+    const manual = spec.stations.filter((s) => s.kind === 'pouring' && needsHands(s));
+    expect(manual.length).toBeGreaterThan(0);
+    const after = buildRetrofit(text, spec, ['automatic-pouring']).spec;
+    expect(after.stations.filter((s) => s.kind === 'pouring').some(needsHands)).toBe(false);
+    const process = spec.stations.filter((s) => !['source', 'sink', 'conveyor', 'buffer'].includes(s.kind)).length;
+    const was = value(lineIndicators(spec, []), 'keyProcessAutomation')!;
+    const now = value(lineIndicators(after, []), 'keyProcessAutomation')!;
+    expect(now - was).toBeCloseTo((100 * manual.length) / process, 0);
+  });
+
+  it('leaves what the scenario does not describe not assessed, and labour per good part needs a run', () => {
+    const xs = lineIndicators(load('ceramic-before').spec, []);
+    expect(value(xs, 'labourPerKGood')).toBeNull();
+    for (const id of ['dataCollection', 'spcCoverage', 'interconnection', 'energyMonitoring', 'predictiveMaintenance', 'traceability']) {
+      expect(value(xs, id), id).toBeNull();
+      expect(xs.find((i) => i.id === id)!.how.en).toMatch(/^not assessed/);
+    }
+  });
+});
+
+describe('grades, ranking and roadmap', () => {
+  it('grades a stage against the province (48.1 %) and the leading firms (95 %); a stage without data is not assessed', () => {
+    const at = (v: number): Indicator[] => [{ id: 'x', stage: 'automation', title: { en: 'x', zh: 'x' }, value: v, unit: '%', higherIsBetter: true, how: { en: '', zh: '' } }];
+    expect(gradeStages(at(30))[0]).toEqual({ stage: 'automation', score: 30, level: 'behind' });
+    expect(gradeStages(at(48.1))[0]!.level).toBe('average');
+    expect(gradeStages(at(95))[0]!.level).toBe('leading');
+    expect(gradeStages(at(95)).slice(1).map((g) => g.level)).toEqual(['not assessed', 'not assessed', 'not assessed']);
+  });
+
+  it('ranks by payback, steps that never pay back last (the smaller loss first), and orders the roadmap by stage', () => {
+    const ranked = rankSteps([
+      { id: 'a', economics: econ(null, -10) },
+      { id: 'b', economics: econ(2.5, 100) },
+      { id: 'c', economics: econ(0.8, 50) },
+      { id: 'd', economics: econ(null, -1) },
+    ]);
+    expect(ranked.map((s) => [s.id, s.rank])).toEqual([['c', 1], ['b', 2], ['d', 3], ['a', 4]]);
+    expect(roadmapOrder([
+      { id: 'pdm', stage: 'intelligence', rank: 1 },
+      { id: 'mes', stage: 'digital-integration', rank: 3 },
+      { id: 'robot', stage: 'automation', rank: 4 },
+      { id: 'vision', stage: 'automation', rank: 2 },
+    ])).toEqual(['vision', 'robot', 'mes', 'pdm']);
+  });
+});
