@@ -9,8 +9,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** wall time of `work()` on an idle 2-core x86 machine, roughly [ms]: a floor, the factor never goes below 1 */
 const QUIET_MS = 100;
@@ -56,6 +57,11 @@ function strayPaths(): Set<string> | null {
   return new Set(paths.filter((p) => !/^(node_modules|web\/dist|test-output)\/?$/.test(p)));
 }
 
+/** Where the web app's one build of test run `run` reports its outcome (test/e2e/host.ts); removed at the end of the run. */
+export function webBuildDir(run = process.env.TWINLINE_TEST_RUN ?? String(process.pid)): string {
+  return join(tmpdir(), `twinline-web-build-${run}`);
+}
+
 function fail(message: string): void {
   // vitest reports an error thrown by a teardown but still exits 0: print and set the exit code instead
   console.error(`\nFAIL: ${message}\n`);
@@ -72,6 +78,8 @@ export default function setup(): () => Promise<void> {
     console.log(`machine factor ${m.factor.toFixed(2)} (CPU ${m.cpu.toFixed(2)} × a quiet machine, load ${m.load.toFixed(2)} per core): waiting budgets scale by it`);
   }
   return async () => {
+    // the outcome of this run's one web app build (test/e2e/host.ts)
+    rmSync(webBuildDir(process.env.TWINLINE_TEST_RUN), { recursive: true, force: true });
     // a child stopped by the last afterAll may still be exiting
     const end = Date.now() + 10_000;
     let left = marked(mark);

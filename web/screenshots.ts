@@ -46,7 +46,7 @@ try {
   try {
     for (const lang of ['en', 'zh-CN']) {
       const page = await ctx.newPage();
-      await page.goto(new URL(`?lang=${lang}`, host.base).href);
+      await page.goto(new URL(`?lang=${lang}&light=full`, host.base).href);
       await page.waitForSelector('.app[data-ready="1"]', { timeout: 120_000 });
       await page.waitForFunction((n) => window.__twinline.parts().length >= n && window.__twinline.fitted(), MIN_PARTS, { timeout: 300_000, polling: 500 });
       await page.waitForFunction(() => document.fonts.status === 'loaded', undefined, { timeout: 60_000 });

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { TwinlineHooks } from '../../web/src/test-hooks.ts';
-import { runToEnd, scaled } from '../proc.ts';
-import { api, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, type Host } from './host.ts';
+import { scaled } from '../proc.ts';
+import { api, buildWebApp, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, type Host } from './host.ts';
 import { keepShot, OUT, type Shots } from './pixels.ts';
 
 declare const window: { __twinline: TwinlineHooks };
@@ -38,14 +38,13 @@ beforeAll(async () => {
   profile = mkdtempSync(join(tmpdir(), 'twinline-chromium-'));
   // the app's build, the host and the browser start side by side (the page is opened once all are up)
   const [build, started, browser] = await Promise.allSettled([
-    runToEnd(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn']),
+    buildWebApp(),
     startHost(['test/fixtures/scenarios/kiln-cell.yaml', '--profile', 'open', '--no-mqtt', '--opcua-port', '0']),
     chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 720 } }),
   ]);
   if (started.status === 'fulfilled') host = started.value;
   if (browser.status === 'fulfilled') ctx = browser.value;
   for (const r of [build, started, browser]) if (r.status === 'rejected') throw r.reason;
-  if (build.status === 'fulfilled' && build.value.code !== 0) throw new Error(`vite build failed:\n${build.value.stdout}\n${build.value.stderr}`);
   const line = await (await fetch(new URL('api/line', host.base))).json() as { stations: { id: string; name: { en: string; zh: string } }[] };
   kilnName = line.stations.find((s) => s.id === 'kiln')!.name;
   page = await ctx.newPage();

@@ -9,7 +9,6 @@
  * size uncompressed, gzip and brotli.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { TwinlineHooks } from '../../web/src/test-hooks.ts';
 import { scaled } from '../proc.ts';
 import { rawRequest, type RawReply } from '../raw-http.ts';
-import { allEvents, api, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, type Host } from './host.ts';
+import { allEvents, api, buildWebApp, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, type Host } from './host.ts';
 import { OUT } from './pixels.ts';
 
 declare const window: { __twinline: TwinlineHooks };
@@ -37,8 +36,7 @@ const raw = (path: string, headers: Record<string, string> = {}, method = 'GET')
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
   mkdirSync(OUT, { recursive: true });
-  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+  await buildWebApp();
   // 50× real time: a pushed frame a little older than a polled state is many ticks behind it,
   // which must not read as a restarted run
   host = await startHost([FIXTURE, '--profile', 'open', '--no-mqtt', '--opcua-port', '0', '--speed', '50']);

@@ -4,8 +4,12 @@
  * and the run's records, stopped and removed by `stop()`. Also the Chromium flags every e2e
  * test runs with, and small REST helpers that log in the way any client would.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { webBuildDir } from '../global-setup.ts';
 import { startServe } from '../integration/serve-proc.ts';
 export { START_MS } from '../integration/serve-proc.ts';
+import { runToEnd, scaled } from '../proc.ts';
 import { findTool } from '../tools.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -17,6 +21,30 @@ export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
+
+/**
+ * Builds the web app into web/dist once per test run: the first e2e file to ask builds it, the
+ * others wait for that build's outcome (a failed build fails each of them with vite's output).
+ */
+export async function buildWebApp(): Promise<void> {
+  const dir = webBuildDir();
+  const outcome = join(dir, 'outcome.json');
+  let mine = true;
+  try {
+    mkdirSync(dir);
+  } catch {
+    mine = false; // another file of this run builds, or has built
+  }
+  if (mine) {
+    const r = await runToEnd(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { timeoutMs: 300_000 });
+    writeFileSync(`${outcome}.part`, JSON.stringify({ code: r.code, output: `${r.stdout}\n${r.stderr}` }));
+    renameSync(`${outcome}.part`, outcome);
+  } else {
+    await until('the web app\'s build by another test file', () => existsSync(outcome), scaled(300_000), 500);
+  }
+  const r = JSON.parse(readFileSync(outcome, 'utf8')) as { code: number; output: string };
+  if (r.code !== 0) throw new Error(`vite build failed (exit ${r.code}):\n${r.output}`);
+}
 
 /** A running host (see test/integration/serve-proc.ts). */
 export interface Host {

@@ -2,14 +2,14 @@
  * What a trainer sees first, judged by the pixels Chromium draws (SwiftShader): the camera
  * frames the whole line on load, on resize and by the fit control, for lines from 6 m to 112 m,
  * filling the frame (the stations' silhouette reaches near the edges at 1280×720 and 414×896);
- * the hall's key light casts soft shadows beside the stations;
+ * the hall's key light casts soft shadows beside the stations (`?light=full`; headless Chromium's
+ * software renderer gets the simple hall, without shadows, by itself);
  * Chinese labels render as glyphs, not boxes; the HMI names tags and shows kWh / kW; a lost host
  * shows an outage banner that clears when it is back; a phone-sized viewport stacks the panels
  * and keeps the 3D view usable. The attached pages run against a real `twinline serve` of a
  * small fixture line (open profile), restarted on the same port for the outage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { TwinlineHooks } from '../../web/src/test-hooks.ts';
 import { startServe, type ServeProc } from '../integration/serve-proc.ts';
 import { scaled } from '../proc.ts';
-import { CHROMIUM, CHROMIUM_ARGS, START_MS } from './host.ts';
+import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, START_MS } from './host.ts';
 import { OUT, pixels, shot } from './pixels.ts';
 
 declare const window: { __twinline: TwinlineHooks };
@@ -53,8 +53,7 @@ async function startFixtureHost(): Promise<ServeProc> {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
   mkdirSync(OUT, { recursive: true });
-  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+  await buildWebApp();
   hostHome = mkdtempSync(join(tmpdir(), 'twinline-home-'));
   hostPort = await freePort();
   host = await startFixtureHost();
@@ -181,11 +180,11 @@ function luminanceAt(px: number[], width: number, x: number, y: number, r = 3): 
 }
 
 /**
- * The kiln casts a shadow: with the stations, parts and people left out (the shadows are baked
- * once the line has mounted, so the floor keeps them), the floor just beside the kiln on the
- * side away from the key light is clearly darker than on the side facing it.
+ * The floor's luminance just beside the kiln, on the side facing the key light and on the side
+ * away from it, with the stations, parts and people left out (the shadows are baked once the
+ * line has mounted, so the floor keeps them): a shadow makes the side away clearly darker.
  */
-async function shadowBesideKiln(page: Page): Promise<void> {
+async function floorBesideKiln(page: Page, name: string): Promise<{ lit: number; shade: number }> {
   await page.waitForFunction(() => window.__twinline.frames() > 60, undefined, { timeout: scaled(60_000) });
   const where = await page.evaluate(() => window.__twinline.floorBeside('kiln', 0.6));
   expect(where?.lit, 'the floor beside the kiln on screen').toBeTruthy();
@@ -197,7 +196,7 @@ async function shadowBesideKiln(page: Page): Promise<void> {
   });
   await frames(page);
   const box = await canvasBox(page);
-  const floor = await shot(page, 'ceramic-floor-shadows');
+  const floor = await shot(page, name);
   await page.evaluate(() => {
     window.__twinline.showStations(true);
     window.__twinline.showParts(true);
@@ -205,9 +204,12 @@ async function shadowBesideKiln(page: Page): Promise<void> {
   });
   const lit = luminanceAt(floor, Math.round(box.w), where!.lit!.x, where!.lit!.y);
   const shade = luminanceAt(floor, Math.round(box.w), where!.shade!.x, where!.shade!.y);
-  console.log(`floor beside the kiln: luminance ${lit.toFixed(1)} facing the key light, ${shade.toFixed(1)} away from it`);
-  expect(shade, 'the shadow side of the kiln is darker').toBeLessThan(lit * 0.9);
+  console.log(`${name}: floor beside the kiln: luminance ${lit.toFixed(1)} facing the key light, ${shade.toFixed(1)} away from it`);
+  return { lit, shade };
 }
+
+/** The hall's lighting the page chose (`data-light` of the 3D view). */
+const lightOf = (page: Page): Promise<string | undefined> => page.evaluate(() => (document.querySelector('[data-testid="scene"]') as HTMLElement | null)?.dataset.light);
 
 describe('framing', () => {
   it('frames the whole of a 112 m line on load, after a resize, and by the fit control', async () => {
@@ -249,7 +251,7 @@ describe('framing', () => {
 
   it('fills the frame with the line at desktop 1280×720 and phone 414×896; the kiln casts a shadow', async () => {
     for (const [vp, wide] of [[{ width: 1280, height: 720 }, true], [{ width: 414, height: 896 }, false]] as const) {
-      const page = await open('/?mode=standalone&scenario=ceramic-after', vp);
+      const page = await open(`/?mode=standalone&scenario=ceramic-after${wide ? '&light=full' : ''}`, vp);
       try {
         const s = await wholeLineInView(page, `ceramic-${vp.width}x${vp.height}`);
         // measured on the rendered image: the stations' own pixels, not the scene handle
@@ -257,10 +259,26 @@ describe('framing', () => {
         // the fit fills the canvas along its tighter axis: the silhouette reaches near both of its edges
         // (the phone layout stacks the panels under a 3D view wider than tall: side edges there too)
         expect(Math.min(Math.max(s.left, s.right), Math.max(s.top, s.bottom)), 'gap to the edges of the tighter axis').toBeLessThan(0.06);
-        if (wide) await shadowBesideKiln(page);
+        if (wide) {
+          expect(await lightOf(page)).toBe('full');
+          const f = await floorBesideKiln(page, 'ceramic-floor-shadows');
+          expect(f.shade, 'the shadow side of the kiln is darker').toBeLessThan(f.lit * 0.9);
+        }
       } finally {
         await page.close();
       }
+    }
+  }, scaled(180_000));
+
+  it('lights the hall simply on a software renderer (headless Chromium draws with SwiftShader): no shadow beside the kiln', async () => {
+    const page = await open('/?mode=standalone&scenario=ceramic-after', { width: 1280, height: 720 });
+    try {
+      expect(await lightOf(page)).toBe('simple');
+      expect(await page.locator('[data-testid="scene"]').getAttribute('title')).toMatch(/SwiftShader.*simple light/i);
+      const f = await floorBesideKiln(page, 'ceramic-floor-simple');
+      expect(f.shade, 'both sides of the kiln alike').toBeGreaterThan(f.lit * 0.9);
+    } finally {
+      await page.close();
     }
   }, scaled(180_000));
 

@@ -7,13 +7,12 @@
  * browser for the file. Screenshots go to test-output/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { TwinlineHooks } from '../../web/src/test-hooks.ts';
-import { CHROMIUM, CHROMIUM_ARGS, START_MS, startHost, type Host } from './host.ts';
+import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, START_MS, startHost, type Host } from './host.ts';
 import { OUT, redShare, shot } from './pixels.ts';
 
 const UNUSUAL = '#ff3b30';
@@ -31,8 +30,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
   mkdirSync(OUT, { recursive: true });
-  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+  await buildWebApp();
   profile = mkdtempSync(join(tmpdir(), 'twinline-chromium-'));
   // an exercise written for this line, in a folder of the test's own
   const exercises = join(profile, 'exercises');

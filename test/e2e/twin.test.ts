@@ -6,14 +6,13 @@
  * page). Screenshots go to test-output/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SimEngine } from '../../sim/worker/engine.ts';
 import type { TwinlineHooks } from '../../web/src/test-hooks.ts';
-import { api, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, type Host } from './host.ts';
+import { api, buildWebApp, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, type Host } from './host.ts';
 import { changed, OUT, redShare, shot, variety } from './pixels.ts';
 
 const SCENARIO = 'ceramic-after';
@@ -33,8 +32,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
   mkdirSync(OUT, { recursive: true });
-  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
+  await buildWebApp();
   // explicit port 0: free ports, so files running side by side never contend for the defaults
   const ports = ['--opcua-port', '0', '--mqtt-port', '0', '--mqtt-ws-port', '0'];
   [host, openHost] = await Promise.all([

@@ -5,11 +5,15 @@
  * The line's static meshes never move, so the shadow map is rendered a few times after mount
  * and then left alone (`shadowMap.autoUpdate = false`): shadows cost no draw call per frame.
  * What moves (parts, rams, people) casts none.
+ *
+ * The `simple` hall (software renderers, `light.ts`) has neither environment nor shadows: a
+ * stronger sky/floor fill stands in for the environment's ambient part.
  */
 import { useEffect, useMemo, useRef } from 'react';
 import { useFrame, useThree } from '@react-three/fiber';
 import { Object3D, PMREMGenerator, type DirectionalLight, type InstancedMesh, type Mesh } from 'three';
 import { RoomEnvironment } from 'three/addons/environments/RoomEnvironment.js';
+import type { LightMode } from './light.ts';
 
 /** Direction the key light comes from (towards the light), not normalised: high, from +x +z. */
 export const KEY = [0.45, 0.8, 0.4] as const;
@@ -17,15 +21,19 @@ export const KEY = [0.45, 0.8, 0.4] as const;
 const BAKE_AT = [2, 15, 45];
 /** Environment light strength on standard materials [-]. */
 export const ENV_INTENSITY = 0.55;
+/** Sky/floor fill of the full hall, and of the simple one (which has no environment light) [-]. */
+const FILL = { full: 0.55, simple: 1.15 } as const;
 
-/** Environment, fill and shadow-casting key light for a line within `bounds` [m] (minX, minZ, maxX, maxZ). */
-export function Hall({ bounds }: { bounds: readonly [number, number, number, number] }): React.JSX.Element {
+/** Environment, fill and key light for a line within `bounds` [m] (minX, minZ, maxX, maxZ); the key light casts shadows in the full hall. */
+export function Hall({ bounds, mode }: { bounds: readonly [number, number, number, number]; mode: LightMode }): React.JSX.Element {
+  const full = mode === 'full';
   const gl = useThree((s) => s.gl);
   const scene = useThree((s) => s.scene);
   const key = useRef<DirectionalLight>(null);
   const target = useMemo(() => new Object3D(), []);
   const frame = useRef(0);
   useEffect(() => {
+    if (!full) return;
     const pm = new PMREMGenerator(gl);
     const room = new RoomEnvironment();
     const rt = pm.fromScene(room, 0.04);
@@ -38,7 +46,7 @@ export function Hall({ bounds }: { bounds: readonly [number, number, number, num
       scene.environment = null;
       rt.dispose();
     };
-  }, [gl, scene]);
+  }, [gl, scene, full]);
   const [a, b, c, d] = bounds;
   const cx = (a + c) / 2;
   const cz = (b + d) / 2;
@@ -63,7 +71,7 @@ export function Hall({ bounds }: { bounds: readonly [number, number, number, num
   }, [cx, cz, reach, target]);
   useFrame(() => {
     const f = ++frame.current;
-    if (!BAKE_AT.includes(f)) return;
+    if (!full || !BAKE_AT.includes(f)) return;
     // every visible mesh that is not instanced casts (the merged stations, or their parts unmerged)
     scene.traverse((o) => {
       const m = o as Mesh;
@@ -75,10 +83,10 @@ export function Hall({ bounds }: { bounds: readonly [number, number, number, num
   const size = reach > 40 ? 4096 : 2048;
   return (
     <>
-      <hemisphereLight args={[0xdfe6f0, 0x3a3d42, 0.55]} />
+      <hemisphereLight args={[0xdfe6f0, 0x3a3d42, FILL[mode]]} />
       <primitive object={target} />
       <directionalLight
-        ref={key} target={target} intensity={2.2} color={0xfff4e6} castShadow
+        ref={key} target={target} intensity={2.2} color={0xfff4e6} castShadow={full}
         shadow-mapSize={[size, size]} shadow-radius={6} shadow-bias={-0.0004} shadow-normalBias={0.04}
       />
     </>

@@ -20,6 +20,7 @@ import { NetworkOverlay } from './NetworkOverlay.tsx';
 import { networkGraph, OVERLAY_REACH, withAlerts } from './network-graph.ts';
 import { AlertMarkers } from './AlertMarkers.tsx';
 import { Hall } from './Hall.tsx';
+import { chooseLight } from './light.ts';
 import type { NetworkReport } from '../twin/network.ts';
 import type { AlertMarks } from '../twin/alerts.ts';
 import type { Messages } from '../i18n/en.ts';
@@ -181,6 +182,11 @@ export function Scene({ source, live, handle, selected, onSelect, network = null
     return { points: overlayOn ? boxCorners([a, b - OVERLAY_REACH.behind, c, d], OVERLAY_REACH.height) : stationCorners(placed) };
   }, [bounds, placed, overlayOn]);
   const look = source.line.id.startsWith('steel') ? 'steel' : 'ceramic';
+  // the hall's light is chosen once: the canvas's antialiasing and shadow map are fixed at its creation
+  const light = useMemo(() => chooseLight(location.search), []);
+  useEffect(() => {
+    handle.light = light.mode;
+  }, [handle, light]);
   useEffect(() => {
     handle.focus = (id) => {
       const p = placed.find((q) => q.info.id === id);
@@ -203,10 +209,13 @@ export function Scene({ source, live, handle, selected, onSelect, network = null
     onSelect(id);
   };
   return (
-    <Canvas frameloop={bench !== null ? 'always' : 'demand'} shadows="percentage" camera={{ fov: 45, near: 0.1, far: 2000 }} dpr={1} gl={{ antialias: true }} data-testid="scene">
+    <Canvas
+      frameloop={bench !== null ? 'always' : 'demand'} shadows={light.mode === 'full' ? 'percentage' : false} camera={{ fov: 45, near: 0.1, far: 2000 }} dpr={1}
+      gl={{ antialias: light.mode === 'full' }} data-testid="scene" data-light={light.mode} title={light.mode === 'simple' && light.renderer !== '' ? `${light.renderer}: simple light (?light=full for the full hall)` : undefined}
+    >
       {bench !== null ? <BenchProbe handle={handle} /> : <Pace />}
       <color attach="background" args={[0x1a2028]} />
-      <Hall bounds={bounds} />
+      <Hall bounds={bounds} mode={light.mode} />
       <Rig rig={rig} handle={handle} view={view} />
       <Floor bounds={bounds} />
       {bench === null ? <StationLabels placed={placed} name={stationName} /> : null}

@@ -49,6 +49,8 @@ export interface SceneHandle {
   alerts: AlertMarkDrawn[];
   /** whether the alert marks are drawn (tests hide them to see which pixels are theirs) */
   alertsShown: boolean;
+  /** the hall's lighting (`light.ts`): full, or simple on a software renderer; null until the scene mounts */
+  light: 'full' | 'simple' | null;
 }
 
 /** A station's alert mark as drawn. */
@@ -77,5 +79,5 @@ export interface NetworkDrawn {
 
 /** An empty handle. */
 export function makeHandle(): SceneHandle {
-  return { lamps: { index: new Map(), colors: new Float32Array(0) }, camera: null, canvas: null, rig: null, parts: new Float64Array(0), partStations: new Int32Array(0), partCount: 0, partsShown: true, stationsShown: true, people: new Float64Array(0), peopleCount: 0, peopleShown: true, stale: false, fits: 0, frames: 0, focus: null, overview: null, bench: null, network: null, alerts: [], alertsShown: true };
+  return { lamps: { index: new Map(), colors: new Float32Array(0) }, camera: null, canvas: null, rig: null, parts: new Float64Array(0), partStations: new Int32Array(0), partCount: 0, partsShown: true, stationsShown: true, people: new Float64Array(0), peopleCount: 0, peopleShown: true, stale: false, fits: 0, frames: 0, focus: null, overview: null, bench: null, network: null, alerts: [], alertsShown: true, light: null };
 }
