@@ -22,7 +22,7 @@ const BAKE_AT = [2, 15, 45];
 /** Environment light strength on standard materials [-]. */
 export const ENV_INTENSITY = 0.55;
 /** Sky/floor fill of the full hall, and of the simple one (which has no environment light) [-]. */
-const FILL = { full: 0.55, simple: 1.15 } as const;
+const FILL = { full: 0.55, simple: 1.9 } as const;
 
 /** Environment, fill and key light for a line within `bounds` [m] (minX, minZ, maxX, maxZ); the key light casts shadows in the full hall. */
 export function Hall({ bounds, mode }: { bounds: readonly [number, number, number, number]; mode: LightMode }): React.JSX.Element {
