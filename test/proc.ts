@@ -8,6 +8,7 @@
 import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism, loadavg } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 
 /**
  * How much slower this machine is than a quiet 2-core one (≥ 1, at most 6): the larger of what
@@ -130,6 +131,15 @@ export async function runToEnd(cmd: string, args: readonly string[], opts: Spawn
   else o.proc.stdin.end();
   const code = await o.exited;
   return { code: code ?? -1, stdout: o.stdout(), stderr: o.stderr(), ms: Date.now() - t0 };
+}
+
+/** The checkout's root, where the CLI runs. */
+export const ROOT = resolvePath(import.meta.dirname, '..');
+
+/** `twinline args` (bin/twinline.mjs in the checkout) run to its end: exit code and output. */
+export async function twinlineCli(args: readonly string[], timeoutMs = 240_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runToEnd(process.execPath, [join(ROOT, 'bin/twinline.mjs'), ...args], { cwd: ROOT, timeoutMs });
+  return { code, stdout, stderr };
 }
 
 /** The owned children still running. */

@@ -76,16 +76,20 @@ export interface KpiComparison {
   deltaPct: DeltaPct;
 }
 
-/** What `compare --json` prints. */
-export interface CompareResult {
-  before: { scenario: string; file: string; title: string };
-  after: { scenario: string; file: string; title: string };
+/** What a comparison or a diagnosis ran: the period, the seeds, the pool and its wall time, and the warnings. */
+export interface PoolReport {
   hours: number;
   warmupHours: number;
   seeds: number;
   workers: number;
   wallSeconds: number;
   warnings: string[];
+}
+
+/** What `compare --json` prints. */
+export interface CompareResult extends PoolReport {
+  before: { scenario: string; file: string; title: string };
+  after: { scenario: string; file: string; title: string };
   kpis: Record<string, KpiComparison>;
   /** with `--retrofit`: capex, yearly savings and payback (compare-economics.ts) */
   economics?: Economics;

@@ -31,7 +31,7 @@ import { fieldOf } from '../line/resolve.ts';
 import { StepNotApplicable } from '../line/retrofit.ts';
 import { RETROFIT_STAGES } from '../line/retrofit-schema.ts';
 import type { Label, LineSpec, StationSpec } from '../line/types.ts';
-import { checkPeriod, compareKpis, runPool, type CompareRun, type Job, type KpiComparison } from './compare.ts';
+import { checkPeriod, compareKpis, runPool, type CompareRun, type Job, type KpiComparison, type PoolReport } from './compare.ts';
 import type { MeanSd } from './compare-stats.ts';
 import { DEFAULT_PRICES, economics, loadPrices, type Economics } from './compare-economics.ts';
 import { buildRetrofit, RETROFITS_DIR, retrofitIds } from './retrofits.ts';
@@ -101,16 +101,10 @@ export interface SkippedStep {
 }
 
 /** What `diagnose --json` prints. */
-export interface DiagnoseResult {
+export interface DiagnoseResult extends PoolReport {
   scenario: string;
   file: string;
   title: Label;
-  hours: number;
-  warmupHours: number;
-  seeds: number;
-  workers: number;
-  wallSeconds: number;
-  warnings: string[];
   indicators: Indicator[];
   stages: StageGrade[];
   /** baseline KPIs: mean ± sd over the seeds */

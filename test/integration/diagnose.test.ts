@@ -7,21 +7,15 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseResult } from '../../sim/host/diagnose.ts';
-import { runToEnd, scaled } from '../proc.ts';
+import { ROOT, scaled, twinlineCli } from '../proc.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/host.ts';
 import { OUT, pixels, variety } from '../e2e/pixels.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/twinline.mjs');
-
-async function twinline(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await runToEnd(process.execPath, [BIN, ...args], { cwd: ROOT, timeoutMs: 240_000 });
-  return { code, stdout, stderr };
-}
+const twinline = (...args: string[]): ReturnType<typeof twinlineCli> => twinlineCli(args);
 
 let dir = '';
 let line = '';
