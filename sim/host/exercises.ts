@@ -114,6 +114,12 @@ export class Exercises {
     return { exercises, problems };
   }
 
+  /** Whether an exercise is running or paused (it owns the line's pace then). */
+  busy(): boolean {
+    const s = this.cur?.st.state;
+    return s === 'running' || s === 'paused' || s === 'concluding';
+  }
+
   /** Ends what runs (the host is stopping). */
   close(): void {
     this.cur?.abort.abort();

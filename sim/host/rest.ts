@@ -23,6 +23,7 @@ import { AuditThrottle } from './audit-throttle.ts';
 import type { Exercises } from './exercises.ts';
 import type { Range } from './range.ts';
 import type { Responder } from './respond.ts';
+import { runRoute, runState } from './run-control.ts';
 import type { AlertLog } from '../../security/detectors/alert-log.ts';
 import { StaticFiles } from './static-files.ts';
 
@@ -182,6 +183,10 @@ export async function handle(req: IncomingMessage, res: ServerResponse, c: RestC
       return ackRoute(req, res, c, who, refusals, peer);
     case 'POST /api/commands':
       return commandRoute(req, res, c, who, refusals, peer);
+    case 'GET /api/run':
+      return reply(res, 200, await runState(c));
+    case 'POST /api/run':
+      return runRoute(req, res, c, who, refusals, peer);
     default:
       return refuse(res, { status: 404, code: 'NOT_FOUND', message: `no route ${route.slice(0, 200)}` });
   }

@@ -84,7 +84,8 @@ REST API (log in first: POST /api/login {"user","password"} → {"token"}; then 
   Security range (instructor only): GET /api/attacks, POST /api/attacks/run {"id","station"?},
   GET /api/attacks/runs, GET /api/attacks/runs/<n> (status and report). Exercises (instructor only):
   GET /api/exercises, POST /api/exercises/start {"id"}, POST /api/exercises/pause|resume|end,
-  GET /api/exercises/current, GET /api/exercises/report?lang=en|zh.
+  GET /api/exercises/current, GET /api/exercises/report?lang=en|zh. Run control (instructor only):
+  POST /api/run {"speed"?: 1–600, "running"?: true|false} (refused while an exercise runs); GET /api/run.
   Incident response (engineer and instructor): POST /api/respond/<action> {…} (ban, unban, close-sessions,
   isolate, reconnect, stop-station, resume-station, snapshot, restore-setpoints, note); every role reads
   GET /api/respond, GET /api/respond/log?since=N, GET /api/incident?from=MS&to=MS, GET /api/playbooks.

@@ -3,8 +3,9 @@
  * a real `twinline serve` (the kiln cell under the open profile, OPC UA on a free port): an
  * operator sees no Range panel; an instructor opens it, runs opcua-stop, and sees the attack's
  * traffic red in the network overlay (handles and the canvas's pixels), the "attack running"
- * label, and the result (outcome, impact, evidence), in English and zh-CN. One host and one
- * browser for the file. Screenshots go to test-output/e2e/.
+ * label, and the result (outcome, impact, evidence), in English and zh-CN; runs an exercise;
+ * and, as a trainer, sets the pace, pauses the line and injects a jam that the kiln's stack
+ * light shows. One host and one browser for the file. Screenshots go to test-output/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -191,6 +192,38 @@ describe('the security range in the web twin', () => {
     await report.close();
     await page.screenshot({ path: join(OUT, 'range-exercise.png') });
   }, 240_000);
+
+  it('a trainer sets the pace, pauses and resumes the line, and injects a jam that turns the kiln\'s stack light red', async () => {
+    // signed in as the instructor, the panel open
+    const trainer = page.getByTestId('trainer');
+    const run = async (): Promise<{ speed: number; running: boolean; simTime: number }> => (await (await fetch(new URL('api/run', host.base))).json()) as { speed: number; running: boolean; simTime: number };
+    await page.getByTestId('trainer-speed-60').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="trainer"]')?.getAttribute('data-speed') === '60', undefined, { timeout: 30_000 });
+    expect((await run()).speed).toBe(60);
+    expect(await page.getByTestId('trainer-speed-60').getAttribute('aria-pressed')).toBe('true');
+    await page.getByTestId('trainer-pause').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="trainer"]')?.getAttribute('data-running') === '0', undefined, { timeout: 30_000 });
+    const t = (await run()).simTime;
+    await sleep(1500);
+    expect((await run()).simTime).toBe(t);
+    await page.getByTestId('trainer-resume').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="trainer"]')?.getAttribute('data-running') === '1', undefined, { timeout: 30_000 });
+    // a jam on the kiln for 2 min: the host's kiln is faulted and the page draws its red lamp
+    const line = await (await fetch(new URL('api/line', host.base))).json() as { stations: { id: string; name: { en: string } }[] };
+    const kiln = line.stations.find((q) => q.id === 'kiln')!.name.en;
+    expect(await page.locator('[data-testid="trainer-station"] option').allInnerTexts()).toContain(kiln);
+    await page.getByTestId('trainer-station').selectOption('kiln');
+    await page.getByTestId('trainer-fault').selectOption('jam');
+    await page.getByTestId('trainer-minutes').fill('2');
+    await page.getByTestId('trainer-inject').click();
+    await page.getByTestId('trainer-note').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('trainer-note').innerText()).toBe(`Jam injected on ${kiln}`);
+    await page.waitForFunction(() => window.__twinline.stackLight('kiln') === 'red', undefined, { timeout: 60_000 });
+    await trainer.screenshot({ path: join(OUT, 'range-trainer.png') });
+    await page.getByTestId('trainer-speed-1').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="trainer"]')?.getAttribute('data-speed') === '1', undefined, { timeout: 30_000 });
+    expect(await trainer.locator('h3').innerText()).toBe('Trainer');
+  }, 180_000);
 
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);

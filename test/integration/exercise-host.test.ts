@@ -3,6 +3,8 @@
  * range panel calls): the instructor lists the exercises written for this line, starts one,
  * pauses it (the line and the exercise's clock stop: the attack due waits), resumes it, sees the
  * attack launched, ends it early and reads the report and the score; other roles are refused.
+ * And the trainer's run control (`/api/run`): the instructor sets the pace and pauses the line,
+ * refused to others and while an exercise holds the pace, every change in the audit trail.
  * A real `twinline serve` of the kiln cell (open profile, 10× real time).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +61,11 @@ describe('exercises on the running twin', () => {
     const started = await post('api/exercises/start', { id: 'kiln-stop-drill' });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     expect((await post('api/exercises/start', { id: 'kiln-stop-drill' })).status).toBe(409);
+    // the exercise holds the pace: run control waits
+    const held = await post('api/run', { speed: 60 });
+    expect(held.status).toBe(409);
+    expect(JSON.stringify(held.body)).toContain('a scripted exercise paces the line');
+    expect((await s.call('api/run', {}, 'viewer')).body).toMatchObject({ speed: 10, exercise: true });
     const paused = await post('api/exercises/pause');
     expect(paused.status).toBe(200);
     const at = (paused.body.current as ExerciseState).elapsedS;
@@ -93,4 +100,56 @@ describe('exercises on the running twin', () => {
       (r) => r.some((x) => x.startsWith('ended (')), 20_000);
     expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^started: A stop from OPC UA/), 'paused (the line paused)', 'resumed', 'ended by the instructor', expect.stringMatching(/^ended \(interrupted\): score \d+/)]));
   }, scaled(180_000));
+});
+
+describe('run control', () => {
+  it('refuses other roles and bad bodies, naming what is wrong', async () => {
+    expect((await s.call('api/run', {}, 'viewer')).body).toMatchObject({ speed: 10, running: true, exercise: false });
+    const operator = await post('api/run', { speed: 60 }, 'operator');
+    expect(operator.status).toBe(403);
+    expect(JSON.stringify(operator.body)).toContain('run control is the instructor\'s (operator is operator)');
+    const bad: [unknown, string][] = [
+      [{ speed: 0.5 }, 'speed must be a number from 1 to 600 (× real time), got 0.5'],
+      [{ speed: 601 }, 'got 601'],
+      [{ speed: '60' }, 'got \\"60\\"'],
+      [{ running: 'yes' }, 'running must be true or false, got \\"yes\\"'],
+      [{}, 'the body must be {\\"speed\\"?'],
+      [{ speed: 60, pace: 2 }, 'unknown key \\"pace\\"'],
+      [[60], 'the body must be'],
+    ];
+    for (const [body, message] of bad) {
+      const r = await post('api/run', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(JSON.stringify(r.body), JSON.stringify(body)).toContain(message);
+    }
+    expect((await s.call('api/run', {}, 'viewer')).body).toMatchObject({ speed: 10, running: true });
+  });
+
+  it('sets the pace and pauses and resumes the line for the instructor; each change is in the trail', async () => {
+    const fast = await post('api/run', { speed: 60 });
+    expect(fast.status, JSON.stringify(fast.body)).toBe(200);
+    expect(fast.body).toMatchObject({ speed: 60, running: true, changed: ['speed 10× → 60×'] });
+    // the line runs well past its old pace (60× asked; more than 15× is plenty on a busy machine)
+    const t0 = await simTime();
+    const w0 = Date.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await simTime() - t0) / ((Date.now() - w0) / 1000)).toBeGreaterThan(15);
+    const paused = await post('api/run', { running: false });
+    expect(paused.body).toMatchObject({ speed: 60, running: false, changed: ['paused'] });
+    const t = await simTime();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await simTime()).toBe(t);
+    // asking for what is already so changes nothing and leaves no entry
+    expect((await post('api/run', { running: false })).body).toMatchObject({ changed: [] });
+    const back = await post('api/run', { speed: 10, running: true });
+    expect(back.body).toMatchObject({ speed: 10, running: true, changed: ['speed 60× → 10×', 'resumed'] });
+    expect(await waitFor('the line running again', simTime, (x) => x > t, 10_000)).toBeGreaterThan(t);
+    const trail = await waitFor('run control in the trail', async () => (await s.events('instructor')).filter((e) => e.type === 'audit' && e.data.action === 'run'),
+      (r) => r.length >= 3, 20_000);
+    expect(trail.map((e) => e.data)).toEqual([
+      expect.objectContaining({ principal: expect.stringMatching(/^instructor@/), outcome: 'allowed', target: 'line', reason: 'speed 10× → 60×' }),
+      expect.objectContaining({ reason: 'paused' }),
+      expect.objectContaining({ reason: 'speed 60× → 10×, resumed' }),
+    ]);
+  }, scaled(60_000));
 });

@@ -90,6 +90,7 @@ export function App(): React.JSX.Element {
     return s !== undefined ? label(s.name) : id;
   }, [stations, label]);
   const closeAlerts = useCallback(() => setAlertsOn(false), []);
+  const rangeStations = useMemo(() => (stations ?? []).map((s) => ({ id: s.id, name: label(s.name) })), [stations, label]);
   const selectStation = useCallback((id: string) => {
     setSelected(id);
     handle.focus?.(id);
@@ -181,7 +182,7 @@ export function App(): React.JSX.Element {
               <Faceplate key={selInfo.id} source={source} live={live} info={selInfo} index={selIndex} role={role} onClose={() => setSelected(null)} />
             ) : null}
             {alertsOn ? <AlertPanel state={alerts.state} role={role} stationName={stationNameById} onSelect={selectStation} onAck={alerts.ack} onClose={closeAlerts} /> : null}
-            {mayRange && rangeOn && session !== null ? <RangePanel key={signedIn?.who.user} session={session} onClose={() => setRangeOn(false)} /> : null}
+            {mayRange && rangeOn && session !== null ? <RangePanel key={signedIn?.who.user} session={session} stations={rangeStations} onClose={() => setRangeOn(false)} /> : null}
           </main>
         )}
       </div>

@@ -2,12 +2,13 @@
  * The security range's panel (instructor only; the host refuses anyone else): the attack
  * library with ATT&CK for ICS technique ids, a Run button per attack, the run going on, and
  * each attack's last result as the host reports it: outcome, impact measured on the line,
- * evidence, and what putting the line back did. Above them, the scripted exercises
- * (ExercisePanel).
+ * evidence, and what putting the line back did. Above them, the trainer's run control and
+ * fault injection (TrainerPanel) and the scripted exercises (ExercisePanel).
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useI18n } from '../i18n/index.ts';
 import { ExercisePanel } from './ExercisePanel.tsx';
+import { TrainerPanel } from './TrainerPanel.tsx';
 import { getRun, listAttacks, listRuns, startAttack, type RangeAttack, type RangeRun } from '../twin/range.ts';
 import type { Session } from '../twin/session.ts';
 
@@ -19,6 +20,8 @@ const MAX_EVIDENCE = 14;
 /** Props of `RangePanel`. */
 export interface RangePanelProps {
   session: Session;
+  /** the line's stations: id and name in the page's language (fault injection) */
+  stations: { id: string; name: string }[];
   onClose(): void;
 }
 
@@ -66,7 +69,7 @@ function Result({ run }: { run: RangeRun }): React.JSX.Element {
 }
 
 /** The range panel. */
-export function RangePanel({ session, onClose }: RangePanelProps): React.JSX.Element {
+export function RangePanel({ session, stations, onClose }: RangePanelProps): React.JSX.Element {
   const { t } = useI18n();
   const r = t.range;
   const [attacks, setAttacks] = useState<RangeAttack[] | null>(null);
@@ -121,6 +124,7 @@ export function RangePanel({ session, onClose }: RangePanelProps): React.JSX.Ele
         <button type="button" onClick={onClose}>{r.close}</button>
       </header>
       <p className="muted">{r.intro}</p>
+      <TrainerPanel session={session} stations={stations} />
       <ExercisePanel session={session} />
       {error !== null ? <p className="bad" data-testid="range-error">{r.error}: {error}</p> : null}
       {attacks === null ? <p className="muted">{r.loading}</p> : null}

@@ -3,7 +3,7 @@
  * instructor: the exercises written for this line, the one going on, and its controls.
  */
 import type { ExerciseState } from '../../../sim/host/exercises.ts';
-import type { Session } from './session.ts';
+import { apiJson, postJson, type Session } from './session.ts';
 
 export type { ExerciseState };
 
@@ -16,28 +16,19 @@ export interface ExerciseInfo {
   attacks: { atS: number; attack: string; station: string | null }[];
 }
 
-async function json<T>(session: Session, path: string, init?: RequestInit): Promise<T> {
-  const r = await session.fetch(path, init);
-  const body = (await r.json().catch(() => ({}))) as T & { error?: { message?: string } };
-  if (!r.ok) throw new Error(body.error?.message ?? `${path}: HTTP ${r.status}`);
-  return body;
-}
-
-const post = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-
 /** This line's exercises and the one going on (or the last one). */
 export function listExercises(session: Session): Promise<{ exercises: ExerciseInfo[]; problems: string[]; current: ExerciseState | null }> {
-  return json(session, 'api/exercises');
+  return apiJson(session, 'api/exercises');
 }
 
 /** The exercise going on (or the last one), or null. */
 export async function currentExercise(session: Session): Promise<ExerciseState | null> {
-  return (await json<{ current: ExerciseState | null }>(session, 'api/exercises/current')).current;
+  return (await apiJson<{ current: ExerciseState | null }>(session, 'api/exercises/current')).current;
 }
 
 /** Starts, pauses, resumes or ends; the exercise's state after it. */
 export async function controlExercise(session: Session, action: 'start' | 'pause' | 'resume' | 'end', id?: string): Promise<ExerciseState | null> {
-  return (await json<{ current: ExerciseState | null }>(session, `api/exercises/${action}`, post(id === undefined ? {} : { id }))).current;
+  return (await apiJson<{ current: ExerciseState | null }>(session, `api/exercises/${action}`, postJson(id === undefined ? {} : { id }))).current;
 }
 
 /** The last exercise's report (HTML) in `lang`, opened in a new tab. */

@@ -4,7 +4,7 @@
  * page's session (its token); the host refuses any other role.
  */
 import type { RangeRun } from '../../../sim/host/range.ts';
-import type { Session } from './session.ts';
+import { apiJson, postJson, type Session } from './session.ts';
 
 export type { RangeRun };
 
@@ -19,30 +19,23 @@ export interface RangeAttack {
   expectedImpact: string;
 }
 
-async function json<T>(session: Session, path: string, init?: RequestInit): Promise<T> {
-  const r = await session.fetch(path, init);
-  const body = (await r.json().catch(() => ({}))) as T & { error?: { message?: string } };
-  if (!r.ok) throw new Error(body.error?.message ?? `${path}: HTTP ${r.status}`);
-  return body;
-}
-
 /** The library, and the run going on (its number) if any. */
 export function listAttacks(session: Session): Promise<{ attacks: RangeAttack[]; running: number | null }> {
-  return json(session, 'api/attacks');
+  return apiJson(session, 'api/attacks');
 }
 
 /** The runs the host keeps, newest first. */
 export function listRuns(session: Session): Promise<{ running: number | null; runs: RangeRun[] }> {
-  return json(session, 'api/attacks/runs');
+  return apiJson(session, 'api/attacks/runs');
 }
 
 /** One run. */
 export function getRun(session: Session, n: number): Promise<RangeRun> {
-  return json(session, `api/attacks/runs/${n}`);
+  return apiJson(session, `api/attacks/runs/${n}`);
 }
 
 /** Starts attack `id`; the run's number. */
 export async function startAttack(session: Session, id: string): Promise<number> {
-  const body = await json<{ run: number }>(session, 'api/attacks/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id }) });
+  const body = await apiJson<{ run: number }>(session, 'api/attacks/run', postJson({ id }));
   return body.run;
 }

@@ -135,3 +135,14 @@ export class Session {
     for (const l of this.listeners) l();
   }
 }
+
+/** A REST call of the session that answers JSON; a refusal throws with the host's message. */
+export async function apiJson<T>(session: Session, path: string, init?: RequestInit): Promise<T> {
+  const r = await session.fetch(path, init);
+  const body = (await r.json().catch(() => ({}))) as T & { error?: { message?: string } };
+  if (!r.ok) throw new Error(body.error?.message ?? `${path}: HTTP ${r.status}`);
+  return body;
+}
+
+/** A POST with a JSON body. */
+export const postJson = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
