@@ -108,6 +108,9 @@ describe('run control', () => {
     const operator = await post('api/run', { speed: 60 }, 'operator');
     expect(operator.status).toBe(403);
     expect(JSON.stringify(operator.body)).toContain('run control is the instructor\'s (operator is operator)');
+    // the refusal is in the trail
+    await waitFor('the refused run control in the trail', async () => (await s.events('instructor')).filter((e) => e.type === 'audit' && e.data.action === 'run' && e.data.outcome === 'denied'),
+      (r) => r.some((e) => String(e.data.principal).startsWith('operator@')), 20_000);
     const bad: [unknown, string][] = [
       [{ speed: 0.5 }, 'speed must be a number from 1 to 600 (× real time), got 0.5'],
       [{ speed: 601 }, 'got 601'],
@@ -144,7 +147,7 @@ describe('run control', () => {
     const back = await post('api/run', { speed: 10, running: true });
     expect(back.body).toMatchObject({ speed: 10, running: true, changed: ['speed 60× → 10×', 'resumed'] });
     expect(await waitFor('the line running again', simTime, (x) => x > t, 10_000)).toBeGreaterThan(t);
-    const trail = await waitFor('run control in the trail', async () => (await s.events('instructor')).filter((e) => e.type === 'audit' && e.data.action === 'run'),
+    const trail = await waitFor('run control in the trail', async () => (await s.events('instructor')).filter((e) => e.type === 'audit' && e.data.action === 'run' && e.data.outcome === 'allowed'),
       (r) => r.length >= 3, 20_000);
     expect(trail.map((e) => e.data)).toEqual([
       expect.objectContaining({ principal: expect.stringMatching(/^instructor@/), outcome: 'allowed', target: 'line', reason: 'speed 10× → 60×' }),
