@@ -418,7 +418,7 @@ export async function main(argv: readonly string[], io: CliIo = STD_IO): Promise
       }
       case 'opcua': {
         const { opcuaCommand } = await import('../protocols/opcua/trust-cli.ts');
-        return opcuaCommand(rest, io);
+        return await opcuaCommand(rest, io);
       }
       case 'modbus': {
         const { modbusCommand } = await import('../protocols/modbus/cli.ts');

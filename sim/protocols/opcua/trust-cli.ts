@@ -4,9 +4,15 @@
  * `<home>/opcua/pki/rejected/`; this moves it (the newest with `--last-rejected`, or a given
  * certificate file, PEM or DER) to `<home>/opcua/pki/trusted/certs/`, where the running server
  * picks it up: the client's next attempt is accepted. Exit codes: 0 trusted, 2 bad input.
+ *
+ * The running server indexes both folders by watching them, and a certificate in its rejected
+ * index stays refused even when it is trusted too. So the certificate is copied into the
+ * trusted folder first, and only once the server has had time to index it are its copies in
+ * the rejected folder removed; a client retrying in between may be refused once more and its
+ * certificate written to the rejected folder again, so that folder is swept for a few seconds.
  */
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TwinlineError } from '../../core/errors.ts';
 import { parseOptions } from '../../host/args.ts';
@@ -42,6 +48,33 @@ function certificateOf(file: string): X509Certificate {
   }
 }
 
+/** time the running server is given to index a newly trusted certificate before it leaves the rejected folder [ms] */
+const INDEX_MS = 1000;
+/** how long the rejected folder is swept for the certificate refused again meanwhile [ms] */
+const SWEEP_MS = 4000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** SHA-1 thumbprint of a certificate, lower-case hex. */
+const thumbOf = (c: X509Certificate): string => c.fingerprint.replace(/:/g, '').toLowerCase();
+
+/** Removes the files in `dir` that hold the certificate with thumbprint `thumb`; how many. */
+function removeCopies(dir: string, thumb: string): number {
+  if (!existsSync(dir)) return 0;
+  let n = 0;
+  for (const f of readdirSync(dir)) {
+    const path = join(dir, f);
+    try {
+      if (thumbOf(new X509Certificate(readFileSync(path))) !== thumb) continue;
+      rmSync(path, { force: true });
+      n++;
+    } catch {
+      // not a certificate, or gone meanwhile
+    }
+  }
+  return n;
+}
+
 /** The newest file in the rejected folder, or null. */
 function newestRejected(dir: string): string | null {
   if (!existsSync(dir)) return null;
@@ -51,7 +84,7 @@ function newestRejected(dir: string): string | null {
 }
 
 /** Runs `twinline opcua <sub> …`; returns the exit code. */
-export function opcuaCommand(argv: readonly string[], io: OpcuaIo): number {
+export async function opcuaCommand(argv: readonly string[], io: OpcuaIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || rest.includes('--help')) {
     io.stdout.write(`${OPCUA_USAGE}\n`);
@@ -70,10 +103,15 @@ export function opcuaCommand(argv: readonly string[], io: OpcuaIo): number {
   const trusted = join(pki, 'trusted', 'certs');
   mkdirSync(trusted, { recursive: true });
   const target = join(trusted, basename(file));
-  // a refused one leaves the rejected folder; a file given by the user stays where it is
-  if (file.startsWith(`${rejected}/`)) renameSync(file, target);
-  else copyFileSync(file, target);
-  const thumb = cert.fingerprint.replace(/:/g, '').toLowerCase();
+  const thumb = thumbOf(cert);
+  copyFileSync(file, target);
+  // then out of the rejected folder (a file given by the user elsewhere stays where it is)
+  await sleep(INDEX_MS);
+  removeCopies(rejected, thumb);
+  for (const end = Date.now() + SWEEP_MS; Date.now() < end;) {
+    await sleep(250);
+    removeCopies(rejected, thumb);
+  }
   io.stdout.write(`trusted ${cert.subject.replace(/\n/g, ', ')} (SHA-1 ${thumb}, valid to ${cert.validTo}): ${target}\n`);
   return 0;
 }
