@@ -27,6 +27,7 @@ import { compareHtml } from './compare-html.ts';
 import { DEFAULT_PRICES, economics, formatEconomics, loadPrices, type Economics } from './compare-economics.ts';
 import { buildRetrofit, retrofitList } from './retrofits.ts';
 import { loadScenario } from './record.ts';
+import { renderTable } from './table.ts';
 
 /** Options of `twinline compare`. */
 export interface CompareOptions {
@@ -271,11 +272,9 @@ export function formatComparison(r: CompareResult): string {
     const ci = k.deltaPct.lo === null || k.deltaPct.hi === null ? '' : ` [${fmt(k.deltaPct.lo, 1)}, ${fmt(k.deltaPct.hi, 1)}]`;
     return [name, `${fmt(k.before.mean, d)} ± ${fmt(k.before.sd, d)}`, `${fmt(k.after.mean, d)} ± ${fmt(k.after.sd, d)}`, k.deltaPct.mean === null ? '–' : `${k.deltaPct.mean >= 0 ? '+' : ''}${fmt(k.deltaPct.mean, 1)} %${ci}`];
   });
-  const header = ['KPI', 'before (mean ± sd)', 'after (mean ± sd)', 'change, 95 % CI'];
-  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((x) => (x[k] ?? '').length)));
-  const line = (x: readonly string[]): string => x.map((c, k) => (k === 0 ? c.padEnd(widths[k] ?? 0) : c.padStart(widths[k] ?? 0))).join('  ');
+  const table = renderTable(['KPI', 'before (mean ± sd)', 'after (mean ± sd)', 'change, 95 % CI'], rows, [false, true, true, true]);
   const econ = r.economics === undefined ? [] : [formatEconomics(r.economics)];
-  return [head, '', line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line), '', ...econ].join('\n');
+  return [head, '', table, '', ...econ].join('\n');
 }
 
 /** `twinline compare`: returns the exit code. */

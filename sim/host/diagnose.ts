@@ -35,6 +35,7 @@ import { checkPeriod, compareKpis, runPool, type CompareRun, type Job, type KpiC
 import type { MeanSd } from './compare-stats.ts';
 import { DEFAULT_PRICES, economics, loadPrices, type Economics } from './compare-economics.ts';
 import { buildRetrofit, RETROFITS_DIR, retrofitIds } from './retrofits.ts';
+import { renderTable } from './table.ts';
 import { loadScenario } from './record.ts';
 
 /** A retrofit stage, in the order a firm goes through them. */
@@ -296,12 +297,8 @@ const fmt = (x: number | null | undefined, d = 1): string => (x === null || x ==
 const signed = (x: number | null | undefined, d = 1): string => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : ''}${fmt(x, d)}`);
 const cny = (x: number): string => `${Math.round(x).toLocaleString('en-US')}`;
 
-/** Fixed-width table: first column left-aligned, the rest right-aligned. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((c, k) => (k === 0 ? c.padEnd(widths[k] ?? 0) : c.padStart(widths[k] ?? 0))).join('  ');
-  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
-}
+/** A table whose first column is text and the rest figures (right-aligned). */
+const table = (header: readonly string[], rows: readonly (readonly string[])[]): string => renderTable(header, rows, header.map((_, k) => k > 0));
 
 /** The indicators of the baseline and, where there is one, after the roadmap. */
 function indicatorRows(r: DiagnoseResult): string[][] {
@@ -315,7 +312,7 @@ function indicatorRows(r: DiagnoseResult): string[][] {
 export function formatDiagnosis(r: DiagnoseResult): string {
   const out: string[] = [];
   out.push(`${r.scenario}: ${r.title.en} · ${r.seeds} seed${r.seeds === 1 ? '' : 's'} per variant · ${fmt(r.hours, 2)} h${r.warmupHours > 0 ? ` after a ${fmt(r.warmupHours, 2)} h warm-up` : ''} · ${r.workers} workers · ${fmt(r.wallSeconds, 1)} s`, '');
-  out.push(...table(['Indicator', 'stage', 'now', r.roadmap === null ? '' : 'after roadmap'], indicatorRows(r)), '');
+  out.push(table(['Indicator', 'stage', 'now', r.roadmap === null ? '' : 'after roadmap'], indicatorRows(r)), '');
   const after = (s: Stage): StageGrade | undefined => r.roadmap?.stages.find((g) => g.stage === s);
   const grade = (g: StageGrade | undefined): string => (g === undefined ? '' : `${g.level}${g.score === null ? '' : ` ${fmt(g.score)} %`}`);
   out.push(`Stages (benchmarks: province ${BENCHMARKS.province} %, leading firms ≥ ${BENCHMARKS.leading} %; now${r.roadmap === null ? '' : ' → after the roadmap'}):`);
@@ -324,7 +321,7 @@ export function formatDiagnosis(r: DiagnoseResult): string {
   if (r.steps.length === 0) out.push('No retrofit step applies to this line.');
   else {
     const k = (s: TriedStep, name: string): number | null => s.kpis[name]?.deltaPct.mean ?? null;
-    out.push(...table(
+    out.push(table(
       ['#', 'step', 'stage', 'good/day', 'OEE', 'labour h', 'capex CNY', 'net CNY/a', 'payback'],
       r.steps.map((s) => [String(s.rank), s.id, s.stage, `${signed(k(s, 'goodPerDay'))} %`, `${signed(k(s, 'oee'))} %`, `${signed(k(s, 'labourHours'))} %`, cny(s.economics.capex), cny(s.economics.savingsPerYear.net), s.economics.paybackYears === null ? 'none' : `${fmt(s.economics.paybackYears, 2)} a`]),
     ), '');
