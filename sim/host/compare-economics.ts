@@ -13,10 +13,8 @@
  * Nothing here is typed per line: change the wage and the payback moves with the labour the
  * model removed.
  */
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { TwinlineError } from '../core/errors.ts';
-import { ProblemList } from '../line/locate.ts';
+import { checkedYaml } from '../line/checked-yaml.ts';
 import type { RetrofitStep } from '../line/retrofit-schema.ts';
 import type { KpiComparison } from './compare.ts';
 import { readInput } from './read-input.ts';
@@ -50,23 +48,7 @@ const pricesSchema = z.strictObject({
 /** Reads a prices file; keys left out keep their defaults. Problems name the file, line and key. */
 export function loadPrices(file: string): Prices {
   const text = readInput(file, 'prices file');
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-  const problems = new ProblemList(file, doc, lc);
-  for (const e of doc.errors) problems.addAt('SCENARIO_SYNTAX', `YAML: ${e.message.split('\n')[0] ?? e.message}`, e.linePos?.[0]?.line ?? 1, e.linePos?.[0]?.col ?? 1);
-  if (problems.items.length > 0) throw TwinlineError.of(problems.items);
-  const raw: unknown = doc.toJS() ?? {};
-  const r = pricesSchema.safeParse(raw);
-  if (!r.success) {
-    for (const i of r.error.issues) {
-      const path = i.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-      if (i.code === 'unrecognized_keys') for (const k of i.keys) problems.add('SCENARIO_SCHEMA', `unknown key "${k}"; prices are ${Object.keys(DEFAULT_PRICES).join(', ')}`, [...path, k], 'key');
-      else if (i.code === 'too_small') problems.add('OUT_OF_RANGE', `must be ${i.inclusive === false ? 'above' : 'at least'} ${String(i.minimum)}`, path);
-      else if (i.code === 'too_big') problems.add('OUT_OF_RANGE', `must be at most ${String(i.maximum)}`, path);
-      else problems.add('SCENARIO_SCHEMA', i.message.replace(/^Invalid input: /, ''), path);
-    }
-    throw TwinlineError.of(problems.sorted());
-  }
+  const r = checkedYaml(text, file, pricesSchema, { shape: 'a prices file is a mapping of wagePerHour, energyPerKWh, pricePerGoodPart, hoursPerYear', emptyIsEmpty: true, unknownKeyHint: `prices are ${Object.keys(DEFAULT_PRICES).join(', ')}` });
   const out: Prices = { ...DEFAULT_PRICES };
   for (const k of Object.keys(out) as (keyof Prices)[]) {
     const x = r.data[k];

@@ -15,8 +15,8 @@ import type { LineSpec } from '../line/types.ts';
 /** The built-in retrofit steps. */
 export const RETROFITS_DIR = fileURLToPath(new URL('../../scenarios/retrofits/', import.meta.url));
 
-/** Ids of the steps in `dir` (file names without `.yaml`), sorted. */
-export function retrofitIds(dir = RETROFITS_DIR): string[] {
+/** Ids of the YAML files in `dir` (file names without `.yaml`), sorted; none when there is no such folder. */
+export function yamlIds(dir: string): string[] {
   try {
     return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
   } catch {
@@ -24,20 +24,29 @@ export function retrofitIds(dir = RETROFITS_DIR): string[] {
   }
 }
 
-/** Loads and checks step `id` from `dir`; an unknown id is a usage error with "did you mean". */
-export function loadRetrofit(id: string, dir = RETROFITS_DIR): RetrofitStep {
-  const ids = retrofitIds(dir);
+/** Ids of the retrofit steps in `dir`. */
+export function retrofitIds(dir = RETROFITS_DIR): string[] {
+  return yamlIds(dir);
+}
+
+/** Reads `<dir>/<id>.yaml`; an unknown id is a usage error with "did you mean" and the ids there are. */
+export function readNamed(id: string, dir: string, what: string): { file: string; text: string } {
+  const ids = yamlIds(dir);
   if (!ids.includes(id)) {
     const near = closest(id, ids);
-    throw new TwinlineError('USAGE', `unknown retrofit step "${id}"${near === undefined ? '' : ` (did you mean "${near}"?)`}; steps: ${ids.join(', ')}`);
+    throw new TwinlineError('USAGE', `unknown ${what} "${id}"${near === undefined ? '' : ` (did you mean "${near}"?)`}; ${what}s: ${ids.join(', ')}`);
   }
   const file = join(dir, `${id}.yaml`);
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return { file, text: readFileSync(file, 'utf8') };
   } catch (e) {
-    throw new TwinlineError('IO', `cannot read the retrofit step (${(e as { code?: string }).code ?? String(e)})`, { file });
+    throw new TwinlineError('IO', `cannot read the ${what} (${(e as { code?: string }).code ?? String(e)})`, { file });
   }
+}
+
+/** Loads and checks step `id` from `dir`; an unknown id is a usage error with "did you mean". */
+export function loadRetrofit(id: string, dir = RETROFITS_DIR): RetrofitStep {
+  const { file, text } = readNamed(id, dir, 'retrofit step');
   return parseRetrofit(text, file);
 }
 

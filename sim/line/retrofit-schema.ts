@@ -9,21 +9,16 @@
  * and path, as scenario files do. Whether a step applies to a given line is checked when it
  * is applied (retrofit.ts).
  */
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { TwinlineError } from '../core/errors.ts';
-import { describeValue, ProblemList } from './locate.ts';
-import { isRec } from './migrate.ts';
-import { KEBAB_ID, quantity, STATION_ID } from './schema.ts';
+import { checkedYaml, idMatchesFile } from './checked-yaml.ts';
+import { KEBAB_ID, label, quantity, STATION_ID } from './schema.ts';
 
 /** Current retrofit step file version. */
 export const RETROFIT_VERSION = 1;
 
 /** Stages of a retrofit as the Huangshi programme orders them (DIGEST.md, document 004). */
 export const RETROFIT_STAGES = ['automation', 'digital-integration', 'networking', 'intelligence'] as const;
-
-const label = (what: string) =>
-  z.strictObject({ en: z.string({ error: 'expected an English text' }), zh: z.string({ error: 'expected a Chinese text' }) }).meta({ description: `${what} in English and Chinese` });
 
 /** Which stations a step (or one of its changes) acts on: every condition given must hold. */
 const selector = z
@@ -99,32 +94,8 @@ export interface RetrofitStep extends RetrofitFile {
 
 /** Parses and checks a retrofit step file; throws a TwinlineError naming every problem with file:line:col and path. */
 export function parseRetrofit(text: string, file: string): RetrofitStep {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-  const problems = new ProblemList(file, doc, lc);
-  for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
-    problems.addAt('SCENARIO_SYNTAX', `YAML: ${e.message.split('\n')[0] ?? e.message}`, pos?.line ?? 1, pos?.col ?? 1);
-  }
+  const { data, problems } = checkedYaml(text, file, retrofitSchema, { shape: 'a retrofit step is a mapping with keys version, id, title, appliesTo, changes …' });
+  idMatchesFile(data.id, file, 'step', problems);
   if (problems.items.length > 0) throw TwinlineError.of(problems.items);
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
-  if (!isRec(raw)) throw new TwinlineError('SCENARIO_SCHEMA', `a retrofit step is a mapping with keys version, id, title, appliesTo, changes …; got ${describeValue(raw)}`, { file });
-  const checked = retrofitSchema.safeParse(raw);
-  if (!checked.success) {
-    for (const issue of checked.error.issues) {
-      const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-      for (const key of keys) {
-        const msg = key === undefined ? issue.message : `unknown key "${key}"`;
-        problems.add('SCENARIO_SCHEMA', msg.startsWith('Invalid input: expected') ? msg.replace('Invalid input: ', '') : msg, key === undefined ? path : [...path, key], key === undefined ? 'value' : 'key');
-      }
-    }
-    throw TwinlineError.of(problems.sorted());
-  }
-  const base = file.replace(/\\/g, '/').split('/').pop() ?? file;
-  if (base.replace(/\.ya?ml$/, '') !== checked.data.id) {
-    problems.add('SCENARIO_SCHEMA', `the step id "${checked.data.id}" must be the file name without .yaml ("${base}")`, ['id']);
-    throw TwinlineError.of(problems.items);
-  }
-  return { ...checked.data, file };
+  return { ...data, file };
 }

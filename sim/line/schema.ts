@@ -28,7 +28,8 @@ export function quantity(what: string): z.ZodType<number | string> {
     .meta({ description: what });
 }
 
-const label = (what: string) =>
+/** A text in English and Chinese. */
+export const label = (what: string) =>
   z
     .strictObject({
       en: z.string({ error: 'expected an English text' }),

@@ -153,7 +153,7 @@ describe('applying steps', () => {
   });
 
   it('unknown steps get a did-you-mean; an empty entry is a usage error', () => {
-    expect(errorOf(() => loadRetrofit('robot-handlin')).message).toMatch(/unknown retrofit step "robot-handlin" \(did you mean "robot-handling"\?\); steps: automatic-knockout/);
+    expect(errorOf(() => loadRetrofit('robot-handlin')).message).toMatch(/unknown retrofit step "robot-handlin" \(did you mean "robot-handling"\?\); retrofit steps: automatic-knockout/);
     expect(errorOf(() => retrofitList('a,,b')).message).toMatch(/--retrofit takes step ids/);
   });
 
