@@ -292,3 +292,25 @@ export function kpiEventData(w: World): EventData {
     oee: k.oee, availability: k.availability, performance: k.performance, quality: k.quality, energyKWh: k.energyKWh,
   };
 }
+
+/** Kinds that move, hold, start or end the flow of parts: not process steps (no bottleneck, no key process). */
+export const FLOW_KINDS: ReadonlySet<string> = new Set(['source', 'sink', 'conveyor', 'buffer']);
+
+/**
+ * The bottleneck as measured: the process station with the highest load, the share of planned
+ * busy time it would need at its planned cycle for the parts it handled (availability ×
+ * effectiveness = PRI × (passed on + scrapped) / PBT). A station whose load is near 1 was
+ * working (or down) whenever the line let it and set the pace; stations upstream of it block
+ * and downstream of it starve. A station holding several parts at once (kiln, quench) is
+ * measured the same way, by its planned cycle, so it is not taken for the bottleneck merely
+ * because it always holds a part. Null: no process station with a planned cycle handled a part.
+ */
+export function measuredBottleneck(stations: readonly Pick<StationKpis, 'id' | 'kind' | 'availability' | 'performance'>[]): { id: string; load: number } | null {
+  let best: { id: string; load: number } | null = null;
+  for (const s of stations) {
+    if (FLOW_KINDS.has(s.kind) || s.performance === null) continue;
+    const load = s.availability * s.performance;
+    if (load > 0 && (best === null || load > best.load)) best = { id: s.id, load: round(load) };
+  }
+  return best;
+}

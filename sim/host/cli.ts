@@ -1,5 +1,5 @@
 /**
- * The `twinline` command line: `run`, `compare`, `diagnose`, `validate`, `schema`, `serve`, `accounts`, `gateway`, `modbus`, `attack`, `security`, `respond`, `dataset`, `exercise`, `help`. Exit codes:
+ * The `twinline` command line: `run`, `compare`, `diagnose`, `lesson`, `validate`, `schema`, `serve`, `accounts`, `gateway`, `modbus`, `attack`, `security`, `respond`, `dataset`, `exercise`, `help`. Exit codes:
  * 0 success, 2 bad input (usage or scenario; every problem printed, one per line, never a
  * stack trace), 1 internal error.
  */
@@ -61,6 +61,17 @@ const COMMANDS: Readonly<Record<string, CommandHelp>> = {
       ['--lang en|zh-CN', 'language of the HTML report (default en)'],
     ],
     flags: { hours: { type: 'number' }, seeds: { type: 'number' }, warmup: { type: 'string' }, prices: { type: 'string' }, json: { type: 'boolean' }, html: { type: 'string' }, lang: { type: 'string' } },
+  },
+  lesson: {
+    usage: 'twinline lesson list [--json] | lesson validate <id|file…> | lesson check <id|file> [--hours H] [--seeds K] [--warmup D] [--json]',
+    summary: 'Workshop lessons (scenarios/lessons/): list them, validate them, or play a lesson\'s own steps on the twin and score its checkpoints (exit 3: a checkpoint its steps do not reach).',
+    options: [
+      ['--hours H', 'check: simulated hours each step\'s line runs after the warm-up (default 8)'],
+      ['--seeds K', 'check: runs per step line, seeds = the line\'s seed + 0 … K−1 (default 3)'],
+      ['--warmup D', "check: run D first and leave it out of the figures (default '3h': the lines fill in 2–3 h)"],
+      ['--json', 'print one JSON object'],
+    ],
+    flags: { hours: { type: 'number' }, seeds: { type: 'number' }, warmup: { type: 'string' }, json: { type: 'boolean' } },
   },
   validate: {
     usage: 'twinline validate <file…>',
@@ -311,6 +322,44 @@ async function diagnoseCli(argv: readonly string[], io: CliIo): Promise<number> 
   );
 }
 
+async function lessonCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const a = parseArgs('lesson', argv);
+  const [sub, ...args] = a.positional;
+  if (a.help || sub === undefined) return printHelp('lesson', io);
+  const lessons = await import('./lessons.ts');
+  const v = a.values;
+  if (sub === 'list') {
+    const all = lessons.lessonIds().map((id) => lessons.loadLesson(id).lesson);
+    io.stdout.write(v.json === true
+      ? `${JSON.stringify(all.map((l) => ({ id: l.id, title: l.title, line: l.line, minutes: l.minutes, steps: l.steps.length, points: l.steps.flatMap((s) => s.checkpoints).reduce((n, c) => n + c.points, 0) })))}\n`
+      : all.map((l) => `${l.id}  ${l.line}  ${l.minutes} min  ${l.steps.length} steps  ${l.title.en} / ${l.title.zh}\n`).join(''));
+    return 0;
+  }
+  if (sub === 'validate') {
+    if (args.length === 0) throw new TwinlineError('USAGE', 'lesson validate needs at least one lesson id or file');
+    const problems: Problem[] = [];
+    for (const arg of args) {
+      try {
+        const { lesson } = lessons.loadLesson(arg);
+        io.stdout.write(`ok  ${lesson.file}  (${lesson.id} on ${lesson.line}, ${lesson.steps.length} steps, ${lesson.steps.flatMap((s) => s.checkpoints).length} checkpoints)\n`);
+      } catch (e) {
+        if (!(e instanceof TwinlineError)) throw e;
+        problems.push(...e.problems);
+      }
+    }
+    if (problems.length === 0) return 0;
+    throw TwinlineError.of(problems);
+  }
+  if (sub === 'check') {
+    if (args.length !== 1) throw new TwinlineError('USAGE', `lesson check needs one lesson id or file; got ${args.length}`);
+    return lessons.lessonCheckCommand(
+      { lesson: args[0] ?? '', hours: typeof v.hours === 'number' ? v.hours : 8, seeds: typeof v.seeds === 'number' ? v.seeds : 3, warmupS: v.warmup === undefined ? 3 * 3600 : parseWarmup(v.warmup), json: v.json === true },
+      io,
+    );
+  }
+  throw new TwinlineError('USAGE', `unknown lesson subcommand "${sub}"; lesson list | validate | check`);
+}
+
 async function validate(argv: readonly string[], io: CliIo): Promise<number> {
   const a = parseArgs('validate', argv);
   if (a.help) return printHelp('validate', io);
@@ -404,6 +453,8 @@ export async function main(argv: readonly string[], io: CliIo = STD_IO): Promise
         return await compare(rest, io);
       case 'diagnose':
         return await diagnoseCli(rest, io);
+      case 'lesson':
+        return await lessonCli(rest, io);
       case 'schema':
         return await schema(rest, io);
       case 'serve':

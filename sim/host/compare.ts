@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { TwinlineError } from '../core/errors.ts';
-import type { LineKpis } from '../core/kpi.ts';
+import type { LineKpis, StationKpis } from '../core/kpi.ts';
 import { parseScenario } from '../line/parse.ts';
 import type { LineSpec } from '../line/types.ts';
 import type { AsyncApi, SimApi } from '../worker/api.ts';
@@ -68,6 +68,8 @@ export interface CompareRun {
   /** parts shipped per hour in each sampling interval */
   throughputPerHour: number[];
   kpis: RunKpis;
+  /** the stations' KPIs, when the job asked for them */
+  stations?: StationKpis[];
 }
 
 /** One KPI's comparison. */
@@ -105,6 +107,8 @@ export interface Job {
   text: string;
   file: string;
   seed: number;
+  /** keep the stations' KPIs in the run */
+  stations?: boolean;
 }
 
 /** Ticks per `step()` call: a simulated minute at 1 ms (events are drained in between). */
@@ -156,8 +160,8 @@ async function runJob(api: AsyncApi<SimApi>, job: Job, o: RunPeriod): Promise<Co
     throughputPerHour.push(Math.round(((last.shipped - shipped) / ((n * dt) / 3600)) * 100) / 100);
     shipped = last.shipped;
   }
-  const { stations: _s, ...kpis } = last ?? (await api.state()).kpis;
-  return { variant: job.variant, scenario: job.scenario, seed: job.seed, eventLogHash: await api.eventLogHash(), hoursAt, throughputPerHour, kpis };
+  const { stations, ...kpis } = last ?? (await api.state()).kpis;
+  return { variant: job.variant, scenario: job.scenario, seed: job.seed, eventLogHash: await api.eventLogHash(), hoursAt, throughputPerHour, kpis, ...(job.stations === true ? { stations } : {}) };
 }
 
 /** Runs `jobs` on a pool of `size` worker threads; results in job order. */

@@ -25,6 +25,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { KIND_TASK } from '../core/crew.ts';
 import { TwinlineError } from '../core/errors.ts';
+import { FLOW_KINDS } from '../core/kpi.ts';
 import { machineKind } from '../machines/index.ts';
 import { parseScenario } from '../line/parse.ts';
 import { fieldOf } from '../line/resolve.ts';
@@ -56,6 +57,8 @@ export interface DiagnoseOptions {
   workers?: number;
   /** where the retrofit steps are (default scenarios/retrofits) */
   retrofitsDir?: string;
+  /** the line's text, instead of loading `scenario` (a line built in memory, e.g. a lesson's step) */
+  source?: { text: string; file: string };
 }
 
 /** One indicator of the line. */
@@ -131,8 +134,6 @@ export const BENCHMARKS = {
   leading: 95,
 } as const;
 
-/** Kinds that move or hold parts, or start and end the line: not process steps. */
-const NOT_PROCESS = new Set(['source', 'sink', 'conveyor', 'buffer']);
 const INSPECTION = { machine: 'vision', manual: 'manual-inspection' } as const;
 
 /** A station's parameter with its kind's default. */
@@ -150,7 +151,7 @@ const pct = (n: number, d: number): number => Math.round((n / d) * 1000) / 10;
 
 /** The indicators of `line`; `labourPerKGood` from the mean of the runs (null without runs or good parts). */
 export function lineIndicators(line: LineSpec, runs: readonly CompareRun[]): Indicator[] {
-  const process = line.stations.filter((s) => !NOT_PROCESS.has(s.kind));
+  const process = line.stations.filter((s) => !FLOW_KINDS.has(s.kind));
   const manual = process.filter(needsHands);
   const inspect = line.stations.filter((s) => s.kind === INSPECTION.machine || s.kind === INSPECTION.manual);
   const machines = inspect.filter((s) => s.kind === INSPECTION.machine);
@@ -229,7 +230,7 @@ export function rankSteps<T extends { id: string; economics: Economics }>(steps:
 export async function diagnose(o: DiagnoseOptions, warn: (line: string) => void = () => undefined): Promise<DiagnoseResult> {
   checkPeriod(o);
   const dir = o.retrofitsDir ?? RETROFITS_DIR;
-  const base = loadScenario(o.scenario);
+  const base = o.source ?? loadScenario(o.scenario);
   const spec = parseScenario(base.text, base.file);
   const prices = o.prices === undefined ? DEFAULT_PRICES : loadPrices(o.prices);
   const warnings: string[] = [];
