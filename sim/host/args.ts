@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TwinlineError } from '../core/errors.ts';
 import { closest } from '../line/locate.ts';
+import { toFieldUnit } from '../line/units.ts';
 
 /** The usage error for an unknown option `arg` (`--fro`, `-x`, `--fro=1`) among `names` (without dashes). */
 export function unknownOption(arg: string, names: Iterable<string>, where: string, usage?: string): TwinlineError {
@@ -29,4 +30,15 @@ export function parseOptions<T extends ParseArgsConfig>(config: T, where: string
     }
     throw new TwinlineError('USAGE', `${err.message ?? String(e)}${usage === undefined ? '' : `\n${usage}`}`);
   }
+}
+
+/** `--warmup`: a duration with a unit ('3h', '90 min'), or a bare number of hours. */
+export function parseWarmup(v: string | number | boolean | undefined): number {
+  if (v === undefined) return 0;
+  const text = String(v).trim();
+  const c = /^\d+(\.\d*)?$/.test(text) ? { ok: true as const, value: Number(text) * 3600 } : toFieldUnit(text, 's');
+  if (!c.ok || !(c.value >= 0 && c.value <= 8784 * 3600)) {
+    throw new TwinlineError('USAGE', `--warmup must be a duration from 0 to 8784 h, such as '3h' or '90 min' (a bare number is hours), got "${text}"`);
+  }
+  return c.value;
 }

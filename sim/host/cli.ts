@@ -6,8 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { TwinlineError, type Problem } from '../core/errors.ts';
 import type { Speed } from '../worker/api.ts';
-import { toFieldUnit } from '../line/units.ts';
-import { unknownOption } from './args.ts';
+import { parseWarmup, unknownOption } from './args.ts';
 import { loadScenario, twinlineVersion } from './record.ts';
 
 type Flag = { type: 'string' | 'number' | 'boolean'; short?: string };
@@ -223,17 +222,6 @@ export function parseArgs(cmd: string, argv: readonly string[]): Parsed {
     } else out.values[rawName] = value;
   }
   return out;
-}
-
-/** `--warmup`: a duration with a unit ('3h', '90 min'), or a bare number of hours. */
-function parseWarmup(v: string | number | boolean | undefined): number {
-  if (v === undefined) return 0;
-  const text = String(v).trim();
-  const c = /^\d+(\.\d*)?$/.test(text) ? { ok: true as const, value: Number(text) * 3600 } : toFieldUnit(text, 's');
-  if (!c.ok || !(c.value >= 0 && c.value <= 8784 * 3600)) {
-    throw new TwinlineError('USAGE', `--warmup must be a duration from 0 to 8784 h, such as '3h' or '90 min' (a bare number is hours), got "${text}"`);
-  }
-  return c.value;
 }
 
 function parseSpeed(v: string | number | boolean | undefined): Speed {

@@ -32,7 +32,7 @@ import { fieldOf } from '../line/resolve.ts';
 import { StepNotApplicable } from '../line/retrofit.ts';
 import { RETROFIT_STAGES } from '../line/retrofit-schema.ts';
 import type { Label, LineSpec, StationSpec } from '../line/types.ts';
-import { checkPeriod, compareKpis, runPool, type CompareRun, type Job, type KpiComparison, type PoolReport } from './compare.ts';
+import { checkPeriod, compareKpis, runPool, type CompareRun, type Job, type RunKpis, type KpiComparison, type PoolReport } from './compare.ts';
 import type { MeanSd } from './compare-stats.ts';
 import { DEFAULT_PRICES, economics, loadPrices, type Economics } from './compare-economics.ts';
 import { buildRetrofit, RETROFITS_DIR, retrofitIds } from './retrofits.ts';
@@ -150,7 +150,7 @@ export function needsHands(st: StationSpec): boolean {
 const pct = (n: number, d: number): number => Math.round((n / d) * 1000) / 10;
 
 /** The indicators of `line`; `labourPerKGood` from the mean of the runs (null without runs or good parts). */
-export function lineIndicators(line: LineSpec, runs: readonly CompareRun[]): Indicator[] {
+export function lineIndicators(line: LineSpec, runs: readonly { kpis: Pick<RunKpis, 'good' | 'labourHours'> }[]): Indicator[] {
   const process = line.stations.filter((s) => !FLOW_KINDS.has(s.kind));
   const manual = process.filter(needsHands);
   const inspect = line.stations.filter((s) => s.kind === INSPECTION.machine || s.kind === INSPECTION.manual);

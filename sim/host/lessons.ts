@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { TwinlineError } from '../core/errors.ts';
-import { measuredBottleneck, type StationKpis } from '../core/kpi.ts';
+import { measuredBottleneck, type LineKpis, type StationKpis } from '../core/kpi.ts';
 import { closest } from '../line/locate.ts';
 import { parseScenario } from '../line/parse.ts';
 import { StepNotApplicable } from '../line/retrofit.ts';
@@ -184,6 +184,24 @@ function mode(xs: readonly (string | null)[]): { value: string | null; share: nu
   let best: [string | null, number] = [xs[0] ?? null, 0];
   for (const e of n) if (e[1] > best[1]) best = e;
   return { value: best[0], share: best[1] / xs.length };
+}
+
+/** The figures of a line now, from its live KPIs (the served twin). */
+export function figuresOfKpis(spec: LineSpec, k: LineKpis): LessonFigures {
+  const kpis: Record<string, number | null> = {};
+  for (const [name, v] of Object.entries(k)) if (typeof v === 'number' || v === null) kpis[name] = v;
+  const stations: Record<string, Record<string, number | null>> = {};
+  for (const s of k.stations) {
+    const row: Record<string, number | null> = {};
+    for (const name of Object.keys(LESSON_STATION_KPIS)) {
+      const v = (s as unknown as Record<string, unknown>)[name];
+      row[name] = typeof v === 'number' ? v : null;
+    }
+    stations[s.id] = row;
+  }
+  const indicators: Record<string, number | null> = {};
+  for (const i of lineIndicators(spec, [{ kpis: k }])) indicators[i.id] = i.value;
+  return { kpis, stations, indicators, bottleneck: measuredBottleneck(k.stations)?.id ?? null };
 }
 
 /** Mean figures over a line's runs (which kept their stations). */

@@ -24,6 +24,7 @@ import type { Exercises } from './exercises.ts';
 import type { Range } from './range.ts';
 import type { Responder } from './respond.ts';
 import { runRoute, runState } from './run-control.ts';
+import type { Workshop } from './workshop.ts';
 import type { AlertLog } from '../../security/detectors/alert-log.ts';
 import { StaticFiles } from './static-files.ts';
 
@@ -70,6 +71,8 @@ export interface RestContext {
   alerts?: AlertLog;
   /** incident response (`/api/respond…`, `/api/incident`, `/api/playbooks`: respond.ts) */
   respond?: Responder;
+  /** lessons on the running twin (`/api/lesson…`, workshop.ts) */
+  workshop?: Workshop;
 }
 
 /** an address served without credentials (profile open) is observed at most once per this period [ms] */
@@ -145,6 +148,7 @@ export async function handle(req: IncomingMessage, res: ServerResponse, c: RestC
     return c.exercises.handle(req, res, url, who, refusals, peer);
   }
   if (c.respond?.owns(url.pathname) === true) return c.respond.handle(req, res, url, who, refusals, peer);
+  if (c.workshop?.owns(url.pathname) === true) return c.workshop.handle(req, res, url, who, refusals, peer);
   switch (route) {
     case 'GET /api/whoami':
       return reply(res, 200, { user: who.user, role: who.role, profile: c.auth.profile });

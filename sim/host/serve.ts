@@ -14,7 +14,7 @@ import { TwinlineError } from '../core/errors.ts';
 import type { SimEvent } from '../core/events.ts';
 import { MAX_SERVE_STATIONS, MAX_STATIONS } from '../line/limits.ts';
 import { parseScenario } from '../line/parse.ts';
-import { loadRemote, spawnNodeSim } from '../worker/node-host.ts';
+import { loadRemote, spawnNodeSim, type NodeSim } from '../worker/node-host.ts';
 import type { Speed } from '../worker/api.ts';
 import { openReader, readTick } from '../worker/reader.ts';
 import { lineInfo, partCapacity } from '../worker/twin-view.ts';
@@ -39,6 +39,8 @@ import { DEFAULT_RECORD_MS, describeRun, MAX_RECORD_MS, MIN_RECORD_MS, valueColu
 import { handle, RefusalAudit, refuse, reply, stateBody, type RestContext, type View } from './rest.ts';
 import { Range } from './range.ts';
 import { Exercises } from './exercises.ts';
+import { Workshop } from './workshop.ts';
+import { parseWarmup } from './args.ts';
 import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
 import { DetectorEngine } from '../../security/detectors/engine.ts';
 import { AlertLog } from '../../security/detectors/alert-log.ts';
@@ -63,12 +65,17 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
   --allow-origin O  another browser origin allowed to call the API (http://name:port); repeatable
   --seed S        random seed (default: the scenario's)
   --speed N       N × real time (default 1)
+  --warmup D      warm start: run D first as fast as the machine can (e.g. '3h'; a bare number is hours),
+                  then serve from there with the KPIs counting from the end of it (the line is full and
+                  its figures mean something from the first minute; default 0: start empty)
   --detectors F   detector configuration (default security/detectors/default.yaml; off: none);
                   alerts go to alerts.ndjson in the run's folder and GET /api/alerts
   --playbooks DIR incident playbooks and levels (default security/playbooks; off: none): GET /api/incident
                   grades the measured impact; containment actions: twinline respond --help
   --exercises DIR scripted exercises the instructor may start from the web twin (default security/exercises;
                   the files whose scenario is this line's): GET /api/exercises
+  --lessons DIR   workshop lessons the instructor may run from the web twin (default scenarios/lessons; the
+                  lessons whose line is this one): GET /api/lesson
   --record-values MS  sample every station's numeric fields every MS of wall time into values.ndjson in the
                   run's folder (default ${DEFAULT_RECORD_MS}; ${MIN_RECORD_MS}–${MAX_RECORD_MS}; 0: off); with attacks.ndjson (the range's runs)
                   they make a labelled dataset: twinline dataset --help
@@ -86,6 +93,9 @@ REST API (log in first: POST /api/login {"user","password"} → {"token"}; then 
   GET /api/exercises, POST /api/exercises/start {"id"}, POST /api/exercises/pause|resume|end,
   GET /api/exercises/current, GET /api/exercises/report?lang=en|zh. Run control (instructor only):
   POST /api/run {"speed"?: 1–600, "running"?: true|false} (refused while an exercise runs); GET /api/run.
+  Lessons: every role reads GET /api/lesson and answers POST /api/lesson/answer {"checkpoint","answer"}; the
+  instructor runs POST /api/lesson/start {"id"}, POST /api/lesson/step {"step"}, POST /api/lesson/end,
+  GET /api/lesson/report?format=json|csv.
   Incident response (engineer and instructor): POST /api/respond/<action> {…} (ban, unban, close-sessions,
   isolate, reconnect, stop-station, resume-station, snapshot, restore-setpoints, note); every role reads
   GET /api/respond, GET /api/respond/log?since=N, GET /api/incident?from=MS&to=MS, GET /api/playbooks.
@@ -139,12 +149,31 @@ export interface ServeOptions {
   recordValuesMs?: number;
   /** the exercise files' folder; omitted: the built-in one */
   exercises?: string;
+  /** the lesson files' folder; omitted: the built-in one */
+  lessons?: string;
+  /** warm start: simulated seconds run before serving, left out of the KPIs; omitted: 0 */
+  warmupS?: number;
 }
 
 /** how often the host drains the line's events to the faces and the run log [ms] */
 const PUMP_MS = 200;
 /** open HTTP connections (live sockets included) one address may hold */
 export const HTTP_CONNECTIONS_PER_ADDRESS = 128;
+
+/** ticks per step() call of a warm-up: a simulated minute at 1 ms, its events drained in between */
+const WARM_CHUNK = 60_000;
+
+/** Runs `ticks` as fast as possible and marks the KPIs' start there; returns the events it logged. */
+async function warmUp(api: NodeSim['api'], ticks: number): Promise<SimEvent[]> {
+  if (ticks <= 0) return [];
+  const out: SimEvent[] = [];
+  for (let t = 0; t < ticks; ) {
+    t = await api.step(Math.min(WARM_CHUNK, ticks - t));
+    for (const e of await api.drainEvents()) out.push(e);
+  }
+  await api.markKpiStart();
+  return out;
+}
 
 /** Starts the worker and the HTTP server; resolves once both are up. */
 export async function startServer(o: ServeOptions): Promise<Served> {
@@ -164,8 +193,10 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   const accounts = o.accounts ?? AccountStore.open(home, { create: true });
   const guard = new LoginGuard();
   const sim = spawnNodeSim();
+  let warmEvents: SimEvent[] = [];
   try {
-    await loadRemote(sim.api, text, o.file, o.seed === undefined ? {} : { seed: o.seed });
+    const info = await loadRemote(sim.api, text, o.file, o.seed === undefined ? {} : { seed: o.seed });
+    warmEvents = await warmUp(sim.api, Math.round((o.warmupS ?? 0) / info.dt));
     await sim.api.setSpeed(o.speed);
     await sim.api.start();
   } catch (e) {
@@ -248,6 +279,9 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     mqtt: () => (mqtt === null ? null : { face: mqtt, embedded: o.mqtt?.url === undefined }),
   });
   fanout.push(net.onEvents);
+  // the warm-up's events go to the run log (and the detectors) as if the line had run them live
+  if (warmEvents.length > 0) for (const f of fanout) f(warmEvents);
+  warmEvents = [];
   const auth: HttpAuth = { profile, accounts, guard, tokens: new TokenStore(accounts), gate: shut };
   closesRest(shut, auth.tokens);
   const refusals = new RefusalAudit((a) => void sim.api.audit(a).catch(() => undefined));
@@ -303,7 +337,15 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       audit: (a) => void sim.api.audit(a).catch(() => undefined),
       ...(o.exercises === undefined ? {} : { dir: o.exercises }),
     });
-    ctx = { spec, api: sim.api, view, log: runLog, auth, hosts, network: () => net.report(), flush, range: theRange, exercises, alerts, respond: response.responder };
+    const workshop = new Workshop({
+      spec, runDir: runLog.dir, audit: (a) => void sim.api.audit(a).catch(() => undefined),
+      state: async () => {
+        const st = await sim.api.state();
+        return { kpis: st.kpis, simTimeS: st.simTimeS };
+      },
+      ...(o.lessons === undefined ? {} : { dirs: { dir: o.lessons } }),
+    });
+    ctx = { spec, api: sim.api, view, log: runLog, auth, hosts, network: () => net.report(), flush, range: theRange, exercises, alerts, respond: response.responder, workshop };
     // the attached page's push feed: state at a steady rate and the drained events
     live = attachLiveSocket(server, {
       state: () => stateBody(spec, sim.api, view), sent: () => net.push(), hosts, auth,
@@ -491,6 +533,8 @@ export async function serve(argv: string[]): Promise<number> {
     ...(v.detectors !== undefined ? { detectors: v.detectors === 'off' ? null : v.detectors } : {}),
     ...(v.playbooks !== undefined ? { playbooks: v.playbooks === 'off' ? null : v.playbooks } : {}),
     ...(v.exercises !== undefined ? { exercises: resolve(v.exercises) } : {}),
+    ...(v.lessons !== undefined ? { lessons: resolve(v.lessons) } : {}),
+    ...(v.warmup !== undefined ? { warmupS: parseWarmup(v.warmup) } : {}),
     ...(recordValuesMs !== undefined ? { recordValuesMs } : {}),
   });
   await new Promise<void>((resolve) => {
