@@ -238,6 +238,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   // the security range (made once the HTTP port is bound): alerts raised during its run are marked with it
   let range: Range | null = null;
   let exercises: Exercises | null = null;
+  let workshop: Workshop | null = null;
   if (engine !== null) fanout.push((evs) => alerts.add(engine.onEvents(evs), range?.current() ?? null));
   let opcua: OpcuaFace | null = null;
   let mqtt: MqttFace | null = null;
@@ -337,7 +338,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       audit: (a) => void sim.api.audit(a).catch(() => undefined),
       ...(o.exercises === undefined ? {} : { dir: o.exercises }),
     });
-    const workshop = new Workshop({
+    workshop = new Workshop({
       spec, runDir: runLog.dir, audit: (a) => void sim.api.audit(a).catch(() => undefined),
       state: async () => {
         const st = await sim.api.state();
@@ -391,6 +392,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     runDir: runLog.dir,
     async close() {
       exercises?.close();
+      workshop?.close();
       clearInterval(pump);
       net.close();
       live?.close();

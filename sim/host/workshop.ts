@@ -91,6 +91,11 @@ export class Workshop {
   private cur: Active | null = null;
   private n = 0;
   private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private loaded: { lessons: LoadedLesson[]; problems: string[] } | null = null;
+  /** predictions by step line, kept for the host's life (a line's steady state does not change) */
+  private readonly predictions = new Map<string, Prediction>();
+  private readonly firstSteps = new Map<string, Prediction>();
 
   constructor(private readonly host: WorkshopHost) {}
 
@@ -98,8 +103,9 @@ export class Workshop {
     return pathname === '/api/lesson' || pathname.startsWith('/api/lesson/');
   }
 
-  /** The lessons for the served line, and the problems of the lesson files that do not load. */
+  /** The lessons for the served line, and the problems of the lesson files that do not load; read once (loading builds each step's line). */
   lessons(): { lessons: LoadedLesson[]; problems: string[] } {
+    if (this.loaded !== null) return this.loaded;
     const lessons: LoadedLesson[] = [];
     const problems: string[] = [];
     for (const id of lessonIds(this.host.dirs?.dir)) {
@@ -110,7 +116,8 @@ export class Workshop {
         problems.push(e instanceof Error ? e.message : String(e));
       }
     }
-    return { lessons, problems };
+    this.loaded = { lessons, problems };
+    return this.loaded;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL, who: Identified, refusals: RefusalAudit, peer: string): Promise<void> {
@@ -167,24 +174,26 @@ export class Workshop {
     const n = ++this.n;
     const c: Active = {
       n, loaded, by: who.user, step: 0, startedAtMs: Date.now(), endedAtMs: null, start: figuresOfKpis(this.host.spec, st.kpis),
-      met: new Map(), answers: new Map(), predictions: new Map(), firstSteps: new Map(), dir: join(this.host.runDir, 'lessons', `${n}-${loaded.lesson.id}`),
+      met: new Map(), answers: new Map(), predictions: this.predictions, firstSteps: this.firstSteps, dir: join(this.host.runDir, 'lessons', `${n}-${loaded.lesson.id}`),
     };
     this.cur = c;
     this.host.audit({ source: 'api', principal: who.principal, action: 'lesson', outcome: 'allowed', target: loaded.lesson.id, reason: 'started' });
-    // every step line the served twin is not, and every diagnosis a question needs, in the background, one at a time
+    // every step's line, and every diagnosis a question needs, in the background, one at a time
+    // (kept for later lessons; one that failed is tried again)
     const p = this.host.predict ?? { seeds: 2, hours: 8, warmupS: 3 * 3600 };
+    const due = (m: Map<string, Prediction>, key: string): boolean => m.get(key) === undefined || m.get(key)?.state === 'failed';
     for (const [k, line] of loaded.lines.entries()) {
-      if (!c.predictions.has(line.key)) {
+      if (due(c.predictions, line.key)) {
         c.predictions.set(line.key, { state: 'running' });
-        this.later(c, async () => {
+        this.later(async () => {
           const { runPool } = await import('./compare.ts');
           const jobs = Array.from({ length: p.seeds }, (_, i) => ({ variant: 'after' as const, scenario: line.key, text: line.text, file: line.file, seed: (line.spec.seed + i) % 2 ** 32, stations: true }));
           c.predictions.set(line.key, { state: 'ready', figures: figuresOfRuns(line.spec, await runPool(jobs, 1, p)) });
         }, (e) => c.predictions.set(line.key, fail(e)));
       }
-      if (loaded.lesson.steps[k]?.checkpoints.some((cp) => cp.answer === 'first-step') === true && !c.firstSteps.has(line.key)) {
+      if (loaded.lesson.steps[k]?.checkpoints.some((cp) => cp.answer === 'first-step') === true && due(c.firstSteps, line.key)) {
         c.firstSteps.set(line.key, { state: 'running' });
-        this.later(c, async () => {
+        this.later(async () => {
           const { diagnose } = await import('./diagnose.ts');
           const d = await diagnose({ scenario: line.key, source: { text: line.text, file: line.file }, ...p, json: true, lang: 'en', workers: 1, ...(this.host.dirs?.retrofitsDir === undefined ? {} : { retrofitsDir: this.host.dirs.retrofitsDir }) });
           c.firstSteps.set(line.key, { state: 'ready', figures: { kpis: {}, stations: {}, indicators: {}, bottleneck: null, firstStep: d.steps[0]?.id ?? null } });
@@ -193,10 +202,15 @@ export class Workshop {
     }
   }
 
-  /** Queues `job` after the others; skipped once its lesson is no longer the current one. */
-  private later(c: Active, job: () => Promise<void>, failed: (e: unknown) => void): void {
+  /** No more predictions start (one running finishes in its worker). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Queues `job` after the others. */
+  private later(job: () => Promise<void>, failed: (e: unknown) => void): void {
     this.queue = this.queue.then(async () => {
-      if (this.cur !== c) return failed(new Error('the lesson ended'));
+      if (this.closed) return failed(new Error('the host is closing'));
       try {
         await job();
       } catch (e) {

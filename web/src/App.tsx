@@ -21,6 +21,7 @@ import { LoginForm } from './hmi/LoginForm.tsx';
 import { UserBadge } from './hmi/UserBadge.tsx';
 import { StationList } from './hmi/StationList.tsx';
 import { RangePanel } from './hmi/RangePanel.tsx';
+import { LessonPanel } from './hmi/LessonPanel.tsx';
 import { AlertPanel } from './hmi/AlertPanel.tsx';
 import { useNetwork, useSession, useTwinSource } from './use-twin.ts';
 import { useAlertMarks, useAlerts } from './use-alerts.ts';
@@ -70,6 +71,9 @@ export function App(): React.JSX.Element {
   // the security range: attached pages of an instructor only (the host refuses anyone else)
   const [rangeOn, setRangeOn] = useState(false);
   const mayRange = session !== null && signedIn !== null && role === 'instructor';
+  // the workshop lesson: every signed-in role of an attached page (trainees answer, the instructor runs it)
+  const [lessonOn, setLessonOn] = useState(false);
+  const mayLesson = session !== null && signedIn !== null;
   const { net, netError } = useNetwork(netOn, source);
   // a restarted run is announced for a while, then the note goes
   const [restartNote, setRestartNote] = useState(false);
@@ -139,6 +143,7 @@ export function App(): React.JSX.Element {
           {signedIn !== null && session !== null ? (
             <UserBadge who={signedIn.who} signedIn={signedIn.token !== null} onLogout={() => void session.logout().catch(() => undefined)} onLogin={() => setWantLogin(true)} />
           ) : null}
+          {mayLesson ? <button type="button" data-testid="lesson-toggle" aria-pressed={lessonOn} className={lessonOn ? 'on' : ''} onClick={() => setLessonOn(!lessonOn)}>{t.lesson.button}</button> : null}
           {mayRange ? <button type="button" data-testid="range-toggle" aria-pressed={rangeOn} className={rangeOn ? 'on' : ''} onClick={() => setRangeOn(!rangeOn)}>{t.range.button}</button> : null}
           <button type="button" data-testid="alerts-toggle" aria-pressed={alertsOn} className={alertsOn ? 'on' : ''} title={t.alerts.buttonTitle.replace('{n}', String(marks.count))} onClick={() => setAlertsOn(!alertsOn)}>
             {t.alerts.button}
@@ -182,6 +187,7 @@ export function App(): React.JSX.Element {
               <Faceplate key={selInfo.id} source={source} live={live} info={selInfo} index={selIndex} role={role} onClose={() => setSelected(null)} />
             ) : null}
             {alertsOn ? <AlertPanel state={alerts.state} role={role} stationName={stationNameById} onSelect={selectStation} onAck={alerts.ack} onClose={closeAlerts} /> : null}
+            {mayLesson && lessonOn && session !== null ? <LessonPanel key={`lesson|${signedIn?.who.user ?? ""}`} session={session} instructor={role === 'instructor'} stations={rangeStations} onClose={() => setLessonOn(false)} /> : null}
             {mayRange && rangeOn && session !== null ? <RangePanel key={signedIn?.who.user} session={session} stations={rangeStations} onClose={() => setRangeOn(false)} /> : null}
           </main>
         )}

@@ -11,6 +11,7 @@ import { ExercisePanel } from './ExercisePanel.tsx';
 import { TrainerPanel } from './TrainerPanel.tsx';
 import { getRun, listAttacks, listRuns, startAttack, type RangeAttack, type RangeRun } from '../twin/range.ts';
 import type { Session } from '../twin/session.ts';
+import { usePoll } from './use-poll.ts';
 
 /** period of polls of the run going on [ms] */
 const RUN_POLL_MS = 1000;
@@ -96,21 +97,12 @@ export function RangePanel({ session, stations, onClose }: RangePanelProps): Rea
     };
   }, [session, fail]);
 
-  useEffect(() => {
-    if (running === null) return;
-    let busy = false;
-    const poll = (): void => {
-      if (busy) return;
-      busy = true;
-      getRun(session, running).then((run) => {
-        setLast((l) => ({ ...l, [run.attack]: run }));
-        if (run.status !== 'running') setRunning(null);
-      }, fail).finally(() => (busy = false));
-    };
-    poll();
-    const id = setInterval(poll, RUN_POLL_MS);
-    return () => clearInterval(id);
-  }, [running, session, fail]);
+  const runGoing = useCallback(() => getRun(session, running ?? 0), [session, running]);
+  const runSeen = useCallback((run: RangeRun) => {
+    setLast((l) => ({ ...l, [run.attack]: run }));
+    if (run.status !== 'running') setRunning(null);
+  }, []);
+  usePoll(running !== null, RUN_POLL_MS, runGoing, runSeen, fail);
 
   const run = (id: string): void => {
     setError(null);

@@ -5,10 +5,11 @@
  * on cue. The host audits each change; while a scripted exercise runs it holds the pace and
  * these controls wait.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { useI18n } from '../i18n/index.ts';
 import { FAULTS, getRun, injectFault, setRun, SPEEDS, type RunState } from '../twin/run-control.ts';
 import type { Session } from '../twin/session.ts';
+import { usePoll } from './use-poll.ts';
 
 /** period of polls of the pace (an exercise may change it) [ms] */
 const POLL_MS = 2000;
@@ -32,17 +33,7 @@ export function TrainerPanel({ session, stations }: TrainerPanelProps): React.JS
   const [minutes, setMinutes] = useState(10);
   const fail = useCallback((e: unknown) => setError(e instanceof Error ? e.message : String(e)), []);
 
-  useEffect(() => {
-    let busy = false;
-    const poll = (): void => {
-      if (busy) return;
-      busy = true;
-      getRun(session).then(setRunState, fail).finally(() => (busy = false));
-    };
-    poll();
-    const id = setInterval(poll, POLL_MS);
-    return () => clearInterval(id);
-  }, [session, fail]);
+  usePoll(true, POLL_MS, useCallback(() => getRun(session), [session]), setRunState, fail);
 
   const change = (c: { speed?: number; running?: boolean }): void => {
     setError(null);

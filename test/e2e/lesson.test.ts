@@ -1,0 +1,109 @@
+/**
+ * A workshop lesson in the web twin, in real headless Chromium against the real built app of a
+ * real `twinline serve` of the steel-ball line (hardened profile, warm-started 3 h): the trainer
+ * (instructor) and a trainee (viewer) in two browser contexts. The trainer sets the pace,
+ * starts the automatic-pouring lesson and injects the step's fault; the trainee sees the same
+ * step, answers which station limits the line and is scored; the trainer applies the step's
+ * retrofit (the next step), the OEE target is met on the twin's prediction, ends the lesson and
+ * saves the scores as CSV. Screenshots go to test-output/e2e/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { allEvents, buildWebApp, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, until, type Host } from './host.ts';
+import { OUT } from './pixels.ts';
+
+let host: Host;
+let browser: Browser;
+let trainerCtx: BrowserContext;
+let traineeCtx: BrowserContext;
+let trainer: Page;
+let trainee: Page;
+let downloads = '';
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
+  mkdirSync(OUT, { recursive: true });
+  await buildWebApp();
+  downloads = mkdtempSync(join(tmpdir(), 'twinline-downloads-'));
+  host = await startHost(['steel-ball-before', '--warmup', '3h', '--speed', '10', '--no-mqtt', '--opcua-port', '0', '--record-values', '0']);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, downloadsPath: downloads });
+  trainerCtx = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
+  traineeCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  trainer = await trainerCtx.newPage();
+  trainee = await traineeCtx.newPage();
+  for (const p of [trainer, trainee]) p.on('pageerror', (e) => pageErrors.push(e.message));
+}, START_MS + 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.stop();
+  if (downloads !== '') rmSync(downloads, { recursive: true, force: true });
+}, 60_000);
+
+/** Opens the app and logs in through its form as `user`; waits for the twin to be fed. */
+async function open(page: Page, user: string, lang: 'en' | 'zh-CN' = 'en'): Promise<void> {
+  await page.goto(`${host.base}?lang=${lang}`);
+  await page.waitForSelector('[data-testid="login"]', { timeout: 60_000 });
+  await page.locator('[data-testid="login"] input[name="user"]').fill(user);
+  await page.locator('[data-testid="login"] input[name="password"]').fill(host.passwords[user] ?? '');
+  await page.locator('[data-testid="login"] button[type="submit"]').click();
+  await page.waitForSelector('.app[data-ready="1"]', { timeout: 60_000 });
+  await page.getByTestId('lesson-toggle').click();
+  await page.waitForSelector('[data-testid="lesson-panel"]');
+}
+
+describe('a workshop lesson in the web twin', () => {
+  it('the trainer sets the pace, starts the lesson and injects the step\'s fault; the trainee sees the same step', async () => {
+    await open(trainer, 'instructor');
+    await open(trainee, 'viewer', 'zh-CN');
+    await trainee.waitForSelector('[data-testid="lesson-waiting"]');
+    // the pace, from the range panel's trainer controls
+    await trainer.getByTestId('range-toggle').click();
+    await trainer.getByTestId('trainer-speed-60').click();
+    await trainer.waitForSelector('[data-testid="trainer"][data-speed="60"]');
+    await trainer.getByTestId('range-toggle').click();
+    await trainer.getByTestId('lesson-start-automatic-pouring').click();
+    await trainer.waitForSelector('[data-testid="lesson-panel"][data-lesson="automatic-pouring"][data-step="0"]');
+    await trainer.getByTestId('lesson-fault-0').click();
+    await trainer.waitForSelector('[data-testid="lesson-note"]');
+    await trainee.waitForSelector('[data-testid="lesson-panel"][data-lesson="automatic-pouring"][data-step="0"]', { timeout: 10_000 });
+    expect(await trainee.getByTestId('lesson-prompt').textContent()).toMatch(/四名浇注工/);
+    const token = await login(host, 'instructor');
+    const events = await allEvents(host, token);
+    expect(events.some((e) => e.type === 'command' && e.station === 'furnace' && String(e.data.command) === 'fault')).toBe(true);
+  }, 120_000);
+
+  it('the trainee answers which station limits the line once the twin has predicted it, and is scored', async () => {
+    await trainee.waitForSelector('[data-testid="lesson-source"][data-questions="predicted"]', { timeout: 240_000 });
+    // the trainer sees the twin's answer; the trainee does not
+    expect(await trainee.getByTestId('lesson-truth').count()).toBe(0);
+    expect(await trainer.locator('[data-testid="lesson-cp-find-bottleneck"] [data-testid="lesson-truth"]').textContent()).toMatch(/Pour|pour/i);
+    await trainee.getByTestId('lesson-input-find-bottleneck').selectOption('pour');
+    await trainee.getByTestId('lesson-answer-find-bottleneck').click();
+    await trainee.waitForSelector('[data-testid="lesson-cp-find-bottleneck"] [data-testid="lesson-result"][data-right="1"]');
+    await trainee.waitForSelector('[data-testid="lesson-score"][data-you="10"]');
+    await trainee.screenshot({ path: join(OUT, 'lesson-trainee-zh-CN.png') });
+    await trainer.waitForSelector('[data-testid="lesson-board"] td:text("viewer")', { timeout: 10_000 });
+  }, 300_000);
+
+  it('the trainer applies the retrofit: the OEE target is met on the twin\'s prediction; the end exports the scores', async () => {
+    await trainer.getByTestId('lesson-next').click();
+    await trainer.waitForSelector('[data-testid="lesson-panel"][data-step="1"]');
+    await trainee.waitForSelector('[data-testid="lesson-panel"][data-step="1"]', { timeout: 10_000 });
+    await trainer.waitForSelector('[data-testid="lesson-cp-oee-75"][data-met="1"]', { timeout: 240_000 });
+    await trainer.screenshot({ path: join(OUT, 'lesson-trainer-en.png') });
+    await trainer.getByTestId('lesson-end').click();
+    await trainer.waitForSelector('[data-testid="lesson-panel"][data-state="ended"]');
+    const [download] = await Promise.all([trainer.waitForEvent('download'), trainer.getByTestId('lesson-save-csv').click()]);
+    expect(download.suggestedFilename()).toBe('automatic-pouring-scores.csv');
+    const csv = readFileSync(await download.path(), 'utf8');
+    expect(csv).toMatch(/^user,points,find-bottleneck,count-people,new-bottleneck\nviewer,10,right \(1\): pour,,\n$/);
+    // once ended, the trainee sees the twin's answers
+    await until('the trainee sees the answers', async () => (await trainee.getByTestId('lesson-truth').count()) > 0, 10_000);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+});
