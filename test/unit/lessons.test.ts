@@ -53,6 +53,21 @@ describe('built-in lessons', () => {
   });
 });
 
+/** A lesson whose checkpoints break one rule each (lines 12–16). */
+const RULES = `${HEAD}id: rules
+line: steel-ball-before
+steps:
+  - id: one
+    title: { en: "A", zh: "A" }
+    prompt: { en: "P", zh: "P" }
+    checkpoints:
+      - { id: a, text: { en: "x", zh: "x" }, points: 5, kpi: oee, above: 75 }
+      - { id: b, text: { en: "x", zh: "x" }, points: 5, kpi: goodPerDay, rise: 0.2 }
+      - { id: c, text: { en: "x", zh: "x" }, points: 5, kpi: goodPerDay, above: 1, below: 2 }
+      - { id: d, text: { en: "x", zh: "x" }, points: 5, kpi: operators, answer: estimate }
+      - { id: a, text: { en: "x", zh: "x" }, points: 5, answer: bottleneck, kpi: oee }
+`;
+
 describe('a broken lesson', () => {
   it('names each problem with file:line:col: unknown retrofit step, station, KPI and indicator', () => {
     const r = problemsOf('broken', `${HEAD}id: broken
@@ -124,29 +139,15 @@ steps:
   });
 
   it('checkpoint rules: a share written as a percentage, rise on the first step, two goals, an estimate without within, ids used twice, unknown keys', () => {
-    const r = problemsOf('rules', `${HEAD}id: rules
-line: steel-ball-before
-steps:
-  - id: one
-    title: { en: "A", zh: "A" }
-    prompt: { en: "P", zh: "P" }
-    checkpoints:
-      - { id: a, text: { en: "x", zh: "x" }, points: 5, kpi: oee, above: 75 }
-      - { id: b, text: { en: "x", zh: "x" }, points: 5, kpi: goodPerDay, rise: 0.2 }
-      - { id: c, text: { en: "x", zh: "x" }, points: 5, kpi: goodPerDay, above: 1, below: 2 }
-      - { id: d, text: { en: "x", zh: "x" }, points: 5, kpi: operators, answer: estimate }
-      - { id: a, text: { en: "x", zh: "x" }, points: 5, answer: bottleneck, kpi: oee }
-      - { id: e, text: { en: "x", zh: "x" }, points: 5, colour: red, answer: bottleneck }
-`);
-    // the schema reports the unknown key first; fix it and the rest is checked
-    expect(r).toMatch(/rules\.yaml:17:\d+ steps\[0\]\.checkpoints\[5\]\.colour: unknown key "colour"/);
-    const r2 = problemsOf('rules', readRules(r));
-    expect(r2).toMatch(/rules\.yaml:12:\d+ steps\[0\]\.checkpoints\[0\]\.above: oee is a share written 0…1 \(75 % is 0\.75\); got 75 \[OUT_OF_RANGE\]/);
-    expect(r2).toMatch(/rules\.yaml:13:\d+ steps\[0\]\.checkpoints\[1\]\.rise: rise is measured against the lesson's first step/);
-    expect(r2).toMatch(/rules\.yaml:14:\d+ steps\[0\]\.checkpoints\[2\]\.below: a target has exactly one of above, below, rise, fall; got above, below/);
-    expect(r2).toMatch(/rules\.yaml:15:\d+ steps\[0\]\.checkpoints\[3\]\.answer: answer: estimate needs within/);
-    expect(r2).toMatch(/rules\.yaml:16:\d+ steps\[0\]\.checkpoints\[4\]\.id: checkpoint id "a" is used twice/);
-    expect(r2).toMatch(/rules\.yaml:16:\d+ steps\[0\]\.checkpoints\[4\]\.answer: answer: bottleneck is a question on its own/);
+    // the schema reports the unknown key first; without it the rest is checked
+    expect(problemsOf('rules', RULES + '      - { id: e, text: { en: "x", zh: "x" }, points: 5, colour: red, answer: bottleneck }\n')).toMatch(/rules\.yaml:17:\d+ steps\[0\]\.checkpoints\[5\]\.colour: unknown key "colour"/);
+    const r = problemsOf('rules', RULES);
+    expect(r).toMatch(/rules\.yaml:12:\d+ steps\[0\]\.checkpoints\[0\]\.above: oee is a share written 0…1 \(75 % is 0\.75\); got 75 \[OUT_OF_RANGE\]/);
+    expect(r).toMatch(/rules\.yaml:13:\d+ steps\[0\]\.checkpoints\[1\]\.rise: rise is measured against the lesson's first step/);
+    expect(r).toMatch(/rules\.yaml:14:\d+ steps\[0\]\.checkpoints\[2\]\.below: a target has exactly one of above, below, rise, fall; got above, below/);
+    expect(r).toMatch(/rules\.yaml:15:\d+ steps\[0\]\.checkpoints\[3\]\.answer: answer: estimate needs within/);
+    expect(r).toMatch(/rules\.yaml:16:\d+ steps\[0\]\.checkpoints\[4\]\.id: checkpoint id "a" is used twice/);
+    expect(r).toMatch(/rules\.yaml:16:\d+ steps\[0\]\.checkpoints\[4\]\.answer: answer: bottleneck is a question on its own/);
   });
 
   it('a YAML syntax error and a file whose id is not its name', () => {
@@ -155,24 +156,6 @@ steps:
     expect(() => loadLesson('vision-inspektion')).toThrow(/unknown lesson "vision-inspektion" \(did you mean "vision-inspection"\?\)/);
   });
 });
-
-/** The rules lesson with its unknown key removed. */
-function readRules(report: string): string {
-  expect(report).toMatch(/colour/);
-  return `${HEAD}id: rules
-line: steel-ball-before
-steps:
-  - id: one
-    title: { en: "A", zh: "A" }
-    prompt: { en: "P", zh: "P" }
-    checkpoints:
-      - { id: a, text: { en: "x", zh: "x" }, points: 5, kpi: oee, above: 75 }
-      - { id: b, text: { en: "x", zh: "x" }, points: 5, kpi: goodPerDay, rise: 0.2 }
-      - { id: c, text: { en: "x", zh: "x" }, points: 5, kpi: goodPerDay, above: 1, below: 2 }
-      - { id: d, text: { en: "x", zh: "x" }, points: 5, kpi: operators, answer: estimate }
-      - { id: a, text: { en: "x", zh: "x" }, points: 5, answer: bottleneck, kpi: oee }
-`;
-}
 
 describe('scoring', () => {
   const cp = (c: Partial<Checkpoint>): Checkpoint => ({ id: 'x', text: { en: 'x', zh: 'x' }, points: 1, ...c });
