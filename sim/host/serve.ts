@@ -65,9 +65,9 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
   --allow-origin O  another browser origin allowed to call the API (http://name:port); repeatable
   --seed S        random seed (default: the scenario's)
   --speed N       N × real time (default 1)
-  --warmup D      warm start: run D first as fast as the machine can (e.g. '3h'; a bare number is hours),
-                  then serve from there with the KPIs counting from the end of it (the line is full and
-                  its figures mean something from the first minute; default 0: start empty)
+  --warmup D      warm start: run D first as fast as the machine can (e.g. '3h'; a bare number is hours;
+                  at most 24 h), then serve from there with the KPIs counting from the end of it (the line
+                  is full and its figures mean something from the first minute; default 0: start empty)
   --detectors F   detector configuration (default security/detectors/default.yaml; off: none);
                   alerts go to alerts.ndjson in the run's folder and GET /api/alerts
   --playbooks DIR incident playbooks and levels (default security/playbooks; off: none): GET /api/incident
@@ -160,6 +160,8 @@ const PUMP_MS = 200;
 /** open HTTP connections (live sockets included) one address may hold */
 export const HTTP_CONNECTIONS_PER_ADDRESS = 128;
 
+/** the longest warm start `serve` runs [h] */
+export const MAX_SERVE_WARMUP_H = 24;
 /** ticks per step() call of a warm-up: a simulated minute at 1 ms, its events drained in between */
 const WARM_CHUNK = 60_000;
 
@@ -511,6 +513,8 @@ export async function serve(argv: string[]): Promise<number> {
   if (profile === 'open' && !isLoopback(host) && v['expose-open'] !== true) {
     throw new TwinlineError('USAGE', `--profile open with --host ${host} would let anyone on the network operate the line without a login; add --expose-open if that is what you want (a closed classroom network), or use --profile hardened`);
   }
+  const warmupS = parseWarmup(v.warmup);
+  if (warmupS > MAX_SERVE_WARMUP_H * 3600) throw new TwinlineError('USAGE', `--warmup ${v.warmup ?? ''} is more than serve's ${MAX_SERVE_WARMUP_H} h (the warm-up's events are held until the run's records are open)\n${SERVE_USAGE}`);
   const home = homeDir(v.home);
   const mqtt = mqttFromFlags(v, host, home);
   const modbus = modbusFromFlags(v, profile);
@@ -536,7 +540,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...(v.playbooks !== undefined ? { playbooks: v.playbooks === 'off' ? null : v.playbooks } : {}),
     ...(v.exercises !== undefined ? { exercises: resolve(v.exercises) } : {}),
     ...(v.lessons !== undefined ? { lessons: resolve(v.lessons) } : {}),
-    ...(v.warmup !== undefined ? { warmupS: parseWarmup(v.warmup) } : {}),
+    ...(warmupS > 0 ? { warmupS } : {}),
     ...(recordValuesMs !== undefined ? { recordValuesMs } : {}),
   });
   await new Promise<void>((resolve) => {
