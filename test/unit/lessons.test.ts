@@ -68,9 +68,8 @@ steps:
       - { id: a, text: { en: "x", zh: "x" }, points: 5, answer: bottleneck, kpi: oee }
 `;
 
-describe('a broken lesson', () => {
-  it('names each problem with file:line:col: unknown retrofit step, station, KPI and indicator', () => {
-    const r = problemsOf('broken', `${HEAD}id: broken
+/** A two-step lesson: an unknown station in a fault and a checkpoint, an unknown retrofit step; `before` and `after` the checkpoint on the station. */
+const twoSteps = (id: string, before: string, after: string): string => `${HEAD}id: ${id}
 line: steel-ball-before
 steps:
   - id: one
@@ -79,36 +78,22 @@ steps:
     faults:
       - { station: furnaec, fault: breakdown }
     checkpoints:
-      - { id: a, text: { en: "x", zh: "x" }, points: 5, kpi: oea, above: 0.5 }
-      - { id: b, text: { en: "x", zh: "x" }, points: 5, kpi: utilisation, station: poor, above: 0.5 }
-      - { id: c, text: { en: "x", zh: "x" }, points: 5, indicator: automation, above: 10 }
-  - id: two
+${before}      - { id: b, text: { en: "x", zh: "x" }, points: 5, kpi: utilisation, station: poor, above: 0.5 }
+${after}  - id: two
     title: { en: "B", zh: "B" }
     prompt: { en: "P", zh: "P" }
     retrofit: [automatic-poring]
     checkpoints:
       - { id: d, text: { en: "x", zh: "x" }, points: 5, kpi: oee, above: 0.8 }
-`);
+`;
+
+describe('a broken lesson', () => {
+  it('names each problem with file:line:col: unknown retrofit step, station, KPI and indicator', () => {
+    const r = problemsOf('broken', twoSteps('broken', '      - { id: a, text: { en: "x", zh: "x" }, points: 5, kpi: oea, above: 0.5 }\n', '      - { id: c, text: { en: "x", zh: "x" }, points: 5, indicator: automation, above: 10 }\n'));
     expect(r).toMatch(/broken\.yaml:14:\d+ steps\[0\]\.checkpoints\[0\]\.kpi: unknown line KPI "oea" \(did you mean "oee"\?\)/);
     expect(r).toMatch(/broken\.yaml:16:\d+ steps\[0\]\.checkpoints\[2\]\.indicator: unknown indicator "automation"/);
     // the line is checked once the file is otherwise right: stations at each step, retrofit steps
-    const s = problemsOf('stations', `${HEAD}id: stations
-line: steel-ball-before
-steps:
-  - id: one
-    title: { en: "A", zh: "A" }
-    prompt: { en: "P", zh: "P" }
-    faults:
-      - { station: furnaec, fault: breakdown }
-    checkpoints:
-      - { id: b, text: { en: "x", zh: "x" }, points: 5, kpi: utilisation, station: poor, above: 0.5 }
-  - id: two
-    title: { en: "B", zh: "B" }
-    prompt: { en: "P", zh: "P" }
-    retrofit: [automatic-poring]
-    checkpoints:
-      - { id: d, text: { en: "x", zh: "x" }, points: 5, kpi: oee, above: 0.8 }
-`);
+    const s = problemsOf('stations', twoSteps('stations', '', ''));
     expect(s).toMatch(/stations\.yaml:12:\d+ steps\[0\]\.faults\[0\]\.station: station "furnaec" is not on the line at step "one" \(steel-ball-before\); did you mean "furnace"\?/);
     expect(s).toMatch(/stations\.yaml:14:\d+ steps\[0\]\.checkpoints\[0\]\.station: station "poor" is not on the line/);
     expect(s).toMatch(/stations\.yaml:18:\d+ steps\[1\]\.retrofit\[0\]: unknown retrofit step "automatic-poring" \(did you mean "automatic-pouring"\?\)/);
