@@ -26,7 +26,7 @@ import { StepNotApplicable } from '../line/retrofit.ts';
 import type { LineSpec } from '../line/types.ts';
 import { checkpointFigure, LESSON_STATION_KPIS, parseLesson, type Checkpoint, type Lesson, type LessonFile, type LessonProblem } from '../line/lesson-schema.ts';
 import { answerRight, figureOf, goalOf, targetMet, truthOf, type LessonFigures } from '../line/lesson.ts';
-import { checkPeriod, runPool, type CompareRun, type Job, type PoolReport } from './compare.ts';
+import { checkPeriod, runPool, type CompareRun, type Job, type PoolReport, type RunPeriod } from './compare.ts';
 import { lineIndicators } from './diagnose.ts';
 import { BUILTIN_SCENARIOS } from './record.ts';
 import { buildRetrofit, readNamed, RETROFITS_DIR, retrofitIds, yamlIds } from './retrofits.ts';
@@ -186,26 +186,14 @@ function mode(xs: readonly (string | null)[]): { value: string | null; share: nu
   return { value: best[0], share: best[1] / xs.length };
 }
 
-/** The figures of a line now, from its live KPIs (the served twin). */
+/** The figures of a line now, from its live KPIs (the served twin): its one "run". */
 export function figuresOfKpis(spec: LineSpec, k: LineKpis): LessonFigures {
-  const kpis: Record<string, number | null> = {};
-  for (const [name, v] of Object.entries(k)) if (typeof v === 'number' || v === null) kpis[name] = v;
-  const stations: Record<string, Record<string, number | null>> = {};
-  for (const s of k.stations) {
-    const row: Record<string, number | null> = {};
-    for (const name of Object.keys(LESSON_STATION_KPIS)) {
-      const v = (s as unknown as Record<string, unknown>)[name];
-      row[name] = typeof v === 'number' ? v : null;
-    }
-    stations[s.id] = row;
-  }
-  const indicators: Record<string, number | null> = {};
-  for (const i of lineIndicators(spec, [{ kpis: k }])) indicators[i.id] = i.value;
-  return { kpis, stations, indicators, bottleneck: measuredBottleneck(k.stations)?.id ?? null };
+  const { stations, ...kpis } = k;
+  return figuresOfRuns(spec, [{ kpis, stations }]);
 }
 
 /** Mean figures over a line's runs (which kept their stations). */
-export function figuresOfRuns(spec: LineSpec, runs: readonly CompareRun[]): LessonFigures & { agreement: number } {
+export function figuresOfRuns(spec: LineSpec, runs: readonly Pick<CompareRun, 'kpis' | 'stations'>[]): LessonFigures & { agreement: number } {
   const kpis: Record<string, number | null> = {};
   for (const name of Object.keys(runs[0]?.kpis ?? {})) {
     const xs = runs.map((r) => (r.kpis as unknown as Record<string, unknown>)[name]).filter((x): x is number => typeof x === 'number');
@@ -227,6 +215,24 @@ export function figuresOfRuns(spec: LineSpec, runs: readonly CompareRun[]): Less
   return { kpis, stations, indicators, bottleneck: bn?.value ?? null, agreement: bn?.share ?? 0 };
 }
 
+/** The pool jobs of a step's line: `seeds` runs from its seed on, keeping the stations' KPIs. */
+export function lineJobs(l: StepLine, seeds: number, variant: Job['variant'] = 'after'): Job[] {
+  return Array.from({ length: seeds }, (_, i): Job => ({ variant, scenario: l.key, text: l.text, file: l.file, seed: (l.spec.seed + i) % 2 ** 32, stations: true }));
+}
+
+/** The retrofit step that pays back first on a step's line (diagnose's rank 1), and the runner-up when it pays back within 10 % of it (a close call). */
+export async function firstStepOf(l: StepLine, o: RunPeriod & { seeds: number; workers?: number; retrofitsDir?: string }): Promise<{ id: string | null; closeTo: string | null }> {
+  const { diagnose } = await import('./diagnose.ts');
+  const d = await diagnose({
+    scenario: l.key, source: { text: l.text, file: l.file }, hours: o.hours, seeds: o.seeds, warmupS: o.warmupS, json: true, lang: 'en',
+    ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.retrofitsDir === undefined ? {} : { retrofitsDir: o.retrofitsDir }),
+  });
+  const [top, second] = d.steps;
+  const p1 = top?.economics.paybackYears ?? null;
+  const p2 = second?.economics.paybackYears ?? null;
+  return { id: top?.id ?? null, closeTo: p1 !== null && p2 !== null && p2 <= p1 * 1.1 ? (second?.id ?? null) : null };
+}
+
 const figureName = (cp: Checkpoint): string | null => {
   const f = checkpointFigure(cp);
   return f === null ? null : f.table === 'indicator' ? `indicator ${f.name}` : f.table === 'station' ? `${cp.station}.${f.name}` : f.name;
@@ -242,9 +248,7 @@ export async function checkLesson(o: LessonCheckOptions, warn: (line: string) =>
     warn(w);
   };
   const distinct = [...new Map(lines.map((l) => [l.key, l])).values()];
-  const jobs: Job[] = distinct.flatMap((l, k) =>
-    Array.from({ length: o.seeds }, (_, i): Job => ({ variant: k === 0 ? 'before' : 'after', scenario: l.key, text: l.text, file: l.file, seed: (l.spec.seed + i) % 2 ** 32, stations: true })),
-  );
+  const jobs = distinct.flatMap((l, k) => lineJobs(l, o.seeds, k === 0 ? 'before' : 'after'));
   const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), jobs.length));
   const t0 = performance.now();
   const runs = await runPool(jobs, workers, o);
@@ -255,16 +259,9 @@ export async function checkLesson(o: LessonCheckOptions, warn: (line: string) =>
   for (const [k, s] of lesson.steps.entries()) {
     const l = lines[k] as StepLine;
     if (!s.checkpoints.some((cp) => cp.answer === 'first-step') || firstSteps.has(l.key)) continue;
-    const { diagnose } = await import('./diagnose.ts');
-    const d = await diagnose({ scenario: l.key, source: { text: l.text, file: l.file }, hours: o.hours, seeds: o.seeds, warmupS: o.warmupS, json: true, lang: 'en', ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.retrofitsDir === undefined ? {} : { retrofitsDir: o.retrofitsDir }) });
-    const top = d.steps[0];
-    // the ranking is by mean payback; a runner-up within 10 % makes the question a close call
-    const second = d.steps[1];
-    const p1 = top?.economics.paybackYears ?? null;
-    const p2 = second?.economics.paybackYears ?? null;
-    const close = p1 !== null && p2 !== null && p2 <= p1 * 1.1;
-    firstSteps.set(l.key, { id: top?.id ?? null, agreement: close ? 0.5 : 1 });
-    if (close) say(`step "${s.id}": ${top?.id} and ${second?.id} pay back within 10 % of each other; the first-step question is a close call`);
+    const first = await firstStepOf(l, o);
+    firstSteps.set(l.key, { id: first.id, agreement: first.closeTo === null ? 1 : 0.5 });
+    if (first.closeTo !== null) say(`step "${s.id}": ${first.id ?? ''} and ${first.closeTo} pay back within 10 % of each other; the first-step question is a close call`);
   }
   const start = figures.get(lines[0]?.key ?? '') as LessonFigures;
   const problems: string[] = [];

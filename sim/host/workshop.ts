@@ -33,7 +33,7 @@ import { answerRight, figureOf, goalOf, targetMet, truthOf, type LessonFigures }
 import type { LineSpec } from '../line/types.ts';
 import type { Who } from './http-auth.ts';
 import { readJson } from './http-guard.ts';
-import { figuresOfKpis, figuresOfRuns, lessonIds, loadLesson, type LessonDirs, type LoadedLesson, type StepLine } from './lessons.ts';
+import { figuresOfKpis, figuresOfRuns, firstStepOf, lessonIds, lineJobs, loadLesson, type LessonDirs, type LoadedLesson, type StepLine } from './lessons.ts';
 import { refuse, reply, type RefusalAudit } from './rest.ts';
 
 type Identified = Extract<Who, { ok: true }>;
@@ -77,12 +77,11 @@ interface Active {
   /** targets met, and when [simulated s] */
   met: Map<string, number>;
   answers: Map<string, Map<string, Answer>>;
-  /** predicted figures by step line */
-  predictions: Map<string, Prediction>;
-  /** the step that pays back first, by step line (diagnosis), where a question asks */
-  firstSteps: Map<string, Prediction>;
   dir: string;
 }
+
+/** A trainee's answer as the host shows it, with the attempts left. */
+const yoursOf = (a: Answer | undefined): (Answer & { attemptsLeft: number }) | null => (a === undefined ? null : { ...a, attemptsLeft: a.right ? 0 : MAX_ATTEMPTS - a.attempts });
 
 const fail = (e: unknown): Prediction => ({ state: 'failed', error: e instanceof Error ? e.message : String(e) });
 
@@ -174,7 +173,7 @@ export class Workshop {
     const n = ++this.n;
     const c: Active = {
       n, loaded, by: who.user, step: 0, startedAtMs: Date.now(), endedAtMs: null, start: figuresOfKpis(this.host.spec, st.kpis),
-      met: new Map(), answers: new Map(), predictions: this.predictions, firstSteps: this.firstSteps, dir: join(this.host.runDir, 'lessons', `${n}-${loaded.lesson.id}`),
+      met: new Map(), answers: new Map(), dir: join(this.host.runDir, 'lessons', `${n}-${loaded.lesson.id}`),
     };
     this.cur = c;
     this.host.audit({ source: 'api', principal: who.principal, action: 'lesson', outcome: 'allowed', target: loaded.lesson.id, reason: 'started' });
@@ -183,21 +182,19 @@ export class Workshop {
     const p = this.host.predict ?? { seeds: 2, hours: 8, warmupS: 3 * 3600 };
     const due = (m: Map<string, Prediction>, key: string): boolean => m.get(key) === undefined || m.get(key)?.state === 'failed';
     for (const [k, line] of loaded.lines.entries()) {
-      if (due(c.predictions, line.key)) {
-        c.predictions.set(line.key, { state: 'running' });
+      if (due(this.predictions, line.key)) {
+        this.predictions.set(line.key, { state: 'running' });
         this.later(async () => {
           const { runPool } = await import('./compare.ts');
-          const jobs = Array.from({ length: p.seeds }, (_, i) => ({ variant: 'after' as const, scenario: line.key, text: line.text, file: line.file, seed: (line.spec.seed + i) % 2 ** 32, stations: true }));
-          c.predictions.set(line.key, { state: 'ready', figures: figuresOfRuns(line.spec, await runPool(jobs, 1, p)) });
-        }, (e) => c.predictions.set(line.key, fail(e)));
+          this.predictions.set(line.key, { state: 'ready', figures: figuresOfRuns(line.spec, await runPool(lineJobs(line, p.seeds), 1, p)) });
+        }, (e) => this.predictions.set(line.key, fail(e)));
       }
-      if (loaded.lesson.steps[k]?.checkpoints.some((cp) => cp.answer === 'first-step') === true && due(c.firstSteps, line.key)) {
-        c.firstSteps.set(line.key, { state: 'running' });
+      if (loaded.lesson.steps[k]?.checkpoints.some((cp) => cp.answer === 'first-step') === true && due(this.firstSteps, line.key)) {
+        this.firstSteps.set(line.key, { state: 'running' });
         this.later(async () => {
-          const { diagnose } = await import('./diagnose.ts');
-          const d = await diagnose({ scenario: line.key, source: { text: line.text, file: line.file }, ...p, json: true, lang: 'en', workers: 1, ...(this.host.dirs?.retrofitsDir === undefined ? {} : { retrofitsDir: this.host.dirs.retrofitsDir }) });
-          c.firstSteps.set(line.key, { state: 'ready', figures: { kpis: {}, stations: {}, indicators: {}, bottleneck: null, firstStep: d.steps[0]?.id ?? null } });
-        }, (e) => c.firstSteps.set(line.key, fail(e)));
+          const first = await firstStepOf(line, { ...p, workers: 1, ...(this.host.dirs?.retrofitsDir === undefined ? {} : { retrofitsDir: this.host.dirs.retrofitsDir }) });
+          this.firstSteps.set(line.key, { state: 'ready', figures: { kpis: {}, stations: {}, indicators: {}, bottleneck: null, firstStep: first.id } });
+        }, (e) => this.firstSteps.set(line.key, fail(e)));
       }
     }
   }
@@ -222,10 +219,10 @@ export class Workshop {
   /** The prediction of step `k`'s line (with the step that pays first, where known); null while it runs or when it failed. */
   private predicted(c: Active, k: number): { figures: LessonFigures | null; source: 'predicting' | 'predicted' | 'failed'; error?: string } {
     const line = c.loaded.lines[k] as StepLine;
-    const p = c.predictions.get(line.key);
+    const p = this.predictions.get(line.key);
     if (p?.state === 'failed') return { figures: null, source: 'failed', error: p.error };
     if (p?.state !== 'ready') return { figures: null, source: 'predicting' };
-    const first = c.firstSteps.get(line.key);
+    const first = this.firstSteps.get(line.key);
     return { figures: first?.state === 'ready' ? { ...p.figures, firstStep: first.figures.firstStep ?? null } : p.figures, source: 'predicted' };
   }
 
@@ -268,7 +265,7 @@ export class Workshop {
         goal: question ? null : goalOf(cp, start),
         met: question ? null : c.met.has(cp.id),
         metAtS: c.met.get(cp.id) ?? null,
-        yours: mine?.get(cp.id) ?? null,
+        yours: yoursOf(mine?.get(cp.id)),
         truth: question && reveal && f !== null ? truthOf(cp, f) : null,
       };
     };
@@ -331,7 +328,7 @@ export class Workshop {
     }
     const a: Answer = { given: typeof given === 'string' ? given.trim() : given, right: answerRight(cp, given, at.figures), attempts: (prev?.attempts ?? 0) + 1, simS: st.simTimeS };
     mine.set(cp.id, a);
-    return reply(res, 200, { checkpoint: cp.id, ...a, attemptsLeft: a.right ? 0 : MAX_ATTEMPTS - a.attempts, current: await this.view(who) });
+    return reply(res, 200, { checkpoint: cp.id, ...yoursOf(a), current: await this.view(who) });
   }
 
   /** The session report: the lesson, every checkpoint with its figures, and every trainee's answers. */

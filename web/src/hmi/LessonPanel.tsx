@@ -32,7 +32,7 @@ function Question({ cp, session, stations, disabled, onAnswered }: { cp: LessonC
   const x = t.lesson;
   const [given, setGiven] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const done = cp.yours?.right === true || (cp.yours?.attempts ?? 0) >= 3;
+  const done = cp.yours !== null && cp.yours.attemptsLeft === 0;
   const submit = (): void => {
     setError(null);
     const v = cp.answerKind === 'estimate' ? Number(given) : given;
@@ -42,7 +42,7 @@ function Question({ cp, session, stations, disabled, onAnswered }: { cp: LessonC
     <div className="answer">
       {cp.yours !== null ? (
         <p className={cp.yours.right ? 'ok' : 'bad'} data-testid="lesson-result" data-right={cp.yours.right ? '1' : '0'}>
-          {cp.yours.right ? x.right : x.wrong} ({String(cp.yours.given)}) {cp.yours.right ? '' : `· ${x.attemptsLeft.replace('{n}', String(3 - cp.yours.attempts))}`}
+          {cp.yours.right ? x.right : x.wrong} ({String(cp.yours.given)}) {cp.yours.right ? '' : `· ${x.attemptsLeft.replace('{n}', String(cp.yours.attemptsLeft))}`}
         </p>
       ) : null}
       {done ? null : (

@@ -19,7 +19,8 @@ export interface LessonCheckpoint {
   value: number | null;
   goal: string | null;
   met: boolean | null;
-  yours: { given: string | number; right: boolean; attempts: number } | null;
+  /** this account's answer, and the attempts it has left */
+  yours: { given: string | number; right: boolean; attempts: number; attemptsLeft: number } | null;
   /** the twin's answer (instructor, or once the lesson has ended) */
   truth: string | number | null;
 }
