@@ -12,3 +12,10 @@ export function errorOf(f: () => unknown): string {
   }
   throw new Error('accepted');
 }
+
+/**
+ * A stack frame as Node prints one ("    at fn (file:line:col)" or "    at file:line:col"): a
+ * command's stderr holding one crashed instead of reporting bad input. Help text may well say
+ * "at most", so a bare "at" at the start of an indented line is not enough.
+ */
+export const STACK_FRAME = /^\s+at .*:\d+:\d+\)?$/m;

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../sim/host/run.ts';
 import { machineFactor, own, runToEnd, scaled } from '../proc.ts';
+import { STACK_FRAME } from '../errors.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/twinline.mjs');
@@ -224,7 +225,7 @@ describe('twinline CLI', () => {
     const r = await twinline('run', broken, '--hours', '0.1');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).not.toContain('    at ');
+    expect(r.stderr).not.toMatch(STACK_FRAME);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+ stations\\[1\\]\\.params\\.speed: .*\\[BAD_UNIT\\]$`));
@@ -233,7 +234,7 @@ describe('twinline CLI', () => {
     expect(v.code).toBe(2);
     expect(v.stdout).toContain(`ok  ${good}`);
     expect(v.stderr.trim().split('\n')).toHaveLength(2);
-    expect(v.stderr).not.toContain('    at ');
+    expect(v.stderr).not.toMatch(STACK_FRAME);
   });
 
   it('exits 2 with a message and the usage for bad usage and missing files', async () => {
@@ -250,7 +251,7 @@ describe('twinline CLI', () => {
     results.forEach((r, i) => {
       expect(r.code, cases[i]?.[0].join(' ')).toBe(2);
       expect(r.stderr).toMatch(cases[i]?.[1] ?? /never/);
-      expect(r.stderr).not.toContain('    at ');
+      expect(r.stderr).not.toMatch(STACK_FRAME);
     });
     expect(results[0]?.stderr).toContain('usage: twinline run <scenario.yaml|name>');
   }, 300_000);
@@ -283,7 +284,7 @@ describe('twinline CLI', () => {
     results.forEach((r, i) => {
       expect(r.code, cases[i]?.[0].join(' ')).toBe(2);
       expect(r.stderr).toMatch(cases[i]?.[1] ?? /never/);
-      expect(r.stderr).not.toContain('    at ');
+      expect(r.stderr).not.toMatch(STACK_FRAME);
     });
     const help = await twinline('gateway', '--help');
     expect(help.code).toBe(0);
