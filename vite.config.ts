@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -17,6 +18,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two test files at a time even on 2 cores (vitest's default there is one): most of the suite
+    // waits on real time (lines at 1×, brokers, browsers), and every waiting budget scales with
+    // the load it meets (test/proc.ts), so the second file fills the idle core.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // marks the run, measures the machine, and fails the run if a process it started outlives it
     globalSetup: ['test/global-setup.ts'],
     // kills what a test file started and left running (test/proc.ts)
