@@ -162,6 +162,7 @@ function eventRow(e: ReportEvent): { lane: Lane; text: string; tone: string } | 
     case 'alarm': return { lane: 'line', text: `alarm${at}: ${str(d.code ?? d.text)}`, tone: 'bad' };
     case 'fault': return { lane: 'line', text: `fault${at}: ${str(d.code)}`, tone: 'bad' };
     case 'repair': return { lane: 'line', text: `repaired${at}`, tone: 'good' };
+    case 'disturbance': return { lane: 'line', text: `disturbance${at}: ${d.kind === 'absent' ? `${str(d.people)} of crew ${str(d.crew)} away` : `off-spec material, ${Math.round(Number(d.share) * 100)} % of parts`} for ${str(d.durationS)} s`, tone: 'bad' };
     case 'interlock': return { lane: 'line', text: `interlock${at}: ${str(d.name ?? d.code)} ${str(d.state ?? '')}`.trim(), tone: 'bad' };
     case 'part-scrapped': return { lane: 'line', text: `part scrapped${at}${d.reason === undefined ? '' : `: ${str(d.reason)}`}`, tone: 'bad' };
     case 'audit': {

@@ -11,7 +11,7 @@ export type CommandSource = 'hmi' | 'opcua' | 'mqtt' | 'modbus' | 'scenario' | '
  * `viewer` reads; `gateway` reads and publishes its own MQTT topics (a gateway under test);
  * `operator` sends PackML commands, changes unit mode, acknowledges alarms and writes
  * setpoints; `engineer` also writes parameters, repairs and maintains, and writes safety
- * limits in unit mode Maintenance; `instructor` runs the range (fault injection) on top.
+ * limits in unit mode Maintenance; `instructor` runs the range (fault and disturbance injection) on top.
  */
 export type Role = 'viewer' | 'gateway' | 'operator' | 'engineer' | 'instructor';
 
@@ -48,7 +48,7 @@ export interface LoggedCommand extends Command {
 /** Station commands, as in PackML (PackTags CntrlCmd numbers in `PACKML_COMMANDS`). */
 export const STATION_COMMANDS = [
   'reset', 'start', 'stop', 'hold', 'unhold', 'suspend', 'unsuspend', 'abort', 'clear', 'complete',
-  'set', 'mode', 'ack', 'fault', 'repair', 'maintain',
+  'set', 'mode', 'ack', 'fault', 'disturb', 'repair', 'maintain',
 ] as const;
 
 /** Line commands apply a station command to every station in line order. */
@@ -105,7 +105,8 @@ export function mayCommand(role: Role | undefined, command: string): string | nu
   if (role === 'viewer' || role === 'gateway') return `the ${role} role may not send commands`;
   const allowed = role === 'engineer' ? ENGINEER_COMMANDS : OPERATOR_COMMANDS;
   if (allowed.has(command)) return null;
-  return `the ${role} role may not send "${command}"${command === 'fault' ? ' (fault injection needs the instructor role)' : ' (needs the engineer role)'}`;
+  const instructor = command === 'fault' || command === 'disturb';
+  return `the ${role} role may not send "${command}"${instructor ? ` (${command === 'fault' ? 'fault' : 'disturbance'} injection needs the instructor role)` : ' (needs the engineer role)'}`;
 }
 
 /**

@@ -66,6 +66,8 @@ export interface CrewDef {
 /** Per-crew state arrays (in the world's buffer). */
 const CREW_ARRAYS = [
   'size', 'avail', 'busy', 'wanted', 'peak',
+  /** people away (a disturbance, disturbance.ts) until tick `absentUntil` */
+  'absent', 'absentUntil',
   /** person-ticks worked, person-ticks present, ticks on shift, station-ticks waiting for a person */
   'busyTicks', 'availTicks', 'shiftTicks', 'waitTicks',
 ] as const;
@@ -296,7 +298,14 @@ export function crewTick(w: World): void {
     if (avail > 0) C.shiftTicks[k]! += 1;
     if (C.wanted[k]! > C.peak[k]!) C.peak[k] = C.wanted[k]!;
     if (next >= cs.nextLook[k]!) {
-      C.avail[k] = present(cs.defs[k]!, Math.floor(next * w.dt + 1e-9));
+      const there = present(cs.defs[k]!, Math.floor(next * w.dt + 1e-9));
+      if (C.absent[k]! === 0) C.avail[k] = there;
+      else if (next < C.absentUntil[k]!) C.avail[k] = Math.max(0, there - C.absent[k]!);
+      else {
+        C.absent[k] = 0;
+        C.absentUntil[k] = 0;
+        C.avail[k] = there;
+      }
       cs.nextLook[k] = Math.ceil(next / look) * look;
       if (cs.nextLook[k] === next) cs.nextLook[k] = next + look;
     }

@@ -23,6 +23,7 @@ export const EVENT_TYPES = [
   'security',     // security alert (detectors)
   'interlock',    // interlock tripped or reset
   'audit',        // protocol audit (write, method call, session)
+  'disturbance',  // a disturbance began (off-spec material, a person away: disturbance.ts)
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

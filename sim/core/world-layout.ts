@@ -8,6 +8,7 @@ import { PART_ARRAYS, type PartArrays } from './parts.ts';
 import { LayoutBuilder } from './layout.ts';
 import type { KindView } from './types.ts';
 import { crewState, layoutCrews, type CrewState } from './crew.ts';
+import { disturbanceState, layoutDisturbances, type Disturbances } from './disturbance.ts';
 import type { StationDef, WorldDef } from './world.ts';
 
 /** Header slots (Float64Array): the world's scalar state. */
@@ -53,6 +54,8 @@ export interface WorldMemory {
   parts: PartArrays;
   /** crews and the stations' claims on them */
   crew: CrewState;
+  /** disturbances running at each station */
+  disturb: Disturbances;
 }
 
 /** Lays out (and, without `buffer`, allocates) the memory of a world. */
@@ -82,6 +85,7 @@ export function layoutWorld(def: WorldDef, buffer?: ArrayBufferLike): WorldMemor
   const kindsInUse = [...new Map(def.stations.map((d) => [d.kind.kind, d.kind])).values()];
   for (const k of kindsInUse) for (const f of Object.keys(k.fields)) lb.add(`k:${k.kind}:${f}`, 'f64', counts.get(k.kind) ?? 0);
   layoutCrews(lb, def.crews?.length ?? 0, n);
+  layoutDisturbances(lb, n);
   for (const p of PART_ARRAYS) lb.add(`p:${p}`, p === 'station' || p === 'next' ? 'i32' : 'f64', partCapacity);
   const { buffer: buf, views } = lb.build(buffer);
   const get = <T>(name: string): T => views.get(name) as T;
@@ -105,5 +109,6 @@ export function layoutWorld(def: WorldDef, buffer?: ArrayBufferLike): WorldMemor
     inst,
     parts: Object.fromEntries(PART_ARRAYS.map((p) => [p, get(`p:${p}`)])) as unknown as PartArrays,
     crew: crewState(def.crews ?? [], def.stations.map((d) => d.id), def.stations.map((d) => d.kind), get),
+    disturb: disturbanceState(get),
   };
 }

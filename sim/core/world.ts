@@ -18,6 +18,7 @@ import { AUDIT, type Command, type CommandResult, type LoggedCommand } from './c
 import type { FieldSpec, KindView, MachineKind } from './types.ts';
 import { TwinlineError } from './errors.ts';
 import { crewTick, initCrews, type CrewDef, type CrewState } from './crew.ts';
+import { offSpecPart, type Disturbances } from './disturbance.ts';
 import { applyCommand, plcScanAll } from '../plc/plc.ts';
 import { State, STATE_NAMES } from '../plc/packml.ts';
 import { plannedCycleTimes, type PlannedStops } from './iso22400.ts';
@@ -88,6 +89,8 @@ export class World {
   readonly parts: PartArrays;
   /** crews and the stations' claims on them (crew.ts) */
   readonly crew: CrewState;
+  /** disturbances running at each station (disturbance.ts) */
+  readonly disturb: Disturbances;
   readonly qHead: Int32Array;
   readonly qTail: Int32Array;
   readonly qLen: Int32Array;
@@ -167,6 +170,7 @@ export class World {
     this.viewOf = mem.viewOf;
     this.parts = mem.parts;
     this.crew = mem.crew;
+    this.disturb = mem.disturb;
 
     const resolve = (from: string, to: string | null, what: string): number => {
       if (to === null) return -1;
@@ -490,6 +494,7 @@ export class World {
     P.coolRate[p] = 0;
     P.defects[p] = 0;
     P.flags[p] = 0;
+    offSpecPart(this, s, p);
     this.enter(s, p);
     this.emitAt('part-created', this.ids[s] ?? null, { serial });
     return p;

@@ -18,9 +18,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { KIND_TASK } from '../core/crew.ts';
 import { TwinlineError } from '../core/errors.ts';
 import { measuredBottleneck, type LineKpis, type StationKpis } from '../core/kpi.ts';
 import { closest } from '../line/locate.ts';
+import { machineKind } from '../machines/index.ts';
 import { parseScenario } from '../line/parse.ts';
 import { StepNotApplicable } from '../line/retrofit.ts';
 import type { LineSpec } from '../line/types.ts';
@@ -108,11 +110,34 @@ function checkAgainstLine(l: LessonFile, problem: LessonProblem, lines: StepLine
       const near = closest(id, stations);
       problem(path, `${what} "${id}" is not on the line at step "${s.id}" (${line.key})${near === undefined ? '' : `; did you mean "${near}"?`}`, 'SCENARIO_REFERENCE');
     };
-    s.faults?.forEach((f, j) => onLine(f.station, ['steps', k, 'faults', j, 'station'], 'station'));
+    s.faults?.forEach((f, j) => {
+      onLine(f.station, ['steps', k, 'faults', j, 'station'], 'station');
+      const misfit = disturbanceMisfit(f.fault, f.station, line.spec);
+      if (misfit !== null) problem(['steps', k, 'faults', j, 'fault'], `${misfit} at step "${s.id}" (${line.key})`, 'SCENARIO_REFERENCE');
+    });
     s.checkpoints.forEach((cp, j) => {
       if (cp.station !== undefined) onLine(cp.station, ['steps', k, 'checkpoints', j, 'station'], 'station');
     });
   }
+}
+
+/**
+ * Why disturbance `fault` cannot go to `station` of `line` (the line refuses it the same way,
+ * sim/core/disturbance.ts), or null: off-spec material comes in at a source, and a person can be
+ * away only from a crew that does the station's work. Faults (breakdown, jam …) fit any station.
+ */
+function disturbanceMisfit(fault: string, station: string, line: LineSpec): string | null {
+  const st = line.stations.find((x) => x.id === station);
+  if (st === undefined) return null;
+  if (fault === 'material' && machineKind(st.kind)?.role !== 'source') {
+    const sources = line.stations.filter((x) => machineKind(x.kind)?.role === 'source').map((x) => x.id);
+    return `off-spec material comes in at a raw-material source (${sources.join(', ')}), not at "${station}"`;
+  }
+  const task = KIND_TASK[st.kind];
+  if (fault === 'absent' && !line.crews.some((c) => task !== undefined && c.skills.includes(task) && c.stations.some((a) => a.station === station))) {
+    return `no crew does the work of "${station}" (${st.kind}): nobody to be absent`;
+  }
+  return null;
 }
 
 /** Where lessons, their lines and the retrofit steps are (defaults: the built-in ones). */

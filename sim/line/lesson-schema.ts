@@ -20,6 +20,10 @@ import { TwinlineError } from '../core/errors.ts';
 import { checkedYaml, idMatchesFile } from './checked-yaml.ts';
 import { closest, type Path } from './locate.ts';
 import { FAULT_CODES, KEBAB_ID, label, STATION_ID } from './schema.ts';
+import { DISTURBANCES } from '../core/disturbance.ts';
+
+/** What a lesson step offers the trainer to inject: the faults, then the disturbances. */
+export const LESSON_FAULTS = [...FAULT_CODES, ...DISTURBANCES] as const;
 
 /** Current lesson file version. */
 export const LESSON_VERSION = 1;
@@ -104,12 +108,13 @@ const step = z
     faults: z
       .array(z.strictObject({
         station: z.string({ error: 'expected a station id' }).regex(STATION_ID, { error: 'expected a station id' }),
-        fault: z.enum(FAULT_CODES, { error: `expected one of ${FAULT_CODES.join(', ')}` }),
-        minutes: z.number({ error: 'expected minutes (a number)' }).gt(0).max(1440).optional().meta({ description: 'how long the fault lasts [min]; default: until repaired' }),
+        fault: z.enum(LESSON_FAULTS, { error: `expected one of ${LESSON_FAULTS.join(', ')}` })
+          .meta({ description: 'a fault that stops the station, or a disturbance: material (off-spec raw material at a source), absent (a person of the crew doing the station\'s work away)' }),
+        minutes: z.number({ error: 'expected minutes (a number)' }).gt(0).max(1440).optional().meta({ description: 'how long the fault or disturbance lasts [min]; default: 10' }),
         note: label('what the trainees should notice').optional(),
       }))
       .optional()
-      .meta({ description: 'faults the trainer may inject during this step' }),
+      .meta({ description: 'faults and disturbances the trainer may inject during this step' }),
     checkpoints: z.array(checkpoint).min(1, { error: 'a step has at least one checkpoint' }),
   })
   .meta({ description: 'one step of the lesson' });

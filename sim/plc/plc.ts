@@ -6,6 +6,7 @@
 import type { World } from '../core/world.ts';
 import { COMMON_ALARMS, COMMON_FIELDS, Activity, ALARM_INTERLOCK, ALARM_WEAR, Fault, FAULT_NAMES, type CommonField } from '../core/station.ts';
 import { mayCommand, mayWrite, OK, reject, type Command, type CommandResult, type Role } from '../core/commands.ts';
+import { disturb } from '../core/disturbance.ts';
 import { actingDone, Cmd, Mode, MODE_NAMES, modeChangeAllowed, State, STATE_NAMES, transition, type PackmlCommand } from './packml.ts';
 
 const ROLE_PROCESS = 1;
@@ -194,6 +195,8 @@ export function applyCommand(w: World, c: Command): CommandResult {
       w.fail(s, code, duration);
       return OK;
     }
+    case 'disturb':
+      return disturb(w, s, args);
     case 'repair':
       if (st.fault[s] === 0) return reject('NOT_ALLOWED', 'no fault to repair');
       w.repair(s);

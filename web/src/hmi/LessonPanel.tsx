@@ -10,12 +10,15 @@
 import { useCallback, useState } from 'react';
 import { useI18n } from '../i18n/index.ts';
 import { answer, endLesson, getLessons, gotoStep, saveReport, startLesson, type LessonCheckpoint, type LessonList, type LessonView } from '../twin/lesson.ts';
-import { FAULTS, injectFault } from '../twin/run-control.ts';
+import { FAULTS, injectFault, type Injection } from '../twin/run-control.ts';
 import type { Session } from '../twin/session.ts';
 import { usePoll } from './use-poll.ts';
 
 /** period of polls of the lesson [ms] */
 const POLL_MS = 2000;
+
+/** Whether the web twin can inject `fault` (a lesson file may name a fault code only the line's own schedule uses). */
+const offered = (fault: string): fault is Injection => (FAULTS as readonly string[]).includes(fault);
 
 /** Props of `LessonPanel`. */
 export interface LessonPanelProps {
@@ -161,12 +164,13 @@ export function LessonPanel({ session, instructor, stations, onClose }: LessonPa
                   <h5>{x.faults}</h5>
                   {cur.current.faults.map((f, k) => (
                     <p key={k} className="controls">
-                      <button type="button" data-testid={`lesson-fault-${k}`} disabled={!(FAULTS as readonly string[]).includes(f.fault)} onClick={() => {
+                      <button type="button" data-testid={`lesson-fault-${k}`} disabled={!offered(f.fault)} onClick={() => {
+                        if (!offered(f.fault)) return;
                         setError(null);
                         setNote(null);
-                        injectFault(session, f.station, f.fault as (typeof FAULTS)[number], f.minutes ?? 10).then(() => setNote(t.trainer.injected.replace('{fault}', f.fault).replace('{station}', stationName(f.station))), fail);
+                        injectFault(session, f.station, f.fault, f.minutes ?? 10).then(() => setNote(t.trainer.injected.replace('{fault}', t.trainer[f.fault]).replace('{station}', stationName(f.station))), fail);
                       }}>{x.inject}</button>{' '}
-                      {stationName(f.station)}: {f.fault}{f.minutes !== undefined ? `, ${f.minutes} ${t.trainer.minutes}` : ''}{f.note !== undefined ? <small>{label(f.note)}</small> : null}
+                      {stationName(f.station)}: {offered(f.fault) ? t.trainer[f.fault] : f.fault}{f.minutes !== undefined ? `, ${f.minutes} ${t.trainer.minutes}` : ''}{f.note !== undefined ? <small>{label(f.note)}</small> : null}
                     </p>
                   ))}
                   {note !== null ? <p className="ok" data-testid="lesson-note">{note}</p> : null}

@@ -7,7 +7,7 @@
  */
 import { useCallback, useState } from 'react';
 import { useI18n } from '../i18n/index.ts';
-import { FAULTS, getRun, injectFault, setRun, SPEEDS, type RunState } from '../twin/run-control.ts';
+import { FAULTS, getRun, injectFault, setRun, SPEEDS, type Injection, type RunState } from '../twin/run-control.ts';
 import type { Session } from '../twin/session.ts';
 import { usePoll } from './use-poll.ts';
 
@@ -29,7 +29,7 @@ export function TrainerPanel({ session, stations }: TrainerPanelProps): React.JS
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [station, setStation] = useState(stations.find((s) => s.id !== '')?.id ?? '');
-  const [fault, setFault] = useState<(typeof FAULTS)[number]>('breakdown');
+  const [fault, setFault] = useState<Injection>('breakdown');
   const [minutes, setMinutes] = useState(10);
   const fail = useCallback((e: unknown) => setError(e instanceof Error ? e.message : String(e)), []);
 
@@ -64,7 +64,7 @@ export function TrainerPanel({ session, stations }: TrainerPanelProps): React.JS
         <select value={station} onChange={(e) => setStation(e.target.value)} data-testid="trainer-station" aria-label={x.station}>
           {stations.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}
         </select>{' '}
-        <select value={fault} onChange={(e) => setFault(e.target.value as (typeof FAULTS)[number])} data-testid="trainer-fault" aria-label={x.fault}>
+        <select value={fault} onChange={(e) => setFault(e.target.value as Injection)} data-testid="trainer-fault" aria-label={x.fault}>
           {FAULTS.map((f) => <option key={f} value={f}>{x[f]}</option>)}
         </select>{' '}
         <label>

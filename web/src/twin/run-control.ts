@@ -1,7 +1,9 @@
 /**
  * The trainer's run control of the attached twin (`/api/run`, sim/host/run-control.ts) and
- * fault injection through the command plane (`fault {code, duration}`, instructor only).
+ * fault and disturbance injection through the command plane (`fault {code, duration}`,
+ * `disturb {kind, duration}`, instructor only).
  */
+import { DISTURBANCES } from '../../../sim/core/disturbance.ts';
 import { apiJson, postJson, type Session } from './session.ts';
 
 /** What `GET /api/run` gives. */
@@ -15,8 +17,13 @@ export interface RunState {
 
 /** Paces offered [× real time]. */
 export const SPEEDS = [1, 10, 60, 600] as const;
-/** Faults a trainer may inject (the PLC's fault codes, sim/core/station.ts). */
-export const FAULTS = ['breakdown', 'jam', 'power', 'sensor'] as const;
+/**
+ * What a trainer may inject: faults that stop the station (the PLC's fault codes,
+ * sim/core/station.ts), then disturbances that do not (sim/core/disturbance.ts): off-spec
+ * material at a source, a person of the station's crew away.
+ */
+export const FAULTS = ['breakdown', 'jam', 'power', 'sensor', ...DISTURBANCES] as const;
+export type Injection = (typeof FAULTS)[number];
 
 /** The line's pace and whether it runs. */
 export function getRun(session: Session): Promise<RunState> {
@@ -28,7 +35,9 @@ export function setRun(session: Session, change: { speed?: number; running?: boo
   return apiJson(session, 'api/run', postJson(change));
 }
 
-/** Injects fault `code` on `station` for `minutes`. */
-export async function injectFault(session: Session, station: string, code: (typeof FAULTS)[number], minutes: number): Promise<void> {
-  await apiJson(session, 'api/commands', postJson({ target: station, command: 'fault', args: { code, duration: minutes * 60 } }));
+/** Injects fault or disturbance `code` on `station` for `minutes`. */
+export async function injectFault(session: Session, station: string, code: Injection, minutes: number): Promise<void> {
+  const duration = minutes * 60;
+  const command = code === 'material' || code === 'absent' ? { command: 'disturb', args: { kind: code, duration } } : { command: 'fault', args: { code, duration } };
+  await apiJson(session, 'api/commands', postJson({ target: station, ...command }));
 }
