@@ -165,10 +165,11 @@ export function LessonPanel({ session, instructor, stations, onClose }: LessonPa
                   {cur.current.faults.map((f, k) => (
                     <p key={k} className="controls">
                       <button type="button" data-testid={`lesson-fault-${k}`} disabled={!offered(f.fault)} onClick={() => {
-                        if (!offered(f.fault)) return;
+                        const code = f.fault;
+                        if (!offered(code)) return;
                         setError(null);
                         setNote(null);
-                        injectFault(session, f.station, f.fault, f.minutes ?? 10).then(() => setNote(t.trainer.injected.replace('{fault}', t.trainer[f.fault]).replace('{station}', stationName(f.station))), fail);
+                        injectFault(session, f.station, code, f.minutes ?? 10).then(() => setNote(t.trainer.injected.replace('{fault}', t.trainer[code]).replace('{station}', stationName(f.station))), fail);
                       }}>{x.inject}</button>{' '}
                       {stationName(f.station)}: {offered(f.fault) ? t.trainer[f.fault] : f.fault}{f.minutes !== undefined ? `, ${f.minutes} ${t.trainer.minutes}` : ''}{f.note !== undefined ? <small>{label(f.note)}</small> : null}
                     </p>
