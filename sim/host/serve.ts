@@ -92,7 +92,8 @@ REST API (log in first: POST /api/login {"user","password"} → {"token"}; then 
   GET /api/attacks/runs, GET /api/attacks/runs/<n> (status and report). Exercises (instructor only):
   GET /api/exercises, POST /api/exercises/start {"id"}, POST /api/exercises/pause|resume|end,
   GET /api/exercises/current, GET /api/exercises/report?lang=en|zh. Run control (instructor only):
-  POST /api/run {"speed"?: 1–600, "running"?: true|false} (refused while an exercise runs); GET /api/run.
+  POST /api/run {"speed"?: 1–600, "running"?: true|false} or {"jump": "shift" | S} (to the end of the shift, or S
+  simulated seconds on, as fast as the line steps; refused while an exercise runs); GET /api/run.
   Lessons: every role reads GET /api/lesson and answers POST /api/lesson/answer {"checkpoint","answer"}; the
   instructor runs POST /api/lesson/start {"id"}, POST /api/lesson/step {"step"}, POST /api/lesson/end,
   GET /api/lesson/report?format=json|csv.

@@ -3,8 +3,9 @@
  * range panel calls): the instructor lists the exercises written for this line, starts one,
  * pauses it (the line and the exercise's clock stop: the attack due waits), resumes it, sees the
  * attack launched, ends it early and reads the report and the score; other roles are refused.
- * And the trainer's run control (`/api/run`): the instructor sets the pace and pauses the line,
- * refused to others and while an exercise holds the pace, every change in the audit trail.
+ * And the trainer's run control (`/api/run`): the instructor sets the pace, pauses the line and
+ * jumps it ahead (to the end of the shift), refused to others and while an exercise holds the
+ * pace, every change in the audit trail.
  * A real `twinline serve` of the kiln cell (open profile, 10× real time).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -155,4 +156,36 @@ describe('run control', () => {
       expect.objectContaining({ reason: 'speed 60× → 10×, resumed' }),
     ]);
   }, scaled(60_000));
+
+  it('jumps S seconds on, or to the end of the shift, as fast as the line steps, then goes on at its pace; refused to others and with a bad target; in the trail', async () => {
+    expect((await post('api/run', { jump: 60 }, 'operator')).status).toBe(403);
+    const bad: [unknown, string][] = [
+      [{ jump: 'week' }, 'jump must be \\"shift\\" (to the end of the current shift) or simulated seconds in (0, 86400], got \\"week\\"'],
+      [{ jump: 0 }, 'got 0'],
+      [{ jump: 86_401 }, 'got 86401'],
+      [{ jump: 60, speed: 10 }, 'jump goes alone'],
+    ];
+    for (const [body, message] of bad) {
+      const r = await post('api/run', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(JSON.stringify(r.body), JSON.stringify(body)).toContain(message);
+    }
+    const t0 = await simTime();
+    const on = await post('api/run', { jump: 600 });
+    expect(on.status, JSON.stringify(on.body)).toBe(200);
+    expect(on.body).toMatchObject({ speed: 10, running: true, changed: [expect.stringMatching(/^jumped 0:10:00 from \d+:\d\d:\d\d to \d+:\d\d:\d\d in [\d.]+ s$/)] });
+    expect(Number(on.body.simTime)).toBeGreaterThanOrEqual(t0 + 600);
+    // the fixture's day: three 8-hour shifts
+    const shift = await post('api/run', { jump: 'shift' });
+    expect(shift.status, JSON.stringify(shift.body)).toBe(200);
+    expect((shift.body.changed as string[])[0]).toMatch(/ to 8:00:00 \(end of shift 1\) in /);
+    const t = Number(shift.body.simTime);
+    expect(t).toBeGreaterThanOrEqual(8 * 3600);
+    expect(t).toBeLessThan(8 * 3600 + 120);
+    // and on at 10×
+    expect(await waitFor('the line going on after the jump', simTime, (x) => x > t + 5, 20_000)).toBeGreaterThan(t);
+    const trail = await waitFor('the jumps in the trail', async () => (await s.events('instructor')).filter((e) => e.type === 'audit' && e.data.action === 'run' && String(e.data.reason).startsWith('jumped')),
+      (r) => r.length >= 2, 20_000);
+    expect(String(trail[1]!.data.reason)).toContain('(end of shift 1)');
+  }, scaled(120_000));
 });

@@ -1,13 +1,13 @@
 /**
  * The trainer's part of the range panel (instructor only): the line's pace (1 × to 600 × real
- * time), pause and resume, and a fault injected on a station for a number of minutes, so a
- * workshop can fast-forward to the interesting part, stop to explain, and make the line break
- * on cue. The host audits each change; while a scripted exercise runs it holds the pace and
+ * time), pause and resume, a jump to the end of the shift, and a fault or disturbance injected
+ * on a station for a number of minutes, so a workshop can fast-forward to the interesting part,
+ * stop to explain, and make the line break on cue. The host audits each change; while a scripted exercise runs it holds the pace and
  * these controls wait.
  */
 import { useCallback, useState } from 'react';
 import { useI18n } from '../i18n/index.ts';
-import { FAULTS, getRun, injectFault, setRun, SPEEDS, type Injection, type RunState } from '../twin/run-control.ts';
+import { FAULTS, getRun, injectFault, jumpToShiftEnd, setRun, SPEEDS, type Injection, type RunState } from '../twin/run-control.ts';
 import type { Session } from '../twin/session.ts';
 import { usePoll } from './use-poll.ts';
 
@@ -44,13 +44,24 @@ export function TrainerPanel({ session, stations }: TrainerPanelProps): React.JS
     setNote(null);
     injectFault(session, station, fault, minutes).then(() => setNote(x.injected.replace('{fault}', x[fault]).replace('{station}', stations.find((s) => s.id === station)?.name ?? station)), fail);
   };
-  const held = run?.exercise === true;
+  const [jumping, setJumping] = useState(false);
+  const jump = (): void => {
+    setError(null);
+    setNote(null);
+    setJumping(true);
+    jumpToShiftEnd(session).then((r) => {
+      setRunState(r);
+      setNote(x.jumped.replace('{what}', r.changed.join(', ')));
+    }, fail).finally(() => setJumping(false));
+  };
+  const exercise = run?.exercise === true;
+  const held = exercise || jumping;
 
   return (
     <section className="trainer" data-testid="trainer" data-speed={run?.speed ?? ''} data-running={run === null ? '' : run.running ? '1' : '0'}>
       <h3>{x.title}</h3>
       {error !== null ? <p className="bad" data-testid="trainer-error">{error}</p> : null}
-      {held ? <p className="warn">{x.exerciseHolds}</p> : null}
+      {exercise ? <p className="warn">{x.exerciseHolds}</p> : null}
       <p className="controls">
         <span className="muted">{x.speed}</span>{' '}
         {SPEEDS.map((v) => (
@@ -58,7 +69,8 @@ export function TrainerPanel({ session, stations }: TrainerPanelProps): React.JS
         ))}{' '}
         {run?.running === false
           ? <button type="button" data-testid="trainer-resume" disabled={held} onClick={() => change({ running: true })}>{x.resume}</button>
-          : <button type="button" data-testid="trainer-pause" disabled={held || run === null} onClick={() => change({ running: false })}>{x.pause}</button>}
+          : <button type="button" data-testid="trainer-pause" disabled={held || run === null} onClick={() => change({ running: false })}>{x.pause}</button>}{' '}
+        <button type="button" data-testid="trainer-jump" disabled={held || run === null} onClick={jump} title={x.jumpHint}>{jumping ? x.jumping : x.jump}</button>
       </p>
       <p className="controls">
         <select value={station} onChange={(e) => setStation(e.target.value)} data-testid="trainer-station" aria-label={x.station}>

@@ -35,6 +35,11 @@ export function setRun(session: Session, change: { speed?: number; running?: boo
   return apiJson(session, 'api/run', postJson(change));
 }
 
+/** Runs the line as fast as the host can to the end of the current shift; resolves once it is there, with what it did. */
+export function jumpToShiftEnd(session: Session): Promise<RunState & { changed: string[] }> {
+  return apiJson(session, 'api/run', postJson({ jump: 'shift' }));
+}
+
 /** Injects fault or disturbance `code` on `station` for `minutes`. */
 export async function injectFault(session: Session, station: string, code: Injection, minutes: number): Promise<void> {
   const duration = minutes * 60;
