@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { allEvents, buildWebApp, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, until, type Host } from './host.ts';
-import { OUT } from './pixels.ts';
+import { OUT, pixels, variety } from './pixels.ts';
 
 let host: Host;
 let browser: Browser;
@@ -70,12 +70,39 @@ describe('a workshop lesson in the web twin', () => {
     await trainer.waitForSelector('[data-testid="lesson-panel"][data-lesson="automatic-pouring"][data-step="0"]');
     await trainer.getByTestId('lesson-fault-0').click();
     await trainer.waitForSelector('[data-testid="lesson-note"]');
+    // the step's third: a pourer away (a disturbance, not a fault: nothing stops)
+    await trainer.getByTestId('lesson-fault-2').click();
+    await trainer.waitForSelector('[data-testid="lesson-note"]:has-text("Operator absent")');
     await trainee.waitForSelector('[data-testid="lesson-panel"][data-lesson="automatic-pouring"][data-step="0"]', { timeout: 10_000 });
     expect(await trainee.getByTestId('lesson-prompt').textContent()).toMatch(/四名浇注工/);
     const token = await login(host, 'instructor');
     const events = await allEvents(host, token);
     expect(events.some((e) => e.type === 'command' && e.station === 'furnace' && String(e.data.command) === 'fault')).toBe(true);
+    expect(events.find((e) => e.type === 'disturbance')).toMatchObject({ station: 'pour', data: { kind: 'absent', people: 1, crew: 'pourers', durationS: 1800 } });
   }, 120_000);
+
+  it('the trainer saves a station\'s trend as CSV (the samples shown) and PNG (the chart, drawn)', async () => {
+    await trainer.locator('.stations button[data-station="furnace"]').click();
+    await trainer.waitForSelector('[data-testid="faceplate"][data-station="furnace"]');
+    await trainer.waitForTimeout(3000); // a few seconds of samples
+    const [csvFile] = await Promise.all([trainer.waitForEvent('download'), trainer.getByTestId('trend-csv').click()]);
+    expect(csvFile.suggestedFilename()).toMatch(/^furnace-trend-\d+s\.csv$/);
+    const rows = readFileSync(await csvFile.path(), 'utf8').trim().split('\n');
+    expect(rows[0]).toMatch(/^Sim time \[s\],.+\[°C\]/);
+    expect(rows.length).toBeGreaterThan(5);
+    const times = rows.slice(1).map((r) => Number(r.split(',')[0]));
+    expect(times.every((t, k) => Number.isFinite(t) && (k === 0 || t >= times[k - 1]!))).toBe(true);
+    const [pngFile] = await Promise.all([trainer.waitForEvent('download'), trainer.getByTestId('trend-png').click()]);
+    expect(pngFile.suggestedFilename()).toMatch(/^furnace-trend-\d+s\.png$/);
+    const png = readFileSync(await pngFile.path());
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // what a person sees in the file: the dark panel, the heading's text and the first series' orange line
+    const px = await pixels(trainer, png);
+    const orange = px.filter((_, k) => k % 4 === 0 && px[k]! > 200 && px[k + 1]! > 90 && px[k + 1]! < 160 && px[k + 2]! < 120).length;
+    expect(orange).toBeGreaterThan(50);
+    expect(variety(px).dominant).toBeGreaterThan(0.5);
+    expect(variety(px).colours).toBeGreaterThan(10);
+  }, 60_000);
 
   it('the trainee answers which station limits the line once the twin has predicted it, and is scored', async () => {
     await trainee.waitForSelector('[data-testid="lesson-source"][data-questions="predicted"]', { timeout: 240_000 });

@@ -36,6 +36,8 @@ export const en = {
   acknowledgeAll: 'Acknowledge all ({n})',
   acknowledged: 'acknowledged',
   trend: 'Trend',
+  trendCsv: 'Save the samples shown as CSV',
+  trendPng: 'Save the chart as PNG',
   commandOk: 'Command accepted',
   commandRejected: 'Rejected',
   help: 'Drag to orbit · right-drag or Shift-drag to pan · wheel to zoom · click a station · F: whole line',

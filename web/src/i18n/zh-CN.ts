@@ -37,6 +37,8 @@ export const zhCN: Messages = {
   acknowledgeAll: '全部确认（{n}）',
   acknowledged: '已确认',
   trend: '趋势',
+  trendCsv: '将显示的采样保存为 CSV',
+  trendPng: '将图表保存为 PNG',
   commandOk: '指令已接受',
   commandRejected: '已拒绝',
   help: '拖动旋转 · 右键或 Shift 拖动平移 · 滚轮缩放 · 点击工位 · F：整条产线',

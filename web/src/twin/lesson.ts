@@ -3,6 +3,7 @@
  * served line, the lesson in progress as this account sees it, the instructor's start, step
  * and end, a trainee's answer, and the session report as a file to save.
  */
+import { downloadBlob } from './download.ts';
 import { apiJson, postJson, type Session } from './session.ts';
 
 type Label = { en: string; zh: string };
@@ -85,12 +86,5 @@ export function answer(session: Session, checkpoint: string, given: string | num
 export async function saveReport(session: Session, format: 'json' | 'csv', name: string): Promise<void> {
   const r = await session.fetch(`api/lesson/report?format=${format}`);
   if (!r.ok) throw new Error(`${r.status} ${(await r.text()).slice(0, 200)}`);
-  const url = URL.createObjectURL(await r.blob());
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  downloadBlob(await r.blob(), name);
 }
