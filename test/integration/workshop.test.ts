@@ -25,7 +25,7 @@ afterAll(async () => {
 
 type Cp = { id: string; kind: string; value: number | null; met: boolean | null; truth: unknown; yours: { right: boolean; attempts: number } | null; start: number | null };
 type View = {
-  id: string; state: string; step: number; current: { id: string; figures: string; questions: string; retrofits: string[]; checkpoints: Cp[]; faults: { station: string }[] };
+  id: string; state: string; step: number; current: { id: string; figures: string; questions: string; retrofits: string[]; checkpoints: Cp[]; faults: { station: string; fault: string }[] };
   score: { you: { points: number; of: number }; class: { points: number; of: number } }; board?: { user: string; points: number }[];
 };
 
@@ -64,7 +64,7 @@ describe('a lesson on the running twin', () => {
     expect(JSON.stringify(early.body)).toContain('the twin is still working out this step');
     const v = await waitFor('the prediction of the steel-ball line', () => view('viewer'), (x) => x.current.questions === 'predicted', 240_000);
     expect(v).toMatchObject({ id: 'automatic-pouring', state: 'running', step: 0, current: { id: 'find-the-constraint', figures: 'live', retrofits: [] } });
-    expect(v.current.faults.map((f) => f.station)).toEqual(['furnace', 'pour']);
+    expect(v.current.faults.map((f) => `${f.fault}@${f.station}`)).toEqual(['power@furnace', 'breakdown@pour', 'absent@pour']);
     expect(cp(v, 'find-bottleneck').truth).toBeNull();
     expect(v.board).toBeUndefined();
     // the instructor sees the twin's answer: the bottleneck the live line measures
