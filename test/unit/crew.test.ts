@@ -10,7 +10,7 @@ import { computeKpis } from '../../sim/core/kpi.ts';
 import { parseScenario } from '../../sim/line/parse.ts';
 import { createWorld } from '../../sim/line/build.ts';
 import { TwinlineError } from '../../sim/core/errors.ts';
-import { kind } from './world-helpers.ts';
+import { handling, kind } from './world-helpers.ts';
 
 const DT = 0.01;
 
@@ -18,22 +18,6 @@ const st = (id: string, k: string, params: Record<string, number>, next: string 
 
 function crew(size: number, skills: CrewDef['skills'], stations: CrewDef['stations'], extra: Partial<CrewDef> = {}): CrewDef {
   return { id: 'crew', size, skills, stations, presence: 86400, shiftLength: 8 * 3600, breaks: [], ...extra };
-}
-
-/** source (fast) → manual station (20 s per part per person) → sink. */
-function handling(crews: readonly CrewDef[], params: Record<string, number> = {}): World {
-  const w = new World({
-    dt: DT,
-    seed: 3,
-    stations: [
-      st('src', 'source', { rate: 3600, jitter: 0, slots: 4, mtbf: 0 }, 'hand'),
-      st('hand', 'manual-station', { secondsPerPart: 20, errorRate: 0, mtbf: 1e9, ...params }, 'out'),
-      st('out', 'sink', {}, null),
-    ],
-    crews,
-  });
-  w.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'test' });
-  return w;
 }
 
 const hours = (w: World, h: number): void => w.step(Math.round((h * 3600) / DT));

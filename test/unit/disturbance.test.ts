@@ -8,11 +8,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { World, type StationDef } from '../../sim/core/world.ts';
 import type { Command, CommandArgs, Role } from '../../sim/core/commands.ts';
-import type { CrewDef } from '../../sim/core/crew.ts';
 import type { SimEvent } from '../../sim/core/events.ts';
 import { parseScenario } from '../../sim/line/parse.ts';
 import { createWorld } from '../../sim/line/build.ts';
-import { kind } from './world-helpers.ts';
+import { handling, kind } from './world-helpers.ts';
 
 const DT = 0.01;
 const st = (id: string, k: string, params: Record<string, number>, next: string | null, reject: string | null = null): StationDef => ({ id, kind: kind(k), params, next, reject });
@@ -52,21 +51,9 @@ function defective(w: World): number {
   return c.escaped + c.scrapped - c.scrappedGood;
 }
 
-/** source (fast) → manual station (20 s a part a person) → sink, a crew of `size` doing the station's work. */
-function handling(size: number): World {
-  const crew: CrewDef = { id: 'handlers', size, skills: ['load'], stations: [{ station: 'hand', places: size }], presence: 86400, shiftLength: 8 * 3600, breaks: [] };
-  const w = new World({
-    dt: DT,
-    seed: 3,
-    stations: [
-      st('src', 'source', { rate: 3600, jitter: 0, slots: 4, mtbf: 0 }, 'hand'),
-      st('hand', 'manual-station', { secondsPerPart: 20, errorRate: 0, mtbf: 0 }, 'out'),
-      st('out', 'sink', { mtbf: 0 }, null),
-    ],
-    crews: [crew],
-  });
-  w.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'test' });
-  return w;
+/** The crew line of world-helpers.ts with a crew of `size` doing the manual station's work. */
+function crewOf(size: number): World {
+  return handling([{ id: 'handlers', size, skills: ['load'], stations: [{ station: 'hand', places: size }], presence: 86400, shiftLength: 8 * 3600, breaks: [] }]);
 }
 
 describe('off-spec material at a source', () => {
@@ -100,7 +87,7 @@ describe('off-spec material at a source', () => {
 describe('a person of a crew away', () => {
   it('slows the station the crew works at while they are away, more so the more are away, and the crew is whole again after (sensitivity)', () => {
     const out = [0, 1, 2].map((people) => {
-      const w = handling(3);
+      const w = crewOf(3);
       minutes(w, 5);
       const before = w.counters().shipped;
       if (people > 0) disturb(w, 'hand', { kind: 'absent', people, duration: 1800 });
@@ -158,7 +145,7 @@ describe('a person of a crew away', () => {
 
 describe('disturb: bad input', () => {
   it('refuses with a reason naming what is wrong, and the instructor role alone may disturb', () => {
-    const w = handling(3);
+    const w = crewOf(3);
     minutes(w, 1);
     drained(w);
     const cases: [string, CommandArgs, RegExp, Role?][] = [

@@ -3,6 +3,7 @@ import { World, type StationDef } from '../../sim/core/world.ts';
 import { machineKind } from '../../sim/machines/index.ts';
 import { kpiEventData } from '../../sim/core/kpi.ts';
 import type { MachineKind } from '../../sim/core/types.ts';
+import type { CrewDef } from '../../sim/core/crew.ts';
 
 /** The kind with id `id`; throws if it is not registered. */
 export function kind(id: string): MachineKind {
@@ -56,4 +57,21 @@ export function straightLine(steps: readonly LineStep[], dt: number, seed = 1): 
 /** Runs `seconds` of simulated time. */
 export function runFor(w: World, seconds: number): void {
   w.step(Math.round(seconds / w.dt));
+}
+
+/** source (fast) → manual station `hand` (20 s per part per person) → sink at a 10 ms tick, its work done by `crews`; started. */
+export function handling(crews: readonly CrewDef[], params: Record<string, number> = {}): World {
+  const st = (id: string, k: string, p: Record<string, number>, next: string | null): StationDef => ({ id, kind: kind(k), params: p, next, reject: null });
+  const w = new World({
+    dt: 0.01,
+    seed: 3,
+    stations: [
+      st('src', 'source', { rate: 3600, jitter: 0, slots: 4, mtbf: 0 }, 'hand'),
+      st('hand', 'manual-station', { secondsPerPart: 20, errorRate: 0, mtbf: 1e9, ...params }, 'out'),
+      st('out', 'sink', {}, null),
+    ],
+    crews,
+  });
+  w.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'test' });
+  return w;
 }
