@@ -5,11 +5,11 @@
  * the line as fast as the machine can to the end of the current shift (the scenario's shifts
  * follow each other from the start) or S simulated seconds on (at most a day), then goes on at
  * the pace it had: what the line logs meanwhile reaches every face, the run's records and the
- * detectors as if it had run live, and the request answers once the line is there. Every change is audited with the principal
- * and what changed (`action: run`). While a scripted exercise runs, the exercise owns the
- * pace: run control is refused (pause the exercise from its own controls). `GET /api/run`
- * (every role, as `/api/state`) gives the speed, whether the line runs, and whether an exercise
- * holds the pace.
+ * detectors as if it had run live, and the request answers once the line is there. Every
+ * change is audited with the principal and what changed (`action: run`). While a scripted
+ * exercise runs, the exercise owns the pace: run control is refused (pause the exercise from
+ * its own controls). `GET /api/run` (every role, as `/api/state`) gives the speed, whether the
+ * line runs, and whether an exercise holds the pace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Who } from './http-auth.ts';

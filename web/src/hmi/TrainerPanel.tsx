@@ -2,8 +2,8 @@
  * The trainer's part of the range panel (instructor only): the line's pace (1 × to 600 × real
  * time), pause and resume, a jump to the end of the shift, and a fault or disturbance injected
  * on a station for a number of minutes, so a workshop can fast-forward to the interesting part,
- * stop to explain, and make the line break on cue. The host audits each change; while a scripted exercise runs it holds the pace and
- * these controls wait.
+ * stop to explain, and make the line break on cue. The host audits each change; while a
+ * scripted exercise runs it holds the pace and these controls wait.
  */
 import { useCallback, useState } from 'react';
 import { useI18n } from '../i18n/index.ts';
