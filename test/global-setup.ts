@@ -69,10 +69,6 @@ function fail(message: string): void {
 }
 
 export default function setup(): () => Promise<void> {
-  // vitest calls a global setup once per project (vite.config.ts has two) and every teardown at
-  // the end: the first call marks the run and checks it, the others have nothing to add
-  if (process.env.TWINLINE_TEST_SETUP === String(process.pid)) return async () => {};
-  process.env.TWINLINE_TEST_SETUP = String(process.pid);
   const strayBefore = strayPaths();
   const mark = `TWINLINE_TEST_RUN=${randomUUID()}`;
   process.env.TWINLINE_TEST_RUN = mark.split('=')[1];
