@@ -40,6 +40,12 @@ export const KIND_TASK: Readonly<Record<string, TaskName>> = {
   'induction-furnace': 'tend',
 };
 
+/** Whether a crew with `skills` does the work task of a station of `kind` (never for a kind without one). */
+export function doesTask(skills: readonly TaskName[], kind: string): boolean {
+  const task = KIND_TASK[kind];
+  return task !== undefined && skills.includes(task);
+}
+
 /** A break in every shift: from `at` [s into the shift] for `length` [s], `share` of the crew away (0…1). */
 export interface CrewBreak {
   at: number;
@@ -126,7 +132,7 @@ export function crewState(
       if (st === undefined) fail(`station "${a.station}" does not exist`);
       const at = st as number;
       const task = KIND_TASK[kinds[at]?.kind ?? ''];
-      const works = task !== undefined && d.skills.includes(task);
+      const works = doesTask(d.skills, kinds[at]?.kind ?? '');
       const repairs = d.skills.includes('repair');
       if (!works && !repairs) {
         fail(`serves "${a.station}" (${kinds[at]?.kind}) but has neither its task${task === undefined ? '' : ` "${task}"`} nor "repair" among its skills`);

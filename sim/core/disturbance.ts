@@ -53,6 +53,11 @@ export function offSpecPart(w: World, s: number, p: number): void {
   w.parts.defects[p] = w.parts.defects[p]! | MATERIAL_DEFECT;
 }
 
+/** Why off-spec material cannot come in at `station`: it is not one of the line's `sources` (the line and lesson validation say the same). */
+export function notASource(station: string, sources: readonly string[]): string {
+  return `off-spec material comes in at a raw-material source (${sources.join(', ')}), not at "${station}"`;
+}
+
 /** Longest disturbance [s]: a week. */
 const MAX_DURATION = 7 * 86400;
 
@@ -71,8 +76,7 @@ export function disturb(w: World, s: number, args: CommandArgs): CommandResult {
   const durationS = Math.round(duration * 1000) / 1000;
   if (args.kind === 'material') {
     if (w.kindOf[s]?.role !== 'source') {
-      const sources = w.ids.filter((_, k) => w.kindOf[k]?.role === 'source');
-      return reject('NOT_ALLOWED', `off-spec material comes in at a raw-material source (${sources.join(', ')}), not at "${id}"`);
+      return reject('NOT_ALLOWED', notASource(id ?? '', w.ids.filter((_, k) => w.kindOf[k]?.role === 'source')));
     }
     const share = args.share ?? 0.3;
     if (typeof share !== 'number' || !(share > 0 && share <= 1)) return reject('BAD_ARGUMENT', `share of off-spec parts must be a number in (0, 1], got ${JSON.stringify(share)}`);

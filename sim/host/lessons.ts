@@ -18,7 +18,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { KIND_TASK } from '../core/crew.ts';
+import { doesTask } from '../core/crew.ts';
+import { notASource } from '../core/disturbance.ts';
 import { TwinlineError } from '../core/errors.ts';
 import { measuredBottleneck, type LineKpis, type StationKpis } from '../core/kpi.ts';
 import { closest } from '../line/locate.ts';
@@ -130,11 +131,9 @@ function disturbanceMisfit(fault: string, station: string, line: LineSpec): stri
   const st = line.stations.find((x) => x.id === station);
   if (st === undefined) return null;
   if (fault === 'material' && machineKind(st.kind)?.role !== 'source') {
-    const sources = line.stations.filter((x) => machineKind(x.kind)?.role === 'source').map((x) => x.id);
-    return `off-spec material comes in at a raw-material source (${sources.join(', ')}), not at "${station}"`;
+    return notASource(station, line.stations.filter((x) => machineKind(x.kind)?.role === 'source').map((x) => x.id));
   }
-  const task = KIND_TASK[st.kind];
-  if (fault === 'absent' && !line.crews.some((c) => task !== undefined && c.skills.includes(task) && c.stations.some((a) => a.station === station))) {
+  if (fault === 'absent' && !line.crews.some((c) => doesTask(c.skills, st.kind) && c.stations.some((a) => a.station === station))) {
     return `no crew does the work of "${station}" (${st.kind}): nobody to be absent`;
   }
   return null;
