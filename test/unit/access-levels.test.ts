@@ -15,6 +15,7 @@ import type { World } from '../../sim/core/world.ts';
 import { createWorld } from '../../sim/line/build.ts';
 import { parseScenario } from '../../sim/line/parse.ts';
 import { MACHINE_KINDS } from '../../sim/machines/index.ts';
+import { drained } from './world-helpers.ts';
 import { Mode, State } from '../../sim/plc/packml.ts';
 import { checkCommand } from '../../sim/worker/command-check.ts';
 import { stationTags } from '../../sim/worker/twin-view.ts';
@@ -44,9 +45,7 @@ const set = (role: Role, field: string, value: number): Command => as(role, 'kil
 function send(w: World, cmd: Command): SimEvent {
   w.enqueue(cmd);
   w.step(1);
-  const out: SimEvent[] = [];
-  w.drainEvents((e) => out.push(e));
-  const ev = out.find((e) => (e.type === 'command' || e.type === 'rejected') && e.data.command === cmd.command && e.data.principal === cmd.principal);
+  const ev = drained(w).find((e) => (e.type === 'command' || e.type === 'rejected') && e.data.command === cmd.command && e.data.principal === cmd.principal);
   if (ev === undefined) throw new Error(`no command or rejected event for ${JSON.stringify(cmd)}`);
   return ev;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { smallLine, runFor } from './world-helpers.ts';
+import { drained, smallLine, runFor } from './world-helpers.ts';
 import { State } from '../../sim/plc/packml.ts';
 import type { SimEvent } from '../../sim/core/events.ts';
 import type { Command } from '../../sim/core/commands.ts';
@@ -9,9 +9,7 @@ const cmd = (target: string, command: string, args?: Command['args']): Command =
 });
 
 function lastResult(w: ReturnType<typeof smallLine>): SimEvent | undefined {
-  const out: SimEvent[] = [];
-  w.drainEvents((e) => out.push(e));
-  return out.filter((e) => e.type === 'command' || e.type === 'rejected').at(-1);
+  return drained(w).filter((e) => e.type === 'command' || e.type === 'rejected').at(-1);
 }
 
 describe('commands', () => {
@@ -169,8 +167,7 @@ describe('audit entries', () => {
     w.drainEvents(() => undefined);
     w.enqueue(auditCommand({ source: 'opcua', principal: 'viewer@ns=1;g=1', action: 'write', outcome: 'denied', target: 'press.force', reason: 'read-only user' }));
     runFor(w, 0.01);
-    const out: SimEvent[] = [];
-    w.drainEvents((e) => out.push(e));
+    const out = drained(w);
     const audits = out.filter((e) => e.type === 'audit');
     expect(audits).toHaveLength(1);
     expect(audits[0]?.data).toEqual({ action: 'write', outcome: 'denied', target: 'press.force', reason: 'read-only user', source: 'opcua', principal: 'viewer@ns=1;g=1' });

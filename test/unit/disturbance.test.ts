@@ -6,15 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { World, type StationDef } from '../../sim/core/world.ts';
+import type { World } from '../../sim/core/world.ts';
 import type { Command, CommandArgs, Role } from '../../sim/core/commands.ts';
-import type { SimEvent } from '../../sim/core/events.ts';
 import { parseScenario } from '../../sim/line/parse.ts';
 import { createWorld } from '../../sim/line/build.ts';
-import { handling, kind } from './world-helpers.ts';
+import { drained, handling, straightLine } from './world-helpers.ts';
 
 const DT = 0.01;
-const st = (id: string, k: string, params: Record<string, number>, next: string | null, reject: string | null = null): StationDef => ({ id, kind: kind(k), params, next, reject });
 const minutes = (w: World, m: number): void => w.step(Math.round((m * 60) / DT));
 
 function disturb(w: World, target: string, args: CommandArgs, role: Role = 'instructor'): void {
@@ -22,27 +20,12 @@ function disturb(w: World, target: string, args: CommandArgs, role: Role = 'inst
   w.enqueue(c);
 }
 
-/** Events of `w` since the last call. */
-function drained(w: World): SimEvent[] {
-  const out: SimEvent[] = [];
-  w.drainEvents((e) => out.push(e));
-  return out;
-}
-
 /** source (360 parts/h) → manual inspection (one inspector, 5 s a part) → shipping, rejects to a bin. */
 function inspected(seed = 5): World {
-  const w = new World({
-    dt: DT,
-    seed,
-    stations: [
-      st('src', 'source', { rate: 360, jitter: 0.1, mtbf: 0 }, 'insp'),
-      st('insp', 'manual-inspection', { secondsPerPart: 5, operators: 1, falseRejectRate: 0, fatiguePerHour: 0, mtbf: 0 }, 'out', 'bin'),
-      st('out', 'sink', { mtbf: 0 }, null),
-      st('bin', 'sink', { scrapBin: 1, mtbf: 0 }, null),
-    ],
-  });
-  w.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'test' });
-  return w;
+  return straightLine([
+    { id: 'src', kind: 'source', params: { rate: 360, jitter: 0.1 } },
+    { id: 'insp', kind: 'manual-inspection', params: { secondsPerPart: 5, operators: 1, falseRejectRate: 0, fatiguePerHour: 0 }, reject: 'bin' },
+  ], DT, seed);
 }
 
 /** Defective parts that left the line: escaped to the customer or scrapped for a real defect. */

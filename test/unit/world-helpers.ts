@@ -4,6 +4,7 @@ import { machineKind } from '../../sim/machines/index.ts';
 import { kpiEventData } from '../../sim/core/kpi.ts';
 import type { MachineKind } from '../../sim/core/types.ts';
 import type { CrewDef } from '../../sim/core/crew.ts';
+import type { SimEvent } from '../../sim/core/events.ts';
 
 /** The kind with id `id`; throws if it is not registered. */
 export function kind(id: string): MachineKind {
@@ -52,6 +53,13 @@ export function straightLine(steps: readonly LineStep[], dt: number, seed = 1): 
   const w = new World({ dt, seed, stations });
   w.enqueue({ target: 'line', command: 'start', source: 'scenario', principal: 'test' });
   return w;
+}
+
+/** Events `w` logged since the last drain. */
+export function drained(w: World): SimEvent[] {
+  const out: SimEvent[] = [];
+  w.drainEvents((e) => out.push(e));
+  return out;
 }
 
 /** Runs `seconds` of simulated time. */
