@@ -4,7 +4,7 @@
  * apply; a share written as a percentage); checkpoints score as the rules say; the measured
  * bottleneck follows the load.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,9 +29,6 @@ function problemsOf(id: string, text: string): string {
   }
   return '';
 }
-
-/** The text `problemsOf` last wrote for `id`. */
-const readBack = (id: string): string => readFileSync(join(dir, `${id}.yaml`), 'utf8');
 
 const HEAD = `version: 1
 title: { en: "T", zh: "T" }
@@ -127,7 +124,7 @@ steps:
   });
 
   it('a disturbance the line cannot take at that step: off-spec material away from a source, a person away where a machine does the work', () => {
-    const r = problemsOf('misfit', `${HEAD}id: misfit
+    const text = `${HEAD}id: misfit
 line: steel-ball-before
 steps:
   - id: one
@@ -147,10 +144,11 @@ steps:
       - { station: charge, fault: weather }
     checkpoints:
       - { id: b, text: { en: "x", zh: "x" }, points: 5, answer: bottleneck }
-`);
+`;
+    const r = problemsOf('misfit', text);
     // the schema first: an unknown kind is named with what there is
     expect(r).toMatch(/misfit\.yaml:22:\d+ steps\[1\]\.faults\[1\]\.fault: expected one of breakdown, jam, injected, power, sensor, material, absent/);
-    const l = problemsOf('misfit', r === '' ? '' : readBack('misfit').replace('fault: weather', 'fault: jam'));
+    const l = problemsOf('misfit', text.replace('fault: weather', 'fault: jam'));
     expect(l).not.toMatch(/steps\[0\]\.faults\[0\]/); // hand pouring: a crew to be away from
     expect(l).toMatch(/misfit\.yaml:13:\d+ steps\[0\]\.faults\[1\]\.fault: off-spec material comes in at a raw-material source \(charge\), not at "furnace" at step "one" \(steel-ball-before\)/);
     expect(l).toMatch(/misfit\.yaml:21:\d+ steps\[1\]\.faults\[0\]\.fault: no crew does the work of "pour" \(pouring\): nobody to be absent at step "two"/);
