@@ -43,6 +43,6 @@ export function jumpToShiftEnd(session: Session): Promise<RunState & { changed: 
 /** Injects fault or disturbance `code` on `station` for `minutes`. */
 export async function injectFault(session: Session, station: string, code: Injection, minutes: number): Promise<void> {
   const duration = minutes * 60;
-  const command = code === 'material' || code === 'absent' ? { command: 'disturb', args: { kind: code, duration } } : { command: 'fault', args: { code, duration } };
+  const command = (DISTURBANCES as readonly string[]).includes(code) ? { command: 'disturb', args: { kind: code, duration } } : { command: 'fault', args: { code, duration } };
   await apiJson(session, 'api/commands', postJson({ target: station, ...command }));
 }
