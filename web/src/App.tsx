@@ -26,13 +26,8 @@ import { AlertPanel } from './hmi/AlertPanel.tsx';
 import { useNetwork, useSession, useTwinSource } from './use-twin.ts';
 import { useAlertMarks, useAlerts } from './use-alerts.ts';
 import { SEVERITY_RGB } from './twin/alerts.ts';
-
-function clock(s: number): string {
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = Math.floor(s % 60);
-  return `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
-}
+import { clock } from '../../sim/host/progress.ts';
+import { builtInPair, compareHref } from './twin/lines.ts';
 
 /** how long the note of a restarted run stays [ms] */
 const RESTART_NOTE_MS = 15_000;
@@ -139,6 +134,9 @@ export function App(): React.JSX.Element {
                 {Object.keys(SCENARIOS).map((id) => <option key={id} value={id}>{id}</option>)}
               </select>
             </label>
+          ) : null}
+          {mode === 'standalone' && builtInPair(scenario) !== null ? (
+            <a className="button" data-testid="compare-open" title={t.compare.openTitle} href={compareHref(...(builtInPair(scenario) ?? ['', '']), locale)}>{t.compare.open}</a>
           ) : null}
           {signedIn !== null && session !== null ? (
             <UserBadge who={signedIn.who} signedIn={signedIn.token !== null} onLogout={() => void session.logout().catch(() => undefined)} onLogin={() => setWantLogin(true)} />

@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import type { SimApi } from '../../../sim/worker/api.ts';
 import { openTwinView, partCapacity, readPartPlaces, readTags } from '../../../sim/worker/twin-view.ts';
 import { SCENARIOS, scenarioFile } from './scenarios.ts';
+import type { LineText } from './lines.ts';
 import type { CommandArgs, CommandReply, LiveFrame, TwinSource } from './types.ts';
 import { STANDALONE_ROLE } from './roles.ts';
 import type { NetworkReport } from './network.ts';
@@ -42,20 +43,34 @@ async function fillLine(api: Comlink.Remote<SimApi>, parts: number): Promise<voi
   }
 }
 
+/** A line loaded in its own worker, paused at tick 0: the view's source and the worker's API. */
+export interface WorkerLine {
+  source: TwinSource;
+  api: Comlink.Remote<SimApi>;
+  /** tick length [s] */
+  dt: number;
+}
+
 /** Starts scenario `id` in a worker at 1× real time (or fills it and leaves it paused, see options). */
 export async function startStandalone(id: string, opts: StandaloneOptions = {}): Promise<TwinSource> {
   const text = SCENARIOS[id];
   if (text === undefined) throw new Error(`unknown scenario "${id}"`);
-  const { worker, api } = spawnWorker();
-  const loaded = await api.load(text, scenarioFile(id), {});
-  if (!loaded.ok) {
-    worker.terminate();
-    throw new Error(loaded.problems.map((p) => p.message).join('\n'));
-  }
+  const { source, api } = await openWorkerLine({ id, text, file: scenarioFile(id) });
   if (opts.fillParts !== undefined) await fillLine(api, opts.fillParts);
   else {
     await api.setSpeed(1);
     await api.start();
+  }
+  return source;
+}
+
+/** Loads `what` in a new worker and leaves it paused; a line that does not load is an error with the loader's problems. */
+export async function openWorkerLine(what: LineText): Promise<WorkerLine> {
+  const { worker, api } = spawnWorker();
+  const loaded = await api.load(what.text, what.file, {});
+  if (!loaded.ok) {
+    worker.terminate();
+    throw new Error(loaded.problems.map((p) => p.message).join('\n'));
   }
   const shared = await api.shared();
   const { reader, line } = openTwinView(shared);
@@ -69,7 +84,7 @@ export async function startStandalone(id: string, opts: StandaloneOptions = {}):
   // made once: readParts runs every frame and must not allocate a closure
   let partsOut: Float64Array = new Float64Array(0);
   const readInto = (): number => readPartPlaces(reader, partsOut);
-  return {
+  const source: TwinSource = {
     mode: 'standalone',
     line,
     partCapacity: partCapacity(reader),
@@ -105,6 +120,7 @@ export async function startStandalone(id: string, opts: StandaloneOptions = {}):
       worker.terminate();
     },
   };
+  return { source, api, dt: loaded.info.dt };
 }
 
 /**
