@@ -270,7 +270,7 @@ export class Workshop {
       };
     };
     return {
-      n: c.n, id: l.id, title: l.title, summary: l.summary, minutes: l.minutes, by: c.by, state: c.endedAtMs === null ? 'running' : 'ended',
+      n: c.n, id: l.id, title: l.title, summary: l.summary, minutes: l.minutes, line: l.line, by: c.by, state: c.endedAtMs === null ? 'running' : 'ended',
       startedAtMs: c.startedAtMs, endedAtMs: c.endedAtMs, step: c.step,
       steps: l.steps.map((s, k) => ({ id: s.id, title: s.title, retrofits: c.loaded.lines[k]?.retrofits ?? [] })),
       current: {

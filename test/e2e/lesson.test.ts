@@ -5,7 +5,8 @@
  * starts the automatic-pouring lesson and injects the step's fault; the trainee sees the same
  * step, answers which station limits the line and is scored; the trainer applies the step's
  * retrofit (the next step), the OEE target is met on the twin's prediction, ends the lesson and
- * saves the scores as CSV. Screenshots go to test-output/e2e/.
+ * saves the scores as CSV; then opens the retrofitted step beside the line of today (both run in
+ * the page, on one timeline, their KPIs compared). Screenshots go to test-output/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -133,4 +134,49 @@ describe('a workshop lesson in the web twin', () => {
     await until('the trainee sees the answers', async () => (await trainee.getByTestId('lesson-truth').count()) > 0, 10_000);
     expect(pageErrors).toEqual([]);
   }, 300_000);
+
+  it('the trainer opens the retrofitted step beside the line of today: two 3D lines on one timeline, their KPIs compared', async () => {
+    const link = trainer.getByTestId('lesson-compare');
+    expect(await link.getAttribute('href')).toBe('?mode=compare&before=steel-ball-before&after=steel-ball-before%2Bautomatic-pouring&lang=en');
+    const [page] = await Promise.all([trainerCtx.waitForEvent('page'), link.click()]);
+    page.on('pageerror', (e) => pageErrors.push(`compare: ${e.message}`));
+    // the other pages' 3D views would share the two cores with the two lines' workers
+    await trainee.close();
+    await trainer.goto('about:blank');
+    // both lines warm up 3 h in the page's own workers, then run
+    await page.waitForSelector('[data-testid="compare"][data-ready="1"]', { timeout: 180_000 });
+    expect(await page.getByTestId('side-before').getAttribute('data-line')).toBe('steel-ball-before');
+    expect(await page.getByTestId('side-after').getAttribute('data-line')).toBe('steel-ball-before-automatic-pouring');
+    await page.getByTestId('compare-speed-600').click();
+    const sim = async (): Promise<number> => Number(await page.getByTestId('compare').getAttribute('data-sim'));
+    await until('half an hour after the warm-up', async () => (await sim()) >= 3.5 * 3600, 180_000);
+    // one timeline: paused, both lines stand at the clock's simulated second
+    await page.getByTestId('compare-pause').click();
+    await page.waitForSelector('[data-testid="compare"][data-phase="paused"]');
+    await until('both views at the clock', async () => {
+      const at = await sim();
+      const s = await Promise.all(['before', 'after'].map(async (k) => Number(await page.getByTestId(`side-${k}`).getAttribute('data-sim'))));
+      return s.every((x) => Math.abs(x - at) <= 1);
+    }, 10_000);
+    // the pouring robot takes the pourers' ladles: fewer people, more output, each read off its own line
+    const row = async (k: string): Promise<{ before: number; after: number; sense: string | null }> => {
+      const r = page.getByTestId(`delta-${k}`);
+      return { before: Number(await r.getAttribute('data-before')), after: Number(await r.getAttribute('data-after')), sense: await r.getAttribute('data-sense') };
+    };
+    const people = await row('operators');
+    expect(people.after).toBeLessThan(people.before);
+    expect(people.sense).toBe('better');
+    const out = await row('throughput');
+    expect(out.after).toBeGreaterThan(out.before * 1.1);
+    // what a person sees: two drawn lines
+    for (const k of ['before', 'after']) {
+      const png = await page.locator(`[data-testid="side-${k}"] canvas`).screenshot();
+      const v = variety(await pixels(page, png));
+      expect(v.colours, k).toBeGreaterThan(20);
+      expect(v.dominant, k).toBeLessThan(0.9);
+    }
+    await page.screenshot({ path: join(OUT, 'compare-en.png') });
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 420_000);
 });

@@ -5,13 +5,15 @@
  * class's targets; the instructor also starts a lesson, moves through its steps, injects the
  * faults the step offers, ends it, sees every trainee's score and saves the session report.
  * Questions are judged by the host on the predicted steady state of the step's line; targets
- * read the live line, or the prediction where the step retrofits the line.
+ * read the live line, or the prediction where the step retrofits the line; such a step links to
+ * its line beside the served one (ComparePage), run in the browser.
  */
 import { useCallback, useState } from 'react';
 import { useI18n } from '../i18n/index.ts';
 import { answer, endLesson, getLessons, gotoStep, saveReport, startLesson, type LessonCheckpoint, type LessonList, type LessonView } from '../twin/lesson.ts';
 import { FAULTS, injectFault, type Injection } from '../twin/run-control.ts';
 import type { Session } from '../twin/session.ts';
+import { compareHref } from '../twin/lines.ts';
 import { usePoll } from './use-poll.ts';
 
 /** period of polls of the lesson [ms] */
@@ -68,7 +70,7 @@ function Question({ cp, session, stations, disabled, onAnswered }: { cp: LessonC
 
 /** See the module comment. */
 export function LessonPanel({ session, instructor, stations, onClose }: LessonPanelProps): React.JSX.Element {
-  const { t, label, num } = useI18n();
+  const { t, label, num, locale } = useI18n();
   const x = t.lesson;
   const [list, setList] = useState<LessonList | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -121,7 +123,12 @@ export function LessonPanel({ session, instructor, stations, onClose }: LessonPa
           </ol>
           <h4>{label(cur.current.title)}</h4>
           <p data-testid="lesson-prompt">{label(cur.current.prompt)}</p>
-          {cur.current.retrofits.length > 0 ? <p className="muted" data-testid="lesson-retrofits">{x.retrofitted.replace('{steps}', cur.current.retrofits.join(', '))}</p> : null}
+          {cur.current.retrofits.length > 0 ? (
+            <p className="muted" data-testid="lesson-retrofits">
+              {x.retrofitted.replace('{steps}', cur.current.retrofits.join(', '))}{' '}
+              <a className="button" data-testid="lesson-compare" target="_blank" rel="noopener" title={x.sideBySideTitle} href={compareHref(cur.line, [cur.line, ...cur.current.retrofits].join('+'), locale)}>{x.sideBySide}</a>
+            </p>
+          ) : null}
           <p className="muted" data-testid="lesson-source" data-figures={cur.current.figures} data-questions={cur.current.questions}>
             {source}{cur.current.questions === 'predicting' ? ` · ${x.predicting}` : ''}{cur.current.error !== undefined ? ` · ${cur.current.error}` : ''}
           </p>

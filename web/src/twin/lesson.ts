@@ -32,6 +32,8 @@ export interface LessonView {
   id: string;
   title: Label;
   summary: Label;
+  /** the built-in line the lesson starts from (scenarios/<line>.yaml) */
+  line: string;
   by: string;
   state: 'running' | 'ended';
   step: number;
