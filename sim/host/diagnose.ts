@@ -15,23 +15,24 @@
  * 3. **Roadmap.** The steps in stage order (automation first), by rank within a stage, applied
  *    together and run once more: the line after the roadmap, its KPIs, payback and grades.
  *
- * The indicators of the later stages (ICS device interconnection, data-collection and SPC
- * coverage, traceability, predictive maintenance, energy monitoring) need facts about the
- * plant's networks and systems that the scenario format does not hold yet: they are listed as
- * not assessed (null), never as zero.
+ * The indicators of the later stages (data-collection and SPC coverage, ICS device
+ * interconnection, energy monitoring, predictive maintenance, traceability) are counted from
+ * what the scenario says the plant has around each station (`systems:`; schema.ts
+ * STATION_SYSTEMS), energy monitoring weighted by the energy each station used in the runs. A
+ * line none of whose stations says is not assessed on them (null), never zero.
  */
 import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { KIND_TASK } from '../core/crew.ts';
 import { TwinlineError } from '../core/errors.ts';
-import { FLOW_KINDS } from '../core/kpi.ts';
+import { FLOW_KINDS, type StationKpis } from '../core/kpi.ts';
 import { machineKind } from '../machines/index.ts';
 import { parseScenario } from '../line/parse.ts';
 import { fieldOf } from '../line/resolve.ts';
 import { StepNotApplicable } from '../line/retrofit.ts';
 import { RETROFIT_STAGES } from '../line/retrofit-schema.ts';
-import type { Label, LineSpec, StationSpec } from '../line/types.ts';
+import type { Label, LineSpec, StationSpec, StationSystem } from '../line/types.ts';
 import { checkPeriod, compareKpis, runPool, type CompareRun, type Job, type RunKpis, type KpiComparison, type PoolReport } from './compare.ts';
 import type { MeanSd } from './compare-stats.ts';
 import { DEFAULT_PRICES, economics, loadPrices, type Economics } from './compare-economics.ts';
@@ -149,18 +150,60 @@ export function needsHands(st: StationSpec): boolean {
 
 const pct = (n: number, d: number): number => Math.round((n / d) * 1000) / 10;
 
+/** What `lineIndicators` reads of a run: good parts and labour, and the stations' energy when the run kept it. */
+export type IndicatorRun = { kpis: Pick<RunKpis, 'good' | 'labourHours'>; stations?: readonly Pick<StationKpis, 'id' | 'energyKWh'>[] };
+
+/** The later stages' indicators: what each station has around it (`systems:`), see the module comment. */
+function systemIndicators(line: LineSpec, runs: readonly IndicatorRun[]): Indicator[] {
+  const described = line.stations.some((s) => s.systems !== null);
+  const has = (s: StationSpec, x: StationSystem): boolean => s.systems?.includes(x) === true;
+  const process = line.stations.filter((s) => !FLOW_KINDS.has(s.kind));
+  const inspect = (s: StationSpec): boolean => s.kind === INSPECTION.machine || s.kind === INSPECTION.manual;
+  // a station with a controller: not a feed or an outlet, and not worked by hand every cycle
+  const devices = line.stations.filter((s) => s.kind !== 'source' && s.kind !== 'sink' && !needsHands(s));
+  const breaking = line.stations.filter((s) => (param(s, 'mtbf') ?? 0) > 0);
+  const energy = new Map<string, number>();
+  for (const r of runs) for (const st of r.stations ?? []) energy.set(st.id, (energy.get(st.id) ?? 0) + st.energyKWh);
+  const used = line.stations.filter((s) => (energy.get(s.id) ?? 0) > 0);
+  const count = (id: string, stage: Stage, title: Label, x: StationSystem, of: StationSpec[], what: Label): Indicator => {
+    const base = { id, stage, title, unit: '%', higherIsBetter: true } as const;
+    if (!described) return { ...base, value: null, how: { en: 'not assessed: no station of the scenario says what the plant has around it (systems:)', zh: '未评估：场景中没有工位说明其周边系统（systems:）' } };
+    if (of.length === 0) return { ...base, value: null, how: { en: `not assessed: the line has no ${what.en}`, zh: `未评估：产线无${what.zh}` } };
+    const yes = of.filter((s) => has(s, x));
+    const no = of.filter((s) => !has(s, x)).map((s) => s.id);
+    return {
+      ...base, value: pct(yes.length, of.length),
+      how: {
+        en: `${yes.length} of ${of.length} ${what.en} (${x})${no.length > 0 ? `; without: ${no.join(', ')}` : ''}`,
+        zh: `${of.length} 个${what.zh}中 ${yes.length} 个（${x}）${no.length > 0 ? `；缺：${no.join('、')}` : ''}`,
+      },
+    };
+  };
+  const metered = (): Indicator => {
+    const i = count('energyMonitoring', 'networking', { en: 'Energy monitoring coverage', zh: '能耗在线监测覆盖率' }, 'meter', used, { en: 'stations using energy in the runs', zh: '运行中耗能的工位' });
+    if (i.value === null) return runs.length === 0 && described ? { ...i, how: { en: 'not assessed: needs a run (the share of the energy metered)', zh: '未评估：需要仿真运行（计量能耗的占比）' } } : i;
+    const total = used.reduce((a, s) => a + energy.get(s.id)!, 0);
+    const on = used.filter((s) => has(s, 'meter')).reduce((a, s) => a + energy.get(s.id)!, 0);
+    return { ...i, value: pct(on, total), how: { en: `share of the line's energy used at metered stations, ${runs.length} simulated runs; ${i.how.en}`, zh: `${runs.length} 次仿真运行中有在线计量的工位耗能占比；${i.how.zh}` } };
+  };
+  return [
+    count('dataCollection', 'digital-integration', { en: 'Data-collection coverage', zh: '数据采集覆盖率' }, 'data', process, { en: 'process stations', zh: '工序工位' }),
+    count('spcCoverage', 'digital-integration', { en: 'SPC on key processes', zh: '关键工序SPC覆盖率' }, 'spc', process.filter((s) => !inspect(s)), { en: 'process stations that form the part', zh: '成形加工工位' }),
+    count('interconnection', 'networking', { en: 'ICS device interconnection rate', zh: '工控设备互联率' }, 'network', devices, { en: 'stations with a controller', zh: '带控制器的工位' }),
+    metered(),
+    count('predictiveMaintenance', 'intelligence', { en: 'Predictive maintenance coverage', zh: '预测性维护覆盖率' }, 'condition', breaking, { en: 'stations that can break down', zh: '可能故障的工位' }),
+    count('traceability', 'intelligence', { en: 'Quality traceability', zh: '质量追溯覆盖率' }, 'trace', process, { en: 'process stations', zh: '工序工位' }),
+  ];
+}
+
 /** The indicators of `line`; `labourPerKGood` from the mean of the runs (null without runs or good parts). */
-export function lineIndicators(line: LineSpec, runs: readonly { kpis: Pick<RunKpis, 'good' | 'labourHours'> }[]): Indicator[] {
+export function lineIndicators(line: LineSpec, runs: readonly IndicatorRun[]): Indicator[] {
   const process = line.stations.filter((s) => !FLOW_KINDS.has(s.kind));
   const manual = process.filter(needsHands);
   const inspect = line.stations.filter((s) => s.kind === INSPECTION.machine || s.kind === INSPECTION.manual);
   const machines = inspect.filter((s) => s.kind === INSPECTION.machine);
   const good = runs.reduce((a, r) => a + r.kpis.good, 0);
   const labour = runs.reduce((a, r) => a + r.kpis.labourHours, 0);
-  const notAssessed = (id: string, stage: Stage, en: string, zh: string): Indicator => ({
-    id, stage, title: { en, zh }, value: null, unit: '%', higherIsBetter: true,
-    how: { en: 'not assessed: the scenario does not describe the plant\'s networks and systems', zh: '未评估：场景未描述工厂的网络与系统' },
-  });
   return [
     {
       id: 'keyProcessAutomation', stage: 'automation', title: { en: 'Key-process automation rate', zh: '关键工序自动化率' },
@@ -184,12 +227,7 @@ export function lineIndicators(line: LineSpec, runs: readonly { kpis: Pick<RunKp
         ? { en: 'not assessed: no good part in the runs', zh: '未评估：运行中无合格品' }
         : { en: `paid labour hours over good parts, ${runs.length} simulated runs`, zh: `${runs.length} 次仿真运行的计薪工时除以合格品数` },
     },
-    notAssessed('dataCollection', 'digital-integration', 'Data-collection coverage', '数据采集覆盖率'),
-    notAssessed('spcCoverage', 'digital-integration', 'SPC on key processes', '关键工序SPC覆盖率'),
-    notAssessed('interconnection', 'networking', 'ICS device interconnection rate', '工控设备互联率'),
-    notAssessed('energyMonitoring', 'networking', 'Energy monitoring coverage', '能耗在线监测覆盖率'),
-    notAssessed('predictiveMaintenance', 'intelligence', 'Predictive maintenance coverage', '预测性维护覆盖率'),
-    notAssessed('traceability', 'intelligence', 'Quality traceability', '质量追溯覆盖率'),
+    ...systemIndicators(line, runs),
   ];
 }
 
@@ -252,7 +290,7 @@ export async function diagnose(o: DiagnoseOptions, warn: (line: string) => void 
   }
   const variants = [{ key: spec.id, text: base.text, file: base.file, seed: spec.seed }, ...candidates.map((c) => ({ key: c.built.spec.id, text: c.built.text, file: c.built.spec.file, seed: spec.seed }))];
   const jobsOf = (v: (typeof variants)[number], variant: Job['variant']): Job[] =>
-    Array.from({ length: o.seeds }, (_, i) => ({ variant, scenario: v.key, text: v.text, file: v.file, seed: (v.seed + i) % 2 ** 32 }));
+    Array.from({ length: o.seeds }, (_, i) => ({ variant, scenario: v.key, text: v.text, file: v.file, seed: (v.seed + i) % 2 ** 32, stations: true }));
   const workers = (n: number): number => Math.max(1, Math.min(o.workers ?? availableParallelism(), n));
   const t0 = performance.now();
   const jobs = variants.flatMap((v, k) => jobsOf(v, k === 0 ? 'before' : 'after'));

@@ -9,8 +9,8 @@ import type { FieldSpec, MachineKind } from '../core/types.ts';
 import { MACHINE_KINDS, machineKind } from '../machines/index.ts';
 import { didYouMean, type Path, type ProblemList } from './locate.ts';
 import { isRec, type Rec } from './migrate.ts';
-import { FAULT_CODES, SCENARIO_VERSION } from './schema.ts';
-import type { Label, LineSpec, PlannedBreak, ScheduledFault, ScheduledSet, StationSpec } from './types.ts';
+import { FAULT_CODES, SCENARIO_VERSION, STATION_SYSTEMS } from './schema.ts';
+import type { Label, LineSpec, PlannedBreak, ScheduledFault, ScheduledSet, StationSpec, StationSystem } from './types.ts';
 import { formatQuantity, QUANTITY_PATTERN, splitQuantity, toFieldUnit } from './units.ts';
 import { resolveCrews } from './crews.ts';
 
@@ -130,7 +130,9 @@ class Resolver implements ResolverChecks {
       const next = typeof st.next === 'string' ? st.next : null;
       const reject = typeof st.reject === 'string' ? st.reject : null;
       const plannedCycleTime = this.qty(st.plannedCycleTime, [...base, 'plannedCycleTime'], { unit: 's', above: 0, max: 1e7 }) ?? null;
-      stations.push({ id, kind: kind?.kind ?? str(st.kind, ''), name: this.label(st.name, id), params, next, reject, layout, plannedCycleTime });
+      // the schema checked the names; a name listed twice counts once
+      const systems = Array.isArray(st.systems) ? [...new Set(st.systems.filter((x): x is StationSystem => (STATION_SYSTEMS as readonly unknown[]).includes(x)))] : null;
+      stations.push({ id, kind: kind?.kind ?? str(st.kind, ''), name: this.label(st.name, id), params, next, reject, layout, plannedCycleTime, systems });
     });
     return { stations, kinds, ids };
   }

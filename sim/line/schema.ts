@@ -19,6 +19,16 @@ export const STATION_ID = /^[a-z0-9][a-z0-9_-]*$/;
 /** Fault codes a scenario may inject (the `fault` command's codes, without `none`). */
 export const FAULT_CODES = ['breakdown', 'jam', 'injected', 'power', 'sensor'] as const;
 
+/**
+ * What the plant has around a station, as the retrofit documents count it (the diagnosis reads
+ * them for the stages after automation): its controller on the plant network (`network`), its
+ * counts, states and process values collected automatically, no paper (`data`), its key
+ * characteristic on an SPC chart (`spc`), an online energy meter (`meter`), condition
+ * monitoring for predictive maintenance (`condition`), each part's identity and result recorded
+ * (`trace`).
+ */
+export const STATION_SYSTEMS = ['network', 'data', 'spc', 'meter', 'condition', 'trace'] as const;
+
 const QUANTITY_MESSAGE = 'expected a number or a "<number> <unit>" string such as "12 s"';
 
 /** A number in the field's unit, or "<number> <unit>". */
@@ -65,6 +75,10 @@ const station = z
     plannedCycleTime: quantity(
       'planned run time per part at this station (ISO 22400-2 planned run time per item) [s], e.g. "120 s"; the performance KPI is measured against it. Declare the same value in the before and after variants of a line; default: the machine\'s ideal cycle with its parameters at start',
     ).optional(),
+    systems: z
+      .array(z.enum(STATION_SYSTEMS))
+      .optional()
+      .meta({ description: 'what the plant has around the station, for the diagnosis: network (controller on the plant network), data (collected automatically), spc (key characteristic charted), meter (online energy meter), condition (condition monitoring), trace (each part\'s identity and result recorded); a line none of whose stations says is not assessed on those stages' }),
   })
   .meta({ description: 'one station of the line' });
 

@@ -3,6 +3,7 @@
  * checked. `parseScenario()` (scenario text → LineSpec) and `worldDef()` (LineSpec → WorldDef)
  * are the two steps from a file to a running world.
  */
+import type { STATION_SYSTEMS } from './schema.ts';
 
 /** Bilingual label. */
 export interface Label {
@@ -38,7 +39,12 @@ export interface StationSpec {
   layout: Placement;
   /** declared planned run time per part (ISO 22400-2 PRI) [s], or null: the machine's ideal cycle at start */
   plannedCycleTime: number | null;
+  /** what the plant has around the station (schema.ts STATION_SYSTEMS), or null: the file does not say */
+  systems: StationSystem[] | null;
 }
+
+/** One of `STATION_SYSTEMS`. */
+export type StationSystem = (typeof STATION_SYSTEMS)[number];
 
 /** A planned break in every shift (ISO 22400-2 planned downtime): the line stops, then restarts. */
 export interface PlannedBreak {

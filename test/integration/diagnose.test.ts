@@ -52,7 +52,11 @@ describe('twinline diagnose', () => {
     expect(rate.how.en).toMatch(/by hand: .*pour/);
     expect(first.indicators.find((i) => i.id === 'labourPerKGood')!.value).toBeGreaterThan(0);
     expect(first.stages[0]).toMatchObject({ stage: 'automation', level: 'behind' });
-    expect(first.stages.slice(1).every((g) => g.level === 'not assessed')).toBe(true);
+    // the scenario says nothing around its stations is networked, collected, charted or metered online
+    expect(first.stages.slice(1)).toEqual([
+      { stage: 'digital-integration', score: 0, level: 'behind' }, { stage: 'networking', score: 0, level: 'behind' }, { stage: 'intelligence', score: 0, level: 'behind' },
+    ]);
+    expect(first.indicators.find((i) => i.id === 'energyMonitoring')!.how.en).toMatch(/share of the line's energy used at metered stations, \d+ simulated runs/);
     expect(first.kpis.good!.mean).toBeGreaterThan(0);
   });
 

@@ -1,7 +1,9 @@
 /**
  * The diagnosis's indicators and ranking without running a line: the key-process automation
  * rate and automated inspection come from the stations (a station switched to automatic moves
- * the rate), stages are graded against the seeds' benchmarks, steps rank by payback, and the
+ * the rate), the later stages' indicators from what the plant has around each station (one
+ * more networked station moves the interconnection rate; energy monitoring follows the energy
+ * the metered stations used), stages are graded against the seeds' benchmarks, steps rank by payback, and the
  * roadmap goes stage by stage.
  */
 import { readFileSync } from 'node:fs';
@@ -17,6 +19,8 @@ const load = (id: string): { text: string; spec: ReturnType<typeof parseScenario
   return { text, spec: parseScenario(text, file) };
 };
 const value = (xs: Indicator[], id: string): number | null => xs.find((i) => i.id === id)!.value;
+/** the indicators of the stages after automation */
+const LATER = ['dataCollection', 'spcCoverage', 'interconnection', 'energyMonitoring', 'predictiveMaintenance', 'traceability'];
 
 /** Economics with a payback and a net saving (the rest does not matter to the ranking). */
 const econ = (paybackYears: number | null, net: number): Economics => ({
@@ -49,12 +53,45 @@ describe('diagnosis indicators', () => {
   });
 
   it('leaves what the scenario does not describe not assessed, and labour per good part needs a run', () => {
-    const xs = lineIndicators(load('ceramic-before').spec, []);
-    expect(value(xs, 'labourPerKGood')).toBeNull();
-    for (const id of ['dataCollection', 'spcCoverage', 'interconnection', 'energyMonitoring', 'predictiveMaintenance', 'traceability']) {
+    const { spec } = load('ceramic-before');
+    expect(value(lineIndicators(spec, []), 'labourPerKGood')).toBeNull();
+    const silent = { ...spec, stations: spec.stations.map((s) => ({ ...s, systems: null })) };
+    const xs = lineIndicators(silent, []);
+    for (const id of LATER) {
       expect(value(xs, id), id).toBeNull();
-      expect(xs.find((i) => i.id === id)!.how.en).toMatch(/^not assessed/);
+      expect(xs.find((i) => i.id === id)!.how.en).toMatch(/^not assessed: no station of the scenario says/);
     }
+  });
+
+  it('counts the later stages from what the plant has around each station; the seeds\' before lines have nothing, the after lines more', () => {
+    for (const [before, after] of [['ceramic-before', 'ceramic-after'], ['steel-ball-before', 'steel-ball-after']] as const) {
+      const b = lineIndicators(load(before).spec, []);
+      const a = lineIndicators(load(after).spec, []);
+      for (const id of ['dataCollection', 'interconnection']) {
+        expect(value(b, id), `${before} ${id}`).toBe(0);
+        expect(value(a, id), `${after} ${id}`).toBeGreaterThan(50);
+      }
+      // energy monitoring is a share of the energy used: it needs a run
+      expect(value(a, 'energyMonitoring')).toBeNull();
+      expect(a.find((i) => i.id === 'energyMonitoring')!.how.en).toMatch(/needs a run/);
+    }
+    expect(lineIndicators(load('ceramic-after').spec, []).find((i) => i.id === 'traceability')!.how.en).toMatch(/^1 of \d+ process stations \(trace\); without: former/);
+  });
+
+  it('moves with the cause: one more station on the network, one more share; energy monitoring weighs each station by the energy it used', () => {
+    const before = load('steel-ball-before').spec;
+    const devices = before.stations.filter((s) => s.kind !== 'source' && s.kind !== 'sink' && !needsHands(s));
+    expect(value(lineIndicators(before, []), 'interconnection')).toBe(0);
+    const plus = { ...before, stations: before.stations.map((s) => (s.id === devices[0]!.id ? { ...s, systems: [...(s.systems ?? []), 'network' as const] } : s)) };
+    expect(value(lineIndicators(plus, []), 'interconnection')).toBeCloseTo(100 / devices.length, 0);
+    const { spec } = load('steel-ball-after');
+    // the furnace is the one metered station: its share of the energy is the coverage
+    const run = (furnace: number, rest: number): { kpis: { good: number; labourHours: number }; stations: { id: string; energyKWh: number }[] } => ({
+      kpis: { good: 10, labourHours: 1 }, stations: spec.stations.map((s) => ({ id: s.id, energyKWh: s.id === 'furnace' ? furnace : s.kind === 'quench' ? rest : 0 })),
+    });
+    expect(spec.stations.filter((s) => s.systems?.includes('meter')).map((s) => s.id)).toEqual(['furnace']);
+    expect(value(lineIndicators(spec, [run(900, 100)]), 'energyMonitoring')).toBe(90);
+    expect(value(lineIndicators(spec, [run(500, 500)]), 'energyMonitoring')).toBe(50);
   });
 });
 

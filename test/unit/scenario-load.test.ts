@@ -92,6 +92,11 @@ describe('scenario loader: valid files', () => {
     expect(parseScenario(text, 'x.yaml').id).toBe('mini');
   });
 
+  it('keeps what the plant has around a station; a station that does not say has null', () => {
+    const spec = parseScenario(MINI.replace('{ id: belt, kind: conveyor, next: out }', '{ id: belt, kind: conveyor, next: out, systems: [network, data, network] }'), 'x.yaml');
+    expect(spec.stations.map((s) => s.systems)).toEqual([null, ['network', 'data'], null]);
+  });
+
   it('stores designRate in parts per second', () => {
     const spec = parseScenario(MINI.replace('stations:', 'designRate: 220 1/h\nstations:'), 'x.yaml');
     expect(spec.designRate).toBeCloseTo(220 / 3600, 12);
@@ -158,6 +163,12 @@ describe('scenario loader: broken files', () => {
     const p = problemsOf('wrong-type.yaml');
     expect(summary(p)).toEqual([['SCENARIO_SCHEMA', 4, 'seed']]);
     expect(p[0]?.message).toBe('expected an integer seed, got "seven"');
+  });
+
+  it('an unknown system around a station: names the ones there are, at its place', () => {
+    const p = problemsOf('x.yaml', MINI.replace('{ id: belt, kind: conveyor, next: out }', '{ id: belt, kind: conveyor, next: out, systems: [network, scada] }'));
+    expect(summary(p)).toEqual([['SCENARIO_SCHEMA', 6, 'stations[1].systems[1]']]);
+    expect(p[0]?.message).toMatch(/^expected one of "network", "data", "spc", "meter", "condition", "trace"/);
   });
 
   it('several errors in one file: reports all of them in file order', () => {
