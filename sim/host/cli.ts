@@ -8,6 +8,7 @@ import { TwinlineError, type Problem } from '../core/errors.ts';
 import type { Speed } from '../worker/api.ts';
 import { parseWarmup, unknownOption } from './args.ts';
 import { loadScenario, twinlineVersion } from './record.ts';
+import { didYouMean } from '../line/locate.ts';
 
 type Flag = { type: 'string' | 'number' | 'boolean'; short?: string };
 
@@ -79,8 +80,8 @@ const COMMANDS: Readonly<Record<string, CommandHelp>> = {
     flags: {},
   },
   schema: {
-    usage: 'twinline schema [--out FILE]',
-    summary: 'Print (or write) the JSON Schema of scenario files, for editors.',
+    usage: 'twinline schema [scenario|lesson|retrofit] [--out FILE]',
+    summary: 'Print (or write) the JSON Schema of scenario (default), lesson or retrofit step files, for editors.',
     options: [['--out FILE', 'write to FILE instead of stdout']],
     flags: { out: { type: 'string', short: 'o' } },
   },
@@ -373,9 +374,12 @@ async function validate(argv: readonly string[], io: CliIo): Promise<number> {
 async function schema(argv: readonly string[], io: CliIo): Promise<number> {
   const a = parseArgs('schema', argv);
   if (a.help) return printHelp('schema', io);
-  if (a.positional.length > 0) throw new TwinlineError('USAGE', `schema takes no arguments, got "${a.positional[0]}"`);
-  const { scenarioJsonSchema } = await import('../line/json-schema.ts');
-  const text = `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+  const { SCHEMA_FILES, schemaText } = await import('../line/json-schema.ts');
+  const kinds = Object.keys(SCHEMA_FILES);
+  const [kind = 'scenario', extra] = a.positional;
+  if (extra !== undefined) throw new TwinlineError('USAGE', `schema takes one kind of file, got "${kind}" and "${extra}"`);
+  if (!kinds.includes(kind)) throw new TwinlineError('USAGE', `unknown kind of file "${kind.slice(0, 100)}"${didYouMean(kind, kinds)}; schema knows: ${kinds.join(', ')}`);
+  const text = schemaText(kind as keyof typeof SCHEMA_FILES);
   const out = a.values.out;
   if (typeof out !== 'string') {
     io.stdout.write(text);

@@ -1,8 +1,9 @@
 /**
  * JSON Schema of scenario files for editors (yaml-language-server, VS Code): generated from the
  * zod schema, then given what only the machine registry knows: the kinds, and per kind the
- * parameter names with unit, range, default and description. `npm run schema` writes it to
- * `scenarios/schema/scenario.schema.json`; a test fails when that file is stale.
+ * parameter names with unit, range, default and description. Lesson and retrofit step files
+ * get theirs from their zod schemas as they are. `npm run schema` writes the three to
+ * `scenarios/schema/`; a test fails when one is stale.
  */
 import { z } from 'zod';
 import { COMMON_FIELDS } from '../core/station.ts';
@@ -10,12 +11,22 @@ import type { FieldSpec, MachineKind } from '../core/types.ts';
 import { MACHINE_KINDS } from '../machines/index.ts';
 import { fieldOf, parameterNames } from './resolve.ts';
 import { scenarioSchema } from './schema.ts';
+import { lessonSchema } from './lesson-schema.ts';
+import { retrofitSchema } from './retrofit-schema.ts';
 import { QUANTITY_PATTERN } from './units.ts';
 
 type Json = Record<string, unknown>;
 
 /** Where the committed schema lives, relative to the repository root. */
 export const SCENARIO_SCHEMA_FILE = 'scenarios/schema/scenario.schema.json';
+
+/** The files that have a JSON Schema, and where each is committed. */
+export const SCHEMA_FILES = {
+  scenario: SCENARIO_SCHEMA_FILE,
+  lesson: 'scenarios/schema/lesson.schema.json',
+  retrofit: 'scenarios/schema/retrofit.schema.json',
+} as const;
+export type SchemaKind = keyof typeof SCHEMA_FILES;
 
 const QUANTITY_HELP =
   'Quantities are a number in the field\'s unit or a string "<number> <unit>", e.g. "12 s", "20 min", "1200 mm", "0.5 m/s", "1250 °C", "220 1/h", "15 %".';
@@ -93,5 +104,16 @@ export function scenarioJsonSchema(): Json {
 
 /** The schema file's text exactly as committed: 2-space JSON and a final newline. */
 export function scenarioJsonSchemaText(): string {
-  return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
+  return schemaText('scenario');
+}
+
+/** The JSON Schema (draft-07) of `kind` files. */
+export function jsonSchema(kind: SchemaKind): Json {
+  if (kind === 'scenario') return scenarioJsonSchema();
+  return z.toJSONSchema(kind === 'lesson' ? lessonSchema : retrofitSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Json;
+}
+
+/** The text of `kind`'s schema file exactly as committed. */
+export function schemaText(kind: SchemaKind): string {
+  return `${JSON.stringify(jsonSchema(kind), null, 2)}\n`;
 }

@@ -291,7 +291,7 @@ describe('twinline CLI', () => {
     expect(help.stdout).toContain('twinline gateway check --source FILTER');
   }, 300_000);
 
-  it('prints the scenario JSON Schema or writes it to a file', async () => {
+  it('prints the scenario, lesson or retrofit step JSON Schema, or writes it to a file', async () => {
     const r = await twinline('schema');
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.stdout) as { properties?: Record<string, unknown> };
@@ -300,5 +300,11 @@ describe('twinline CLI', () => {
     const w = await twinline('schema', '--out', file);
     expect(w.code).toBe(0);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(schema);
+    // lessons and retrofit steps have theirs; an unknown kind of file is a usage error naming the kinds
+    const [lesson, step, bad] = await Promise.all([twinline('schema', 'lesson'), twinline('schema', 'retrofit'), twinline('schema', 'lessons')]);
+    expect(Object.keys((JSON.parse(lesson.stdout) as { properties: object }).properties)).toEqual(expect.arrayContaining(['line', 'steps']));
+    expect(Object.keys((JSON.parse(step.stdout) as { properties: object }).properties)).toEqual(expect.arrayContaining(['stage', 'changes', 'capex']));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown kind of file "lessons" \(did you mean "lesson"\?\); schema knows: scenario, lesson, retrofit/);
   });
 });
