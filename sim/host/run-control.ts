@@ -5,7 +5,8 @@
  * the line as fast as the machine can to the end of the current shift (the scenario's shifts
  * follow each other from the start) or S simulated seconds on (at most a day), then goes on at
  * the pace it had: what the line logs meanwhile reaches every face, the run's records and the
- * detectors as if it had run live, and the request answers once the line is there. Every
+ * detectors as if it had run live, and the request answers once the line is there, with what it
+ * did (`jumped`: from, to, the shift ended, wall seconds) for a page to say in its language. Every
  * change is audited with the principal and what changed (`action: run`). While a scripted
  * exercise runs, the exercise owns the pace: run control is refused (pause the exercise from
  * its own controls). `GET /api/run` (every role, as `/api/state`) gives the speed, whether the
@@ -32,12 +33,19 @@ export function shiftLengthS(spec: RestContext['spec']): number {
   return (spec.shift.hoursPerDay * 3600) / spec.shift.shiftsPerDay;
 }
 
+/** What a jump did: from and to [simulated s], the shift it ended (null: a jump by seconds), and its wall time [s]. */
+export interface Jumped {
+  fromS: number;
+  toS: number;
+  shift: number | null;
+  tookS: number;
+}
+
 /**
  * Runs the line to `target` (the end of the current shift, or that many seconds on) as fast as
- * it steps, draining its events as it goes; resumes it if it ran. Returns what it did, for the
- * audit trail.
+ * it steps, draining its events as it goes; resumes it if it ran. Returns what it did.
  */
-async function jump(c: RestContext, target: 'shift' | number): Promise<string> {
+async function jump(c: RestContext, target: 'shift' | number): Promise<Jumped> {
   const before = await c.api.state();
   const shift = shiftLengthS(c.spec);
   const from = before.simTimeS;
@@ -54,8 +62,12 @@ async function jump(c: RestContext, target: 'shift' | number): Promise<string> {
   } finally {
     if (before.running) await c.api.start();
   }
-  const took = ((performance.now() - t0) / 1000).toFixed(1);
-  return `jumped ${clock(to - from)} from ${clock(from)} to ${clock(to)}${target === 'shift' ? ` (end of shift ${n})` : ''} in ${took} s`;
+  return { fromS: from, toS: to, shift: target === 'shift' ? n : null, tookS: Math.round(performance.now() - t0) / 1000 };
+}
+
+/** A jump in words, for the audit trail. */
+function jumpText(j: Jumped): string {
+  return `jumped ${clock(j.toS - j.fromS)} from ${clock(j.fromS)} to ${clock(j.toS)}${j.shift !== null ? ` (end of shift ${j.shift})` : ''} in ${j.tookS.toFixed(1)} s`;
 }
 
 /** The body of `GET /api/run` (and of `POST /api/run`, with what changed). */
@@ -114,13 +126,14 @@ async function jumpRoute(res: ServerResponse, c: RestContext, who: Extract<Who, 
   if (c.exercises?.busy() === true) return refuse(res, EXERCISE_HOLDS);
   if (jumping.has(c.api)) return refuse(res, JUMP_UNDER_WAY);
   jumping.add(c.api);
-  let what: string;
+  let jumped: Jumped;
   try {
-    what = await jump(c, target);
+    jumped = await jump(c, target);
   } finally {
     jumping.delete(c.api);
   }
+  const what = jumpText(jumped);
   await c.api.audit({ source: 'api', principal: who.principal, action: 'run', outcome: 'allowed', target: 'line', reason: what });
   await c.flush();
-  return reply(res, 200, { ...(await runState(c)), changed: [what] });
+  return reply(res, 200, { ...(await runState(c)), changed: [what], jumped });
 }

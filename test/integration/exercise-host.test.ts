@@ -173,12 +173,15 @@ describe('run control', () => {
     const t0 = await simTime();
     const on = await post('api/run', { jump: 600 });
     expect(on.status, JSON.stringify(on.body)).toBe(200);
-    expect(on.body).toMatchObject({ speed: 10, running: true, changed: [expect.stringMatching(/^jumped 0:10:00 from \d+:\d\d:\d\d to \d+:\d\d:\d\d in [\d.]+ s$/)] });
+    expect(on.body).toMatchObject({ speed: 10, running: true, changed: [expect.stringMatching(/^jumped 0:10:00 from \d+:\d\d:\d\d to \d+:\d\d:\d\d in [\d.]+ s$/)], jumped: { shift: null } });
     expect(Number(on.body.simTime)).toBeGreaterThanOrEqual(t0 + 600);
     // the fixture's day: three 8-hour shifts
     const shift = await post('api/run', { jump: 'shift' });
     expect(shift.status, JSON.stringify(shift.body)).toBe(200);
     expect((shift.body.changed as string[])[0]).toMatch(/ to 8:00:00 \(end of shift 1\) in /);
+    // and as figures, for a page to say in its own language
+    expect(shift.body.jumped).toMatchObject({ toS: 8 * 3600, shift: 1 });
+    expect((shift.body.jumped as { fromS: number }).fromS).toBeGreaterThanOrEqual(t0 + 600);
     const t = Number(shift.body.simTime);
     expect(t).toBeGreaterThanOrEqual(8 * 3600);
     expect(t).toBeLessThan(8 * 3600 + 120);

@@ -10,6 +10,7 @@ import { useI18n } from '../i18n/index.ts';
 import { FAULTS, getRun, injectFault, jumpToShiftEnd, setRun, SPEEDS, type Injection, type RunState } from '../twin/run-control.ts';
 import type { Session } from '../twin/session.ts';
 import { usePoll } from './use-poll.ts';
+import { clock } from '../../../sim/host/progress.ts';
 
 /** period of polls of the pace (an exercise may change it) [ms] */
 const POLL_MS = 2000;
@@ -23,7 +24,7 @@ export interface TrainerPanelProps {
 
 /** See the module comment. */
 export function TrainerPanel({ session, stations }: TrainerPanelProps): React.JSX.Element {
-  const { t } = useI18n();
+  const { t, num } = useI18n();
   const x = t.trainer;
   const [run, setRunState] = useState<RunState | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -51,7 +52,8 @@ export function TrainerPanel({ session, stations }: TrainerPanelProps): React.JS
     setJumping(true);
     jumpToShiftEnd(session).then((r) => {
       setRunState(r);
-      setNote(x.jumped.replace('{what}', r.changed.join(', ')));
+      const j = r.jumped;
+      setNote(x.jumped.replace('{span}', clock(j.toS - j.fromS)).replace('{to}', clock(j.toS)).replace('{shift}', j.shift === null ? '' : x.shiftEnd.replace('{n}', String(j.shift))).replace('{took}', num(j.tookS, 1)));
     }, fail).finally(() => setJumping(false));
   };
   const exercise = run?.exercise === true;

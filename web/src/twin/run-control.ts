@@ -5,6 +5,7 @@
  */
 import { DISTURBANCES } from '../../../sim/core/disturbance.ts';
 import { apiJson, postJson, type Session } from './session.ts';
+import type { Jumped } from '../../../sim/host/run-control.ts';
 
 /** What `GET /api/run` gives. */
 export interface RunState {
@@ -36,7 +37,7 @@ export function setRun(session: Session, change: { speed?: number; running?: boo
 }
 
 /** Runs the line as fast as the host can to the end of the current shift; resolves once it is there, with what it did. */
-export function jumpToShiftEnd(session: Session): Promise<RunState & { changed: string[] }> {
+export function jumpToShiftEnd(session: Session): Promise<RunState & { changed: string[]; jumped: Jumped }> {
   return apiJson(session, 'api/run', postJson({ jump: 'shift' }));
 }
 
