@@ -37,6 +37,7 @@ export const COUNT_COLUMNS: readonly (readonly [string, string])[] = [
   ['state_changes', 'PackML state changes, any station'],
   ['alarms', 'alarms raised, any station'],
   ['faults', 'machine faults begun, any station'],
+  ['disturbances', 'disturbances begun (off-spec material at a source, a person of a crew away), any station: they stop nothing, but the line runs differently'],
 ];
 
 /** Time columns, in order. */
@@ -230,6 +231,7 @@ export async function exportDataset(o: DatasetOptions): Promise<DatasetSummary> 
     } else if (type === 'state') bump('state_changes');
     else if (type === 'alarm') bump('alarms');
     else if (type === 'fault') bump('faults');
+    else if (type === 'disturbance') bump('disturbances');
   };
   /** takes every event up to `tick` */
   const upTo = async (tick: number): Promise<void> => {

@@ -55,6 +55,8 @@ describe('recorded values and events, rotated, into a dataset', () => {
       if (k === 20) attacks.write({ event: 'start', ...run, startedAtMs: Date.now(), endTick: null });
       if (k === 21) w.enqueue({ target: 'kiln', command: 'stop', source: 'api', principal: 'anonymous@127.0.0.1', role: 'operator' });
       if (k === 30) attacks.write({ event: 'end', ...run, endTick: w.tick, outcome: 'succeeded' });
+      // a trainer's off-spec clay batch at the feed: a disturbance, not an attack
+      if (k === 40) w.enqueue({ target: 'src', command: 'disturb', args: { kind: 'material', share: 0.5, duration: 60 }, source: 'api', principal: 'instructor@127.0.0.1', role: 'instructor' });
       w.step(10_000);
       drain();
       rec.sample();
@@ -87,7 +89,10 @@ describe('recorded values and events, rotated, into a dataset', () => {
     // the operator's stop is counted once, in the row that covers it, and the kiln reads Stopped after it
     const stopRow = rows.find((r) => (r.commands_api as number) > 0);
     expect(stopRow).toMatchObject({ tick: 200_000, label: 'rest-stop', commands_api: 1 });
-    expect(rows.reduce((n, r) => n + (r.commands_api as number), 0)).toBe(1);
+    // and the trainer's disturbance, sent over REST too
+    expect(rows.filter((r) => (r.commands_api as number) > 0).map((r) => r.tick)).toEqual([200_000, 390_000]);
+    // the disturbance counted once, in the row that covers it, labelled normal (no attack ran then)
+    expect(rows.filter((r) => (r.disturbances as number) > 0)).toEqual([expect.objectContaining({ tick: 390_000, label: 'normal', disturbances: 1 })]);
     expect(rows.find((r) => r.tick === 180_000)?.['kiln.state']).not.toBe(2);
     expect(rows.find((r) => r.tick === 220_000)?.['kiln.state']).toBe(2);
     expect(s.problems).toContain('values.ndjson: 1 line(s) not JSON (a partial last line of a host still writing?), skipped');
