@@ -136,6 +136,8 @@ export const BENCHMARKS = {
 } as const;
 
 const INSPECTION = { machine: 'vision', manual: 'manual-inspection' } as const;
+/** Process stations that check, sort, move or pack parts rather than give them their characteristics. */
+const NOT_FORMING: ReadonlySet<string> = new Set([INSPECTION.machine, INSPECTION.manual, 'sorter', 'packer', 'robot', 'manual-station']);
 
 /** A station's parameter with its kind's default. */
 function param(st: StationSpec, name: string): number | undefined {
@@ -158,7 +160,8 @@ function systemIndicators(line: LineSpec, runs: readonly IndicatorRun[]): Indica
   const described = line.stations.some((s) => s.systems !== null);
   const has = (s: StationSpec, x: StationSystem): boolean => s.systems?.includes(x) === true;
   const process = line.stations.filter((s) => !FLOW_KINDS.has(s.kind));
-  const inspect = (s: StationSpec): boolean => s.kind === INSPECTION.machine || s.kind === INSPECTION.manual;
+  // what SPC charts: the stations that give the part its characteristics (not inspection, sorting, handling or packing)
+  const forming = process.filter((s) => !NOT_FORMING.has(s.kind));
   // a station with a controller: not a feed or an outlet, and not worked by hand every cycle
   const devices = line.stations.filter((s) => s.kind !== 'source' && s.kind !== 'sink' && !needsHands(s));
   const breaking = line.stations.filter((s) => (param(s, 'mtbf') ?? 0) > 0);
@@ -188,7 +191,7 @@ function systemIndicators(line: LineSpec, runs: readonly IndicatorRun[]): Indica
   };
   return [
     count('dataCollection', 'digital-integration', { en: 'Data-collection coverage', zh: '数据采集覆盖率' }, 'data', process, { en: 'process stations', zh: '工序工位' }),
-    count('spcCoverage', 'digital-integration', { en: 'SPC on key processes', zh: '关键工序SPC覆盖率' }, 'spc', process.filter((s) => !inspect(s)), { en: 'process stations that form the part', zh: '成形加工工位' }),
+    count('spcCoverage', 'digital-integration', { en: 'SPC on key processes', zh: '关键工序SPC覆盖率' }, 'spc', forming, { en: 'process stations that give the part its characteristics', zh: '决定产品特性的工序工位' }),
     count('interconnection', 'networking', { en: 'ICS device interconnection rate', zh: '工控设备互联率' }, 'network', devices, { en: 'stations with a controller', zh: '带控制器的工位' }),
     metered(),
     count('predictiveMaintenance', 'intelligence', { en: 'Predictive maintenance coverage', zh: '预测性维护覆盖率' }, 'condition', breaking, { en: 'stations that can break down', zh: '可能故障的工位' }),

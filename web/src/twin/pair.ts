@@ -18,7 +18,7 @@ export const PAIR_WARMUP_S = 3 * 3600;
 const STEP_MS = 100;
 /** longest stretch stepped at once [simulated s], so a slow machine still shows the line move */
 const MAX_STRETCH_S = 120;
-/** ticks of one warm-up step: the page reports progress between them */
+/** simulated seconds of one warm-up step: the page reports progress between them */
 const WARM_CHUNK_S = 600;
 
 /** What the pair reports to the page. */
