@@ -153,8 +153,8 @@ export function ComparePage(): React.JSX.Element {
   const go = (b: string, a: string): void => {
     location.search = compareHref(b, a, locale) + (want.speed !== 60 ? `&speed=${want.speed}` : '');
   };
-  const rows = fb !== null && fa !== null && status?.phase !== 'warming' ? kpiDeltas(fb.kpis, fa.kpis) : null;
-  const running = status !== null && status.phase !== 'warming';
+  const running = status !== null && (status.phase === 'running' || status.phase === 'paused');
+  const rows = fb !== null && fa !== null && running ? kpiDeltas(fb.kpis, fa.kpis) : null;
   const ready = pair !== null && running && rows !== null;
   return (
     <I18nContext.Provider value={i18n}>
@@ -181,7 +181,7 @@ export function ComparePage(): React.JSX.Element {
           <button type="button" data-testid="compare-pause" disabled={!running} onClick={() => pair?.setRunning(status?.phase !== 'running')}>{status?.phase === 'paused' ? x.resume : x.pause}</button>
           <button type="button" data-testid="lang" onClick={() => setLocale(locale === 'en' ? 'zh-CN' : 'en')}>{t.switchLanguage}</button>
         </header>
-        {error !== null ? <div className="error" data-testid="error"><b>{t.failed}</b>: {error}</div> : null}
+        {error !== null || status?.error !== undefined ? <div className="error" data-testid="error"><b>{t.failed}</b>: {error ?? status?.error}</div> : null}
         {status !== null ? (
           <p className="muted pairstatus" data-testid="compare-status">
             {status.phase === 'warming'

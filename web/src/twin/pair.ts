@@ -23,7 +23,9 @@ const WARM_CHUNK_S = 600;
 
 /** What the pair reports to the page. */
 export interface PairStatus {
-  phase: 'warming' | 'running' | 'paused';
+  phase: 'warming' | 'running' | 'paused' | 'failed';
+  /** why a worker's step failed (phase failed) */
+  error?: string;
   /** the shared clock [simulated s] (both lines are there) */
   simTimeS: number;
   /** simulated seconds the KPIs leave out at the start */
@@ -84,7 +86,7 @@ export class LinePair {
   static async start(before: LineText, after: LineText, o: { warmupS: number; speed: number }): Promise<LinePair> {
     const lines = await Promise.all([openWorkerLine(before), openWorkerLine(after)]);
     const pair = new LinePair(lines, o.warmupS, o.speed);
-    void pair.warm();
+    pair.warm().catch((e: unknown) => pair.fail(e));
     return pair;
   }
 
@@ -100,7 +102,13 @@ export class LinePair {
     this.last = performance.now();
     this.mark = { at: this.last, simS: this.status.simTimeS };
     this.set({ phase: 'running' });
-    this.timer = setInterval(() => void this.tick(), STEP_MS);
+    this.timer = setInterval(() => void this.tick().catch((e: unknown) => this.fail(e)), STEP_MS);
+  }
+
+  /** A worker's step failed: both lines stop where they are, and the page says why. */
+  private fail(e: unknown): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    if (!this.closed) this.set({ phase: 'failed', error: e instanceof Error ? e.message : String(e), rate: 0 });
   }
 
   private async tick(): Promise<void> {
@@ -129,7 +137,7 @@ export class LinePair {
 
   /** Pauses or resumes both lines (not during the warm-up). */
   setRunning(on: boolean): void {
-    if (this.status.phase === 'warming') return;
+    if (this.status.phase === 'warming' || this.status.phase === 'failed') return;
     this.last = performance.now();
     this.mark = { at: this.last, simS: this.status.simTimeS };
     this.set({ phase: on ? 'running' : 'paused', rate: 0 });
