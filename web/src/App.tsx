@@ -112,6 +112,8 @@ export function App(): React.JSX.Element {
     if (signedIn?.token !== null) setWantLogin(false);
   }, [signedIn?.token]);
 
+  // the line's built-in before/after pair, run side by side in this browser (attached: in a new tab, the twin keeps running here)
+  const pair = builtInPair(mode === 'standalone' ? scenario : (source?.line.id ?? ''));
   const showLogin = session !== null && (auth.state?.kind === 'signed-out' || (wantLogin && signedIn?.token === null));
   const selIndex = source?.line.stations.findIndex((s) => s.id === selected) ?? -1;
   const selInfo = selIndex >= 0 ? source?.line.stations[selIndex] : undefined;
@@ -135,8 +137,8 @@ export function App(): React.JSX.Element {
               </select>
             </label>
           ) : null}
-          {mode === 'standalone' && builtInPair(scenario) !== null ? (
-            <a className="button" data-testid="compare-open" title={t.compare.openTitle} href={compareHref(...(builtInPair(scenario) ?? ['', '']), locale)}>{t.compare.open}</a>
+          {pair !== null ? (
+            <a className="button" data-testid="compare-open" title={t.compare.openTitle} href={compareHref(...pair, locale)} {...(mode === 'attached' ? { target: '_blank', rel: 'noopener' } : {})}>{t.compare.open}</a>
           ) : null}
           {signedIn !== null && session !== null ? (
             <UserBadge who={signedIn.who} signedIn={signedIn.token !== null} onLogout={() => void session.logout().catch(() => undefined)} onLogin={() => setWantLogin(true)} />
