@@ -109,7 +109,8 @@ export function ComparePage(): React.JSX.Element {
   const i18n = useMemo(() => makeI18n(locale), [locale]);
   const { t } = i18n;
   const x = t.compare;
-  const built = useMemo((): { lines: [LineText, LineText] } | { error: string } => {
+  // built once per address: a language switch must not restart (and warm up again) the pair
+  const built = useMemo((): { lines: [LineText, LineText] } | { line: string; why: string } => {
     const [b, a] = want.keys;
     let at = b;
     try {
@@ -117,12 +118,13 @@ export function ComparePage(): React.JSX.Element {
       at = a;
       return { lines: [before, lineText(a)] };
     } catch (e) {
-      return { error: x.badLine.replace('{line}', at.slice(0, 200)).replace('{why}', e instanceof Error ? e.message : String(e)) };
+      return { line: at.slice(0, 200), why: e instanceof Error ? e.message : String(e) };
     }
-  }, [want, x]);
+  }, [want]);
   const [pair, setPair] = useState<LinePair | null>(null);
   const [status, setStatus] = useState<PairStatus | null>(null);
-  const [error, setError] = useState<string | null>('error' in built ? built.error : null);
+  const [failed, setError] = useState<string | null>(null);
+  const error = 'why' in built ? x.badLine.replace('{line}', built.line).replace('{why}', built.why) : failed;
   const live = useMemo(() => [new LiveStore(), new LiveStore()] as const, []);
   useEffect(() => {
     if (!('lines' in built)) return;
