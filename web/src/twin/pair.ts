@@ -41,6 +41,8 @@ export class LinePair {
   private busy = false;
   private closed = false;
   private last = 0;
+  /** the tick each line is at: only the pair steps them (both load paused at tick 0) */
+  private readonly ticks = [0, 0];
   private status: PairStatus;
   private readonly listeners = new Set<(s: PairStatus) => void>();
   /** (wall ms, simulated s) a few seconds back, for the pace reached */
@@ -75,10 +77,9 @@ export class LinePair {
 
   /** Both lines to simulated time `s` (each in its own worker, at once). */
   private async stepTo(s: number): Promise<void> {
-    await Promise.all(this.lines.map(async (l) => {
-      const st = await l.api.state();
-      const n = Math.round((s - st.simTimeS) / l.dt);
-      if (n > 0) await l.api.step(n);
+    await Promise.all(this.lines.map(async (l, k) => {
+      const n = Math.round(s / l.dt) - this.ticks[k]!;
+      if (n > 0) this.ticks[k] = await l.api.step(n);
     }));
   }
 
