@@ -27,6 +27,8 @@ import { runRoute, runState } from './run-control.ts';
 import type { Workshop } from './workshop.ts';
 import type { AlertLog } from '../../security/detectors/alert-log.ts';
 import { StaticFiles } from './static-files.ts';
+import type { Historian } from './historian.ts';
+import { historyRoute } from './history-rest.ts';
 
 /** the built web app (`vite build --config web/vite.config.ts`) */
 const APP_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -73,6 +75,8 @@ export interface RestContext {
   respond?: Responder;
   /** lessons on the running twin (`/api/lesson…`, workshop.ts) */
   workshop?: Workshop;
+  /** the historian (`GET /api/history…`, history-rest.ts), when the host runs one */
+  history?: Historian;
 }
 
 /** an address served without credentials (profile open) is observed at most once per this period [ms] */
@@ -170,6 +174,9 @@ export async function handle(req: IncomingMessage, res: ServerResponse, c: RestC
       const limit = Number.isFinite(limitRaw) ? Math.min(MAX_PAGE, Math.max(1, Math.floor(limitRaw))) : 200;
       return reply(res, 200, c.log.page(since, limit));
     }
+    case 'GET /api/history':
+    case 'GET /api/history/events':
+      return historyRoute(res, url, c.history, reply, refuse);
     case 'GET /api/alerts': {
       // every role may read the alerts, as it may read the event log
       if (c.alerts === undefined) return reply(res, 200, { alerts: [], next: 0, raised: 0, dropped: 0, detectors: [], file: null, acks: [], ackNext: 0 });

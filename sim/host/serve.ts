@@ -7,7 +7,7 @@
  */
 import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOptions } from './args.ts';
 import { TwinlineError } from '../core/errors.ts';
@@ -36,6 +36,8 @@ import { TokenStore, type HttpAuth, type Profile } from './http-auth.ts';
 import { HostNames, isLoopback } from './http-guard.ts';
 import { CappedLog, RunLog, runId } from './run-log.ts';
 import { DEFAULT_RECORD_MS, describeRun, MAX_RECORD_MS, MIN_RECORD_MS, valueColumns, ValueRecorder } from './value-recorder.ts';
+import { DEFAULT_HISTORY_HOURS, Historian, MAX_HISTORY_HOURS } from './historian.ts';
+import { HISTORIAN_CHOICES, isStoreSpec, openStore } from './historian-store.ts';
 import { handle, RefusalAudit, refuse, reply, stateBody, type RestContext, type View } from './rest.ts';
 import { Range } from './range.ts';
 import { Exercises } from './exercises.ts';
@@ -79,6 +81,10 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
   --record-values MS  sample every station's numeric fields every MS of wall time into values.ndjson in the
                   run's folder (default ${DEFAULT_RECORD_MS}; ${MIN_RECORD_MS}–${MAX_RECORD_MS}; 0: off); with attacks.ndjson (the range's runs)
                   they make a labelled dataset: twinline dataset --help
+  --historian H   where the sampled values and the events are kept for GET /api/history and OPC UA HistoryRead:
+                  sqlite (default: history.sqlite in the run's folder), a file ending .sqlite or .db,
+                  postgres://user@host:port/database (tables twinline_*, shared by runs), or off
+  --history-hours N  how long the historian keeps rows [wall-clock h] (default ${DEFAULT_HISTORY_HOURS}; at most ${MAX_HISTORY_HOURS})
 ${MQTT_USAGE}
 ${MODBUS_USAGE}
 
@@ -86,6 +92,8 @@ Accounts (one store for REST, the live socket, OPC UA and MQTT): twinline accoun
 REST API (log in first: POST /api/login {"user","password"} → {"token"}; then Authorization: Bearer <token>,
   or HTTP Basic): GET /api/line, GET /api/state, GET /api/events?since=SEQ&limit=N (oldest N after SEQ),
   POST /api/commands {"target":"kiln","command":"stop"} (JSON only), GET /api/network, GET /api/whoami,
+  GET /api/history (the historian's tags), GET /api/history?tag=kiln.temp1&from=T&to=T&limit=N&order=asc|desc
+  (stored values; T: ms since the epoch or ISO 8601), GET /api/history/events?from=T&to=T&after=SEQ&type=&station=,
   GET /api/alerts?since=ID&from=MS&acks=SEQ (the detectors' alerts and their acknowledgements; every role
   may read them), POST /api/alerts/ack {"id"} (operator and above).
   Security range (instructor only): GET /api/attacks, POST /api/attacks/run {"id","station"?},
@@ -154,6 +162,10 @@ export interface ServeOptions {
   lessons?: string;
   /** warm start: simulated seconds run before serving, left out of the KPIs; omitted: 0 */
   warmupS?: number;
+  /** the historian's store (historian-store.ts HISTORIAN_CHOICES); omitted: `sqlite` */
+  historian?: string;
+  /** the historian's retention [h]; omitted: DEFAULT_HISTORY_HOURS */
+  historyHours?: number;
 }
 
 /** how often the host drains the line's events to the faces and the run log [ms] */
@@ -217,11 +229,25 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     scenario: { id: spec.id, title: spec.title.en, file: o.file, seed: o.seed ?? spec.seed }, speed: o.speed, profile, startedAtMs: Date.now(),
     dt: reader.dt, sampleMs: recordMs, columns,
   });
-  const values = recordMs > 0 ? new ValueRecorder({ dir: runLog.dir, reader, columns, stationIndex: new Map(spec.stations.map((s, k) => [s.id, k])), everyMs: recordMs }) : null;
+  // the historian: values (as sampled below) and events in a database, for GET /api/history and OPC UA HistoryRead
+  let historian: Historian | null = null;
+  try {
+    const store = openStore(o.historian ?? 'sqlite', runLog.dir);
+    if (store !== null) historian = await Historian.open({ store, run: basename(runLog.dir), scenario: spec.id, columns: recordMs > 0 ? columns : [], dt: reader.dt, hours: o.historyHours ?? DEFAULT_HISTORY_HOURS });
+  } catch (e) {
+    runLog.close();
+    await sim.terminate();
+    throw e;
+  }
+  const values = recordMs > 0 ? new ValueRecorder({
+    dir: runLog.dir, reader, columns, stationIndex: new Map(spec.stations.map((s, k) => [s.id, k])), everyMs: recordMs,
+    ...(historian !== null ? { onSample: historian.sample.bind(historian) } : {}),
+  }) : null;
   // the range's attack runs, as they start and end: the labels of a dataset
   const attackLog = new CappedLog(join(runLog.dir, 'attacks.ndjson'));
   // every protocol face sees the same drained events as the run log
   const fanout: ((evs: readonly SimEvent[]) => void)[] = [runLog.onEvents];
+  if (historian !== null) fanout.push(historian.onEvents.bind(historian));
   // the detectors read the same drained events (the audit trail among them) as they are written
   const stationIndex = new Map(spec.stations.map((s, k) => [s.id, k]));
   const engine = detectorConfig === null ? null : new DetectorEngine(detectorConfig, {
@@ -349,7 +375,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       },
       ...(o.lessons === undefined ? {} : { dirs: { dir: o.lessons } }),
     });
-    ctx = { spec, api: sim.api, view, log: runLog, auth, hosts, network: () => net.report(), flush, range: theRange, exercises, alerts, respond: response.responder, workshop };
+    ctx = { spec, api: sim.api, view, log: runLog, auth, hosts, network: () => net.report(), flush, range: theRange, exercises, alerts, respond: response.responder, workshop, ...(historian !== null ? { history: historian } : {}) };
     // the attached page's push feed: state at a steady rate and the drained events
     live = attachLiveSocket(server, {
       state: () => stateBody(spec, sim.api, view), sent: () => net.push(), hosts, auth,
@@ -359,7 +385,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     // every face asks incident response before it admits a client or takes a command, and lets a ban close what it holds
     const gates = faceGates(shut);
     if (o.opcua !== undefined) {
-      opcua = await startOpcua({ spec, api: sim.api, host: o.host, profile, runDir: join(home, 'opcua'), accounts, guard, gate: gates.opcua, ...o.opcua });
+      opcua = await startOpcua({ spec, api: sim.api, host: o.host, profile, runDir: join(home, 'opcua'), accounts, guard, gate: gates.opcua, ...o.opcua, ...(historian !== null ? { history: historian } : {}) });
       fanout.push(opcua.onEvents);
       closesOpcua(shut, opcua);
     }
@@ -379,6 +405,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     server.close();
     await sim.terminate();
     values?.close();
+    await historian?.close();
     attackLog.close();
     runLog.close();
     alerts.close();
@@ -386,7 +413,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     throw e;
   }
   url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${bound.port}/`;
-  banner(o, { spec, url, bound, opcua, mqtt, modbus, profile, home, accounts, runDir: runLog.dir });
+  banner(o, { spec, url, bound, opcua, mqtt, modbus, profile, home, accounts, runDir: runLog.dir, historian });
   return {
     url,
     opcua: opcua?.endpoint ?? null,
@@ -408,6 +435,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       });
       await flush();
       values?.close();
+      await historian?.close();
       attackLog.close();
       await sim.terminate();
       runLog.close();
@@ -422,7 +450,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
  * were taken by another program), where its accounts and their passwords are — on every start,
  * not only the first — and where the run's records go; then the faces' notes and warnings.
  */
-function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; url: string; bound: { port: number; fellBackFrom: number | null }; opcua: OpcuaFace | null; mqtt: MqttFace | null; modbus: ModbusFace | null; profile: Profile; home: string; accounts: AccountStore; runDir: string }): void {
+function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; url: string; bound: { port: number; fellBackFrom: number | null }; opcua: OpcuaFace | null; mqtt: MqttFace | null; modbus: ModbusFace | null; profile: Profile; home: string; accounts: AccountStore; runDir: string; historian: Historian | null }): void {
   const { spec, url, bound, opcua, mqtt } = b;
   const moved: string[] = [];
   const taken = (from: number | null, to: number | string, what: string, flag: string): string => {
@@ -466,6 +494,8 @@ function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; ur
     }
   }
   o.log(`  records   ${b.runDir}   (events.ndjson, audit.ndjson, commands.ndjson, attacks.ndjson, ${o.recordValuesMs === 0 ? 'no values' : `values.ndjson every ${o.recordValuesMs ?? DEFAULT_RECORD_MS} ms`})`);
+  const hs = b.historian?.status();
+  o.log(`  historian ${hs === undefined ? 'off' : `${hs.store} ${hs.where}   (${hs.hours} h kept; GET /api/history${opcua !== null ? ', OPC UA HistoryRead' : ''})`}`);
   o.log(`  detectors ${o.detectors === null ? 'off' : `${o.detectors ?? DEFAULT_DETECTORS}   (alerts.ndjson, GET /api/alerts)`}`);
   o.log(`  playbooks ${o.playbooks === null ? 'off' : `${o.playbooks ?? DEFAULT_PLAYBOOKS}   (GET /api/incident; actions: twinline respond, respond.ndjson)`}`);
   for (const m of moved) o.log(m);
@@ -514,6 +544,9 @@ export async function serve(argv: string[]): Promise<number> {
   if (profile === 'open' && !isLoopback(host) && v['expose-open'] !== true) {
     throw new TwinlineError('USAGE', `--profile open with --host ${host} would let anyone on the network operate the line without a login; add --expose-open if that is what you want (a closed classroom network), or use --profile hardened`);
   }
+  const historian = v.historian;
+  if (historian !== undefined && !isStoreSpec(historian)) throw new TwinlineError('USAGE', `--historian ${historian} is not valid: ${HISTORIAN_CHOICES}\n${SERVE_USAGE}`);
+  const historyHours = num('history-hours', v['history-hours'], (n) => n > 0 && n <= MAX_HISTORY_HOURS);
   const warmupS = parseWarmup(v.warmup);
   if (warmupS > MAX_SERVE_WARMUP_H * 3600) throw new TwinlineError('USAGE', `--warmup ${v.warmup ?? ''} is more than serve's ${MAX_SERVE_WARMUP_H} h (the warm-up's events are held until the run's records are open)\n${SERVE_USAGE}`);
   const home = homeDir(v.home);
@@ -543,6 +576,8 @@ export async function serve(argv: string[]): Promise<number> {
     ...(v.lessons !== undefined ? { lessons: resolve(v.lessons) } : {}),
     ...(warmupS > 0 ? { warmupS } : {}),
     ...(recordValuesMs !== undefined ? { recordValuesMs } : {}),
+    ...(historian !== undefined ? { historian } : {}),
+    ...(historyHours !== undefined ? { historyHours } : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (): void => {

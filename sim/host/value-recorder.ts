@@ -66,6 +66,8 @@ export interface ValueRecorderOptions {
   everyMs: number;
   rotateBytes?: number;
   keep?: number;
+  /** also given every sample: wall time [ms], tick, the values in `columns` order (null: not finite) */
+  onSample?: (ms: number, tick: number, values: (number | null)[]) => void;
 }
 
 /** Writes `run.json` (also when values are not recorded: the dataset's card names the scenario from it). */
@@ -114,16 +116,19 @@ export class ValueRecorder {
     if (this.closed) return;
     const r = this.o.reader;
     const read = r.readConsistent(() => {
-      const v: Record<string, number | null> = {};
-      for (const c of this.index) {
+      const values = this.index.map((c) => {
         const x = r.read(c.station, c.field);
-        v[c.name] = Number.isFinite(x) ? x : null;
-      }
-      return { tick: r.hdr[H.tick] ?? 0, v };
+        return Number.isFinite(x) ? x : null;
+      });
+      return { tick: r.hdr[H.tick] ?? 0, values };
     }).value;
+    const ms = Date.now();
+    const v: Record<string, number | null> = {};
+    this.index.forEach((c, k) => (v[c.name] = read.values[k] ?? null));
     const simS = Math.round(read.tick * r.dt * 1e6) / 1e6;
-    this.file.write(`${JSON.stringify({ ms: Date.now(), tick: read.tick, simS, v: read.v })}\n`);
+    this.file.write(`${JSON.stringify({ ms, tick: read.tick, simS, v })}\n`);
     this.samples++;
+    this.o.onSample?.(ms, read.tick, read.values);
   }
 
   close(): void {

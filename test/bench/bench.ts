@@ -20,6 +20,7 @@ const SECTIONS: Readonly<Record<string, () => Promise<Section>>> = {
   detectors: async () => (await import('./detectors.ts')).detectorsBench,
   validate: async () => (await import('./validate.ts')).validateBench,
   compare: async () => (await import('./compare.ts')).compareBench,
+  historian: async () => (await import('./historian.ts')).historianBench,
 };
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');

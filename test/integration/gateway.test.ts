@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttributeIds, BrowseDirection, DataType, OPCUAClient, TimestampsToReturn, makeBrowsePath, type ClientSession, type ClientSubscription } from 'node-opcua';
-import { OPERATION_LIMITS } from '../../sim/protocols/opcua/server.ts';
+import { HISTORY_LIMITS, OPERATION_LIMITS } from '../../sim/protocols/opcua/server.ts';
 import { MIN_SAMPLING_MS } from '../../sim/protocols/opcua/address-space.ts';
 import { parse as parseToml } from 'smol-toml';
 import { AccountStore } from '../../sim/host/accounts.ts';
@@ -138,7 +138,8 @@ describe('gateway export: every node it names exists on the real server', () => 
     const limits = await session.browse({ nodeId: 'ns=0;i=11704', browseDirection: BrowseDirection.Forward, resultMask: 63 });
     const exposed = (limits.references ?? []).filter((r) => r.browseName.name?.startsWith('Max')).map((r) => r.browseName.name!);
     const upper = (k: string): string => k[0]!.toUpperCase() + k.slice(1);
-    expect(exposed.sort()).toEqual(Object.entries(OPERATION_LIMITS).filter(([, v]) => v > 0).map(([k]) => upper(k)).sort());
+    // the host runs a historian (the default), so history's limits are advertised too
+    expect(exposed.sort()).toEqual(Object.entries({ ...OPERATION_LIMITS, ...HISTORY_LIMITS }).filter(([, v]) => v > 0).map(([k]) => upper(k)).sort());
     const perRead = await session.read({ nodeId: (limits.references ?? []).find((r) => r.browseName.name === 'MaxNodesPerRead')!.nodeId, attributeId: AttributeIds.Value });
     expect(perRead.value.value).toBe(OPERATION_LIMITS.maxNodesPerRead);
     // one more than advertised is refused, as advertised

@@ -32,19 +32,24 @@ import { buildVision } from './vision.ts';
 import { buildRobotics } from './robotics.ts';
 import { LINE_NAMESPACE_INDEX, lineNamespaceUri } from './namespaces.ts';
 import { principalOf } from './binding.ts';
+import { installHistory, type OpcuaHistory } from './history.ts';
 
 export type { OpcuaProfile } from './security.ts';
 
 /**
  * Operation limits the server advertises and enforces (per request: nodes to read, write,
  * browse …). The line has a few thousand nodes, so one request may read or monitor them all.
- * History is not offered, so its limits are 0 (not exposed).
+ * Without a historian, history is not offered and its limits are 0 (not exposed); with one,
+ * `HISTORY_LIMITS` replaces them.
  */
 export const OPERATION_LIMITS = {
   maxNodesPerRead: 10_000, maxNodesPerWrite: 10_000, maxNodesPerMethodCall: 1000, maxNodesPerBrowse: 10_000, maxNodesPerRegisterNodes: 10_000,
   maxNodesPerTranslateBrowsePathsToNodeIds: 10_000, maxMonitoredItemsPerCall: 10_000, maxNodesPerNodeManagement: 0,
   maxNodesPerHistoryReadData: 0, maxNodesPerHistoryReadEvents: 0, maxNodesPerHistoryUpdateData: 0, maxNodesPerHistoryUpdateEvents: 0,
 } as const;
+
+/** History's operation limits when the host runs a historian (data only: events are not served as history). */
+export const HISTORY_LIMITS = { maxNodesPerHistoryReadData: 1000, maxNodesPerHistoryReadEvents: 0, maxNodesPerHistoryUpdateData: 0, maxNodesPerHistoryUpdateEvents: 0 } as const;
 
 /** Options of `startOpcua`. */
 export interface OpcuaOptions {
@@ -67,6 +72,8 @@ export interface OpcuaOptions {
   shutdownMs?: number;
   /** incident response (sim/host/containment.ts): banned accounts get no session, write or call; an isolated face takes no write or call */
   gate?: OpcuaGate;
+  /** the host's historian: recorded variables answer HistoryRead (history.ts); omitted: no history */
+  history?: OpcuaHistory;
 }
 
 /** What incident response has shut, as the OPC UA face asks it. Each answer is a refusal's reason, or null. */
@@ -267,8 +274,8 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
       ...(profile.options.serverCapabilities ?? {}),
       minSupportedSampleRate: MIN_SAMPLING_MS,
       // what the server does (node-opcua refuses larger requests with BadTooManyOperations);
-      // no history: its limits are 0, so the properties are not exposed
-      operationLimits: OPERATION_LIMITS,
+      // without a historian, history's limits are 0, so the properties are not exposed
+      operationLimits: o.history === undefined ? OPERATION_LIMITS : { ...OPERATION_LIMITS, ...HISTORY_LIMITS },
     },
   });
   const prepareMs = took();
@@ -288,6 +295,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   const packml = packmlUpdater(nodes.packml);
   const vision = buildVision(ns, o.spec, nodes, link);
   buildRobotics(ns, o.spec, nodes, link);
+  if (o.history !== undefined) installHistory(as, ns, o.history);
   const alarmsMs = took();
   const refusals = auditRefusedCertificates(server, profile, audit);
   screenIdentities(server, profile, o.gate, audit);
