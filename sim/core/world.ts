@@ -301,6 +301,25 @@ export class World {
     this.schedule.splice(k, 0, entry);
   }
 
+  /**
+   * After a restore, replays a run's logged commands: the queued commands but the scenario's own
+   * are dropped (one that was applied before the snapshot's line stopped is in the log, one that
+   * was not was never answered) and each logged command from the snapshot's tick on is scheduled
+   * at the tick it was applied at, in log order. The scenario's own commands are left out: the
+   * snapshot's schedule and queue hold them. Returns how many were scheduled.
+   */
+  replayLogged(commands: readonly LoggedCommand[]): number {
+    this.queue = this.queue.filter((c) => c.source === 'scenario');
+    let n = 0;
+    for (const c of commands) {
+      if (c.source === 'scenario' || c.tick < this.tick) continue;
+      const { tick, ...cmd } = c;
+      this.scheduleAt(tick, cmd);
+      n++;
+    }
+    return n;
+  }
+
   /** Appends to the replayable command log, dropping its oldest tenth when it is full. */
   private logCommand(cmd: Command): void {
     if (this.commandLog.length >= COMMAND_LOG_MAX) {

@@ -43,6 +43,7 @@ import { Range } from './range.ts';
 import { Exercises } from './exercises.ts';
 import { Workshop } from './workshop.ts';
 import { parseWarmup } from './args.ts';
+import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
 import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
 import { DetectorEngine } from '../../security/detectors/engine.ts';
 import { AlertLog } from '../../security/detectors/alert-log.ts';
@@ -84,6 +85,11 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
   --historian H   where the sampled values and the events are kept for GET /api/history and OPC UA HistoryRead:
                   sqlite (default: history.sqlite in the run's folder), a file ending .sqlite or .db,
                   postgres://user@host:port/database (tables twinline_*, shared by runs), or off
+  --snapshot-every S  a snapshot of the whole line into the run's folder every S seconds of wall time (default
+                  ${DEFAULT_SNAPSHOT_S}; ${MIN_SNAPSHOT_S}–${MAX_SNAPSHOT_S}), at the start and at a clean stop
+  --resume RUN    continue a run after its host stopped or was killed (RUN: its folder, or its name under
+                  <home>/runs): its scenario and seed, its latest snapshot, then its logged commands replayed to
+                  the last logged event, checked against the log; the same run folder and historian go on
   --history-hours N  how long the historian keeps rows [wall-clock h] (default ${DEFAULT_HISTORY_HOURS}; at most ${MAX_HISTORY_HOURS})
 ${MQTT_USAGE}
 ${MODBUS_USAGE}
@@ -166,6 +172,10 @@ export interface ServeOptions {
   historian?: string;
   /** the historian's retention [h]; omitted: DEFAULT_HISTORY_HOURS */
   historyHours?: number;
+  /** the line's snapshot period [s of wall time]; omitted: DEFAULT_SNAPSHOT_S */
+  snapshotEveryS?: number;
+  /** continue this run (its folder, scenario and snapshot: resume.ts) instead of starting one; `file` and `seed` are the run's */
+  resume?: ResumableRun;
 }
 
 /** how often the host drains the line's events to the faces and the run log [ms] */
@@ -194,7 +204,7 @@ async function warmUp(api: NodeSim['api'], ticks: number): Promise<SimEvent[]> {
 export async function startServer(o: ServeOptions): Promise<Served> {
   const profile = o.profile ?? 'hardened';
   const home = o.home ?? join(process.cwd(), '.twinline');
-  const loaded = loadScenario(o.file);
+  const loaded = o.resume !== undefined ? { text: o.resume.scenarioText, file: o.resume.description.scenario.file } : loadScenario(o.file);
   const text = loaded.text;
   o = { ...o, file: loaded.file };
   const spec = parseScenario(text, o.file);
@@ -209,9 +219,17 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   const guard = new LoginGuard();
   const sim = spawnNodeSim();
   let warmEvents: SimEvent[] = [];
+  let resumed: ResumeReport | null = null;
   try {
     const info = await loadRemote(sim.api, text, o.file, o.seed === undefined ? {} : { seed: o.seed });
-    warmEvents = await warmUp(sim.api, Math.round((o.warmupS ?? 0) / info.dt));
+    if (o.resume !== undefined) {
+      // the run's line rebuilt from its snapshot and logged commands; events it derives beyond the log are new
+      const r = await resumeLine(sim.api, o.resume);
+      resumed = r.report;
+      warmEvents = r.fresh;
+    } else {
+      warmEvents = await warmUp(sim.api, Math.round((o.warmupS ?? 0) / info.dt));
+    }
     await sim.api.setSpeed(o.speed);
     await sim.api.start();
   } catch (e) {
@@ -221,14 +239,21 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   // a zero-copy reader over the worker's shared buffer: tags and part places for the 3D view
   const reader = openReader(await sim.api.shared());
   const view: View = { reader, line: lineInfo(spec, reader), parts: new Float64Array(3 * partCapacity(reader)) };
-  const runLog = new RunLog({ dir: join(home, 'runs', runId(spec.id)) });
+  const runLog = new RunLog({ dir: o.resume?.dir ?? join(home, 'runs', runId(spec.id)) });
+  // the commands the replay applied again are in commands.ndjson already
+  if (resumed !== null) runLog.commandsWritten = (await sim.api.commands(0)).length;
   // what was run, and the process values at a steady wall-time rate (values.ndjson), for datasets
   const recordMs = o.recordValuesMs ?? DEFAULT_RECORD_MS;
   const columns = valueColumns(reader, view.line);
-  describeRun(runLog.dir, {
-    scenario: { id: spec.id, title: spec.title.en, file: o.file, seed: o.seed ?? spec.seed }, speed: o.speed, profile, startedAtMs: Date.now(),
-    dt: reader.dt, sampleMs: recordMs, columns,
-  });
+  if (o.resume !== undefined && resumed !== null) {
+    recordResume(runLog.dir, o.resume.description, resumed);
+  } else {
+    describeRun(runLog.dir, {
+      scenario: { id: spec.id, title: spec.title.en, file: o.file, seed: o.seed ?? spec.seed }, speed: o.speed, profile, startedAtMs: Date.now(),
+      dt: reader.dt, sampleMs: recordMs, columns,
+    });
+    keepScenario(runLog.dir, text);
+  }
   // the historian: values (as sampled below) and events in a database, for GET /api/history and OPC UA HistoryRead
   let historian: Historian | null = null;
   try {
@@ -312,6 +337,9 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   // the warm-up's events go to the run log (and the detectors) as if the line had run them live
   if (warmEvents.length > 0) for (const f of fanout) f(warmEvents);
   warmEvents = [];
+  // the line's snapshot now and periodically: what serve --resume rebuilds it from
+  const snapshots = new Snapshotter(sim.api, runLog.dir, o.snapshotEveryS ?? DEFAULT_SNAPSHOT_S, flush);
+  void snapshots.take();
   const auth: HttpAuth = { profile, accounts, guard, tokens: new TokenStore(accounts), gate: shut };
   closesRest(shut, auth.tokens);
   const refusals = new RefusalAudit((a) => void sim.api.audit(a).catch(() => undefined));
@@ -403,6 +431,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     await mqtt?.close();
     await opcua?.close();
     server.close();
+    await snapshots.close();
     await sim.terminate();
     values?.close();
     await historian?.close();
@@ -413,7 +442,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     throw e;
   }
   url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${bound.port}/`;
-  banner(o, { spec, url, bound, opcua, mqtt, modbus, profile, home, accounts, runDir: runLog.dir, historian });
+  banner(o, { spec, url, bound, opcua, mqtt, modbus, profile, home, accounts, runDir: runLog.dir, historian, resumed, dt: reader.dt });
   return {
     url,
     opcua: opcua?.endpoint ?? null,
@@ -434,6 +463,9 @@ export async function startServer(o: ServeOptions): Promise<Served> {
         server.closeAllConnections();
       });
       await flush();
+      // a clean stop leaves a snapshot of the line as it stopped
+      await snapshots.take();
+      await snapshots.close();
       values?.close();
       await historian?.close();
       attackLog.close();
@@ -450,7 +482,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
  * were taken by another program), where its accounts and their passwords are — on every start,
  * not only the first — and where the run's records go; then the faces' notes and warnings.
  */
-function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; url: string; bound: { port: number; fellBackFrom: number | null }; opcua: OpcuaFace | null; mqtt: MqttFace | null; modbus: ModbusFace | null; profile: Profile; home: string; accounts: AccountStore; runDir: string; historian: Historian | null }): void {
+function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; url: string; bound: { port: number; fellBackFrom: number | null }; opcua: OpcuaFace | null; mqtt: MqttFace | null; modbus: ModbusFace | null; profile: Profile; home: string; accounts: AccountStore; runDir: string; historian: Historian | null; resumed: ResumeReport | null; dt: number }): void {
   const { spec, url, bound, opcua, mqtt } = b;
   const moved: string[] = [];
   const taken = (from: number | null, to: number | string, what: string, flag: string): string => {
@@ -493,7 +525,8 @@ function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; ur
       o.log(`  passwords not kept (${initial} was removed): ${reset} prints a new one`);
     }
   }
-  o.log(`  records   ${b.runDir}   (events.ndjson, audit.ndjson, commands.ndjson, attacks.ndjson, ${o.recordValuesMs === 0 ? 'no values' : `values.ndjson every ${o.recordValuesMs ?? DEFAULT_RECORD_MS} ms`})`);
+  o.log(`  records   ${b.runDir}   (events.ndjson, audit.ndjson, commands.ndjson, attacks.ndjson, ${o.recordValuesMs === 0 ? 'no values' : `values.ndjson every ${o.recordValuesMs ?? DEFAULT_RECORD_MS} ms`}, snapshot.bin every ${o.snapshotEveryS ?? DEFAULT_SNAPSHOT_S} s: twinline serve --resume ${basename(b.runDir)})`);
+  if (b.resumed !== null) o.log(describeResume(b.resumed, b.dt));
   const hs = b.historian?.status();
   o.log(`  historian ${hs === undefined ? 'off' : `${hs.store} ${hs.where}   (${hs.hours} h kept; GET /api/history${opcua !== null ? ', OPC UA HistoryRead' : ''})`}`);
   o.log(`  detectors ${o.detectors === null ? 'off' : `${o.detectors ?? DEFAULT_DETECTORS}   (alerts.ndjson, GET /api/alerts)`}`);
@@ -531,7 +564,7 @@ export async function serve(argv: string[]): Promise<number> {
   };
   const port = num('http-port', v['http-port'], (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
   const seed = num('seed', v.seed, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32);
-  const speed = num('speed', v.speed, (n) => n > 0 && n <= 1e6) ?? 1;
+  const speedFlag = num('speed', v.speed, (n) => n > 0 && n <= 1e6);
   const opcuaPort = num('opcua-port', v['opcua-port'], (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
   const recordRaw = v['record-values'];
   const recordValuesMs = recordRaw === undefined ? undefined : Number(recordRaw);
@@ -550,17 +583,27 @@ export async function serve(argv: string[]): Promise<number> {
   const warmupS = parseWarmup(v.warmup);
   if (warmupS > MAX_SERVE_WARMUP_H * 3600) throw new TwinlineError('USAGE', `--warmup ${v.warmup ?? ''} is more than serve's ${MAX_SERVE_WARMUP_H} h (the warm-up's events are held until the run's records are open)\n${SERVE_USAGE}`);
   const home = homeDir(v.home);
+  const snapshotEveryS = num('snapshot-every', v['snapshot-every'], (n) => n >= MIN_SNAPSHOT_S && n <= MAX_SNAPSHOT_S);
+  let resume: ResumableRun | undefined;
+  if (v.resume !== undefined) {
+    if (parsed.positionals.length > 0) throw new TwinlineError('USAGE', `--resume ${v.resume} continues that run's own line: leave out ${parsed.positionals[0] ?? ''}\n${SERVE_USAGE}`);
+    if (v.seed !== undefined || v.warmup !== undefined) throw new TwinlineError('USAGE', `--resume continues the run's line as it was: --seed and --warmup do not apply\n${SERVE_USAGE}`);
+    resume = findRun(home, v.resume);
+  }
+  const speed = speedFlag ?? resume?.description.speed ?? 1;
   const mqtt = mqttFromFlags(v, host, home);
   const modbus = modbusFromFlags(v, profile);
   for (const o of v['allow-origin'] ?? []) {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new TwinlineError('USAGE', `--allow-origin ${o} is not an origin (http://name:port)`);
   }
   const served = await startServer({
-    file: parsed.positionals[0] ?? DEFAULT_SCENARIO,
+    file: resume?.description.scenario.file ?? parsed.positionals[0] ?? DEFAULT_SCENARIO,
     httpPort: port ?? 8080,
     explicitPort: port !== undefined,
     host,
     ...(seed !== undefined ? { seed } : {}),
+    ...(resume !== undefined ? { resume, seed: resume.description.scenario.seed } : {}),
+    ...(snapshotEveryS !== undefined ? { snapshotEveryS } : {}),
     speed,
     log: (l) => console.log(l),
     profile,

@@ -129,6 +129,8 @@ export interface SimApi {
   snapshot(): Uint8Array;
   /** Restores a snapshot of the same line; the line pauses. */
   restore(bytes: Uint8Array): void;
+  /** After `restore`: schedules a run's logged commands from the snapshot's tick on at their ticks (World.replayLogged); returns how many. */
+  replay(commands: LoggedCommand[]): number;
   eventLogHash(): string;
   /** The shared state buffer and what is needed to lay a reader over it. */
   shared(): SharedView;
@@ -139,7 +141,7 @@ export type AsyncApi<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infe
 
 /** Every method of `SimApi`, for adapters that wrap one. */
 export const SIM_API_METHODS = [
-  'load', 'start', 'pause', 'step', 'setSpeed', 'send', 'audit', 'state', 'markKpiStart', 'drainEvents', 'commands', 'snapshot', 'restore', 'eventLogHash', 'shared',
+  'load', 'start', 'pause', 'step', 'setSpeed', 'send', 'audit', 'state', 'markKpiStart', 'drainEvents', 'commands', 'snapshot', 'restore', 'replay', 'eventLogHash', 'shared',
 ] as const satisfies readonly (keyof SimApi)[];
 
 /**

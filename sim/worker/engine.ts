@@ -249,6 +249,11 @@ export class SimEngine implements SimApi {
     this.failSends('discarded by a snapshot restore');
   }
 
+  replay(commands: LoggedCommand[]): number {
+    if (!Array.isArray(commands)) throw new TwinlineError('BAD_ARGUMENT', 'replay needs a list of logged commands');
+    return this.world.replayLogged(commands);
+  }
+
   eventLogHash(): string {
     return this.world.eventLogHash();
   }

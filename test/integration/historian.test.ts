@@ -131,6 +131,9 @@ describe('historian on SQLite, read over REST and OPC UA HistoryRead', () => {
     expect(historizing.value.value).toBe(true);
     const access = await session.read({ nodeId: node('kiln.power'), attributeId: AttributeIds.AccessLevel });
     expect((access.value.value as number) & 0x04).toBe(0x04); // HistoryRead
+    // a setpoint the session (the anonymous operator) may write: writable and history-readable for it
+    const user = await session.read({ nodeId: node('kiln.sp1'), attributeId: AttributeIds.UserAccessLevel });
+    expect((user.value.value as number) & 0x06).toBe(0x06);
     const rest = await history(s, 'kiln.power', 'viewer');
     const start = new Date(rest[0]!.ms);
     const end = new Date(rest[rest.length - 1]!.ms);

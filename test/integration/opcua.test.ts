@@ -120,8 +120,9 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     expect(await dt('former.strokes')).toBe('ns=0;i=6'); // Int32
     expect(await dt('former.autoRecover')).toBe('ns=0;i=1'); // Boolean
     const access = async (tag: string): Promise<number> => (await session.read({ nodeId: id(tag), attributeId: AttributeIds.AccessLevel })).value.value as number;
-    expect(await access('former.force')).toBe(3); // CurrentRead | CurrentWrite
-    expect(await access('former.strokes')).toBe(1); // CurrentRead
+    // the host runs a historian (the default): recorded tags are HistoryRead too
+    expect(await access('former.force')).toBe(7); // CurrentRead | CurrentWrite | HistoryRead
+    expect(await access('former.strokes')).toBe(5); // CurrentRead | HistoryRead
   });
 
   it('delivers a changing value to subscriptions sampling at 100 ms and at 10 ms', async () => {

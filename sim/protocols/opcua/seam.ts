@@ -184,7 +184,8 @@ export function routeValueWrites(v: UAVariable, write: (ctx: ISessionContext, dv
 
 /**
  * The UserAccessLevel attribute of `v` (read by clients to grey out what they may not write)
- * becomes `level(ctx)` for each session; contexts without a session keep node-opcua's answer.
+ * becomes `level(ctx)` for each session (with HistoryRead when the variable is historical);
+ * contexts without a session keep node-opcua's answer.
  */
 export function userAccessLevelBy(v: UAVariable, level: (ctx: ISessionContext) => number): void {
   const node = v as unknown as { readAttribute: (ctx: ISessionContext | null, attributeId: AttributeIds, ...rest: unknown[]) => DataValue };
@@ -192,6 +193,8 @@ export function userAccessLevelBy(v: UAVariable, level: (ctx: ISessionContext) =
   const inner = node.readAttribute.bind(v);
   node.readAttribute = (ctx, attributeId, ...rest) => {
     if (attributeId !== AttributeIds.UserAccessLevel || ctx?.session === undefined) return inner(ctx, attributeId, ...rest);
-    return new DataValue({ statusCode: StatusCodes.Good, value: { dataType: DataType.Byte, value: level(ctx) } });
+    // a historical variable (history.ts) is history-readable by every session that may read it
+    const history = v.historizing ? 0x04 : 0;
+    return new DataValue({ statusCode: StatusCodes.Good, value: { dataType: DataType.Byte, value: level(ctx) | history } });
   };
 }
