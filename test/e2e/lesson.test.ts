@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { allEvents, buildWebApp, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, until, type Host } from './host.ts';
+import { allEvents, api, buildWebApp, CHROMIUM, CHROMIUM_ARGS, login, START_MS, startHost, until, type Host } from './host.ts';
 import { OUT, pixels, variety } from './pixels.ts';
 
 let host: Host;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   await buildWebApp();
   downloads = mkdtempSync(join(tmpdir(), 'twinline-downloads-'));
-  host = await startHost(['steel-ball-before', '--warmup', '3h', '--speed', '10', '--no-mqtt', '--opcua-port', '0', '--record-values', '0']);
+  host = await startHost(['steel-ball-before', '--warmup', '3h', '--speed', '10', '--no-mqtt', '--opcua-port', '0']);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, downloadsPath: downloads });
   trainerCtx = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true });
   traineeCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
@@ -82,9 +82,13 @@ describe('a workshop lesson in the web twin', () => {
     expect(events.find((e) => e.type === 'disturbance')).toMatchObject({ station: 'pour', data: { kind: 'absent', people: 1, crew: 'pourers', durationS: 1800 } });
   }, 120_000);
 
-  it('the trainer saves a station\'s trend as CSV (the samples shown) and PNG (the chart, drawn)', async () => {
+  it('the trainer saves a station\'s trend as CSV (the samples shown, the historian\'s past first) and PNG (the chart, drawn)', async () => {
+    const token = await login(host, 'viewer');
+    const openedAt = (await api<{ simTime: number }>(host, token, 'api/state')).body.simTime;
     await trainer.locator('.stations button[data-station="furnace"]').click();
     await trainer.waitForSelector('[data-testid="faceplate"][data-station="furnace"]');
+    // the chart opens with the stored past (the host samples every second into its historian)
+    await trainer.waitForSelector('[data-testid="trend"][data-backfilled]', { timeout: 20_000 });
     await trainer.waitForTimeout(3000); // a few seconds of samples
     const [csvFile] = await Promise.all([trainer.waitForEvent('download'), trainer.getByTestId('trend-csv').click()]);
     expect(csvFile.suggestedFilename()).toMatch(/^furnace-trend-\d+s\.csv$/);
@@ -93,6 +97,8 @@ describe('a workshop lesson in the web twin', () => {
     expect(rows.length).toBeGreaterThan(5);
     const times = rows.slice(1).map((r) => Number(r.split(',')[0]));
     expect(times.every((t, k) => Number.isFinite(t) && (k === 0 || t >= times[k - 1]!))).toBe(true);
+    // the file starts before the faceplate was opened: the past came from the host, not from the page
+    expect(times[0]!).toBeLessThan(openedAt - 5);
     const [pngFile] = await Promise.all([trainer.waitForEvent('download'), trainer.getByTestId('trend-png').click()]);
     expect(pngFile.suggestedFilename()).toMatch(/^furnace-trend-\d+s\.png$/);
     const png = readFileSync(await pngFile.path());

@@ -112,7 +112,7 @@ export function Faceplate({ source, live, info, index, role, onClose }: Faceplat
         <h3>{t.tags}</h3>
         <TagTable info={info} values={values} role={role} mode={st?.mode} onSet={(field, value) => send('set', { field, value })} />
       </section>
-      <Trend live={live} info={info} index={index} />
+      <Trend live={live} info={info} index={index} source={source} />
     </aside>
   );
 }

@@ -2,13 +2,16 @@
  * A live trend of one station's tags with uPlot: the last few minutes of up to three tags
  * (temperatures when the station has them, else power and queue), saved as CSV (the samples in
  * their display units) or PNG (the chart on the panel's background, with the station and the
- * series named on it, since uPlot's legend is HTML and not part of its canvas).
+ * series named on it, since uPlot's legend is HTML and not part of its canvas). Attached to a
+ * host with a historian, the chart opens with the tags' stored past (trend-backfill.ts) before
+ * the live samples, so it is not empty for its first minutes.
  */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LiveStore } from '../twin/live.ts';
-import type { StationInfo } from '../twin/types.ts';
+import type { StationInfo, TwinSource } from '../twin/types.ts';
+import { backfillColumns } from '../twin/trend-backfill.ts';
 import { useI18n } from '../i18n/index.ts';
 import { displayUnit } from './units.ts';
 import { downloadBlob } from '../twin/download.ts';
@@ -64,7 +67,7 @@ function trendTags(info: StationInfo): number[] {
 }
 
 /** Trend chart of station `index`. */
-export function Trend({ live, info, index }: { live: LiveStore; info: StationInfo; index: number }): React.JSX.Element {
+export function Trend({ live, info, index, source }: { live: LiveStore; info: StationInfo; index: number; source: TwinSource }): React.JSX.Element {
   const el = useRef<HTMLDivElement>(null);
   const shown = useRef<Shown | null>(null);
   const { t, label } = useI18n();
@@ -93,6 +96,27 @@ export function Trend({ live, info, index }: { live: LiveStore; info: StationInf
       host,
     );
     shown.current = { plot, data, header };
+    const mark = (): void => {
+      host.dataset.points = String(data[0]!.length);
+      host.dataset.from = String(data[0]![0] ?? '');
+    };
+    // the stored past, when the host keeps one: put before whatever live samples came meanwhile
+    let closed = false;
+    const history = source.history;
+    if (history !== undefined) {
+      void Promise.all(tags.map((k) => history.call(source, `${info.id}.${info.tags[k]?.name ?? ''}`, POINTS))).then((series) => {
+        if (closed) return;
+        const past = backfillColumns(series, units.map((u) => u.scale), data[0]![0] ?? Infinity, POINTS);
+        data.forEach((d, j) => d.unshift(...(past[j] ?? [])));
+        while (data[0]!.length > POINTS) for (const d of data) d.shift();
+        plot.setData(data as uPlot.AlignedData);
+        host.dataset.backfilled = String(past[0]?.length ?? 0);
+        mark();
+      }, (e: unknown) => {
+        // a trend without its past is still a trend: say why in the console only
+        console.warn('trend history:', e);
+      });
+    }
     const off = live.subscribe(() => {
       const f = live.frame;
       const values = f?.tags[index];
@@ -101,13 +125,15 @@ export function Trend({ live, info, index }: { live: LiveStore; info: StationInf
       tags.forEach((k, j) => data[j + 1]!.push((values[k] ?? NaN) * units[j]!.scale));
       if (data[0]!.length > POINTS) for (const d of data) d.shift();
       plot.setData(data as uPlot.AlignedData);
+      mark();
     });
     return () => {
+      closed = true;
       off();
       shown.current = null;
       plot.destroy();
     };
-  }, [live, info, index, timeLabel, names]);
+  }, [live, info, index, timeLabel, names, source]);
   const newest = (): number | undefined => shown.current?.data[0]?.at(-1);
   const title = `${label(info.name)} (${info.id})`;
   const saveCsv = (): void => {

@@ -2,10 +2,10 @@
  * Attached twin: the line runs in the `twinline serve` host. The page takes the line's state
  * (tags and part places included) from the host's live WebSocket `/api/live`, and polls
  * `GET /api/state` only while that feed is down or stale; commands go to `POST /api/commands`
- * and the network overlay reads `GET /api/network`. Every request carries the session's
+ * the network overlay reads `GET /api/network` and trends backfill from `GET /api/history`. Every request carries the session's
  * credential; the host takes the sender's name and role from it.
  */
-import type { CommandArgs, CommandReply, LineInfo, LiveFrame, StationState, TwinSource, Kpis } from './types.ts';
+import type { CommandArgs, CommandReply, HistoryPoint, LineInfo, LiveFrame, StationState, TwinSource, Kpis } from './types.ts';
 import type { NetworkReport } from './network.ts';
 import { liveUrl, openLiveFeed } from './live-feed.ts';
 import type { Session } from './session.ts';
@@ -66,6 +66,10 @@ export async function startAttached(session: Session): Promise<TwinSource> {
       return body.ok === true ? { ok: true } : { ok: false, code: body.error?.code ?? `HTTP_${r.status}`, reason: body.error?.message ?? `HTTP ${r.status}` };
     },
     network: () => getJson<NetworkReport>('api/network'),
+    async history(tag, limit): Promise<HistoryPoint[]> {
+      const page = await getJson<{ values: HistoryPoint[] }>(`api/history?tag=${encodeURIComponent(tag)}&order=desc&limit=${limit}`);
+      return page.values.map((p) => ({ simS: p.simS, v: p.v })).reverse();
+    },
     close() {
       feed.close();
       polled = [];

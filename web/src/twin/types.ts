@@ -37,6 +37,12 @@ export type CommandArgs = NonNullable<Parameters<SimApi['send']>[0]['args']>;
 export type CommandReply = { ok: true } | { ok: false; code: string; reason: string };
 
 /** A running line the view can watch and command. */
+/** A stored value of the host's historian: simulated time [s] and value (null: not a number). */
+export interface HistoryPoint {
+  simS: number;
+  v: number | null;
+}
+
 export interface TwinSource {
   readonly mode: TwinMode;
   readonly line: LineInfo;
@@ -55,5 +61,10 @@ export interface TwinSource {
   send(target: string, command: string, args?: CommandArgs): Promise<CommandReply>;
   /** The network around the line now: the host's faces and links, or (standalone) the page's worker only. */
   network(): Promise<NetworkReport>;
+  /**
+   * The last `limit` stored values of `station.field` from the host's historian (oldest first,
+   * at the simulated time they were sampled); absent when there is no historian (standalone).
+   */
+  history?(tag: string, limit: number): Promise<HistoryPoint[]>;
   close(): void;
 }
