@@ -9,8 +9,8 @@
  *   continuation points, reads newest first from an end time, and gets processed averages that
  *   match the raw values;
  * - the SQLite file keeps what was reported after a kill -9;
- * - the PostgreSQL rows, read with a client of their own, are what REST serves; REST refuses a
- *   caller without a credential;
+ * - the PostgreSQL rows, read with a client of their own, are what REST serves and what the viewer
+ *   account reads with HistoryRead over SignAndEncrypt; REST refuses a caller without a credential;
  * - bad flags exit 2 naming the flag; an unreachable database is named.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,11 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { AggregateFunction, AttributeIds, HistoryReadRequest, OPCUAClient, ReadRawModifiedDetails, TimestampsToReturn, type ClientSession, type DataValue, type HistoryData, type HistoryReadResult } from 'node-opcua';
+import { AggregateFunction, AttributeIds, HistoryReadRequest, MessageSecurityMode, OPCUAClient, ReadRawModifiedDetails, SecurityPolicy, TimestampsToReturn, UserTokenType, type ClientSession, type DataValue, type HistoryData, type HistoryReadResult } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINE_NAMESPACE_INDEX } from '../../sim/protocols/opcua/namespaces.ts';
 import { runToEnd } from '../proc.ts';
-import { waitFor } from './opcua-host.ts';
+import { clientPki, trust, waitFor } from './opcua-host.ts';
 import { startServe, type ServeProc } from './serve-proc.ts';
 
 const KILN = 'test/fixtures/scenarios/kiln-cell.yaml';
@@ -209,17 +209,23 @@ describe.skipIf(!PG_UP)('historian on PostgreSQL (hardened host)', () => {
   const url = new URL(PG_ADMIN);
   url.pathname = `/${db}`;
   let s: ServeProc;
+  const home = mkdtempSync(join(tmpdir(), 'twinline-historian-pg-'));
+  let pki: Awaited<ReturnType<typeof clientPki>>;
   const admin = (): pg.Client => new pg.Client({ connectionString: PG_ADMIN });
   beforeAll(async () => {
     const c = admin();
     await c.connect();
     await c.query(`CREATE DATABASE ${db}`);
     await c.end();
-    s = await startServe([...ARGS, '--profile', 'hardened', '--historian', url.toString()]);
+    // a client application the host trusts from its start
+    pki = await clientPki(join(home, 'client'));
+    trust(pki.certificateFile, join(home, 'opcua', 'pki'));
+    s = await startServe([...ARGS, '--profile', 'hardened', '--historian', url.toString()], { home });
     await waitFor('20 stored values of kiln.power', async () => (await history(s, 'kiln.power', 'viewer')).length, (n) => n >= 20, 60_000);
   }, 240_000);
   afterAll(async () => {
     await s?.stop();
+    rmSync(home, { recursive: true, force: true });
     const c = admin();
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
@@ -243,6 +249,23 @@ describe.skipIf(!PG_UP)('historian on PostgreSQL (hardened host)', () => {
       await c.end();
     }
     expect((await s.call('api/history?tag=kiln.power', {}, null)).status).toBe(401);
+    // the viewer reads the same rows with HistoryRead, encrypted and signed
+    const client = OPCUAClient.create({
+      endpointMustExist: false, connectionStrategy: { maxRetry: 2, initialDelay: 100 }, clientCertificateManager: pki.manager,
+      applicationUri: 'urn:twinline:test-client', securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256,
+    });
+    await client.connect(s.endpoint);
+    try {
+      const session = await client.createSession({ type: UserTokenType.UserName, userName: 'viewer', password: s.passwords.viewer! });
+      const last = rest[rest.length - 1]!.ms;
+      const r = await session.readHistoryValue(`ns=${LINE_NAMESPACE_INDEX};s=kiln.power`, new Date(rest[0]!.ms), new Date(last));
+      expect(r.statusCode.name).toBe('Good');
+      const got = ((r.historyData as HistoryData | null)?.dataValues ?? []).map((d) => [d.sourceTimestamp?.getTime(), d.value.value as number]);
+      expect(got).toEqual(rest.map((p) => [p.ms, p.v]));
+      await session.close();
+    } finally {
+      await client.disconnect();
+    }
     expect((await s.call('api/history?tag=nope.nothing', {}, 'viewer')).body).toMatchObject({ error: { code: 'UNKNOWN_TAG' } });
     expect((await s.call('api/history?tag=kiln.power&from=yesterday', {}, 'viewer')).status).toBe(400);
   });

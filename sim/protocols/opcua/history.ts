@@ -24,8 +24,12 @@ export interface OpcuaHistory {
   readValues(tag: string, q: { fromMs?: number; toMs?: number; limit: number; newestFirst?: boolean }): Promise<{ ms: number; v: number | null }[]>;
 }
 
-/** values one HistoryRead returns at most per node (a longer range needs a narrower request) */
-export const MAX_HISTORY_VALUES = 100_000;
+/**
+ * values one HistoryRead returns at most per node (a longer range is cut there: ask again from
+ * the last timestamp); with HISTORY_LIMITS.maxNodesPerHistoryReadData nodes per request this
+ * bounds what one request makes the server hold (about 500,000 values)
+ */
+export const MAX_HISTORY_VALUES = 10_000;
 /** how often a value that holds is stored (the HA Configuration's MaxTimeInterval) [ms] */
 const MAX_TIME_INTERVAL_MS = 60_000;
 

@@ -49,7 +49,7 @@ export const OPERATION_LIMITS = {
 } as const;
 
 /** History's operation limits when the host runs a historian (data only: events are not served as history). */
-export const HISTORY_LIMITS = { maxNodesPerHistoryReadData: 1000, maxNodesPerHistoryReadEvents: 0, maxNodesPerHistoryUpdateData: 0, maxNodesPerHistoryUpdateEvents: 0 } as const;
+export const HISTORY_LIMITS = { maxNodesPerHistoryReadData: 50, maxNodesPerHistoryReadEvents: 0, maxNodesPerHistoryUpdateData: 0, maxNodesPerHistoryUpdateEvents: 0 } as const;
 
 /** Options of `startOpcua`. */
 export interface OpcuaOptions {
