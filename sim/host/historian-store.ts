@@ -41,16 +41,8 @@ export interface StoredValue {
   v: number | null;
 }
 
-/** A stored event as read back. */
-export interface StoredEvent {
-  seq: number;
-  ms: number;
-  tick: number;
-  simS: number;
-  type: string;
-  station: string | null;
-  data: Record<string, unknown>;
-}
+/** A stored event as read back (`data` parsed). */
+export type StoredEvent = Omit<EventRow, 'data'> & { data: Record<string, unknown> };
 
 /** A tag to register. */
 export interface TagInfo {
@@ -59,18 +51,23 @@ export interface TagInfo {
   description: string;
 }
 
-/** What a store reads (the historian has bounded `limit`). */
+/** A range of one tag's stored values. */
 export interface StoreValueQuery {
+  /** from this wall time [ms], inclusive; omitted: the start */
   fromMs?: number;
+  /** to this wall time [ms], inclusive; omitted: now */
   toMs?: number;
+  /** rows at most (the historian bounds it) */
   limit: number;
+  /** newest first (with `toMs` and no `fromMs`: the `limit` last values before `toMs`) */
   newestFirst?: boolean;
 }
 
-/** What a store reads of events. */
+/** A range of stored events. */
 export interface StoreEventQuery {
   fromMs?: number;
   toMs?: number;
+  /** events after this seq */
   afterSeq?: number;
   type?: string;
   station?: string;

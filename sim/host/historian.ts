@@ -17,7 +17,7 @@
  */
 import type { SimEvent } from '../core/events.ts';
 import type { ValueColumn } from './value-recorder.ts';
-import type { HistorianStore, StoredEvent, StoredValue, ValueRow, EventRow } from './historian-store.ts';
+import type { HistorianStore, StoreEventQuery, StoredEvent, StoredValue, StoreValueQuery, ValueRow, EventRow } from './historian-store.ts';
 
 export type { StoredEvent, StoredValue } from './historian-store.ts';
 
@@ -70,28 +70,10 @@ export interface HistorianStatus {
   error: string | null;
 }
 
-/** A range of one tag's stored values. */
-export interface ValueQuery {
-  /** from this wall time [ms], inclusive; omitted: the start */
-  fromMs?: number;
-  /** to this wall time [ms], inclusive; omitted: now */
-  toMs?: number;
-  /** rows at most (≤ MAX_READ) */
-  limit: number;
-  /** newest first (with `toMs` and no `fromMs`: the `limit` last values before `toMs`) */
-  newestFirst?: boolean;
-}
-
-/** A range of stored events. */
-export interface EventQuery {
-  fromMs?: number;
-  toMs?: number;
-  /** events after this seq */
-  afterSeq?: number;
-  type?: string;
-  station?: string;
-  limit: number;
-}
+/** A range of one tag's stored values (`limit` ≤ MAX_READ). */
+export type ValueQuery = StoreValueQuery;
+/** A range of stored events (`limit` ≤ MAX_READ). */
+export type EventQuery = StoreEventQuery;
 
 /** See the module comment. */
 export class Historian {
