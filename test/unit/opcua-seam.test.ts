@@ -3,13 +3,15 @@
 // the replaced behaviour holds on a real address space. Also the face's audit throttle and
 // range check, which need no server.
 import { describe, expect, it } from 'vitest';
+import type { HistoryData} from 'node-opcua';
 import {
-  AddressSpace, AttributeIds, DataType, DataValue, NodeId, OPCUAServer, OPCUAServerEndPoint, ServerSecureChannelLayer, SessionContext, StatusCodes,
-  Variant, generateAddressSpace, makeAccessLevelFlag, nodesets, type ISessionContext,
+  AddressSpace, AttributeIds, ContinuationPointManager, DataType, DataValue, NodeId, OPCUAServer, OPCUAServerEndPoint, ReadRawModifiedDetails,
+  ServerSecureChannelLayer, SessionContext, StatusCodes, Variant, generateAddressSpace, makeAccessLevelFlag, nodesets, type ISessionContext, type IVariableHistorian,
+  type UAVariable,
 } from 'node-opcua';
 import { AuditThrottle } from '../../sim/host/audit-throttle.ts';
 import { outOfRange } from '../../sim/protocols/opcua/address-space.ts';
-import { routeValueWrites, userAccessLevelBy } from '../../sim/protocols/opcua/seam.ts';
+import { historicalLike, routeValueWrites, userAccessLevelBy } from '../../sim/protocols/opcua/seam.ts';
 
 describe('node-opcua internals the seam replaces', () => {
   it('are where the seam expects them', () => {
@@ -49,6 +51,43 @@ describe('node-opcua internals the seam replaces', () => {
       expect(v.readAttribute(ctx, AttributeIds.UserAccessLevel).value.value).toBe(1);
       // without a session (the server's own reads) node-opcua answers as before
       expect(v.readAttribute(SessionContext.defaultContext as unknown as ISessionContext, AttributeIds.UserAccessLevel).value.value).toBe(3);
+    } finally {
+      as.dispose();
+    }
+  }, 60_000);
+});
+
+describe('a variable made historical like another', () => {
+  it('shares its HA Configuration and answers HistoryRead from its own historian', async () => {
+    const as = AddressSpace.create();
+    try {
+      await generateAddressSpace(as, [nodesets.standard]);
+      const ns = as.registerNamespace('urn:twinline:seam-history');
+      const make = (name: string): UAVariable => ns.addVariable({
+        organizedBy: as.rootFolder.objects, browseName: name, dataType: 'Double', accessLevel: makeAccessLevelFlag('CurrentRead'), userAccessLevel: makeAccessLevelFlag('CurrentRead'),
+        value: { dataType: DataType.Double, value: 0 },
+      });
+      const store = (v: number): IVariableHistorian => ({
+        push: () => Promise.resolve(),
+        extractDataValues: (_d, _max, _rev, _revValues, done) => done(null, [new DataValue({ value: new Variant({ dataType: DataType.Double, value: v }), sourceTimestamp: new Date(1000), statusCode: StatusCodes.Good })]),
+      });
+      const a = make('a');
+      const b = make('b');
+      as.installHistoricalDataNode(a, { historian: store(1) });
+      historicalLike(a, b, store(2));
+      expect(b.historizing).toBe(true);
+      expect(b.accessLevel & 0x05).toBe(0x05);
+      const config = (n: UAVariable): string[] => n.findReferencesAsObject('HasHistoricalConfiguration', true).map((o) => o.nodeId.toString());
+      expect(config(b)).toEqual(config(a));
+      expect(config(a)).toHaveLength(1);
+      const session = { getSessionId: () => new NodeId(), continuationPointManager: new ContinuationPointManager() };
+      const ctx = new SessionContext({ session: session as never }) as ISessionContext;
+      const read = async (v: UAVariable): Promise<unknown[]> => {
+        const r = await v.historyRead(ctx, new ReadRawModifiedDetails({ startTime: new Date(0), endTime: new Date(5000), isReadModified: false }), null, null, { continuationPoint: null });
+        return ((r.historyData as HistoryData).dataValues ?? []).map((d) => d.value.value as unknown);
+      };
+      expect(await read(a)).toEqual([1]);
+      expect(await read(b)).toEqual([2]);
     } finally {
       as.dispose();
     }

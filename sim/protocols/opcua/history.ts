@@ -1,7 +1,8 @@
 /**
  * OPC UA Historical Access (Part 11) from the host's historian: every station variable the
- * historian records is a HistoricalDataNode (Historizing, the HistoryRead access level, an
- * `HA Configuration`), and HistoryRead is answered from the database:
+ * historian records is a HistoricalDataNode (Historizing, the HistoryRead access level, and a
+ * HasHistoricalConfiguration reference to one `HA Configuration` the line's variables share,
+ * since they are all stored alike), and HistoryRead is answered from the database:
  *
  * - raw (ReadRawModifiedDetails, isReadModified false): start and end, start and a count, or end
  *   and a count (newest first), with continuation points when a client asks for fewer per call;
@@ -12,7 +13,8 @@
  * history (events are in `GET /api/history/events`), and writing history. A value stored as not
  * finite comes back with a Bad status and a null value.
  */
-import { DataType, DataValue, StatusCodes, Variant, AggregateFunction, addAggregateSupport, type AddressSpace, type Namespace, type UAVariable } from 'node-opcua';
+import { DataType, DataValue, StatusCodes, Variant, AggregateFunction, addAggregateSupport, type AddressSpace, type IVariableHistorian, type Namespace, type UAVariable } from 'node-opcua';
+import { historicalLike } from './seam.ts';
 import type { ReadRawModifiedDetails } from 'node-opcua';
 
 /** What the face reads from the historian. */
@@ -61,29 +63,35 @@ export function installHistory(as: AddressSpace, ns: Namespace, h: OpcuaHistory)
   (caps?.getChildByName('AccessHistoryEventsCapability') as UAVariable | null | undefined)?.setValueFromSource({ dataType: DataType.Boolean, value: false });
   (caps?.getChildByName('MaxReturnDataValues') as UAVariable | null | undefined)?.setValueFromSource({ dataType: DataType.UInt32, value: MAX_HISTORY_VALUES });
   let n = 0;
+  let model: UAVariable | null = null;
   for (const c of h.columns) {
     const node = as.findNode(`ns=${ns.index};s=${c.name}`) as UAVariable | null;
     if (node === null || node.nodeClass !== 2) continue; // NodeClass.Variable
     const type = node.getBasicDataType();
-    as.installHistoricalDataNode(node, {
-      historian: {
-        // the historian stores what the host samples; node-opcua's own value changes are not kept twice
-        push: () => Promise.resolve(),
-        extractDataValues(d: ReadRawModifiedDetails, max: number, newestFirst: boolean, reverse: boolean, done: (err: Error | null, values?: DataValue[]) => void): void {
-          const fromMs = given(d.startTime);
-          const toMs = given(d.endTime);
-          const limit = max > 0 ? Math.min(max, MAX_HISTORY_VALUES) : MAX_HISTORY_VALUES;
-          h.flush()
-            .then(() => h.readValues(c.name, { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), limit, newestFirst }))
-            .then((rows) => {
-              const values = rows.map((r) => dataValueOf(r.ms, r.v, type));
-              done(null, reverse ? values.reverse() : values);
-            }, (e: unknown) => done(e instanceof Error ? e : new Error(String(e))));
-        },
+    const historian: IVariableHistorian = {
+      // the historian stores what the host samples; node-opcua's own value changes are not kept twice
+      push: () => Promise.resolve(),
+      extractDataValues(d: ReadRawModifiedDetails, max: number, newestFirst: boolean, reverse: boolean, done: (err: Error | null, values?: DataValue[]) => void): void {
+        const fromMs = given(d.startTime);
+        const toMs = given(d.endTime);
+        const limit = max > 0 ? Math.min(max, MAX_HISTORY_VALUES) : MAX_HISTORY_VALUES;
+        h.flush()
+          .then(() => h.readValues(c.name, { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), limit, newestFirst }))
+          .then((rows) => {
+            const values = rows.map((r) => dataValueOf(r.ms, r.v, type));
+            done(null, reverse ? values.reverse() : values);
+          }, (e: unknown) => done(e instanceof Error ? e : new Error(String(e))));
       },
-    });
-    (node as unknown as { $historicalDataConfiguration?: { maxTimeInterval?: { setValueFromSource(v: { dataType: DataType; value: number }): void } } })
-      .$historicalDataConfiguration?.maxTimeInterval?.setValueFromSource({ dataType: DataType.Double, value: MAX_TIME_INTERVAL_MS });
+    };
+    if (model === null) {
+      // the first one the way node-opcua makes it, with the HA Configuration the others share
+      as.installHistoricalDataNode(node, { historian });
+      (node as unknown as { $historicalDataConfiguration?: { maxTimeInterval?: { setValueFromSource(v: { dataType: DataType; value: number }): void } } })
+        .$historicalDataConfiguration?.maxTimeInterval?.setValueFromSource({ dataType: DataType.Double, value: MAX_TIME_INTERVAL_MS });
+      model = node;
+    } else {
+      historicalLike(model, node, historian);
+    }
     n++;
   }
   return n;

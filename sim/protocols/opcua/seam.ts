@@ -13,10 +13,12 @@
  *   node-opcua's (login back-off, user certificates mapped to an account).
  * - `routeValueWrites`: a variable's Value writes go to the face before node-opcua's checks.
  * - `userAccessLevelBy`: a variable's UserAccessLevel follows the session's role.
+ * - `historicalLike`: a variable becomes historical like one node-opcua made so, sharing its
+ *   `HA Configuration` (node-opcua instantiates one per variable: ~20 kB of heap each).
  */
 import {
-  AttributeIds, DataType, DataValue, ServerSecureChannelLayer, StatusCodes,
-  type ISessionContext, type OPCUAServer, type StatusCode, type UAVariable,
+  AccessLevelFlag, AttributeIds, DataType, DataValue, ServerSecureChannelLayer, StatusCodes,
+  type ISessionContext, type IVariableHistorian, type NodeId, type OPCUAServer, type StatusCode, type UAVariable,
 } from 'node-opcua';
 
 /** What the seam tells about a refused client (application) certificate. */
@@ -197,4 +199,32 @@ export function userAccessLevelBy(v: UAVariable, level: (ctx: ISessionContext) =
     const history = v.historizing ? 0x04 : 0;
     return new DataValue({ statusCode: StatusCodes.Good, value: { dataType: DataType.Byte, value: level(ctx) | history } });
   };
+}
+
+/** node-opcua's own history behaviour of a variable made historical by `installHistoricalDataNode` */
+const HISTORY_MEMBERS = ['_historyRead', '_historyPush', '_historyReadRawModify', '_historyReadModify', '_historyReadRaw', '_historyReadRawAsync'] as const;
+
+/**
+ * Makes `v` historical as `model` (made so by `addressSpace.installHistoricalDataNode`) is: the
+ * same HistoryRead behaviour over `historian`, Historizing, the HistoryRead access level, and a
+ * HasHistoricalConfiguration reference to `model`'s `HA Configuration`, shared (processed reads
+ * take their aggregate configuration from it). Value changes are not pushed to `historian`
+ * (the host's historian stores what it samples).
+ */
+export function historicalLike(model: UAVariable, v: UAVariable, historian: IVariableHistorian): void {
+  const from = model as unknown as Record<string, unknown>;
+  const to = v as unknown as Record<string, unknown>;
+  for (const k of HISTORY_MEMBERS) {
+    must(typeof from[k] === 'function', `UAVariable.${k}`);
+    to[k] = from[k];
+  }
+  const config = from.$historicalDataConfiguration as { nodeId: NodeId } | undefined;
+  must(config !== undefined, 'UAVariable.$historicalDataConfiguration');
+  to.varHistorian = historian;
+  to.$historicalDataConfiguration = config;
+  v.historizing = true;
+  const bits = AccessLevelFlag.CurrentRead | AccessLevelFlag.HistoryRead;
+  v.accessLevel = v.accessLevel | bits;
+  if (v.userAccessLevel !== undefined) v.userAccessLevel = v.userAccessLevel | bits;
+  v.addReference({ referenceType: 'HasHistoricalConfiguration', nodeId: config!.nodeId, isForward: true });
 }
