@@ -35,6 +35,33 @@ export const DEFAULT_HISTORY_HOURS = 24;
 export const MAX_HISTORY_HOURS = 24 * 366;
 /** rows one read returns at most (a longer range is paged: `next`) */
 export const MAX_READ = 100_000;
+/** reads waiting for the database at most; one more is refused (`HistoryBusy`) */
+export const MAX_WAITING_READS = 16;
+
+/** A read refused because too many wait already. */
+export class HistoryBusy extends Error {
+  constructor() {
+    super(`the historian is busy: ${MAX_WAITING_READS} reads wait already; ask again shortly`);
+  }
+}
+
+/**
+ * Runs reads one at a time, the next after the event loop has turned (so the faces' own work
+ * runs between two reads of a flood), with at most `max` waiting.
+ */
+class ReadGate {
+  private tail: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
+  constructor(private readonly max: number) {}
+
+  run<T>(read: () => Promise<T>): Promise<T> {
+    if (this.waiting >= this.max) return Promise.reject(new HistoryBusy());
+    this.waiting++;
+    const next = this.tail.then(() => new Promise<void>((r) => setImmediate(r))).then(read).finally(() => this.waiting--);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
 
 /** Options of a `Historian`. */
 export interface HistorianOptions {
@@ -92,6 +119,8 @@ export class Historian {
   private readonly counts = { values: 0, events: 0, dropped: 0 };
   private error: string | null = null;
   private readonly byName: Map<string, number>;
+  /** reads one at a time, a bounded number waiting (a flood of reads is refused, not queued without end) */
+  private readonly reads = new ReadGate(MAX_WAITING_READS);
 
   private constructor(private readonly o: HistorianOptions) {
     this.store = o.store;
@@ -198,12 +227,12 @@ export class Historian {
   async readValues(tag: string, q: ValueQuery): Promise<StoredValue[]> {
     const k = this.byName.get(tag);
     if (k === undefined) return [];
-    return this.store.readValues(this.ids[k]!, { ...q, limit: Math.min(MAX_READ, Math.max(1, q.limit)) });
+    return this.reads.run(() => this.store.readValues(this.ids[k]!, { ...q, limit: Math.min(MAX_READ, Math.max(1, q.limit)) }));
   }
 
   /** Stored events in a range. */
   readEvents(q: EventQuery): Promise<StoredEvent[]> {
-    return this.store.readEvents(this.o.run, { ...q, limit: Math.min(MAX_READ, Math.max(1, q.limit)) });
+    return this.reads.run(() => this.store.readEvents(this.o.run, { ...q, limit: Math.min(MAX_READ, Math.max(1, q.limit)) }));
   }
 
   status(): HistorianStatus {

@@ -10,7 +10,7 @@
  * - `GET /api/history/events?from=T&to=T&after=SEQ&type=alarm&station=kiln&limit=N`: stored events, by seq.
  */
 import type { ServerResponse } from 'node:http';
-import type { Historian } from './historian.ts';
+import { HistoryBusy, type Historian } from './historian.ts';
 import type { Refusal } from './http-guard.ts';
 
 /** rows one request returns by default */
@@ -28,8 +28,18 @@ function timeParam(raw: string | null): number | undefined | null {
   return Number.isFinite(n) && n >= 0 ? n : null;
 }
 
-/** Answers `GET /api/history` and `GET /api/history/events`. */
+/** Answers `GET /api/history` and `GET /api/history/events`; too many reads waiting: 429. */
 export async function historyRoute(res: ServerResponse, url: URL, h: Historian | undefined, send: Send, refuse: Refuse): Promise<void> {
+  try {
+    await answer(res, url, h, send, refuse);
+  } catch (e) {
+    if (!(e instanceof HistoryBusy)) throw e;
+    res.setHeader('retry-after', '1');
+    refuse(res, { status: 429, code: 'HISTORY_BUSY', message: e.message });
+  }
+}
+
+async function answer(res: ServerResponse, url: URL, h: Historian | undefined, send: Send, refuse: Refuse): Promise<void> {
   if (h === undefined) return refuse(res, { status: 404, code: 'NO_HISTORIAN', message: 'this host runs no historian (serve --historian off)' });
   const q = url.searchParams;
   const from = timeParam(q.get('from'));

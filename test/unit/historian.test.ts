@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/core/events.ts';
-import { HEARTBEAT_MS, Historian } from '../../sim/host/historian.ts';
+import { HEARTBEAT_MS, Historian, HistoryBusy, MAX_WAITING_READS } from '../../sim/host/historian.ts';
 import { SqliteStore } from '../../sim/host/historian-store.ts';
 import type { ValueColumn } from '../../sim/host/value-recorder.ts';
 
@@ -76,6 +76,19 @@ describe('historian', () => {
     await h.prune();
     expect((await h.readValues('kiln.sp1', { limit: 10 })).map((r) => r.v)).toEqual([910]);
     expect(await h.readEvents({ limit: 10 })).toEqual([]);
+    await h.close();
+  });
+
+  it('serves a flood of reads one at a time, refuses what is past the bound, and serves again after', async () => {
+    const h = await open('flood.sqlite');
+    h.sample(T0, 0, [900, 1000, 0]);
+    await h.flush();
+    const tries = await Promise.allSettled(Array.from({ length: 3 * MAX_WAITING_READS }, () => h.readValues('kiln.sp1', { limit: 10 })));
+    const served = tries.filter((t) => t.status === 'fulfilled');
+    const refused = tries.filter((t) => t.status === 'rejected');
+    expect(served).toHaveLength(MAX_WAITING_READS);
+    expect(refused.every((t) => t.status === 'rejected' && t.reason instanceof HistoryBusy)).toBe(true);
+    expect((await h.readValues('kiln.sp1', { limit: 10 })).map((r) => r.v)).toEqual([900]);
     await h.close();
   });
 
