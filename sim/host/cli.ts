@@ -1,5 +1,5 @@
 /**
- * The `twinline` command line: `run`, `compare`, `diagnose`, `lesson`, `validate`, `schema`, `serve`, `accounts`, `gateway`, `modbus`, `attack`, `security`, `respond`, `dataset`, `exercise`, `help`. Exit codes:
+ * The `twinline` command line: `run`, `compare`, `diagnose`, `lesson`, `validate`, `schema`, `serve`, `plant`, `accounts`, `gateway`, `modbus`, `attack`, `security`, `respond`, `dataset`, `exercise`, `help`. Exit codes:
  * 0 success, 2 bad input (usage or scenario; every problem printed, one per line, never a
  * stack trace), 1 internal error.
  */
@@ -112,6 +112,12 @@ const COMMANDS: Readonly<Record<string, CommandHelp>> = {
   attack: {
     usage: 'twinline attack list [--json] | attack run <id> --target URL [--target URL…] [--user U --password P] [--json] (twinline attack --help)',
     summary: 'Security range: list the ATT&CK-for-ICS attack library; run an attack against the range\'s own endpoints.',
+    options: [],
+    flags: {},
+  },
+  plant: {
+    usage: 'twinline plant validate|up|status <plant.yaml> [--home DIR] [--json] (twinline plant --help)',
+    summary: 'A plant: many lines, one twinline serve each, publishing to a NATS cluster it starts; restarted hosts resume their runs.',
     options: [],
     flags: {},
   },
@@ -483,6 +489,10 @@ export async function main(argv: readonly string[], io: CliIo = STD_IO): Promise
       case 'exercise': {
         const { exerciseCommand } = await import('../../security/exercise/cli.ts');
         return await exerciseCommand(rest, io);
+      }
+      case 'plant': {
+        const { plantCommand } = await import('../plant/cli.ts');
+        return await plantCommand(rest, io);
       }
       case 'security': {
         const { securityCommand } = await import('../../security/matrix/cli.ts');

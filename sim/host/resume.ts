@@ -7,15 +7,16 @@
  *
  * `twinline serve --resume <run>` rebuilds the line from them: the snapshot is restored, the
  * commands the run logged from the snapshot's tick on (`commands.ndjson`) are replayed at the
- * ticks they were applied at, and the line is stepped to the last tick the run logged an event
- * at. The simulation is deterministic for a seed and its commands, so the events it derives
+ * ticks they were applied at, and the line is stepped to the last tick the run recorded (its
+ * last event, or its last sample in `values.ndjson` when that is later). The simulation is deterministic for a seed and its commands, so the events it derives
  * again are the ones already in `events.ndjson`: each is compared with the logged line, byte for
  * byte, and none is written twice. What cannot come back is stated: the simulated time between
- * the last logged event and the kill (at most one drain, 200 ms of wall time), the wall time the
+ * the last record and the kill (at most one sample period of the values, 1 s of wall time by
+ * default; without values, since the last event), the wall time the
  * host was down (the line did not run), and a divergence if the re-derived events ever differ
  * from the log (the seq where they do).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LoggedCommand } from '../core/commands.ts';
 import { TwinlineError } from '../core/errors.ts';
@@ -156,13 +157,34 @@ const parseJson = <T>(line: string): T | null => {
   }
 };
 
+/** The tick of the last whole sample in `values.ndjson` (-1: none). */
+function lastSampledTick(dir: string): number {
+  const file = join(dir, 'values.ndjson');
+  if (!existsSync(file)) return -1;
+  const size = statSync(file).size;
+  const fd = openSync(file, 'r');
+  try {
+    const n = Math.min(size, 1 << 20);
+    const buf = Buffer.alloc(n);
+    readSync(fd, buf, 0, n, size - n);
+    const lines = buf.toString('utf8').split('\n');
+    for (let k = lines.length - 1; k >= 0; k--) {
+      const row = parseJson<{ tick?: number }>(lines[k]!);
+      if (typeof row?.tick === 'number') return row.tick;
+    }
+    return -1;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** What resuming did, for the banner and `run.json`. */
 export interface ResumeReport {
   atMs: number;
   /** the snapshot's tick and next event seq */
   fromTick: number;
   fromSeq: number;
-  /** the tick the line was stepped to (the last one the run logged an event at) */
+  /** the tick the line was stepped to (past the last one the run recorded) */
   toTick: number;
   /** logged commands replayed */
   commands: number;
@@ -190,7 +212,8 @@ export async function resumeLine(api: Api, run: ResumableRun): Promise<{ report:
   const commands = tailLines(run.dir, 'commands', (l) => parseJson<LoggedCommand>(l), (c) => c.tick < fromTick).map((r) => r.value).filter((c) => c.tick >= fromTick);
   const replayed = await api.replay(commands);
   const last = logged[logged.length - 1]?.value;
-  const toTick = last === undefined ? fromTick : last.tick + 1;
+  // the line ran on after its last event: values.ndjson's last sample says how far (a line may log nothing for minutes)
+  const toTick = Math.max(fromTick, last === undefined ? fromTick : last.tick + 1, lastSampledTick(run.dir) + 1);
   let matched = 0;
   let divergedAt: number | null = null;
   const fresh: SimEvent[] = [];

@@ -1,0 +1,154 @@
+/**
+ * A NATS cluster for a plant: `nodes` nats-server processes on free loopback ports, each with
+ * JetStream (its own store) and MQTT (the line hosts publish their unified namespace through
+ * it), joined by cluster routes into one cluster (`twinline-<plant>`), so a message published on
+ * one node reaches subscribers on every node. The servers are this process's children: `stop()`
+ * ends them (SIGTERM, then SIGKILL).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { TwinlineError } from '../core/errors.ts';
+
+/** one NATS node */
+export interface NatsNode {
+  name: string;
+  /** `nats://127.0.0.1:PORT` */
+  nats: string;
+  /** `mqtt://127.0.0.1:PORT` */
+  mqtt: string;
+  /** cluster route port */
+  routePort: number;
+  pid: number;
+}
+
+/** A running cluster. */
+export interface NatsCluster {
+  nodes: NatsNode[];
+  /** Stops node k (SIGTERM) and waits for it to exit. */
+  stopNode(k: number): Promise<void>;
+  /** Starts node k again on its ports and store; resolves once it takes MQTT clients. */
+  startNode(k: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** how long a node may take to take MQTT clients (JetStream elects its leader first) [ms] */
+const READY_MS = 60_000;
+/** output kept per node (the tail) [chars] */
+const OUT_MAX = 32_000;
+
+/** nats-server on the PATH or where Debian puts it. */
+export function findNatsServer(env = process.env): string | null {
+  for (const dir of [...(env.PATH ?? '').split(delimiter).filter((d) => d !== ''), '/usr/local/sbin', '/usr/sbin', '/sbin']) {
+    try {
+      accessSync(join(dir, 'nats-server'), constants.X_OK);
+      return join(dir, 'nats-server');
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** A free loopback port (bound and released). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a !== null ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+/** Resolves once a TCP connection to `port` succeeds; rejects after `ms` or when `dead()` says the process ended. */
+async function waitPort(port: number, ms: number, dead: () => string | null): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = createConnection({ port, host: '127.0.0.1' }, () => {
+        c.destroy();
+        r(true);
+      });
+      c.once('error', () => r(false));
+    });
+    if (ok) return;
+    const why = dead();
+    if (why !== null) throw new TwinlineError('USAGE', why);
+    if (Date.now() > end) throw new TwinlineError('USAGE', `port ${port} did not open within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts a cluster of `nodes` in `dir` (configs, stores, logs), named after `plant`. */
+export async function startNatsCluster(plant: string, nodes: number, dir: string): Promise<NatsCluster> {
+  const bin = findNatsServer();
+  if (bin === null) throw new TwinlineError('USAGE', 'nats-server is not installed: a plant runs its lines on a NATS cluster (Debian: apt-get install nats-server)');
+  const ports = await Promise.all(Array.from({ length: nodes }, async () => ({ client: await freePort(), route: await freePort(), mqtt: await freePort() })));
+  const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`).join(', ');
+  const confs = ports.map((p, k) => {
+    const home = join(dir, `nats-${k + 1}`);
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const conf = join(home, 'nats.conf');
+    writeFileSync(conf, [
+      `server_name: ${plant}-n${k + 1}`,
+      `listen: 127.0.0.1:${p.client}`,
+      `jetstream { store_dir: "${join(home, 'js')}", max_memory_store: 64MB, max_file_store: 1GB }`,
+      ...(nodes > 1 ? [`cluster { name: twinline-${plant}, listen: 127.0.0.1:${p.route}, routes: [${routes}] }`] : []),
+      `mqtt { listen: 127.0.0.1:${p.mqtt} }`,
+      '',
+    ].join('\n'), { mode: 0o600 });
+    return conf;
+  });
+  const procs: (ChildProcess | null)[] = ports.map(() => null);
+  const outs = ports.map(() => '');
+  const start = (k: number): ChildProcess => {
+    // its own process group: a Ctrl-C at the terminal reaches plant up, which stops the nodes after the hosts
+    const p = spawn(bin, ['-c', confs[k]!], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const keep = (b: Buffer): void => {
+      outs[k] = (outs[k] + b.toString('utf8')).slice(-OUT_MAX);
+    };
+    p.stdout?.on('data', keep);
+    p.stderr?.on('data', keep);
+    procs[k] = p;
+    return p;
+  };
+  const ready = async (k: number): Promise<void> => {
+    const p = procs[k]!;
+    await waitPort(ports[k]!.mqtt, READY_MS, () => (p.exitCode !== null || p.signalCode !== null ? `nats-server node ${k + 1} ended (${p.exitCode ?? p.signalCode}):\n${outs[k]}` : null));
+  };
+  const stopNode = async (k: number): Promise<void> => {
+    const p = procs[k];
+    if (p === null || p === undefined || p.exitCode !== null || p.signalCode !== null) return;
+    const gone = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGTERM');
+    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(t);
+  };
+  ports.forEach((_, k) => start(k));
+  try {
+    await Promise.all(ports.map((_, k) => ready(k)));
+  } catch (e) {
+    await Promise.all(ports.map((_, k) => stopNode(k)));
+    throw e;
+  }
+  const nodesOut = (): NatsNode[] => ports.map((p, k) => ({
+    name: `${plant}-n${k + 1}`, nats: `nats://127.0.0.1:${p.client}`, mqtt: `mqtt://127.0.0.1:${p.mqtt}`, routePort: p.route, pid: procs[k]?.pid ?? 0,
+  }));
+  return {
+    get nodes() {
+      return nodesOut();
+    },
+    stopNode,
+    async startNode(k) {
+      start(k);
+      await ready(k);
+    },
+    async stop() {
+      await Promise.all(ports.map((_, k) => stopNode(k)));
+    },
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * `twinline plant up <plant.yaml>`: a plant's NATS cluster (nats-cluster.ts) and one line host
+ * per line copy (a `twinline serve` process each: its own home, ports and run folder), every
+ * host publishing its unified namespace over MQTT to the cluster node it was given, so every
+ * line's tags reach a subscriber on any node. A host that ends without being asked is started
+ * again on its run (`serve --resume`: the line goes on from its snapshot and logged commands),
+ * after 1 s, doubling to 30 s while it keeps failing. `plant.json` in the plant's folder
+ * (`<home>/plants/<id>/`) says what runs where, rewritten on every change; `twinline plant
+ * status` reads it. SIGINT or SIGTERM stops the hosts (each takes a last snapshot), then the
+ * cluster.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { TwinlineError } from '../core/errors.ts';
+import type { Plant, PlantLine } from './plant-file.ts';
+import { startNatsCluster, type NatsCluster, type NatsNode } from './nats-cluster.ts';
+
+const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url));
+/** how long a line host may take to print its banner (OPC UA makes certificates first) [ms] */
+const HOST_START_MS = 180_000;
+/** output kept per host (the tail) [chars] */
+const OUT_MAX = 64_000;
+const BACKOFF_MS = [1000, 2000, 4000, 8000, 16_000, 30_000];
+
+/** What `plant.json` holds of a line host. */
+export interface HostRecord {
+  id: string;
+  scenario: string;
+  /** the cluster node it publishes to */
+  node: string;
+  mqtt: string;
+  home: string;
+  state: 'starting' | 'up' | 'restarting' | 'stopped';
+  pid: number;
+  url: string | null;
+  opcua: string | null;
+  runDir: string | null;
+  restarts: number;
+  /** why it was last restarted */
+  lastExit: string | null;
+}
+
+/** `plant.json`. */
+export interface PlantRecord {
+  id: string;
+  title: { en: string; zh: string };
+  file: string;
+  /** the `plant up` process */
+  pid: number;
+  state: 'starting' | 'up' | 'stopped';
+  startedAtMs: number;
+  nats: NatsNode[];
+  lines: HostRecord[];
+}
+
+/** The plant's folder under `home`. */
+export function plantDir(home: string, id: string): string {
+  return join(home, 'plants', id);
+}
+
+/** The scenario of one copy: its own id, ISA-95 line name and (when the plant says) area. */
+export function lineCopyText(text: string, line: PlantLine): string {
+  const doc = parseDocument(text);
+  doc.setIn(['id'], line.id);
+  doc.setIn(['isa95', 'line'], line.id);
+  if (line.area !== null) doc.setIn(['isa95', 'area'], line.area);
+  return doc.toString();
+}
+
+function writeAtomic(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Whether process `pid` is alive. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A supervised line host. */
+class Host {
+  proc: ChildProcess | null = null;
+  out = '';
+  stopping = false;
+  private backoff = 0;
+
+  constructor(readonly rec: HostRecord, private readonly args: (resume: string | null) => string[], private readonly changed: () => void, private readonly log: (line: string) => void) {}
+
+  /** Starts the host (on its run when it has one); resolves once its banner names the web app and run folder. */
+  async start(): Promise<void> {
+    const resume = this.rec.runDir;
+    // a process group of its own: a Ctrl-C at the terminal reaches plant up, which stops the hosts in order
+    const p = spawn(process.execPath, [TWINLINE, 'serve', ...this.args(resume)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc = p;
+    this.out = '';
+    this.rec.pid = p.pid ?? 0;
+    this.rec.state = resume === null ? 'starting' : 'restarting';
+    this.changed();
+    const keep = (b: Buffer): void => {
+      this.out = (this.out + b.toString('utf8')).slice(-OUT_MAX);
+    };
+    p.stdout?.on('data', keep);
+    p.stderr?.on('data', keep);
+    p.once('exit', (code, signal) => this.exited(p, code, signal));
+    const end = Date.now() + HOST_START_MS;
+    while (Date.now() < end) {
+      const web = /web app\s+(http:\/\/\S+\/)/.exec(this.out);
+      const run = /records\s+(\S+)/.exec(this.out);
+      if (web !== null && run !== null) {
+        this.rec.url = web[1]!;
+        this.rec.runDir = run[1]!;
+        this.rec.opcua = /OPC UA\s+(opc\.tcp:\/\/\S+)/.exec(this.out)?.[1] ?? null;
+        this.rec.state = 'up';
+        this.backoff = 0;
+        this.changed();
+        return;
+      }
+      if (p.exitCode !== null || p.signalCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    throw new TwinlineError('USAGE', `line ${this.rec.id}: its host did not start:\n${this.out.slice(-4000)}`);
+  }
+
+  private exited(p: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (p !== this.proc) return;
+    this.proc = null;
+    if (this.stopping) {
+      this.rec.state = 'stopped';
+      this.changed();
+      return;
+    }
+    // not asked to stop: take the run up again
+    this.rec.lastExit = signal !== null ? `killed by ${signal}` : `exit ${code}`;
+    this.rec.restarts++;
+    this.rec.state = 'restarting';
+    this.changed();
+    const wait = BACKOFF_MS[Math.min(this.backoff, BACKOFF_MS.length - 1)]!;
+    this.backoff++;
+    this.log(`line ${this.rec.id}: host ended (${this.rec.lastExit}); resuming its run in ${wait / 1000} s`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start().then(() => this.log(`line ${this.rec.id}: resumed at ${this.rec.url}`), (e: unknown) => {
+        this.log(e instanceof Error ? e.message : String(e));
+      });
+    }, wait);
+  }
+
+  /** Stops the host (SIGTERM: a clean stop with a last snapshot; SIGKILL after 30 s). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const p = this.proc;
+    if (p === null || p.exitCode !== null || p.signalCode !== null) {
+      this.rec.state = 'stopped';
+      return;
+    }
+    const gone = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGTERM');
+    const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    await gone;
+    clearTimeout(t);
+  }
+}
+
+/** A running plant. */
+export interface RunningPlant {
+  record: PlantRecord;
+  cluster: NatsCluster;
+  /** `plant.json` */
+  file: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `plant` under `home`: the cluster, then the line hosts two at a time. */
+export async function plantUp(plant: Plant, home: string, log: (line: string) => void): Promise<RunningPlant> {
+  const dir = plantDir(home, plant.id);
+  const file = join(dir, 'plant.json');
+  if (existsSync(file)) {
+    const was = JSON.parse(readFileSync(file, 'utf8')) as PlantRecord;
+    if (was.state !== 'stopped' && alive(was.pid)) throw new TwinlineError('USAGE', `plant ${plant.id} is up already (plant up pid ${was.pid}; ${file})`);
+  }
+  mkdirSync(join(dir, 'lines'), { recursive: true, mode: 0o700 });
+  const cluster = await startNatsCluster(plant.id, plant.natsNodes, dir);
+  const record: PlantRecord = {
+    id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: cluster.nodes, lines: [],
+  };
+  const save = (): void => writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+  const hosts = plant.lines.map((line) => {
+    const copy = join(dir, 'lines', `${line.id}.yaml`);
+    writeAtomic(copy, lineCopyText(readFileSync(line.scenario, 'utf8'), line));
+    const node = cluster.nodes[line.node]!;
+    const rec: HostRecord = {
+      id: line.id, scenario: copy, node: node.name, mqtt: node.mqtt, home: join(dir, 'hosts', line.id), state: 'starting', pid: 0,
+      url: null, opcua: null, runDir: null, restarts: 0, lastExit: null,
+    };
+    record.lines.push(rec);
+    const args = (resume: string | null): string[] => [
+      ...(resume === null ? [copy] : ['--resume', resume]),
+      '--home', rec.home, '--profile', plant.profile, '--speed', String(line.speed),
+      // the cluster's MQTT takes anyone on this machine: commands through it are refused (viewer)
+      '--http-port', '0', '--opcua-port', '0', '--mqtt', node.mqtt, '--mqtt-encoding', 'uns', '--mqtt-role', 'viewer',
+    ];
+    return new Host(rec, args, save, log);
+  });
+  save();
+  const stop = async (): Promise<void> => {
+    await Promise.all(hosts.map((h) => h.stop()));
+    await cluster.stop();
+    record.state = 'stopped';
+    save();
+  };
+  try {
+    // two at a time: each host builds its OPC UA face and warms its worker
+    for (let k = 0; k < hosts.length; k += 2) await Promise.all(hosts.slice(k, k + 2).map((h) => h.start()));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  record.state = 'up';
+  save();
+  return { record, cluster, file, stop };
+}
