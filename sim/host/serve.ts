@@ -89,7 +89,7 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
                   ${DEFAULT_SNAPSHOT_S}; ${MIN_SNAPSHOT_S}–${MAX_SNAPSHOT_S}), at the start and at a clean stop
   --resume RUN    continue a run after its host stopped or was killed (RUN: its folder, or its name under
                   <home>/runs): its scenario and seed, its latest snapshot, then its logged commands replayed to
-                  the last logged event, checked against the log; the same run folder and historian go on
+                  the last tick it recorded, re-derived events checked against the log; its folder and historian go on
   --history-hours N  how long the historian keeps rows [wall-clock h] (default ${DEFAULT_HISTORY_HOURS}; at most ${MAX_HISTORY_HOURS})
 ${MQTT_USAGE}
 ${MODBUS_USAGE}

@@ -4,7 +4,7 @@
  * their display units) or PNG (the chart on the panel's background, with the station and the
  * series named on it, since uPlot's legend is HTML and not part of its canvas). Attached to a
  * host with a historian, the chart opens with the tags' stored past (trend-backfill.ts) before
- * the live samples, so it is not empty for its first minutes.
+ * the live samples, so it does not open empty (the live samples push the past out as they come).
  */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
