@@ -194,7 +194,7 @@ export interface ResumeReport {
   divergedAt: number | null;
   /** the last seq in the log before the resume */
   loggedThrough: number;
-  /** wall time from the last write to the event log to the resume [s] (the line did not run) */
+  /** wall time from the last write to the run's events or values to the resume [s] (the line did not run) */
   downS: number;
 }
 
@@ -230,8 +230,11 @@ export async function resumeLine(api: Api, run: ResumableRun): Promise<{ report:
     t = await api.step(Math.min(REPLAY_CHUNK, toTick - t));
     check(await api.drainEvents());
   }
-  const eventsFile = join(run.dir, 'events.ndjson');
-  const downS = existsSync(eventsFile) ? Math.max(0, (Date.now() - statSync(eventsFile).mtimeMs) / 1000) : 0;
+  // logged events the replay did not derive again: the timelines part where the first of them is
+  if (divergedAt === null && matched < logged.length) divergedAt = fromSeq + matched;
+  // the last write to the run's records: events, or values when the line logged nothing for a while
+  const lastWrite = Math.max(0, ...['events.ndjson', 'values.ndjson'].map((f) => join(run.dir, f)).filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
+  const downS = lastWrite === 0 ? 0 : Math.max(0, (Date.now() - lastWrite) / 1000);
   return {
     report: { atMs: Date.now(), fromTick, fromSeq, toTick, commands: replayed, matched, divergedAt, loggedThrough: last?.seq ?? fromSeq - 1, downS: Math.round(downS * 10) / 10 },
     fresh,
