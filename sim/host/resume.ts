@@ -149,6 +149,13 @@ function tailLines<T>(dir: string, base: string, parse: (line: string) => T | nu
   return out.flat();
 }
 
+/** The run's logged events with seq > `after`, oldest first, as their lines. */
+export function loggedEventsAfter(dir: string, after: number): { seq: number; line: string; type: string }[] {
+  return tailLines(dir, 'events', (l) => parseJson<SimEvent>(l), (e) => e.seq <= after + 1)
+    .filter((r) => r.value.seq > after)
+    .map((r) => ({ seq: r.value.seq, line: r.line, type: r.value.type }));
+}
+
 const parseJson = <T>(line: string): T | null => {
   try {
     return JSON.parse(line) as T;

@@ -43,7 +43,8 @@ import { Range } from './range.ts';
 import { Exercises } from './exercises.ts';
 import { Workshop } from './workshop.ts';
 import { parseWarmup } from './args.ts';
-import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
+import { LineStreams, subjectOf } from './streams.ts';
+import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
 import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
 import { DetectorEngine } from '../../security/detectors/engine.ts';
 import { AlertLog } from '../../security/detectors/alert-log.ts';
@@ -90,6 +91,10 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
   --resume RUN    continue a run after its host stopped or was killed (RUN: its folder, or its name under
                   <home>/runs): its scenario and seed, its latest snapshot, then its logged commands replayed to
                   the last tick it recorded, re-derived events checked against the log; its folder and historian go on
+  --nats URL      the line's events, audit trail and commands also to NATS JetStream (stream TWINLINE_<LINE>,
+                  subjects twinline.<line>.events|audit|commands; the run folder keeps them as ever)
+  --nats-replicas N  replicas of that stream (default 1; 3 on a three-node cluster: nothing acknowledged is lost
+                  when a node dies)
   --history-hours N  how long the historian keeps rows [wall-clock h] (default ${DEFAULT_HISTORY_HOURS}; at most ${MAX_HISTORY_HOURS})
 ${MQTT_USAGE}
 ${MODBUS_USAGE}
@@ -176,6 +181,8 @@ export interface ServeOptions {
   snapshotEveryS?: number;
   /** continue this run (its folder, scenario and snapshot: resume.ts) instead of starting one; `file` and `seed` are the run's */
   resume?: ResumableRun;
+  /** the line's events, audit trail and commands also to JetStream (streams.ts); omitted: the run folder only */
+  nats?: { url: string; replicas: number };
 }
 
 /** how often the host drains the line's events to the faces and the run log [ms] */
@@ -264,6 +271,19 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     await sim.terminate();
     throw e;
   }
+  // the line's records in JetStream too, what the stream lacks of the run's log first (after a kill)
+  let streams: LineStreams | null = null;
+  if (o.nats !== undefined) {
+    try {
+      streams = await LineStreams.open({ url: o.nats.url, line: spec.id, run: basename(runLog.dir), incarnation: o.resume === undefined ? 0 : (o.resume.description.resumes?.length ?? 0) + 1, replicas: o.nats.replicas });
+      streams.catchUp(loggedEventsAfter(runLog.dir, await streams.lastEventSeq()));
+    } catch (e) {
+      await historian?.close();
+      runLog.close();
+      await sim.terminate();
+      throw e;
+    }
+  }
   const values = recordMs > 0 ? new ValueRecorder({
     dir: runLog.dir, reader, columns, stationIndex: new Map(spec.stations.map((s, k) => [s.id, k])), everyMs: recordMs,
     ...(historian !== null ? { onSample: historian.sample.bind(historian) } : {}),
@@ -273,6 +293,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   // every protocol face sees the same drained events as the run log
   const fanout: ((evs: readonly SimEvent[]) => void)[] = [runLog.onEvents];
   if (historian !== null) fanout.push(historian.onEvents.bind(historian));
+  if (streams !== null) fanout.push(streams.onEvents);
   // the detectors read the same drained events (the audit trail among them) as they are written
   const stationIndex = new Map(spec.stations.map((s, k) => [s.id, k]));
   const engine = detectorConfig === null ? null : new DetectorEngine(detectorConfig, {
@@ -313,7 +334,9 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   const drain = async (): Promise<void> => {
     const evs = await sim.api.drainEvents();
     for (const f of fanout) f(evs);
-    runLog.onCommands(await sim.api.commands(runLog.commandsWritten));
+    const cmds = await sim.api.commands(runLog.commandsWritten);
+    runLog.onCommands(cmds);
+    streams?.onCommands(cmds);
   };
   const flush = (): Promise<void> => {
     if (next !== null) return next;
@@ -435,6 +458,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     await sim.terminate();
     values?.close();
     await historian?.close();
+    await streams?.close();
     attackLog.close();
     runLog.close();
     alerts.close();
@@ -442,7 +466,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     throw e;
   }
   url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${bound.port}/`;
-  banner(o, { spec, url, bound, opcua, mqtt, modbus, profile, home, accounts, runDir: runLog.dir, historian, resumed, dt: reader.dt });
+  banner(o, { spec, url, bound, opcua, mqtt, modbus, profile, home, accounts, runDir: runLog.dir, historian, resumed, dt: reader.dt, streams });
   return {
     url,
     opcua: opcua?.endpoint ?? null,
@@ -468,6 +492,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       await snapshots.close();
       values?.close();
       await historian?.close();
+      await streams?.close();
       attackLog.close();
       await sim.terminate();
       runLog.close();
@@ -482,7 +507,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
  * were taken by another program), where its accounts and their passwords are — on every start,
  * not only the first — and where the run's records go; then the faces' notes and warnings.
  */
-function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; url: string; bound: { port: number; fellBackFrom: number | null }; opcua: OpcuaFace | null; mqtt: MqttFace | null; modbus: ModbusFace | null; profile: Profile; home: string; accounts: AccountStore; runDir: string; historian: Historian | null; resumed: ResumeReport | null; dt: number }): void {
+function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; url: string; bound: { port: number; fellBackFrom: number | null }; opcua: OpcuaFace | null; mqtt: MqttFace | null; modbus: ModbusFace | null; profile: Profile; home: string; accounts: AccountStore; runDir: string; historian: Historian | null; resumed: ResumeReport | null; dt: number; streams: LineStreams | null }): void {
   const { spec, url, bound, opcua, mqtt } = b;
   const moved: string[] = [];
   const taken = (from: number | null, to: number | string, what: string, flag: string): string => {
@@ -529,6 +554,7 @@ function banner(o: ServeOptions, b: { spec: ReturnType<typeof parseScenario>; ur
   if (b.resumed !== null) o.log(describeResume(b.resumed, b.dt));
   const hs = b.historian?.status();
   o.log(`  historian ${hs === undefined ? 'off' : `${hs.store} ${hs.where}   (${hs.hours} h kept; GET /api/history${opcua !== null ? ', OPC UA HistoryRead' : ''})`}`);
+  if (b.streams !== null) o.log(`  streams   ${b.streams.status().url}   (JetStream ${b.streams.stream}: ${subjectOf(spec.id)}.events, .audit, .commands; ${o.nats?.replicas ?? 1} replica${o.nats?.replicas === 1 ? '' : 's'})`);
   o.log(`  detectors ${o.detectors === null ? 'off' : `${o.detectors ?? DEFAULT_DETECTORS}   (alerts.ndjson, GET /api/alerts)`}`);
   o.log(`  playbooks ${o.playbooks === null ? 'off' : `${o.playbooks ?? DEFAULT_PLAYBOOKS}   (GET /api/incident; actions: twinline respond, respond.ndjson)`}`);
   for (const m of moved) o.log(m);
@@ -591,6 +617,9 @@ export async function serve(argv: string[]): Promise<number> {
     resume = findRun(home, v.resume);
   }
   const speed = speedFlag ?? resume?.description.speed ?? 1;
+  const replicas = num('nats-replicas', v['nats-replicas'], (n) => Number.isInteger(n) && n >= 1 && n <= 5);
+  if (v.nats !== undefined && !/^(nats|tls):\/\/./.test(v.nats)) throw new TwinlineError('USAGE', `--nats ${v.nats} is not a NATS URL (nats://host:4222)\n${SERVE_USAGE}`);
+  if (replicas !== undefined && v.nats === undefined) throw new TwinlineError('USAGE', `--nats-replicas is for --nats URL\n${SERVE_USAGE}`);
   const mqtt = mqttFromFlags(v, host, home);
   const modbus = modbusFromFlags(v, profile);
   for (const o of v['allow-origin'] ?? []) {
@@ -604,6 +633,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...(seed !== undefined ? { seed } : {}),
     ...(resume !== undefined ? { resume, seed: resume.description.scenario.seed } : {}),
     ...(snapshotEveryS !== undefined ? { snapshotEveryS } : {}),
+    ...(v.nats !== undefined ? { nats: { url: v.nats, replicas: replicas ?? 1 } } : {}),
     speed,
     log: (l) => console.log(l),
     profile,

@@ -82,8 +82,12 @@ async function waitPort(port: number, ms: number, dead: () => string | null): Pr
   }
 }
 
-/** Starts a cluster of `nodes` in `dir` (configs, stores, logs), named after `plant`. */
-export async function startNatsCluster(plant: string, nodes: number, dir: string): Promise<NatsCluster> {
+/**
+ * Starts a cluster of `nodes` in `dir` (configs, stores, logs), named after `plant`; each node's
+ * JetStream may store `storeBytes` (what its streams' limits reserve: a stream is placed only
+ * where its maximum fits).
+ */
+export async function startNatsCluster(plant: string, nodes: number, dir: string, storeBytes: number): Promise<NatsCluster> {
   const bin = findNatsServer();
   if (bin === null) throw new TwinlineError('USAGE', 'nats-server is not installed: a plant runs its lines on a NATS cluster (Debian: apt-get install nats-server)');
   const ports = await Promise.all(Array.from({ length: nodes }, async () => ({ client: await freePort(), route: await freePort(), mqtt: await freePort() })));
@@ -95,7 +99,7 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
     writeFileSync(conf, [
       `server_name: ${plant}-n${k + 1}`,
       `listen: 127.0.0.1:${p.client}`,
-      `jetstream { store_dir: "${join(home, 'js')}", max_memory_store: 64MB, max_file_store: 1GB }`,
+      `jetstream { store_dir: "${join(home, 'js')}", max_memory_store: 64MB, max_file_store: ${Math.ceil(storeBytes / 1024 ** 2)}MB }`,
       ...(nodes > 1 ? [`cluster { name: twinline-${plant}, listen: 127.0.0.1:${p.route}, routes: [${routes}] }`] : []),
       `mqtt { listen: 127.0.0.1:${p.mqtt} }`,
       '',

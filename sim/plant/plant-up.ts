@@ -17,6 +17,7 @@ import { parseDocument } from 'yaml';
 import { TwinlineError } from '../core/errors.ts';
 import type { Plant, PlantLine } from './plant-file.ts';
 import { startNatsCluster, type NatsCluster, type NatsNode } from './nats-cluster.ts';
+import { MAX_STREAM_BYTES } from '../host/streams.ts';
 
 const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url));
 /** how long a line host may take to print its banner (OPC UA makes certificates first) [ms] */
@@ -188,7 +189,8 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     if (was.state !== 'stopped' && alive(was.pid)) throw new TwinlineError('USAGE', `plant ${plant.id} is up already (plant up pid ${was.pid}; ${file})`);
   }
   mkdirSync(join(dir, 'lines'), { recursive: true, mode: 0o700 });
-  const cluster = await startNatsCluster(plant.id, plant.natsNodes, dir);
+  // every node may hold a replica of every line's stream
+  const cluster = await startNatsCluster(plant.id, plant.natsNodes, dir, plant.lines.length * MAX_STREAM_BYTES + 64 * 1024 ** 2);
   const record: PlantRecord = {
     id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: cluster.nodes, lines: [],
   };
@@ -207,6 +209,8 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
       '--home', rec.home, '--profile', plant.profile, '--speed', String(line.speed),
       // the cluster's MQTT takes anyone on this machine: commands through it are refused (viewer)
       '--http-port', '0', '--opcua-port', '0', '--mqtt', node.mqtt, '--mqtt-encoding', 'uns', '--mqtt-role', 'viewer',
+      // its events, audit trail and commands in JetStream, replicated on up to three nodes
+      '--nats', node.nats, '--nats-replicas', String(Math.min(3, plant.natsNodes)),
     ];
     return new Host(rec, args, save, log);
   });

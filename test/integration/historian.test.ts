@@ -276,13 +276,16 @@ describe('historian flags', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }));
   const serve = (extra: string[]): ReturnType<typeof runToEnd> => runToEnd(process.execPath, ['bin/twinline.mjs', 'serve', ...ARGS, '--home', home, ...extra], { timeoutMs: 120_000 });
 
-  it('refuses a store it does not know and a retention out of range, exit 2, naming the flag', async () => {
+  it('refuses a store it does not know, a retention out of range and a NATS URL that is not one, exit 2, naming the flag', async () => {
     const bad = await serve(['--historian', 'history.txt']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--historian history.txt is not valid: sqlite');
     const hours = await serve(['--history-hours', '0']);
     expect(hours.code).toBe(2);
     expect(hours.stderr).toContain('--history-hours 0 is not valid');
+    const nats = await serve(['--nats', 'http://127.0.0.1:4222']);
+    expect(nats.code).toBe(2);
+    expect(nats.stderr).toContain('--nats http://127.0.0.1:4222 is not a NATS URL');
   });
 
   it('names an unreachable PostgreSQL and exits 2 without a stack', async () => {

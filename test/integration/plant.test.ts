@@ -4,15 +4,18 @@
  * JetStream and MQTT on each node). A subscriber on one node sees the unified namespace of every
  * line, each published to another node; `plant status` finds all up; a line host killed with
  * SIGKILL is started again on its run (serve --resume: the re-derived events matched its log)
- * and publishes again; SIGTERM stops every host and node. A broken plant file is named with
+ * and publishes again; its JetStream stream (three replicas) holds every event of its run once,
+ * in order, as its events.ndjson does, across the kill; SIGTERM stops every host and node. A broken plant file is named with
  * file:line:col.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlantRecord } from '../../sim/plant/plant-up.ts';
+import { streamName, subjectOf } from '../../sim/host/streams.ts';
 import { own, runToEnd, type Owned } from '../proc.ts';
 import { waitFor } from './opcua-host.ts';
 import { START_MS } from './serve-proc.ts';
@@ -100,6 +103,33 @@ describe('twinline plant', () => {
     expect(st.code, st.stdout).toBe(0);
     expect(st.stdout).toMatch(/kiln-cell-2\s+kiln-plant-n2\s+up\s+\d+\s+1\s/);
   }, START_MS + 60_000);
+
+  it('keeps every event of a line in its JetStream stream once and in order, across the kill', async () => {
+    const rec = record();
+    const line = rec.lines[1]!;
+    const nc = await connect({ servers: rec.nats[0]!.nats });
+    try {
+      const jsm = await nc.jetstreamManager();
+      const info = await jsm.streams.info(streamName(line.id));
+      expect(info.config.num_replicas).toBe(3);
+      /** the `.events` messages' data, by stream sequence */
+      const inStream = async (): Promise<string[]> => {
+        const last = (await jsm.streams.info(streamName(line.id))).state.last_seq;
+        const out: string[] = [];
+        for (let seq = 1; seq <= last; seq++) {
+          const m = await jsm.streams.getMessage(streamName(line.id), { seq });
+          if (m.subject === `${subjectOf(line.id)}.events`) out.push(new TextDecoder().decode(m.data));
+        }
+        return out;
+      };
+      const logged = readFileSync(join(line.runDir!, 'events.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+      const got = await waitFor('the stream to hold the logged events', inStream, (x) => x.length >= logged.length, 30_000);
+      expect(got.slice(0, logged.length)).toEqual(logged);
+      expect(got.map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual(got.map((_, k) => k));
+    } finally {
+      await nc.close();
+    }
+  }, 120_000);
 
   it('stops every host and node on SIGTERM', async () => {
     const rec = record();

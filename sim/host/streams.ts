@@ -1,0 +1,213 @@
+/**
+ * A served line's records in NATS JetStream (`serve --nats URL`), beside its run folder: one
+ * stream per line, `TWINLINE_<LINE>`, file storage, with subjects
+ *
+ * - `twinline.<line>.events`: every event as drained (JSON, as in events.ndjson);
+ * - `twinline.<line>.audit`: the audit trail alone (audit events and rejected commands);
+ * - `twinline.<line>.commands`: the applied command log (as in commands.ndjson).
+ *
+ * Every message carries a message id (`<run>:e:<seq>`, `<run>:a:<seq>`, `<run>:c:<incarnation>:<n>`,
+ * the incarnation counting the run's resumes), so JetStream drops a message published twice
+ * within its duplicate window, and a consumer can read a line back from any stream sequence.
+ * Publishing waits for JetStream's acknowledgement (with R replicas, once a majority has it);
+ * what is not yet acknowledged waits in a bounded outbox (`MAX_OUTBOX` messages; past it the
+ * oldest are dropped and counted, the run folder still has them) and is sent again after a
+ * failure, in order, while the host runs. The stream keeps at most `MAX_STREAM_BYTES` (oldest
+ * discarded first).
+ */
+import { connect, RetentionPolicy, StorageType, DiscardPolicy, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import type { LoggedCommand } from '../core/commands.ts';
+import { TwinlineError } from '../core/errors.ts';
+import { eventToJson, type SimEvent } from '../core/events.ts';
+import { keepNonFinite } from '../core/world.ts';
+
+/** messages waiting for JetStream at most */
+export const MAX_OUTBOX = 100_000;
+/** bytes a line's stream keeps at most (a JetStream server reserves this per replica it holds) */
+export const MAX_STREAM_BYTES = 256 * 1024 ** 2;
+/** JetStream's duplicate window [ns] (10 min) */
+const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
+/** publishes in flight at once */
+const IN_FLIGHT = 64;
+/** wait before sending again after a failure [ms] */
+const RETRY_MS = 1000;
+
+/** The stream name of a line id. */
+export function streamName(line: string): string {
+  return `TWINLINE_${line.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
+}
+
+/** The subject prefix of a line id (NATS tokens: no dots or wildcards). */
+export function subjectOf(line: string): string {
+  return `twinline.${line.replace(/[.*>\s]/g, '_')}`;
+}
+
+interface Pending {
+  subject: string;
+  id: string;
+  data: string;
+}
+
+/** What `GET /api/history`'s sibling status (and the banner) say of the streams. */
+export interface StreamsStatus {
+  url: string;
+  stream: string;
+  published: number;
+  pending: number;
+  dropped: number;
+  error: string | null;
+}
+
+/** Options of `LineStreams.open`. */
+export interface StreamsOptions {
+  url: string;
+  line: string;
+  run: string;
+  /** how many times this run was resumed before (a new incarnation's command ids differ) */
+  incarnation: number;
+  replicas: number;
+}
+
+/** See the module comment. */
+export class LineStreams {
+  private outbox: Pending[] = [];
+  private published = 0;
+  private dropped = 0;
+  private error: string | null = null;
+  private sending = false;
+  private closed = false;
+  private commandsSeen = 0;
+  readonly stream: string;
+  private readonly subject: string;
+
+  private constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly jsm: JetStreamManager, private readonly o: StreamsOptions) {
+    this.stream = streamName(o.line);
+    this.subject = subjectOf(o.line);
+  }
+
+  /** Connects, makes the line's stream when missing (retrying while the cluster elects its leader), and starts. */
+  static async open(o: StreamsOptions): Promise<LineStreams> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: o.url, name: `twinline ${o.line}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 10_000 });
+    } catch (e) {
+      throw new TwinlineError('USAGE', `--nats ${o.url}: cannot connect (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const jsm = await nc.jetstreamManager();
+    const s = new LineStreams(nc, nc.jetstream(), jsm, o);
+    const config = {
+      name: s.stream, subjects: [`${s.subject}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
+      max_bytes: MAX_STREAM_BYTES, num_replicas: o.replicas, duplicate_window: DUPLICATE_WINDOW_NS,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await jsm.streams.info(s.stream).catch(async () => jsm.streams.add(config));
+        break;
+      } catch (e) {
+        if (attempt >= 30) {
+          await nc.close();
+          throw new TwinlineError('USAGE', `--nats ${o.url}: JetStream stream ${s.stream} could not be made (${e instanceof Error ? e.message : String(e)})`);
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    return s;
+  }
+
+  /** The seq of the last event the stream holds of this run (-1: none). */
+  async lastEventSeq(): Promise<number> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: `${this.subject}.events` });
+      const e = JSON.parse(new TextDecoder().decode(m.data)) as SimEvent;
+      return typeof e.seq === 'number' ? e.seq : -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  /**
+   * Publishes logged event lines (events.ndjson's, oldest first) the stream does not hold yet:
+   * after a kill, what the host logged but JetStream had not acknowledged.
+   */
+  catchUp(lines: readonly { seq: number; line: string; type: string }[]): number {
+    for (const l of lines) {
+      this.push({ subject: `${this.subject}.events`, id: `${this.o.run}:e:${l.seq}`, data: l.line });
+      if (l.type === 'audit' || l.type === 'rejected') this.push({ subject: `${this.subject}.audit`, id: `${this.o.run}:a:${l.seq}`, data: l.line });
+    }
+    this.kick();
+    return lines.length;
+  }
+
+  /** Drained events: all to `.events`, the audit trail also to `.audit`. */
+  onEvents = (evs: readonly SimEvent[]): void => {
+    for (const e of evs) {
+      const data = eventToJson(e);
+      this.push({ subject: `${this.subject}.events`, id: `${this.o.run}:e:${e.seq}`, data });
+      if (e.type === 'audit' || e.type === 'rejected') this.push({ subject: `${this.subject}.audit`, id: `${this.o.run}:a:${e.seq}`, data });
+    }
+    this.kick();
+  };
+
+  /** Commands as the run log appends them. */
+  onCommands(cmds: readonly LoggedCommand[]): void {
+    for (const c of cmds) {
+      this.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${this.o.incarnation}:${this.commandsSeen++}`, data: JSON.stringify(c, keepNonFinite) });
+    }
+    this.kick();
+  }
+
+  private push(p: Pending): void {
+    if (this.closed) return;
+    this.outbox.push(p);
+    if (this.outbox.length > MAX_OUTBOX) {
+      const over = this.outbox.length - MAX_OUTBOX;
+      this.outbox.splice(0, over);
+      this.dropped += over;
+    }
+  }
+
+  private kick(): void {
+    if (!this.sending) void this.send();
+  }
+
+  /** Sends the outbox in order, `IN_FLIGHT` at a time; after a failure waits and sends again from the first not acknowledged. */
+  private async send(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.outbox.length > 0 && !this.nc.isClosed()) {
+        const batch = this.outbox.slice(0, IN_FLIGHT);
+        const acks = await Promise.allSettled(batch.map((p) => this.js.publish(p.subject, new TextEncoder().encode(p.data), { msgID: p.id, timeout: 10_000 })));
+        const firstBad = acks.findIndex((a) => a.status === 'rejected');
+        const done = firstBad < 0 ? batch.length : firstBad;
+        // a message the batch may have sent twice is dropped by JetStream (same id within the window)
+        this.outbox.splice(0, done);
+        this.published += done;
+        if (firstBad >= 0) {
+          const why = (acks[firstBad] as PromiseRejectedResult).reason as unknown;
+          this.error = why instanceof Error ? why.message : String(why);
+          if (this.closed) return;
+          await new Promise((r) => setTimeout(r, RETRY_MS));
+        } else {
+          this.error = null;
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  status(): StreamsStatus {
+    return { url: this.o.url, stream: this.stream, published: this.published, pending: this.outbox.length, dropped: this.dropped, error: this.error };
+  }
+
+  /** Sends what waits (for at most `ms`), then closes the connection. */
+  async close(ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while ((this.outbox.length > 0 || this.sending) && Date.now() < end && !this.nc.isClosed()) {
+      this.kick();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.closed = true;
+    await this.nc.drain().catch(() => undefined);
+  }
+}
