@@ -21,6 +21,7 @@ const SECTIONS: Readonly<Record<string, () => Promise<Section>>> = {
   validate: async () => (await import('./validate.ts')).validateBench,
   compare: async () => (await import('./compare.ts')).compareBench,
   historian: async () => (await import('./historian.ts')).historianBench,
+  plant: async () => (await import('./plant.ts')).plantBench,
 };
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
