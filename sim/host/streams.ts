@@ -93,25 +93,24 @@ export class LineStreams {
     } catch (e) {
       throw new TwinlineError('USAGE', `--nats ${o.url}: cannot connect (${e instanceof Error ? e.message : String(e)})`);
     }
-    const jsm = await nc.jetstreamManager();
-    const s = new LineStreams(nc, nc.jetstream(), jsm, o);
     const config = {
-      name: s.stream, subjects: [`${s.subject}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
+      name: streamName(o.line), subjects: [`${subjectOf(o.line)}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
       max_bytes: MAX_STREAM_BYTES, num_replicas: o.replicas, duplicate_window: DUPLICATE_WINDOW_NS,
     };
+    // a cluster just started answers JetStream requests once it has elected its leader: ask again meanwhile
     for (let attempt = 0; ; attempt++) {
       try {
-        await jsm.streams.info(s.stream).catch(async () => jsm.streams.add(config));
-        break;
+        const jsm = await nc.jetstreamManager();
+        await jsm.streams.info(config.name).catch(async () => jsm.streams.add(config));
+        return new LineStreams(nc, nc.jetstream(), jsm, o);
       } catch (e) {
         if (attempt >= 30) {
           await nc.close();
-          throw new TwinlineError('USAGE', `--nats ${o.url}: JetStream stream ${s.stream} could not be made (${e instanceof Error ? e.message : String(e)})`);
+          throw new TwinlineError('USAGE', `--nats ${o.url}: JetStream stream ${config.name} could not be made (${e instanceof Error ? e.message : String(e)})`);
         }
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
-    return s;
   }
 
   /** The seq of the last event the stream holds of this run (-1: none). */
