@@ -42,3 +42,16 @@ export function parseWarmup(v: string | number | boolean | undefined): number {
   }
   return c.value;
 }
+
+/** Resolves on the first SIGINT or SIGTERM (a long-running command's stop: serve, plant up). */
+export function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

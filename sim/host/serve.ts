@@ -42,7 +42,7 @@ import { handle, RefusalAudit, refuse, reply, stateBody, type RestContext, type 
 import { Range } from './range.ts';
 import { Exercises } from './exercises.ts';
 import { Workshop } from './workshop.ts';
-import { parseWarmup } from './args.ts';
+import { parseWarmup, untilStopped } from './args.ts';
 import { LineStreams, subjectOf } from './streams.ts';
 import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
 import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
@@ -652,15 +652,7 @@ export async function serve(argv: string[]): Promise<number> {
     ...(historian !== undefined ? { historian } : {}),
     ...(historyHours !== undefined ? { historyHours } : {}),
   });
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopped();
   console.log('Twinline: shutting down');
   await served.close();
   return 0;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { TwinlineError } from '../core/errors.ts';
-import { parseOptions } from '../host/args.ts';
+import { parseOptions, untilStopped } from '../host/args.ts';
 import { homeDir } from '../host/home.ts';
 import { renderTable } from '../host/table.ts';
 import { loadPlant } from './plant-file.ts';
@@ -114,15 +114,7 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
       for (const n of running.record.nats) say(`  nats      ${n.name}   ${n.nats}   MQTT ${n.mqtt}`);
       for (const l of running.record.lines) say(`  line      ${l.id}   ${l.url ?? ''}   OPC UA ${l.opcua ?? '–'}   → ${l.node}   home ${l.home}`);
       say(`  plant     ${running.file}   (twinline plant status ${file}${parsed.values.home === undefined ? '' : ` --home ${parsed.values.home}`})`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopped();
       say('Twinline plant: stopping the line hosts, then the cluster');
       await running.stop();
       return 0;

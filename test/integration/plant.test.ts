@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlantRecord } from '../../sim/plant/plant-up.ts';
+import { alive, type PlantRecord } from '../../sim/plant/plant-up.ts';
 import { streamName, subjectOf } from '../../sim/host/streams.ts';
 import { own, runToEnd, type Owned } from '../proc.ts';
 import { waitFor } from './opcua-host.ts';
@@ -26,14 +26,6 @@ const home = mkdtempSync(join(tmpdir(), 'twinline-plant-'));
 const recordFile = join(home, 'plants', 'kiln-plant', 'plant.json');
 const record = (): PlantRecord => JSON.parse(readFileSync(recordFile, 'utf8')) as PlantRecord;
 const cli = (args: string[]): ReturnType<typeof runToEnd> => runToEnd(process.execPath, ['bin/twinline.mjs', 'plant', ...args], { timeoutMs: 60_000 });
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 let up: Owned;
 /** line → when its last UNS message arrived [ms], seen by a client of the third node */
