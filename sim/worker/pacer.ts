@@ -1,8 +1,13 @@
 /**
  * Real-time pacing of the tick loop. Timers in a JS event loop fire a millisecond or more
  * late, so between ticks the worker blocks in `Atomics.wait` (sub-millisecond timeout), then
- * spins the last few microseconds. The pacer also keeps the tick period error statistics.
- * The clock is injected so tests can drive it with fake time.
+ * spins the last few microseconds. A period shorter than `MIN_WAKE_MS` (a 1 ms tick run
+ * faster than real time) is not paced tick by tick, which would leave nothing but spinning
+ * (a 10× kiln cell kept half a core busy): the loop wakes once a millisecond and runs the
+ * ticks due by then back to back, so the wall clock is kept to the millisecond and the
+ * thread sleeps in between. The pacer also keeps the tick period error statistics (ticks of
+ * such a group count as a whole period off). The clock is injected so tests can drive it
+ * with fake time.
  */
 
 /** Wall clock and blocking sleep of the thread that runs the loop. */
@@ -28,6 +33,8 @@ export function atomicsClock(): PaceClock {
 
 /** Wake-up latency of `Atomics.wait` is ~0.05–0.1 ms; spinning covers the tail [ms]. */
 const SPIN_MS = 0.08;
+/** Below this period ticks are run in groups, one wake-up per this interval [ms]. */
+export const MIN_WAKE_MS = 1;
 /** Behind schedule by more than this, the pacer gives the schedule up and starts afresh [ms]. */
 const MAX_LAG_MS = 1000;
 /** Histogram bin width of the period error [ms]. */
@@ -110,23 +117,33 @@ export class Pacer {
    * when behind (at most `maxBatch`, so a late loop catches up in bounded batches).
    */
   next(deadline: number, maxBatch: number): number {
-    const due = this.base + (this.done + 1) * this.periodMs;
+    // a whole group of ticks due at once when the period is below a millisecond
+    const group = this.periodMs < MIN_WAKE_MS ? Math.min(maxBatch, Math.ceil(MIN_WAKE_MS / this.periodMs)) : 1;
+    const due = this.base + (this.done + group) * this.periodMs;
     let t = this.clock.now();
     if (t < due) {
       const until = Math.min(due, deadline);
-      if (until - t > SPIN_MS) this.clock.sleep(until - t - SPIN_MS);
-      t = this.clock.now();
-      while (t < until) t = this.clock.now();
+      if (group > 1) {
+        // to the millisecond is the aim here: block, no spinning for the last microseconds
+        while (t < until) {
+          this.clock.sleep(until - t);
+          t = this.clock.now();
+        }
+      } else {
+        if (until - t > SPIN_MS) this.clock.sleep(until - t - SPIN_MS);
+        t = this.clock.now();
+        while (t < until) t = this.clock.now();
+      }
       if (t < due) return 0;
     }
     let late = t - due;
     if (late > MAX_LAG_MS) {
       this.slips++;
-      this.base = t - (this.done + 1) * this.periodMs;
+      this.base = t - (this.done + group) * this.periodMs;
       late = 0;
     }
     this.lagMs = late;
-    const n = Math.max(1, Math.min(maxBatch, Math.floor(late / this.periodMs) + 1));
+    const n = Math.max(1, Math.min(maxBatch, Math.floor(late / this.periodMs) + group));
     if (this.lastAt >= 0) {
       this.stats.record(t - this.lastAt - this.periodMs);
       // ticks run back to back in a catch-up batch are each a whole period off

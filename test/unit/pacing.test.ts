@@ -74,6 +74,25 @@ describe('Pacer (fake clock)', () => {
     expect(p.slips).toBe(0);
   });
 
+  it('runs a sub-millisecond period in groups, one blocking wake-up a millisecond, without spinning', () => {
+    const c = fakeClock();
+    const p = new Pacer(c);
+    p.restart(0.1); // a 1 ms tick at 10×
+    expect(p.next(100, 50)).toBe(10);
+    expect(c.t).toBeCloseTo(1, 2);
+    // the whole wait blocked: nothing was left to a spin loop
+    expect(c.slept.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+    c.t += 0.05;
+    expect(p.next(100, 50)).toBe(10);
+    expect(c.t).toBeCloseTo(2, 2);
+    // the next group is due at 3 ms; at 3.35 ms its ticks and the three due since run
+    c.t += 1.35;
+    expect(p.next(100, 50)).toBe(13);
+    // a group is never larger than the batch the caller takes
+    p.restart(0.01);
+    expect(p.next(1000, 50)).toBe(50);
+  });
+
   it('gives up a schedule that is hopelessly behind instead of lagging for ever', () => {
     const c = fakeClock();
     const p = new Pacer(c);
