@@ -28,6 +28,7 @@ import type { Workshop } from './workshop.ts';
 import type { AlertLog } from '../../security/detectors/alert-log.ts';
 import { StaticFiles } from './static-files.ts';
 import type { Historian } from './historian.ts';
+import type { StreamsStatus } from './streams.ts';
 import { historyRoute } from './history-rest.ts';
 
 /** the built web app (`vite build --config web/vite.config.ts`) */
@@ -77,6 +78,8 @@ export interface RestContext {
   workshop?: Workshop;
   /** the historian (`GET /api/history…`, history-rest.ts), when the host runs one */
   history?: Historian;
+  /** the line's JetStream records (`GET /api/streams`), when the host has `--nats` */
+  streams?: { status(): StreamsStatus };
 }
 
 /** an address served without credentials (profile open) is observed at most once per this period [ms] */
@@ -174,6 +177,9 @@ export async function handle(req: IncomingMessage, res: ServerResponse, c: RestC
       const limit = Number.isFinite(limitRaw) ? Math.min(MAX_PAGE, Math.max(1, Math.floor(limitRaw))) : 200;
       return reply(res, 200, c.log.page(since, limit));
     }
+    case 'GET /api/streams':
+      // what JetStream has acknowledged of the line's records, and what waits for it
+      return reply(res, 200, { streams: c.streams?.status() ?? null });
     case 'GET /api/history':
     case 'GET /api/history/events':
       return historyRoute(res, url, c.history, reply, refuse);

@@ -91,8 +91,9 @@ export const SERVE_USAGE = `usage: twinline serve [scenario.yaml] [--http-port N
   --resume RUN    continue a run after its host stopped or was killed (RUN: its folder, or its name under
                   <home>/runs): its scenario and seed, its latest snapshot, then its logged commands replayed to
                   the last tick it recorded, re-derived events checked against the log; its folder and historian go on
-  --nats URL      the line's events, audit trail and commands also to NATS JetStream (stream TWINLINE_<LINE>,
-                  subjects twinline.<line>.events|audit|commands; the run folder keeps them as ever)
+  --nats URL[,URL…]  the line's events, audit trail and commands also to NATS JetStream (stream TWINLINE_<LINE>,
+                  subjects twinline.<line>.events|audit|commands; the run folder keeps them as ever); several
+                  URLs: a cluster's nodes, the first tried first
   --nats-replicas N  replicas of that stream (default 1; 3 on a three-node cluster: nothing acknowledged is lost
                   when a node dies)
   --history-hours N  how long the historian keeps rows [wall-clock h] (default ${DEFAULT_HISTORY_HOURS}; at most ${MAX_HISTORY_HOURS})
@@ -101,7 +102,7 @@ ${MODBUS_USAGE}
 
 Accounts (one store for REST, the live socket, OPC UA and MQTT): twinline accounts --help
 REST API (log in first: POST /api/login {"user","password"} → {"token"}; then Authorization: Bearer <token>,
-  or HTTP Basic): GET /api/line, GET /api/state, GET /api/events?since=SEQ&limit=N (oldest N after SEQ),
+  or HTTP Basic): GET /api/line, GET /api/state, GET /api/streams, GET /api/events?since=SEQ&limit=N (oldest N after SEQ),
   POST /api/commands {"target":"kiln","command":"stop"} (JSON only), GET /api/network, GET /api/whoami,
   GET /api/history (the historian's tags), GET /api/history?tag=kiln.temp1&from=T&to=T&limit=N&order=asc|desc
   (stored values; T: ms since the epoch or ISO 8601), GET /api/history/events?from=T&to=T&after=SEQ&type=&station=,
@@ -426,7 +427,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       },
       ...(o.lessons === undefined ? {} : { dirs: { dir: o.lessons } }),
     });
-    ctx = { spec, api: sim.api, view, log: runLog, auth, hosts, network: () => net.report(), flush, range: theRange, exercises, alerts, respond: response.responder, workshop, ...(historian !== null ? { history: historian } : {}) };
+    ctx = { spec, api: sim.api, view, log: runLog, auth, hosts, network: () => net.report(), flush, range: theRange, exercises, alerts, respond: response.responder, workshop, ...(historian !== null ? { history: historian } : {}), ...(streams !== null ? { streams } : {}) };
     // the attached page's push feed: state at a steady rate and the drained events
     live = attachLiveSocket(server, {
       state: () => stateBody(spec, sim.api, view), sent: () => net.push(), hosts, auth,
@@ -618,7 +619,8 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const speed = speedFlag ?? resume?.description.speed ?? 1;
   const replicas = num('nats-replicas', v['nats-replicas'], (n) => Number.isInteger(n) && n >= 1 && n <= 5);
-  if (v.nats !== undefined && !/^(nats|tls):\/\/./.test(v.nats)) throw new TwinlineError('USAGE', `--nats ${v.nats} is not a NATS URL (nats://host:4222)\n${SERVE_USAGE}`);
+  const notNats = v.nats?.split(',').find((u) => !/^(nats|tls):\/\/./.test(u));
+  if (notNats !== undefined) throw new TwinlineError('USAGE', `--nats ${v.nats}: "${notNats}" is not a NATS URL (nats://host:4222)\n${SERVE_USAGE}`);
   if (replicas !== undefined && v.nats === undefined) throw new TwinlineError('USAGE', `--nats-replicas is for --nats URL\n${SERVE_USAGE}`);
   const mqtt = mqttFromFlags(v, host, home);
   const modbus = modbusFromFlags(v, profile);

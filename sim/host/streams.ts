@@ -31,6 +31,17 @@ const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
 const IN_FLIGHT = 64;
 /** wait before sending again after a failure [ms] */
 const RETRY_MS = 1000;
+/** how long a publish waits for JetStream's acknowledgement [ms] */
+const ACK_MS = 10_000;
+
+/** `p`, or a rejection once `ms` passed without it settling (a client caught mid-reconnect must not stall the outbox). */
+function settles<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`no acknowledgement within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 /** The stream name of a line id. */
 export function streamName(line: string): string {
@@ -89,7 +100,7 @@ export class LineStreams {
   static async open(o: StreamsOptions): Promise<LineStreams> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: o.url, name: `twinline ${o.line}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 10_000 });
+      nc = await connect({ servers: o.url.split(','), noRandomize: true, name: `twinline ${o.line}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 10_000 });
     } catch (e) {
       throw new TwinlineError('USAGE', `--nats ${o.url}: cannot connect (${e instanceof Error ? e.message : String(e)})`);
     }
@@ -175,7 +186,7 @@ export class LineStreams {
     try {
       while (this.outbox.length > 0 && !this.nc.isClosed()) {
         const batch = this.outbox.slice(0, IN_FLIGHT);
-        const acks = await Promise.allSettled(batch.map((p) => this.js.publish(p.subject, new TextEncoder().encode(p.data), { msgID: p.id, timeout: 10_000 })));
+        const acks = await Promise.allSettled(batch.map((p) => settles(this.js.publish(p.subject, new TextEncoder().encode(p.data), { msgID: p.id, timeout: ACK_MS }), ACK_MS + 5000)));
         const firstBad = acks.findIndex((a) => a.status === 'rejected');
         const done = firstBad < 0 ? batch.length : firstBad;
         // a message the batch may have sent twice is dropped by JetStream (same id within the window)

@@ -11,15 +11,19 @@ import { parseOptions, untilStopped } from '../host/args.ts';
 import { homeDir } from '../host/home.ts';
 import { renderTable } from '../host/table.ts';
 import { loadPlant } from './plant-file.ts';
-import { alive, plantDir, plantUp, type PlantRecord } from './plant-up.ts';
+import { alive, drillFile, plantDir, plantUp, writeAtomic, type DrillRequest, type PlantRecord } from './plant-up.ts';
 
 export const PLANT_USAGE = `usage: twinline plant validate <plant.yaml>
        twinline plant up <plant.yaml> [--home DIR]      (until Ctrl-C)
        twinline plant status <plant.yaml> [--home DIR] [--json]
+       twinline plant drill <plant.yaml> kill-node N | kill-line LINE | partition N | heal [--home DIR]
   A plant file lists lines (scenario files, copies, ISA-95 area, speed) and the NATS cluster's size;
   up starts the cluster (nats-server: JetStream and MQTT on each node) and one twinline serve per
   line copy publishing its unified namespace to a node, restarts a host that ends on its run
-  (serve --resume), and keeps <home>/plants/<id>/plant.json; status reads it and asks each host.`;
+  (serve --resume), and keeps <home>/plants/<id>/plant.json; status reads it and asks each host.
+  drill, on a running plant: kill-node kills NATS node N (1-based; plant up starts it again),
+  kill-line kills a line's host (plant up resumes its run), partition N cuts node N off from the
+  other nodes by stopping their routes (clients stay connected), heal joins it again.`;
 
 interface Io {
   stdout: NodeJS.WritableStream;
@@ -37,6 +41,8 @@ export interface LineStatus {
   simHours: number | null;
   throughputPerHour: number | null;
   oee: number | null;
+  /** what JetStream acknowledged of the line's records and what waits (GET /api/streams) */
+  stream: { published: number; pending: number; dropped: number; error: string | null } | null;
   error: string | null;
 }
 
@@ -65,22 +71,30 @@ const portOpen = (url: string): Promise<boolean> => new Promise((r) => {
 });
 
 /** Asks every host of a plant record how its line does. */
-export async function plantStatus(rec: PlantRecord): Promise<{ plantUp: boolean; nats: { name: string; up: boolean }[]; lines: LineStatus[] }> {
-  const nats = await Promise.all(rec.nats.map(async (n) => ({ name: n.name, up: await portOpen(n.nats) })));
+export async function plantStatus(rec: PlantRecord): Promise<{ plantUp: boolean; nats: { name: string; up: boolean; restarts: number; partitioned: boolean }[]; lines: LineStatus[] }> {
+  const nats = await Promise.all(rec.nats.map(async (n) => ({ name: n.name, up: await portOpen(n.nats), restarts: n.restarts ?? 0, partitioned: n.partitioned === true })));
   const lines = await Promise.all(rec.lines.map(async (l): Promise<LineStatus> => {
-    const row: LineStatus = { id: l.id, node: l.node, pid: l.pid, host: l.state === 'up' ? 'down' : l.state, restarts: l.restarts, url: l.url, simHours: null, throughputPerHour: null, oee: null, error: null };
-    if (l.url === null || l.state !== 'up') return row;
+    const row: LineStatus = { id: l.id, node: l.node, pid: l.pid, host: l.state === 'up' ? 'down' : l.state, restarts: l.restarts, url: l.url, simHours: null, throughputPerHour: null, oee: null, stream: null, error: null };
+    const base = l.url;
+    if (base === null || l.state !== 'up') return row;
     const pw = viewerPassword(l.home);
-    try {
-      const r = await fetch(new URL('api/state', l.url), {
+    const get = async <T>(path: string): Promise<T> => {
+      const r = await fetch(new URL(path, base), {
         headers: pw === null ? {} : { authorization: `Basic ${Buffer.from(`viewer:${pw}`).toString('base64')}` }, signal: AbortSignal.timeout(5000),
       });
-      const body = (await r.json()) as { simTime?: number; kpis?: { throughputPerHour?: number; oee?: number }; error?: { message: string } };
+      const body = (await r.json()) as T & { error?: { message: string } };
       if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
+      return body;
+    };
+    try {
+      const [state, streams] = await Promise.all([
+        get<{ simTime?: number; kpis?: { throughputPerHour?: number; oee?: number } }>('api/state'), get<{ streams: LineStatus['stream'] }>('api/streams'),
+      ]);
       row.host = 'up';
-      row.simHours = (body.simTime ?? 0) / 3600;
-      row.throughputPerHour = body.kpis?.throughputPerHour ?? null;
-      row.oee = body.kpis?.oee ?? null;
+      row.simHours = (state.simTime ?? 0) / 3600;
+      row.throughputPerHour = state.kpis?.throughputPerHour ?? null;
+      row.oee = state.kpis?.oee ?? null;
+      row.stream = streams.streams === null ? null : { published: streams.streams.published, pending: streams.streams.pending, dropped: streams.streams.dropped, error: streams.streams.error };
     } catch (e) {
       row.error = e instanceof Error ? e.message : String(e);
     }
@@ -91,6 +105,66 @@ export async function plantStatus(rec: PlantRecord): Promise<{ plantUp: boolean;
 
 const num = (x: number | null, digits: number): string => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 
+/** Reads a running plant's record; a plant not up is a usage error. */
+function runningRecord(home: string, id: string): PlantRecord {
+  const recFile = join(plantDir(home, id), 'plant.json');
+  if (!existsSync(recFile)) throw new TwinlineError('USAGE', `plant ${id} has not been started under ${home} (no ${recFile})`);
+  const rec = JSON.parse(readFileSync(recFile, 'utf8')) as PlantRecord;
+  if (rec.state === 'stopped' || !alive(rec.pid)) throw new TwinlineError('USAGE', `plant ${id} is not running (${recFile})`);
+  return rec;
+}
+
+/** `plant drill`: a fault put on a running plant, which it should ride out. */
+async function drill(id: string, home: string, args: readonly string[], io: Io): Promise<number> {
+  const [op, arg, ...more] = args;
+  const rec = runningRecord(home, id);
+  const node = (): number => {
+    const k = rec.nats.findIndex((n, j) => arg === String(j + 1) || arg === n.name);
+    if (k < 0) throw new TwinlineError('USAGE', `plant drill ${op}: no NATS node "${arg ?? ''}" (1–${rec.nats.length} or ${rec.nats.map((n) => n.name).join(', ')})`);
+    return k;
+  };
+  const takes = (n: number): void => {
+    if ((n === 1 ? arg === undefined : arg !== undefined) || more.length > 0) throw new TwinlineError('USAGE', `plant drill ${op} takes ${n === 1 ? 'one argument' : 'no argument'}\n${PLANT_USAGE}`);
+  };
+  switch (op) {
+    case 'kill-node': {
+      takes(1);
+      const n = rec.nats[node()]!;
+      process.kill(n.pid, 'SIGKILL');
+      io.stdout.write(`killed NATS node ${n.name} (pid ${n.pid}); plant up starts it again on its ports and store\n`);
+      return 0;
+    }
+    case 'kill-line': {
+      takes(1);
+      const l = rec.lines.find((x) => x.id === arg);
+      if (l === undefined) throw new TwinlineError('USAGE', `plant drill kill-line: no line "${arg ?? ''}" (${rec.lines.map((x) => x.id).join(', ')})`);
+      process.kill(l.pid, 'SIGKILL');
+      io.stdout.write(`killed line ${l.id}'s host (pid ${l.pid}); plant up resumes its run\n`);
+      return 0;
+    }
+    case 'partition':
+    case 'heal': {
+      takes(op === 'partition' ? 1 : 0);
+      const req: DrillRequest = op === 'partition' ? { op, node: node() } : { op };
+      writeAtomic(drillFile(home, id), `${JSON.stringify(req)}\n`);
+      process.kill(rec.pid, 'SIGUSR2');
+      // plant up rewrites plant.json once the nodes reloaded their routes
+      const want = (r: PlantRecord): boolean => r.nats.every((n, k) => n.partitioned === (req.op === 'partition' && k === req.node));
+      const end = Date.now() + 10_000;
+      while (Date.now() < end) {
+        if (want(JSON.parse(readFileSync(join(plantDir(home, id), 'plant.json'), 'utf8')) as PlantRecord)) {
+          io.stdout.write(req.op === 'partition' ? `NATS node ${rec.nats[req.node]!.name} is cut off from the other nodes; twinline plant drill … heal joins it again\n` : 'every NATS node is in the full mesh again\n');
+          return 0;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new TwinlineError('USAGE', `plant ${id}: plant up (pid ${rec.pid}) did not carry out the drill within 10 s`);
+    }
+    default:
+      throw new TwinlineError('USAGE', `plant drill: unknown drill "${op ?? ''}": kill-node, kill-line, partition or heal\n${PLANT_USAGE}`);
+  }
+}
+
 /** The `plant` command. */
 export async function plantCommand(argv: readonly string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
@@ -100,7 +174,7 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
     return 0;
   }
   const file = parsed.positionals[0];
-  if (file === undefined || parsed.positionals.length > 1) throw new TwinlineError('USAGE', `plant ${sub} takes one plant file`);
+  if (file === undefined || (sub !== 'drill' && parsed.positionals.length > 1)) throw new TwinlineError('USAGE', `plant ${sub} takes one plant file\n${PLANT_USAGE}`);
   const plant = loadPlant(file);
   const home = homeDir(parsed.values.home);
   switch (sub) {
@@ -114,7 +188,17 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
       for (const n of running.record.nats) say(`  nats      ${n.name}   ${n.nats}   MQTT ${n.mqtt}`);
       for (const l of running.record.lines) say(`  line      ${l.id}   ${l.url ?? ''}   OPC UA ${l.opcua ?? '–'}   → ${l.node}   home ${l.home}`);
       say(`  plant     ${running.file}   (twinline plant status ${file}${parsed.values.home === undefined ? '' : ` --home ${parsed.values.home}`})`);
+      // twinline plant drill leaves its request beside plant.json and signals
+      const onDrill = (): void => {
+        try {
+          say(running.drill());
+        } catch (e) {
+          say(`drill failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      };
+      process.on('SIGUSR2', onDrill);
       await untilStopped();
+      process.off('SIGUSR2', onDrill);
       say('Twinline plant: stopping the line hosts, then the cluster');
       await running.stop();
       return 0;
@@ -126,14 +210,17 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
       if (parsed.values.json === true) {
         io.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
       } else {
-        io.stdout.write(`plant ${plant.id}: ${st.plantUp ? 'up' : 'not running'}; NATS ${st.nats.map((n) => `${n.name} ${n.up ? 'up' : 'DOWN'}`).join(', ')}\n`);
-        io.stdout.write(`${renderTable(['line', 'node', 'host', 'pid', 'restarts', 'sim h', 'parts/h', 'OEE', 'web'], st.lines.map((l) => [
-          l.id, l.node, l.error === null ? l.host : `${l.host}: ${l.error}`, String(l.pid), String(l.restarts), num(l.simHours, 2), num(l.throughputPerHour, 1), num(l.oee, 3), l.url ?? '',
-        ]), [false, false, false, true, true, true, true, true, false])}\n`);
+        io.stdout.write(`plant ${plant.id}: ${st.plantUp ? 'up' : 'not running'}; NATS ${st.nats.map((n) => `${n.name} ${n.up ? 'up' : 'DOWN'}${n.partitioned ? ' (cut off)' : ''}${n.restarts > 0 ? ` (restarts ${n.restarts})` : ''}`).join(', ')}\n`);
+        io.stdout.write(`${renderTable(['line', 'node', 'host', 'pid', 'restarts', 'sim h', 'parts/h', 'OEE', 'JetStream acked/waiting', 'web'], st.lines.map((l) => [
+          l.id, l.node, l.error === null ? l.host : `${l.host}: ${l.error}`, String(l.pid), String(l.restarts), num(l.simHours, 2), num(l.throughputPerHour, 1), num(l.oee, 3),
+          l.stream === null ? '–' : `${l.stream.published}/${l.stream.pending}${l.stream.dropped > 0 ? ` (${l.stream.dropped} dropped)` : ''}${l.stream.error !== null ? ` ${l.stream.error}` : ''}`, l.url ?? '',
+        ]), [false, false, false, true, true, true, true, true, false, false])}\n`);
       }
-      return st.plantUp && st.nats.every((n) => n.up) && st.lines.every((l) => l.host === 'up') ? 0 : 1;
+      return st.plantUp && st.nats.every((n) => n.up && !n.partitioned) && st.lines.every((l) => l.host === 'up') ? 0 : 1;
     }
+    case 'drill':
+      return drill(plant.id, home, parsed.positionals.slice(1), io);
     default:
-      throw new TwinlineError('USAGE', `unknown plant command "${sub}": validate, up or status`);
+      throw new TwinlineError('USAGE', `unknown plant command "${sub}": validate, up, status or drill`);
   }
 }

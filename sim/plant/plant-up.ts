@@ -10,13 +10,13 @@
  * cluster.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { TwinlineError } from '../core/errors.ts';
 import type { Plant, PlantLine } from './plant-file.ts';
-import { startNatsCluster, type NatsCluster, type NatsNode } from './nats-cluster.ts';
+import { startNatsCluster, type ClusterWatch, type NatsCluster, type NatsNode } from './nats-cluster.ts';
 import { MAX_STREAM_BYTES } from '../host/streams.ts';
 
 const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url));
@@ -71,7 +71,7 @@ export function lineCopyText(text: string, line: PlantLine): string {
   return doc.toString();
 }
 
-function writeAtomic(file: string, text: string): void {
+export function writeAtomic(file: string, text: string): void {
   writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
 }
@@ -171,13 +171,23 @@ class Host {
   }
 }
 
+/** A drill `plant drill` asks of a running plant (`drill.json` in its folder, then SIGUSR2). */
+export type DrillRequest = { op: 'partition'; node: number } | { op: 'heal' };
+
 /** A running plant. */
 export interface RunningPlant {
   record: PlantRecord;
   cluster: NatsCluster;
   /** `plant.json` */
   file: string;
+  /** Does what `drill.json` in the plant's folder asks (and removes it); says what it did. */
+  drill(): string;
   stop(): Promise<void>;
+}
+
+/** Where `plant drill` leaves its request for `plant up`. */
+export function drillFile(home: string, id: string): string {
+  return join(plantDir(home, id), 'drill.json');
 }
 
 /** Starts `plant` under `home`: the cluster, then the line hosts two at a time. */
@@ -190,11 +200,18 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
   }
   mkdirSync(join(dir, 'lines'), { recursive: true, mode: 0o700 });
   // every node may hold a replica of every line's stream
-  const cluster = await startNatsCluster(plant.id, plant.natsNodes, dir, plant.lines.length * MAX_STREAM_BYTES + 64 * 1024 ** 2);
   const record: PlantRecord = {
-    id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: cluster.nodes, lines: [],
+    id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: [], lines: [],
   };
   const save = (): void => writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+  // a node started again (new pid) or cut off by a drill: plant.json says so
+  const watch: ClusterWatch = { log };
+  const cluster = await startNatsCluster(plant.id, plant.natsNodes, dir, plant.lines.length * MAX_STREAM_BYTES + 64 * 1024 ** 2, watch);
+  record.nats = cluster.nodes;
+  watch.changed = (): void => {
+    record.nats = cluster.nodes;
+    save();
+  };
   const hosts = plant.lines.map((line) => {
     const copy = join(dir, 'lines', `${line.id}.yaml`);
     writeAtomic(copy, lineCopyText(readFileSync(line.scenario, 'utf8'), line));
@@ -209,8 +226,9 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
       '--home', rec.home, '--profile', plant.profile, '--speed', String(line.speed),
       // the cluster's MQTT takes anyone on this machine: commands through it are refused (viewer)
       '--http-port', '0', '--opcua-port', '0', '--mqtt', node.mqtt, '--mqtt-encoding', 'uns', '--mqtt-role', 'viewer',
-      // its events, audit trail and commands in JetStream, replicated on up to three nodes
-      '--nats', node.nats, '--nats-replicas', String(Math.min(3, plant.natsNodes)),
+      // its events, audit trail and commands in JetStream, replicated on up to three nodes; its own
+      // node first, the others should that one be down when it starts
+      '--nats', [node.nats, ...cluster.nodes.filter((n) => n.name !== node.name).map((n) => n.nats)].join(','), '--nats-replicas', String(Math.min(3, plant.natsNodes)),
     ];
     return new Host(rec, args, save, log);
   });
@@ -230,5 +248,24 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
   }
   record.state = 'up';
   save();
-  return { record, cluster, file, stop };
+  const drill = (): string => {
+    const req = join(dir, 'drill.json');
+    if (!existsSync(req)) return 'no drill asked (no drill.json)';
+    let d: DrillRequest;
+    try {
+      d = JSON.parse(readFileSync(req, 'utf8')) as DrillRequest;
+    } finally {
+      rmSync(req, { force: true });
+    }
+    if (d.op === 'heal') {
+      cluster.heal();
+      return 'drill: every NATS node joined into the full mesh again';
+    }
+    if (d.op === 'partition' && Number.isInteger(d.node) && d.node >= 0 && d.node < cluster.nodes.length) {
+      cluster.partition(d.node);
+      return `drill: NATS node ${cluster.nodes[d.node]!.name} cut off from the other nodes (routes stopped); twinline plant drill … heal joins it again`;
+    }
+    return `drill: not understood: ${JSON.stringify(d)}`;
+  };
+  return { record, cluster, file, drill, stop };
 }

@@ -285,7 +285,7 @@ describe('historian flags', () => {
     expect(hours.stderr).toContain('--history-hours 0 is not valid');
     const nats = await serve(['--nats', 'http://127.0.0.1:4222']);
     expect(nats.code).toBe(2);
-    expect(nats.stderr).toContain('--nats http://127.0.0.1:4222 is not a NATS URL');
+    expect(nats.stderr).toContain('--nats http://127.0.0.1:4222: "http://127.0.0.1:4222" is not a NATS URL');
   });
 
   it('names an unreachable PostgreSQL and exits 2 without a stack', async () => {

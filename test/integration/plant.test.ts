@@ -1,12 +1,15 @@
 /**
- * `twinline plant` on real processes: three kiln cells (test/fixtures/plants/kiln-plant.yaml),
+ * `twinline plant` on real processes: six kiln cells (test/fixtures/plants/kiln-plant.yaml),
  * each its own `twinline serve`, on a three-node NATS cluster the plant starts (nats-server with
  * JetStream and MQTT on each node). A subscriber on one node sees the unified namespace of every
- * line, each published to another node; `plant status` finds all up; a line host killed with
- * SIGKILL is started again on its run (serve --resume: the re-derived events matched its log)
- * and publishes again; its JetStream stream (three replicas) holds every event of its run once,
- * in order, as its events.ndjson does, across the kill; SIGTERM stops every host and node. A broken plant file is named with
- * file:line:col.
+ * line, each published to another node; `plant status` finds all up. Drills through `plant
+ * drill`: a NATS node and a line host publishing to it killed at once (SIGKILL) are both started
+ * again (the host on its run: serve --resume, the re-derived events matched its log), and the
+ * line publishes again; a node cut off from the others (its routes stopped) passes nothing across
+ * until healed, and a line publishing to it holds the records JetStream could not acknowledge
+ * meanwhile (GET /api/streams), then sends them. After both, every line's JetStream stream (three
+ * replicas) holds every event of its run once, in order, as its events.ndjson does. SIGTERM stops
+ * every host and node. A broken plant file is named with file:line:col.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +24,7 @@ import { waitFor } from './opcua-host.ts';
 import { START_MS } from './serve-proc.ts';
 
 const PLANT = 'test/fixtures/plants/kiln-plant.yaml';
-const LINES = ['kiln-cell-1', 'kiln-cell-2', 'kiln-cell-3'];
+const LINES = ['kiln-cell-1', 'kiln-cell-2', 'kiln-cell-3', 'kiln-cell-4', 'kiln-cell-5', 'kiln-cell-6'];
 const home = mkdtempSync(join(tmpdir(), 'twinline-plant-'));
 const recordFile = join(home, 'plants', 'kiln-plant', 'plant.json');
 const record = (): PlantRecord => JSON.parse(readFileSync(recordFile, 'utf8')) as PlantRecord;
@@ -40,7 +43,7 @@ beforeAll(async () => {
   sub = mqtt.connect(third.mqtt, { clientId: 'plant-test-probe', reconnectPeriod: 500 });
   sub.on('connect', () => sub.subscribe('#'));
   sub.on('message', (topic) => {
-    const line = LINES.find((l) => topic.includes(`/${l}/`));
+    const line = LINES.find((l) => topic.includes(`/${l}/`) || topic.endsWith(`/${l}`));
     if (line !== undefined) heard.set(line, Date.now());
   });
 }, START_MS + 60_000);
@@ -63,12 +66,10 @@ describe('twinline plant', () => {
     const rec = record();
     expect(rec.state).toBe('up');
     expect(rec.nats).toHaveLength(3);
-    expect(rec.lines.map((l) => [l.id, l.node, l.state])).toEqual([
-      ['kiln-cell-1', 'kiln-plant-n1', 'up'], ['kiln-cell-2', 'kiln-plant-n2', 'up'], ['kiln-cell-3', 'kiln-plant-n3', 'up'],
-    ]);
-    expect(new Set(rec.lines.map((l) => l.pid)).size).toBe(3);
-    // one subscriber on the third node hears all three lines
-    await waitFor('UNS messages of every line on node 3', () => LINES.filter((l) => heard.has(l)), (got) => got.length === 3, 60_000);
+    expect(rec.lines.map((l) => [l.id, l.node, l.state])).toEqual(LINES.map((l, k) => [l, `kiln-plant-n${(k % 3) + 1}`, 'up']));
+    expect(new Set(rec.lines.map((l) => l.pid)).size).toBe(LINES.length);
+    // one subscriber on the third node hears every line
+    await waitFor('UNS messages of every line on node 3', () => LINES.filter((l) => heard.has(l)), (got) => got.length === LINES.length, 60_000);
     const st = await cli(['status', PLANT, '--home', home, '--json']);
     expect(st.code, st.stdout + st.stderr).toBe(0);
     const body = JSON.parse(st.stdout) as { plantUp: boolean; nats: { up: boolean }[]; lines: { id: string; host: string; simHours: number }[] };
@@ -78,50 +79,113 @@ describe('twinline plant', () => {
     expect(body.lines.every((l) => l.simHours > 0)).toBe(true);
   });
 
-  it('starts a killed line host again on its run, which goes on publishing', async () => {
-    const before = record().lines[1]!;
-    process.kill(before.pid, 'SIGKILL');
+  it('starts a killed NATS node and a killed line host of that node again; the line resumes its run and goes on publishing', async () => {
+    const before = record();
+    const line = before.lines[1]!;
+    expect(line.node).toBe('kiln-plant-n2');
+    const [node, host] = await Promise.all([cli(['drill', PLANT, 'kill-node', '2', '--home', home]), cli(['drill', PLANT, 'kill-line', 'kiln-cell-2', '--home', home])]);
+    expect(node.code, node.stderr).toBe(0);
+    expect(node.stdout).toContain(`killed NATS node kiln-plant-n2 (pid ${before.nats[1]!.pid})`);
+    expect(host.code, host.stderr).toBe(0);
     const killedAt = Date.now();
-    const after = await waitFor('kiln-cell-2 resumed', () => record().lines[1]!, (l) => l.restarts === 1 && l.state === 'up', START_MS);
-    expect(after.pid).not.toBe(before.pid);
-    expect(after.runDir).toBe(before.runDir);
-    expect(after.lastExit).toBe('killed by SIGKILL');
+    const after = await waitFor('node 2 and kiln-cell-2 up again', record, (r) => r.nats[1]!.restarts === 1 && r.lines[1]!.restarts === 1 && r.lines[1]!.state === 'up', START_MS);
+    expect(after.nats[1]!.pid).not.toBe(before.nats[1]!.pid);
+    expect(up.out()).toContain('nats node kiln-plant-n2 ended (killed by SIGKILL); starting it again');
+    const l = after.lines[1]!;
+    expect(l.pid).not.toBe(line.pid);
+    expect(l.runDir).toBe(line.runDir);
+    expect(l.lastExit).toBe('killed by SIGKILL');
     expect(up.out()).toContain('line kiln-cell-2: host ended (killed by SIGKILL); resuming its run');
-    const run = JSON.parse(readFileSync(join(after.runDir!, 'run.json'), 'utf8')) as { resumes: { divergedAt: number | null }[] };
+    const run = JSON.parse(readFileSync(join(l.runDir!, 'run.json'), 'utf8')) as { resumes: { divergedAt: number | null }[] };
     expect(run.resumes).toHaveLength(1);
     expect(run.resumes[0]!.divergedAt).toBeNull();
+    // through the restarted node 2 and the cluster to the subscriber on node 3
     await waitFor('kiln-cell-2 publishing again', () => heard.get('kiln-cell-2') ?? 0, (t) => t > killedAt + 1000, 60_000);
     const st = await cli(['status', PLANT, '--home', home]);
     expect(st.code, st.stdout).toBe(0);
+    expect(st.stdout).toContain('kiln-plant-n2 up (restarts 1)');
     expect(st.stdout).toMatch(/kiln-cell-2\s+kiln-plant-n2\s+up\s+\d+\s+1\s/);
   }, START_MS + 60_000);
 
-  it('keeps every event of a line in its JetStream stream once and in order, across the kill', async () => {
+  it('cuts node 1 off from the others: nothing crosses until healed, its lines hold what JetStream has not acknowledged, then send it', async () => {
     const rec = record();
-    const line = rec.lines[1]!;
-    const nc = await connect({ servers: rec.nats[0]!.nats });
+    const routes = async (k: number): Promise<number> => ((await (await fetch(`${rec.nats[k]!.monitor}/routez`)).json()) as { num_routes: number }).num_routes;
+    expect(await routes(0)).toBe(2);
+    const cut = await cli(['drill', PLANT, 'partition', '1', '--home', home]);
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.stdout).toContain('NATS node kiln-plant-n1 is cut off');
+    expect(up.out()).toContain('drill: NATS node kiln-plant-n1 cut off from the other nodes');
+    await waitFor('node 1 without routes', () => routes(0), (n) => n === 0, 10_000);
+    expect(await routes(1)).toBe(1);
+    const st = await cli(['status', PLANT, '--home', home]);
+    expect(st.code).toBe(1);
+    expect(st.stdout).toContain('kiln-plant-n1 up (cut off)');
+    // a message published on node 1 no longer reaches a subscriber on node 3; one from node 2 does
+    const [n1, n2, n3] = await Promise.all(rec.nats.map((n) => connect({ servers: n.nats })));
+    const got: string[] = [];
+    const probe = n3!.subscribe('plant-test.probe', { callback: (_e, m) => got.push(new TextDecoder().decode(m.data)) });
+    await n3!.flush();
+    // kiln-cell-1 (on node 1) logs a refused command now: its stream cannot acknowledge it across the cut
+    const line1 = rec.lines[0]!;
+    const refused = await fetch(new URL('api/commands', line1.url!), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: 'no-such-station', command: 'start' }) });
+    expect(refused.status).toBe(409);
+    const streams = async (): Promise<{ pending: number; error: string | null }> => ((await (await fetch(new URL('api/streams', line1.url!))).json()) as { streams: { pending: number; error: string | null } }).streams;
+    const stuck = await waitFor('kiln-cell-1 waiting for JetStream', streams, (s) => s.pending > 0 && s.error !== null, 30_000);
+    expect(stuck.pending).toBeGreaterThan(0);
+    for (let k = 0; k < 10; k++) {
+      n1!.publish('plant-test.probe', 'n1');
+      n2!.publish('plant-test.probe', 'n2');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await Promise.all([n1!.flush(), n2!.flush()]);
+    await waitFor('node 2\'s probes on node 3', () => got.filter((g) => g === 'n2').length, (n) => n === 10, 10_000);
+    expect(got.filter((g) => g === 'n1')).toEqual([]);
+    const heal = await cli(['drill', PLANT, 'heal', '--home', home]);
+    expect(heal.code, heal.stderr).toBe(0);
+    await waitFor('node 1 in the mesh again', () => routes(0), (n) => n === 2, 20_000);
+    await waitFor('node 1\'s probes on node 3 again', async () => {
+      n1!.publish('plant-test.probe', 'n1 healed');
+      await n1!.flush();
+      await new Promise((r) => setTimeout(r, 200));
+      return got.includes('n1 healed');
+    }, (ok) => ok, 20_000);
+    // what waited is acknowledged now (the next test finds it in the stream, in order)
+    await waitFor('kiln-cell-1 sent what waited', streams, (s) => s.pending === 0 && s.error === null, 60_000);
+    probe.unsubscribe();
+    await Promise.all([n1!.close(), n2!.close(), n3!.close()]);
+  }, 180_000);
+
+  it('keeps every event of every line in its JetStream stream once and in order, across the kills and the cut', async () => {
+    const rec = record();
+    const nc = await connect({ servers: rec.nats[2]!.nats });
     try {
       const jsm = await nc.jetstreamManager();
-      const info = await jsm.streams.info(streamName(line.id));
-      expect(info.config.num_replicas).toBe(3);
-      /** the `.events` messages' data, by stream sequence */
-      const inStream = async (): Promise<string[]> => {
-        const last = (await jsm.streams.info(streamName(line.id))).state.last_seq;
-        const out: string[] = [];
-        for (let seq = 1; seq <= last; seq++) {
-          const m = await jsm.streams.getMessage(streamName(line.id), { seq });
-          if (m.subject === `${subjectOf(line.id)}.events`) out.push(new TextDecoder().decode(m.data));
-        }
-        return out;
-      };
-      const logged = readFileSync(join(line.runDir!, 'events.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
-      const got = await waitFor('the stream to hold the logged events', inStream, (x) => x.length >= logged.length, 30_000);
-      expect(got.slice(0, logged.length)).toEqual(logged);
-      expect(got.map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual(got.map((_, k) => k));
+      for (const line of rec.lines) {
+        /** the stream's replicas and its `.events` messages' data, by stream sequence; null while a healed cluster elects the stream's leader (503) */
+        const inStream = async (): Promise<{ replicas: number; events: string[] } | null> => {
+          try {
+            const info = await jsm.streams.info(streamName(line.id));
+            const events: string[] = [];
+            for (let seq = 1; seq <= info.state.last_seq; seq++) {
+              const m = await jsm.streams.getMessage(streamName(line.id), { seq });
+              if (m.subject === `${subjectOf(line.id)}.events`) events.push(new TextDecoder().decode(m.data));
+            }
+            return { replicas: info.config.num_replicas, events };
+          } catch {
+            return null;
+          }
+        };
+        const logged = readFileSync(join(line.runDir!, 'events.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+        const held = await waitFor(`${line.id}'s stream to hold its logged events`, inStream, (x) => x !== null && x.events.length >= logged.length, 60_000);
+        expect(held!.replicas).toBe(3);
+        const got = held!.events;
+        expect(got.slice(0, logged.length), line.id).toEqual(logged);
+        expect(got.map((l) => (JSON.parse(l) as { seq: number }).seq), line.id).toEqual(got.map((_, k) => k));
+      }
     } finally {
       await nc.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('stops every host and node on SIGTERM', async () => {
     const rec = record();
