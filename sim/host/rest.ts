@@ -261,7 +261,7 @@ async function ackRoute(req: IncomingMessage, res: ServerResponse, c: RestContex
 }
 
 /** Serves a file of the built app, or the not-built page; false if `path` is not one. */
-async function serveApp(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+export async function serveApp(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
   if (!existsSync(join(APP_DIR, 'index.html'))) {
     if (pathname !== '/' && pathname !== '/index.html') return false;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...ISOLATION });

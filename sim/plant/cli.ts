@@ -14,13 +14,15 @@ import { loadPlant } from './plant-file.ts';
 import { alive, drillFile, plantDir, plantUp, writeAtomic, type DrillRequest, type PlantRecord } from './plant-up.ts';
 
 export const PLANT_USAGE = `usage: twinline plant validate <plant.yaml>
-       twinline plant up <plant.yaml> [--home DIR]      (until Ctrl-C)
+       twinline plant up <plant.yaml> [--home DIR] [--view-port N]   (until Ctrl-C)
        twinline plant status <plant.yaml> [--home DIR] [--json]
        twinline plant drill <plant.yaml> kill-node N | kill-line LINE | partition N | heal [--home DIR]
   A plant file lists lines (scenario files, copies, ISA-95 area, speed) and the NATS cluster's size;
   up starts the cluster (nats-server: JetStream and MQTT on each node) and one twinline serve per
   line copy publishing its unified namespace to a node, restarts a host that ends on its run
-  (serve --resume), and keeps <home>/plants/<id>/plant.json; status reads it and asks each host.
+  (serve --resume), serves the plant view (tiles of the lines' state and KPIs, fed from the
+  cluster; 127.0.0.1, --view-port or a free port) and keeps <home>/plants/<id>/plant.json;
+  status reads it and asks each host.
   drill, on a running plant: kill-node kills NATS node N (1-based; plant up starts it again),
   kill-line kills a line's host (plant up resumes its run), partition N cuts node N off from the
   other nodes by stopping their routes (clients stay connected), heal joins it again.`;
@@ -168,7 +170,7 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
 /** The `plant` command. */
 export async function plantCommand(argv: readonly string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
-  const parsed = parseOptions({ args: [...rest], allowPositionals: true, options: { home: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }, `plant ${sub ?? ''}`, PLANT_USAGE);
+  const parsed = parseOptions({ args: [...rest], allowPositionals: true, options: { home: { type: 'string' }, json: { type: 'boolean' }, 'view-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }, `plant ${sub ?? ''}`, PLANT_USAGE);
   if (sub === undefined || sub === 'help' || parsed.values.help === true) {
     io.stdout.write(`${PLANT_USAGE}\n`);
     return 0;
@@ -184,9 +186,13 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
     case 'up': {
       const say = (l: string): void => void io.stdout.write(`${l}\n`);
       say(`Twinline plant "${plant.title.en}" (${plant.id}): starting ${plant.natsNodes} NATS nodes and ${plant.lines.length} line hosts`);
-      const running = await plantUp(plant, home, say);
+      const vp = parsed.values['view-port'];
+      const viewPort = vp === undefined ? 0 : Number(vp);
+      if (!Number.isInteger(viewPort) || viewPort < 0 || viewPort > 65535) throw new TwinlineError('USAGE', `--view-port ${vp ?? ''}: expected a TCP port (0–65535; 0: a free one)\n${PLANT_USAGE}`);
+      const running = await plantUp(plant, home, say, { viewPort });
       for (const n of running.record.nats) say(`  nats      ${n.name}   ${n.nats}   MQTT ${n.mqtt}`);
       for (const l of running.record.lines) say(`  line      ${l.id}   ${l.url ?? ''}   OPC UA ${l.opcua ?? '–'}   → ${l.node}   home ${l.home}`);
+      say(`  view      ${running.record.view ?? '–'}   (the lines as tiles, fed from the cluster)`);
       say(`  plant     ${running.file}   (twinline plant status ${file}${parsed.values.home === undefined ? '' : ` --home ${parsed.values.home}`})`);
       // twinline plant drill leaves its request beside plant.json and signals
       const onDrill = (): void => {

@@ -18,6 +18,7 @@ import { TwinlineError } from '../core/errors.ts';
 import type { Plant, PlantLine } from './plant-file.ts';
 import { startNatsCluster, type ClusterWatch, type NatsCluster, type NatsNode } from './nats-cluster.ts';
 import { MAX_STREAM_BYTES } from '../host/streams.ts';
+import { startPlantView, type PlantViewServer } from './plant-view.ts';
 
 const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url));
 /** how long a line host may take to print its banner (OPC UA makes certificates first) [ms] */
@@ -55,6 +56,8 @@ export interface PlantRecord {
   startedAtMs: number;
   nats: NatsNode[];
   lines: HostRecord[];
+  /** the plant view (plant-view.ts): `http://127.0.0.1:PORT/?mode=plant` */
+  view: string | null;
 }
 
 /** The plant's folder under `home`. */
@@ -191,7 +194,7 @@ export function drillFile(home: string, id: string): string {
 }
 
 /** Starts `plant` under `home`: the cluster, then the line hosts two at a time. */
-export async function plantUp(plant: Plant, home: string, log: (line: string) => void): Promise<RunningPlant> {
+export async function plantUp(plant: Plant, home: string, log: (line: string) => void, o: { viewPort?: number } = {}): Promise<RunningPlant> {
   const dir = plantDir(home, plant.id);
   const file = join(dir, 'plant.json');
   if (existsSync(file)) {
@@ -201,7 +204,7 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
   mkdirSync(join(dir, 'lines'), { recursive: true, mode: 0o700 });
   // every node may hold a replica of every line's stream
   const record: PlantRecord = {
-    id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: [], lines: [],
+    id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: [], lines: [], view: null,
   };
   const save = (): void => writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
   // a node started again (new pid) or cut off by a drill: plant.json says so
@@ -232,9 +235,19 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     ];
     return new Host(rec, args, save, log);
   });
+  // the view subscribes before the hosts start, so it sees every line's events from its first
+  let view: PlantViewServer | null = null;
+  try {
+    view = await startPlantView(() => record, o.viewPort ?? 0);
+  } catch (e) {
+    await cluster.stop();
+    throw new TwinlineError('USAGE', `the plant view could not listen on 127.0.0.1:${o.viewPort ?? 0} (${e instanceof Error ? e.message : String(e)})`);
+  }
+  record.view = view.url;
   save();
   const stop = async (): Promise<void> => {
     await Promise.all(hosts.map((h) => h.stop()));
+    await view?.close();
     await cluster.stop();
     record.state = 'stopped';
     save();

@@ -12,11 +12,15 @@
  * every host and node. A broken plant file is named with file:line:col.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { connect } from 'nats';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebApp, CHROMIUM, CHROMIUM_ARGS } from '../e2e/host.ts';
+import type { PlantView } from '../../sim/plant/plant-view.ts';
 import { alive, type PlantRecord } from '../../sim/plant/plant-up.ts';
 import { streamName, subjectOf } from '../../sim/host/streams.ts';
 import { own, runToEnd, type Owned } from '../proc.ts';
@@ -31,11 +35,16 @@ const record = (): PlantRecord => JSON.parse(readFileSync(recordFile, 'utf8')) a
 const cli = (args: string[]): ReturnType<typeof runToEnd> => runToEnd(process.execPath, ['bin/twinline.mjs', 'plant', ...args], { timeoutMs: 60_000 });
 
 let up: Owned;
+let browser: Browser | null = null;
+/** the plant view in Chromium, open from the first test on */
+let view: Page;
+const nodesText = async (): Promise<string> => (await view.getByTestId('plant-nodes').innerText()).replace(/\s+/g, ' ');
 /** line → when its last UNS message arrived [ms], seen by a client of the third node */
 const heard = new Map<string, number>();
 let sub: mqtt.MqttClient;
 
 beforeAll(async () => {
+  await buildWebApp();
   up = own(process.execPath, ['bin/twinline.mjs', 'plant', 'up', PLANT, '--home', home]);
   await waitFor('the plant to come up', () => /plant\s+\S+plant\.json/.test(up.out()) || !up.running(), (done) => done, START_MS);
   expect(up.running(), up.out()).toBe(true);
@@ -49,6 +58,7 @@ beforeAll(async () => {
 }, START_MS + 60_000);
 
 afterAll(async () => {
+  await browser?.close();
   sub?.end(true);
   await up?.stop('SIGKILL');
   // whatever the plant started, should the test have failed before it stopped them
@@ -79,6 +89,53 @@ describe('twinline plant', () => {
     expect(body.lines.every((l) => l.simHours > 0)).toBe(true);
   });
 
+  it('shows the plant in the web app: a tile per line with its KPIs from the cluster, plant totals, and a way into each line\'s 3D twin', async () => {
+    const rec = record();
+    expect(rec.view).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?mode=plant$/);
+    expect(up.out()).toContain(`view      ${rec.view}`);
+    const api = new URL('/api/plant', rec.view!);
+    // every line's first KPIs (5 simulated minutes, 30 s at 10×) came through the cluster
+    const plant = await waitFor('KPIs of every line in the plant view', async () => (await (await fetch(api)).json()) as PlantView, (p) => p.totals.reporting === LINES.length, 120_000);
+    expect(plant.cluster.connected).toBe(true);
+    expect(plant.lines.map((l) => l.id)).toEqual(LINES);
+    expect(plant.lines.every((l) => Object.keys(l.stations).length === 4 && l.kpi !== null && l.events > 0)).toBe(true);
+    expect(plant.totals.energyKWh).toBeCloseTo(plant.lines.reduce((a, l) => a + (l.kpi?.energyKWh ?? 0), 0), 6);
+    // read-only, and only for its own address
+    expect((await fetch(api, { method: 'POST' })).status).toBe(405);
+    const rebound = await new Promise<number>((res, rej) => {
+      get({ host: api.hostname, port: api.port, path: api.pathname, headers: { host: 'plant.example' } }, (r) => {
+        r.resume();
+        res(r.statusCode ?? 0);
+      }).once('error', rej);
+    });
+    expect(rebound).toBe(421);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    view = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await view.goto(rec.view!);
+    await view.waitForSelector('[data-testid=plant][data-ready="1"]', { timeout: 60_000 });
+    // what a person reads: six tiles, each named, up, with an OEE; the totals say 6 / 6
+    const tiles = view.locator('[data-testid^=plant-tile-]');
+    expect(await tiles.count()).toBe(LINES.length);
+    for (const l of LINES) {
+      const text = await view.getByTestId(`plant-tile-${l}`).innerText();
+      expect(text).toContain(l);
+      expect(text).toContain('up');
+      expect(text).toMatch(/OEE \(A×P×Q\)\s+\d+(\.\d)? %/);
+    }
+    expect(await view.getByTestId('plant-up').innerText()).toBe('6 / 6');
+    await view.getByTestId('lang').click();
+    expect(await view.getByTestId('plant-totals').innerText()).toContain('运行中的产线');
+    await view.getByTestId('lang').click();
+    // a tile opens its line's own web app with the 3D twin
+    const line2 = rec.lines[1]!;
+    expect(await view.getByTestId('plant-tile-kiln-cell-2').getAttribute('href')).toBe(`${line2.url}?lang=en`);
+    const twin = await browser.newPage({ viewport: { width: 1024, height: 640 } });
+    await twin.goto(`${line2.url}?lang=en`);
+    await twin.waitForSelector('canvas', { timeout: 60_000 });
+    expect(await twin.title()).toContain('Twinline');
+    await twin.close();
+  }, 240_000);
+
   it('starts a killed NATS node and a killed line host of that node again; the line resumes its run and goes on publishing', async () => {
     const before = record();
     const line = before.lines[1]!;
@@ -105,42 +162,52 @@ describe('twinline plant', () => {
     expect(st.code, st.stdout).toBe(0);
     expect(st.stdout).toContain('kiln-plant-n2 up (restarts 1)');
     expect(st.stdout).toMatch(/kiln-cell-2\s+kiln-plant-n2\s+up\s+\d+\s+1\s/);
+    // the plant view says so too
+    await waitFor('the view to show the restarts', nodesText, (t) => t.includes('kiln-plant-n2 (restarted 1×)'), 10_000);
+    expect(await view.getByTestId('plant-tile-kiln-cell-2').innerText()).toContain('restarted 1×');
   }, START_MS + 60_000);
 
   it('cuts node 1 off from the others: nothing crosses until healed, its lines hold what JetStream has not acknowledged, then send it', async () => {
     const rec = record();
     const routes = async (k: number): Promise<number> => ((await (await fetch(`${rec.nats[k]!.monitor}/routez`)).json()) as { num_routes: number }).num_routes;
     expect(await routes(0)).toBe(2);
-    const cut = await cli(['drill', PLANT, 'partition', '1', '--home', home]);
-    expect(cut.code, cut.stderr).toBe(0);
-    expect(cut.stdout).toContain('NATS node kiln-plant-n1 is cut off');
-    expect(up.out()).toContain('drill: NATS node kiln-plant-n1 cut off from the other nodes');
-    await waitFor('node 1 without routes', () => routes(0), (n) => n === 0, 10_000);
-    expect(await routes(1)).toBe(1);
-    const st = await cli(['status', PLANT, '--home', home]);
-    expect(st.code).toBe(1);
-    expect(st.stdout).toContain('kiln-plant-n1 up (cut off)');
-    // a message published on node 1 no longer reaches a subscriber on node 3; one from node 2 does
+    // probes: what is published on one node and reaches a subscriber on another
     const [n1, n2, n3] = await Promise.all(rec.nats.map((n) => connect({ servers: n.nats })));
     const got: string[] = [];
     const probe = n3!.subscribe('plant-test.probe', { callback: (_e, m) => got.push(new TextDecoder().decode(m.data)) });
     await n3!.flush();
-    // kiln-cell-1 (on node 1) logs a refused command now: its stream cannot acknowledge it across the cut
     const line1 = rec.lines[0]!;
-    const refused = await fetch(new URL('api/commands', line1.url!), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: 'no-such-station', command: 'start' }) });
-    expect(refused.status).toBe(409);
     const streams = async (): Promise<{ pending: number; error: string | null }> => ((await (await fetch(new URL('api/streams', line1.url!))).json()) as { streams: { pending: number; error: string | null } }).streams;
-    const stuck = await waitFor('kiln-cell-1 waiting for JetStream', streams, (s) => s.pending > 0 && s.error !== null, 30_000);
-    expect(stuck.pending).toBeGreaterThan(0);
-    for (let k = 0; k < 10; k++) {
-      n1!.publish('plant-test.probe', 'n1');
-      n2!.publish('plant-test.probe', 'n2');
-      await new Promise((r) => setTimeout(r, 100));
+    const cut = await cli(['drill', PLANT, 'partition', '1', '--home', home]);
+    let heal: Awaited<ReturnType<typeof cli>>;
+    try {
+      expect(cut.code, cut.stderr).toBe(0);
+      expect(cut.stdout).toContain('NATS node kiln-plant-n1 is cut off');
+      expect(up.out()).toContain('drill: NATS node kiln-plant-n1 cut off from the other nodes');
+      await waitFor('node 1 without routes', () => routes(0), (n) => n === 0, 10_000);
+      expect(await routes(1)).toBe(1);
+      const st = await cli(['status', PLANT, '--home', home]);
+      expect(st.code).toBe(1);
+      expect(st.stdout).toContain('kiln-plant-n1 up (cut off)');
+      await waitFor('the view to show the cut', nodesText, (t) => t.includes('kiln-plant-n1 (cut off)'), 10_000);
+      // kiln-cell-1 (on node 1) logs a refused command now: its stream cannot acknowledge it across the cut
+      const refused = await fetch(new URL('api/commands', line1.url!), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: 'no-such-station', command: 'start' }) });
+      expect(refused.status).toBe(409);
+      const stuck = await waitFor('kiln-cell-1 waiting for JetStream', streams, (s) => s.pending > 0 && s.error !== null, 30_000);
+      expect(stuck.pending).toBeGreaterThan(0);
+      for (let k = 0; k < 10; k++) {
+        n1!.publish('plant-test.probe', 'n1');
+        n2!.publish('plant-test.probe', 'n2');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await Promise.all([n1!.flush(), n2!.flush()]);
+      // a message published on node 1 no longer reaches the subscriber on node 3; one from node 2 does
+      await waitFor('node 2\'s probes on node 3', () => got.filter((g) => g === 'n2').length, (n) => n === 10, 10_000);
+      expect(got.filter((g) => g === 'n1')).toEqual([]);
+    } finally {
+      // whatever failed above, the following tests need the whole mesh
+      heal = await cli(['drill', PLANT, 'heal', '--home', home]);
     }
-    await Promise.all([n1!.flush(), n2!.flush()]);
-    await waitFor('node 2\'s probes on node 3', () => got.filter((g) => g === 'n2').length, (n) => n === 10, 10_000);
-    expect(got.filter((g) => g === 'n1')).toEqual([]);
-    const heal = await cli(['drill', PLANT, 'heal', '--home', home]);
     expect(heal.code, heal.stderr).toBe(0);
     await waitFor('node 1 in the mesh again', () => routes(0), (n) => n === 2, 20_000);
     await waitFor('node 1\'s probes on node 3 again', async () => {

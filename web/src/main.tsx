@@ -2,8 +2,11 @@
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { ComparePage } from './ComparePage.tsx';
+import { PlantPage } from './PlantPage.tsx';
 import './styles.css';
 
 const root = document.getElementById('root');
-// `?mode=compare`: two lines side by side (no host needed); otherwise the twin
-if (root !== null) createRoot(root).render(new URLSearchParams(location.search).get('mode') === 'compare' ? <ComparePage /> : <App />);
+// `?mode=compare`: two lines side by side (no host needed); `?mode=plant`: the plant view that
+// `twinline plant up` serves; otherwise the twin
+const mode = new URLSearchParams(location.search).get('mode');
+if (root !== null) createRoot(root).render(mode === 'compare' ? <ComparePage /> : mode === 'plant' ? <PlantPage /> : <App />);
