@@ -3,11 +3,20 @@
  * acknowledged publishes with message ids, 64 in flight, three replicas on a three-node cluster
  * started here as `plant up` starts it) against core NATS publishes of the same messages to the
  * same node (no acknowledgement, no storage): the price of "nothing acknowledged is lost".
+ *
+ * Plant scaling: plants of 1 … (cores) copies of the ceramic line at real time, started by
+ * `plantUp` as `plant up` does (each its own `twinline serve`, publishing its unified namespace to
+ * a node of a three-node cluster); a subscriber on the third node counts the UNS messages of
+ * every line over a window, and each host's CPU time (/proc) over the same window gives the
+ * cores one line takes at real time. The ratio per added line is the aggregate rate against
+ * that many times the one-line rate (1: linear).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import mqtt from 'mqtt';
 import { connect } from 'nats';
+import { plantUp } from '../../sim/plant/plant-up.ts';
 import type { SimEvent } from '../../sim/core/events.ts';
 import { eventToJson } from '../../sim/core/events.ts';
 import { LineStreams, MAX_STREAM_BYTES } from '../../sim/host/streams.ts';
@@ -15,6 +24,48 @@ import { findNatsServer, startNatsCluster } from '../../sim/plant/nats-cluster.t
 import { fmt, ratio, type BenchRow, type Section } from './common.ts';
 
 const EVENTS = 20_000;
+/** the line the scaling runs copies of */
+const SCALE_SCENARIO = 'scenarios/ceramic-after.yaml';
+/** wall time the hosts run before the window, then the window [ms] */
+const WARM_MS = 20_000;
+const WINDOW_MS = 30_000;
+
+/** CPU time process `pid` has used so far [s] (utime + stime, Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  // fields 14 and 15 of stat, counted from the state (field 3) on
+  return (Number(rest[11]) + Number(rest[12])) / 100;
+}
+
+/** n copies of the scaling line at real time: UNS messages per second seen on node 3, and cores per line. */
+async function scalePlant(n: number): Promise<{ msgsPerS: number; coresPerLine: number }> {
+  const home = mkdtempSync(join(tmpdir(), 'twinline-bench-scale-'));
+  const lines = Array.from({ length: n }, (_, k) => ({ id: `ceramic-after-${k + 1}`, scenario: resolve(SCALE_SCENARIO), copy: k + 1, area: null, speed: 1, node: k % 3 }));
+  const plant = await plantUp({ file: 'bench', id: `scale-${n}`, title: { en: 'bench', zh: 'bench' }, profile: 'open', natsNodes: 3, lines }, home, () => undefined);
+  try {
+    const sub = mqtt.connect(plant.record.nats[2]!.mqtt, { clientId: `bench-scale-${n}` });
+    let count = 0;
+    await new Promise<void>((r) => sub.once('connect', () => sub.subscribe('#', () => r())));
+    sub.on('message', (topic) => {
+      if (!topic.endsWith('/$meta')) count++;
+    });
+    await new Promise((r) => setTimeout(r, WARM_MS));
+    const pids = plant.record.lines.map((l) => l.pid);
+    const cpu0 = pids.map(cpuSeconds);
+    const c0 = count;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, WINDOW_MS));
+    const s = (performance.now() - t0) / 1000;
+    const cpu = pids.reduce((a, p, k) => a + cpuSeconds(p) - cpu0[k]!, 0);
+    const msgs = count - c0;
+    sub.end(true);
+    return { msgsPerS: msgs / s, coresPerLine: cpu / s / n };
+  } finally {
+    await plant.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
 
 const event = (seq: number): SimEvent => ({ seq, tick: seq * 37, type: 'state', station: 'kiln', data: { from: 'Execute', to: 'Suspending', cause: 'blocked' } });
 
@@ -50,5 +101,16 @@ export const plantBench: Section = async (log) => {
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  // scaling: 1 … cores lines, each a process of its own
+  const cores = availableParallelism();
+  const one = await scalePlant(1);
+  log(`plant of 1 line: ${fmt(one.msgsPerS)} UNS msgs/s on node 3, ${fmt(one.coresPerLine, 3)} cores per line`);
+  rows.push([`${SCALE_SCENARIO} at real time: lines per core (1 host) [lines]`, fmt(1 / one.coresPerLine, 1), 'one core', '1', ratio(1 / one.coresPerLine, 1)]);
+  for (let n = 2; n <= cores; n++) {
+    const many = await scalePlant(n);
+    log(`plant of ${n} lines: ${fmt(many.msgsPerS)} UNS msgs/s on node 3, ${fmt(many.coresPerLine, 3)} cores per line`);
+    rows.push([`plant of ${n} lines, UNS through the cluster to node 3 [msgs/s]`, fmt(many.msgsPerS), `${n} × one line on one node`, fmt(n * one.msgsPerS), ratio(many.msgsPerS, n * one.msgsPerS)]);
+  }
+  notes.push(`plant scaling on ${cores} cores: each line its own twinline serve (worker, OPC UA, historian, MQTT to a node); the target is a ratio ≥ 0.9 per added line up to the cores`);
   return { rows, notes };
 };
