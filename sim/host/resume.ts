@@ -132,7 +132,7 @@ export function findRun(home: string, ref: string): ResumableRun {
  * file back until a file starts at or before what `enough` accepts; oldest first. A line cut by a
  * kill (the last one) is left out.
  */
-function tailLines<T>(dir: string, base: string, parse: (line: string) => T | null, enough: (first: T) => boolean): { line: string; value: T }[] {
+function tailLines<T>(dir: string, base: string, parse: (line: string) => T | null, enough: (first: T, rows: number) => boolean): { line: string; value: T }[] {
   const files = [join(dir, `${base}.ndjson`), ...Array.from({ length: KEEP }, (_, k) => join(dir, `${base}.${k + 1}.ndjson`))];
   const out: { line: string; value: T }[][] = [];
   for (const file of files) {
@@ -144,7 +144,7 @@ function tailLines<T>(dir: string, base: string, parse: (line: string) => T | nu
       if (value !== null) rows.push({ line, value });
     }
     out.unshift(rows);
-    if (rows[0] !== undefined && enough(rows[0].value)) break;
+    if (rows[0] !== undefined && enough(rows[0].value, out.reduce((a, r) => a + r.length, 0))) break;
   }
   return out.flat();
 }
@@ -154,6 +154,18 @@ export function loggedEventsAfter(dir: string, after: number): { seq: number; li
   return tailLines(dir, 'events', (l) => parseJson<SimEvent>(l), (e) => e.seq <= after + 1)
     .filter((r) => r.value.seq > after)
     .map((r) => ({ seq: r.value.seq, line: r.line, type: r.value.type }));
+}
+
+/**
+ * The run's logged commands after position `after` of its command log (-1: all), oldest first,
+ * as their lines with their positions; `total` is how many the log holds (the line's command log
+ * and commands.ndjson agree line for line).
+ */
+export function loggedCommandsAfter(dir: string, total: number, after: number): { at: number; line: string }[] {
+  const want = total - after - 1;
+  if (want <= 0) return [];
+  const rows = tailLines(dir, 'commands', (l) => l, (_first, n) => n >= want);
+  return rows.slice(-want).map((r, k, all) => ({ at: total - all.length + k, line: r.line }));
 }
 
 const parseJson = <T>(line: string): T | null => {

@@ -44,7 +44,7 @@ import { Exercises } from './exercises.ts';
 import { Workshop } from './workshop.ts';
 import { parseWarmup, untilStopped } from './args.ts';
 import { LineStreams, subjectOf } from './streams.ts';
-import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
+import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, loggedCommandsAfter, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
 import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
 import { DetectorEngine } from '../../security/detectors/engine.ts';
 import { AlertLog } from '../../security/detectors/alert-log.ts';
@@ -276,8 +276,9 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   let streams: LineStreams | null = null;
   if (o.nats !== undefined) {
     try {
-      streams = await LineStreams.open({ url: o.nats.url, line: spec.id, run: basename(runLog.dir), incarnation: o.resume === undefined ? 0 : (o.resume.description.resumes?.length ?? 0) + 1, replicas: o.nats.replicas });
+      streams = await LineStreams.open({ url: o.nats.url, line: spec.id, run: basename(runLog.dir), commandsLogged: runLog.commandsWritten, replicas: o.nats.replicas });
       streams.catchUp(loggedEventsAfter(runLog.dir, await streams.lastEventSeq()));
+      streams.catchUpCommands(loggedCommandsAfter(runLog.dir, runLog.commandsWritten, await streams.lastCommandAt()));
     } catch (e) {
       await historian?.close();
       runLog.close();

@@ -6,9 +6,10 @@
  * - `twinline.<line>.audit`: the audit trail alone (audit events and rejected commands);
  * - `twinline.<line>.commands`: the applied command log (as in commands.ndjson).
  *
- * Every message carries a message id (`<run>:e:<seq>`, `<run>:a:<seq>`, `<run>:c:<incarnation>:<n>`,
- * the incarnation counting the run's resumes), so JetStream drops a message published twice
- * within its duplicate window, and a consumer can read a line back from any stream sequence.
+ * Every message carries a message id (`<run>:e:<seq>`, `<run>:a:<seq>`, `<run>:c:<n>`, n the
+ * command's position in the run's command log, which a resumed run continues), so JetStream drops
+ * a message published twice within its duplicate window, and a consumer can read a line back from
+ * any stream sequence.
  * Publishing waits for JetStream's acknowledgement (with R replicas, once a majority has it);
  * what is not yet acknowledged waits in a bounded outbox (`MAX_OUTBOX` messages; past it the
  * oldest are dropped and counted, the run folder still has them) and is sent again after a
@@ -74,8 +75,8 @@ export interface StreamsOptions {
   url: string;
   line: string;
   run: string;
-  /** how many times this run was resumed before (a new incarnation's command ids differ) */
-  incarnation: number;
+  /** how many commands the run's command log holds already (a resumed run's next one has this position) */
+  commandsLogged: number;
   replicas: number;
 }
 
@@ -87,13 +88,14 @@ export class LineStreams {
   private error: string | null = null;
   private sending = false;
   private closed = false;
-  private commandsSeen = 0;
+  private commandsSeen: number;
   readonly stream: string;
   private readonly subject: string;
 
   private constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly jsm: JetStreamManager, private readonly o: StreamsOptions) {
     this.stream = streamName(o.line);
     this.subject = subjectOf(o.line);
+    this.commandsSeen = o.commandsLogged;
   }
 
   /** Connects, makes the line's stream when missing (retrying while the cluster elects its leader), and starts. */
@@ -135,6 +137,25 @@ export class LineStreams {
     }
   }
 
+  /** The position of the last command the stream holds of this run (-1: none), from its message id. */
+  async lastCommandAt(): Promise<number> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: `${this.subject}.commands` });
+      const id = m.header.get('Nats-Msg-Id');
+      const prefix = `${this.o.run}:c:`;
+      return id.startsWith(prefix) ? Number(id.slice(prefix.length)) : -1;
+    } catch {
+      return -1;
+    }
+  }
+
+  /** Publishes logged command lines (commands.ndjson's, with their positions) the stream does not hold yet. */
+  catchUpCommands(lines: readonly { at: number; line: string }[]): number {
+    for (const l of lines) this.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${l.at}`, data: l.line });
+    this.kick();
+    return lines.length;
+  }
+
   /**
    * Publishes logged event lines (events.ndjson's, oldest first) the stream does not hold yet:
    * after a kill, what the host logged but JetStream had not acknowledged.
@@ -161,7 +182,7 @@ export class LineStreams {
   /** Commands as the run log appends them. */
   onCommands(cmds: readonly LoggedCommand[]): void {
     for (const c of cmds) {
-      this.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${this.o.incarnation}:${this.commandsSeen++}`, data: JSON.stringify(c, keepNonFinite) });
+      this.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${this.commandsSeen++}`, data: JSON.stringify(c, keepNonFinite) });
     }
     this.kick();
   }

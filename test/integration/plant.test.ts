@@ -140,6 +140,11 @@ describe('twinline plant', () => {
     const before = record();
     const line = before.lines[1]!;
     expect(line.node).toBe('kiln-plant-n2');
+    // commands an operator gave before the kill: logged, replayed on resume, in the stream once
+    for (const command of ['hold', 'unhold']) {
+      const r = await fetch(new URL('api/commands', line.url!), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: 'src', command }) });
+      expect(r.status, await r.text()).toBe(200);
+    }
     const [node, host] = await Promise.all([cli(['drill', PLANT, 'kill-node', '2', '--home', home]), cli(['drill', PLANT, 'kill-line', 'kiln-cell-2', '--home', home])]);
     expect(node.code, node.stderr).toBe(0);
     expect(node.stdout).toContain(`killed NATS node kiln-plant-n2 (pid ${before.nats[1]!.pid})`);
@@ -154,6 +159,7 @@ describe('twinline plant', () => {
     expect(l.lastExit).toBe('killed by SIGKILL');
     expect(up.out()).toContain('line kiln-cell-2: host ended (killed by SIGKILL); resuming its run');
     const run = JSON.parse(readFileSync(join(l.runDir!, 'run.json'), 'utf8')) as { resumes: { divergedAt: number | null }[] };
+    expect(readFileSync(join(l.runDir!, 'commands.ndjson'), 'utf8')).toMatch(/"command":"hold"[^\n]*\n[^\n]*"command":"unhold"/);
     expect(run.resumes).toHaveLength(1);
     expect(run.resumes[0]!.divergedAt).toBeNull();
     // through the restarted node 2 and the cluster to the subscriber on node 3
@@ -229,15 +235,17 @@ describe('twinline plant', () => {
       const jsm = await nc.jetstreamManager();
       for (const line of rec.lines) {
         /** the stream's replicas and its `.events` messages' data, by stream sequence; null while a healed cluster elects the stream's leader (503) */
-        const inStream = async (): Promise<{ replicas: number; events: string[] } | null> => {
+        const inStream = async (): Promise<{ replicas: number; events: string[]; commands: string[] } | null> => {
           try {
             const info = await jsm.streams.info(streamName(line.id));
             const events: string[] = [];
+            const commands: string[] = [];
             for (let seq = 1; seq <= info.state.last_seq; seq++) {
               const m = await jsm.streams.getMessage(streamName(line.id), { seq });
               if (m.subject === `${subjectOf(line.id)}.events`) events.push(new TextDecoder().decode(m.data));
+              if (m.subject === `${subjectOf(line.id)}.commands`) commands.push(new TextDecoder().decode(m.data));
             }
-            return { replicas: info.config.num_replicas, events };
+            return { replicas: info.config.num_replicas, events, commands };
           } catch {
             return null;
           }
@@ -248,6 +256,10 @@ describe('twinline plant', () => {
         const got = held!.events;
         expect(got.slice(0, logged.length), line.id).toEqual(logged);
         expect(got.map((l) => (JSON.parse(l) as { seq: number }).seq), line.id).toEqual(got.map((_, k) => k));
+        // the command log too, each once: kiln-cell-2's commands from before its kill among them
+        const commands = readFileSync(join(line.runDir!, 'commands.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+        const cmds = (await waitFor(`${line.id}'s stream to hold its logged commands`, inStream, (x) => x !== null && x.commands.length >= commands.length, 30_000))!.commands;
+        expect(cmds, line.id).toEqual(commands);
       }
     } finally {
       await nc.close();
