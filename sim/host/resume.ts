@@ -157,15 +157,19 @@ export function loggedEventsAfter(dir: string, after: number): { seq: number; li
 }
 
 /**
- * The run's logged commands after position `after` of its command log (-1: all), oldest first,
- * as their lines with their positions; `total` is how many the log holds (the line's command log
- * and commands.ndjson agree line for line).
+ * The run's logged commands after line `after` of its commands.ndjson (-1: all; counted over
+ * the rotated files too), oldest first, with their positions; `total` is how many lines it holds.
  */
 export function loggedCommandsAfter(dir: string, total: number, after: number): { at: number; line: string }[] {
   const want = total - after - 1;
   if (want <= 0) return [];
   const rows = tailLines(dir, 'commands', (l) => l, (_first, n) => n >= want);
   return rows.slice(-want).map((r, k, all) => ({ at: total - all.length + k, line: r.line }));
+}
+
+/** How many lines the run's commands.ndjson holds (with its rotated files). */
+export function loggedCommandCount(dir: string): number {
+  return tailLines(dir, 'commands', (l) => l, () => false).length;
 }
 
 const parseJson = <T>(line: string): T | null => {

@@ -44,7 +44,7 @@ import { Exercises } from './exercises.ts';
 import { Workshop } from './workshop.ts';
 import { parseWarmup, untilStopped } from './args.ts';
 import { LineStreams, subjectOf } from './streams.ts';
-import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, loggedCommandsAfter, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
+import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, loggedCommandCount, loggedCommandsAfter, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
 import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
 import { DetectorEngine } from '../../security/detectors/engine.ts';
 import { AlertLog } from '../../security/detectors/alert-log.ts';
@@ -276,9 +276,12 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   let streams: LineStreams | null = null;
   if (o.nats !== undefined) {
     try {
-      streams = await LineStreams.open({ url: o.nats.url, line: spec.id, run: basename(runLog.dir), commandsLogged: runLog.commandsWritten, replicas: o.nats.replicas });
-      streams.catchUp(loggedEventsAfter(runLog.dir, await streams.lastEventSeq()));
-      streams.catchUpCommands(loggedCommandsAfter(runLog.dir, runLog.commandsWritten, await streams.lastCommandAt()));
+      const dir = runLog.dir;
+      streams = await LineStreams.open({
+        // a command's id is its line in commands.ndjson, counted here: a resumed line's command log (what it replayed) need not hold as many
+        url: o.nats.url, line: spec.id, run: basename(dir), commandsLogged: resumed !== null ? loggedCommandCount(dir) : 0, replicas: o.nats.replicas,
+        loggedEvents: (after) => loggedEventsAfter(dir, after), loggedCommands: (after, total) => loggedCommandsAfter(dir, total, after),
+      });
     } catch (e) {
       await historian?.close();
       runLog.close();

@@ -7,7 +7,7 @@
  * - `twinline.<line>.commands`: the applied command log (as in commands.ndjson).
  *
  * Every message carries a message id (`<run>:e:<seq>`, `<run>:a:<seq>`, `<run>:c:<n>`, n the
- * command's position in the run's command log, which a resumed run continues), so JetStream drops
+ * command's line in the run's commands.ndjson, which a resumed run continues), so JetStream drops
  * a message published twice within its duplicate window, and a consumer can read a line back from
  * any stream sequence.
  * Publishing waits for JetStream's acknowledgement (with R replicas, once a majority has it);
@@ -75,10 +75,17 @@ export interface StreamsOptions {
   url: string;
   line: string;
   run: string;
-  /** how many commands the run's command log holds already (a resumed run's next one has this position) */
+  /** how many lines the run's commands.ndjson holds already (a resumed run's next command has this position) */
   commandsLogged: number;
   replicas: number;
+  /** the run folder's events after seq `after`, oldest first (resume.ts `loggedEventsAfter`) */
+  loggedEvents?: (after: number) => readonly { seq: number; line: string; type: string }[];
+  /** the run folder's commands after position `after`, `total` the lines it holds now (resume.ts `loggedCommandsAfter`) */
+  loggedCommands?: (after: number, total: number) => readonly { at: number; line: string }[];
 }
+
+/** JetStream's answer when a stream holds no message on a subject. */
+const isNoMessage = (e: unknown): boolean => e instanceof Error && /no message found/i.test(e.message);
 
 /** See the module comment. */
 export class LineStreams {
@@ -88,17 +95,30 @@ export class LineStreams {
   private error: string | null = null;
   private sending = false;
   private closed = false;
+  /** the stream is there and the run folder's catch-up is queued: publishing may start */
+  private ready = false;
+  private readonly js: JetStreamClient;
   private commandsSeen: number;
   readonly stream: string;
   private readonly subject: string;
+  /** settles once the stream is there (or the streams closed first) */
+  readonly prepared: Promise<void>;
 
-  private constructor(private readonly nc: NatsConnection, private readonly js: JetStreamClient, private readonly jsm: JetStreamManager, private readonly o: StreamsOptions) {
+  private constructor(private readonly nc: NatsConnection, private readonly o: StreamsOptions) {
     this.stream = streamName(o.line);
     this.subject = subjectOf(o.line);
     this.commandsSeen = o.commandsLogged;
+    this.js = nc.jetstream();
+    this.prepared = this.prepare();
   }
 
-  /** Connects, makes the line's stream when missing (retrying while the cluster elects its leader), and starts. */
+  /**
+   * Connects to the first server that answers (`url`: one or several, comma-separated) and
+   * returns at once; the stream is made (or found) in the background, asked again every second
+   * while JetStream does not answer (a cluster electing its leader, a node cut off from the
+   * others), and what the run folder holds that the stream lacks is queued first. Meanwhile
+   * the line runs and its records wait in the outbox. No server answering is an error.
+   */
   static async open(o: StreamsOptions): Promise<LineStreams> {
     let nc: NatsConnection;
     try {
@@ -106,67 +126,65 @@ export class LineStreams {
     } catch (e) {
       throw new TwinlineError('USAGE', `--nats ${o.url}: cannot connect (${e instanceof Error ? e.message : String(e)})`);
     }
+    return new LineStreams(nc, o);
+  }
+
+  private async prepare(): Promise<void> {
     const config = {
-      name: streamName(o.line), subjects: [`${subjectOf(o.line)}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
-      max_bytes: MAX_STREAM_BYTES, num_replicas: o.replicas, duplicate_window: DUPLICATE_WINDOW_NS,
+      name: this.stream, subjects: [`${this.subject}.>`], storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
+      max_bytes: MAX_STREAM_BYTES, num_replicas: this.o.replicas, duplicate_window: DUPLICATE_WINDOW_NS,
     };
-    // a cluster just started answers JetStream requests once it has elected its leader: ask again meanwhile
-    for (let attempt = 0; ; attempt++) {
+    while (!this.closed) {
       try {
-        const jsm = await nc.jetstreamManager();
+        const jsm = await this.nc.jetstreamManager();
         await jsm.streams.info(config.name).catch(async () => jsm.streams.add(config));
-        return new LineStreams(nc, nc.jetstream(), jsm, o);
-      } catch (e) {
-        if (attempt >= 30) {
-          await nc.close();
-          throw new TwinlineError('USAGE', `--nats ${o.url}: JetStream stream ${config.name} could not be made (${e instanceof Error ? e.message : String(e)})`);
+        // what the run folder holds beyond the stream (a host killed before JetStream acknowledged it), ahead of what came since
+        const events = this.o.loggedEvents?.(await this.lastEventSeq(jsm)) ?? [];
+        // every command appended to commands.ndjson since the start was counted here too
+        const commands = this.o.loggedCommands?.(await this.lastCommandAt(jsm), this.commandsSeen) ?? [];
+        const first: Pending[] = [];
+        for (const l of events) {
+          first.push({ subject: `${this.subject}.events`, id: `${this.o.run}:e:${l.seq}`, data: l.line });
+          if (l.type === 'audit' || l.type === 'rejected') first.push({ subject: `${this.subject}.audit`, id: `${this.o.run}:a:${l.seq}`, data: l.line });
         }
-        await new Promise((r) => setTimeout(r, 1000));
+        for (const l of commands) first.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${l.at}`, data: l.line });
+        // a record queued since and also in the folder goes twice: JetStream keeps the first (same id)
+        this.outbox.unshift(...first);
+        this.bound();
+        this.ready = true;
+        this.error = null;
+        this.kick();
+        return;
+      } catch (e) {
+        this.error = `JetStream stream ${config.name} not reachable yet: ${e instanceof Error ? e.message : String(e)}`;
+        await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
   }
 
-  /** The seq of the last event the stream holds of this run (-1: none). */
-  async lastEventSeq(): Promise<number> {
+  /** The seq of the last event the stream holds of this run (-1: none); throws when JetStream does not answer. */
+  private async lastEventSeq(jsm: JetStreamManager): Promise<number> {
     try {
-      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: `${this.subject}.events` });
+      const m = await jsm.streams.getMessage(this.stream, { last_by_subj: `${this.subject}.events` });
       const e = JSON.parse(new TextDecoder().decode(m.data)) as SimEvent;
       return typeof e.seq === 'number' ? e.seq : -1;
-    } catch {
-      return -1;
+    } catch (e) {
+      if (isNoMessage(e)) return -1;
+      throw e;
     }
   }
 
-  /** The position of the last command the stream holds of this run (-1: none), from its message id. */
-  async lastCommandAt(): Promise<number> {
+  /** The position of the last command the stream holds of this run (-1: none), from its message id; throws when JetStream does not answer. */
+  private async lastCommandAt(jsm: JetStreamManager): Promise<number> {
     try {
-      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: `${this.subject}.commands` });
+      const m = await jsm.streams.getMessage(this.stream, { last_by_subj: `${this.subject}.commands` });
       const id = m.header.get('Nats-Msg-Id');
       const prefix = `${this.o.run}:c:`;
       return id.startsWith(prefix) ? Number(id.slice(prefix.length)) : -1;
-    } catch {
-      return -1;
+    } catch (e) {
+      if (isNoMessage(e)) return -1;
+      throw e;
     }
-  }
-
-  /** Publishes logged command lines (commands.ndjson's, with their positions) the stream does not hold yet. */
-  catchUpCommands(lines: readonly { at: number; line: string }[]): number {
-    for (const l of lines) this.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${l.at}`, data: l.line });
-    this.kick();
-    return lines.length;
-  }
-
-  /**
-   * Publishes logged event lines (events.ndjson's, oldest first) the stream does not hold yet:
-   * after a kill, what the host logged but JetStream had not acknowledged.
-   */
-  catchUp(lines: readonly { seq: number; line: string; type: string }[]): number {
-    for (const l of lines) {
-      this.push({ subject: `${this.subject}.events`, id: `${this.o.run}:e:${l.seq}`, data: l.line });
-      if (l.type === 'audit' || l.type === 'rejected') this.push({ subject: `${this.subject}.audit`, id: `${this.o.run}:a:${l.seq}`, data: l.line });
-    }
-    this.kick();
-    return lines.length;
   }
 
   /** Drained events: all to `.events`, the audit trail also to `.audit`. */
@@ -190,6 +208,11 @@ export class LineStreams {
   private push(p: Pending): void {
     if (this.closed) return;
     this.outbox.push(p);
+    this.bound();
+  }
+
+  /** Drops the oldest records past `MAX_OUTBOX` (counted; the run folder still has them). */
+  private bound(): void {
     if (this.outbox.length > MAX_OUTBOX) {
       const over = this.outbox.length - MAX_OUTBOX;
       this.outbox.splice(0, over);
@@ -198,7 +221,7 @@ export class LineStreams {
   }
 
   private kick(): void {
-    if (!this.sending) void this.send();
+    if (this.ready && !this.sending) void this.send();
   }
 
   /** Sends the outbox in order, `IN_FLIGHT` at a time; after a failure waits and sends again from the first not acknowledged. */

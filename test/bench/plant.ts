@@ -87,6 +87,7 @@ export const plantBench: Section = async (log) => {
     await nc.close();
     // the line's stream, three replicas
     const streams = await LineStreams.open({ url, line: 'bench-line', run: 'bench', commandsLogged: 0, replicas: 3 });
+    await streams.prepared;
     const t1 = performance.now();
     for (let k = 0; k < EVENTS; k += 100) streams.onEvents(Array.from({ length: 100 }, (_, j) => event(k + j)));
     while (streams.status().pending > 0) await new Promise((r) => setTimeout(r, 5));
