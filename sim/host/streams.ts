@@ -148,8 +148,9 @@ export class LineStreams {
           if (l.type === 'audit' || l.type === 'rejected') first.push({ subject: `${this.subject}.audit`, id: `${this.o.run}:a:${l.seq}`, data: l.line });
         }
         for (const l of commands) first.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${l.at}`, data: l.line });
-        // a record queued since and also in the folder goes twice: JetStream keeps the first (same id)
-        this.outbox.unshift(...first);
+        // a record queued since and also in the folder goes twice: JetStream keeps the first (same
+        // id); past the outbox's bound the oldest go (counted: the folder still has them)
+        this.outbox = first.concat(this.outbox);
         this.bound();
         this.ready = true;
         this.error = null;
