@@ -107,12 +107,17 @@ export async function plantStatus(rec: PlantRecord): Promise<{ plantUp: boolean;
 
 const num = (x: number | null, digits: number): string => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 
-/** Reads a running plant's record; a plant not up is a usage error. */
-function runningRecord(home: string, id: string): PlantRecord {
+/** A plant's record (`plant.json`); a plant never started under `home` is a usage error. */
+function readRecord(home: string, id: string): PlantRecord {
   const recFile = join(plantDir(home, id), 'plant.json');
   if (!existsSync(recFile)) throw new TwinlineError('USAGE', `plant ${id} has not been started under ${home} (no ${recFile})`);
-  const rec = JSON.parse(readFileSync(recFile, 'utf8')) as PlantRecord;
-  if (rec.state === 'stopped' || !alive(rec.pid)) throw new TwinlineError('USAGE', `plant ${id} is not running (${recFile})`);
+  return JSON.parse(readFileSync(recFile, 'utf8')) as PlantRecord;
+}
+
+/** A running plant's record; a plant not up is a usage error. */
+function runningRecord(home: string, id: string): PlantRecord {
+  const rec = readRecord(home, id);
+  if (rec.state === 'stopped' || !alive(rec.pid)) throw new TwinlineError('USAGE', `plant ${id} is not running (${join(plantDir(home, id), 'plant.json')})`);
   return rec;
 }
 
@@ -154,7 +159,7 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
       const want = (r: PlantRecord): boolean => r.nats.every((n, k) => n.partitioned === (req.op === 'partition' && k === req.node));
       const end = Date.now() + 10_000;
       while (Date.now() < end) {
-        if (want(JSON.parse(readFileSync(join(plantDir(home, id), 'plant.json'), 'utf8')) as PlantRecord)) {
+        if (want(readRecord(home, id))) {
           io.stdout.write(req.op === 'partition' ? `NATS node ${rec.nats[req.node]!.name} is cut off from the other nodes; twinline plant drill … heal joins it again\n` : 'every NATS node is in the full mesh again\n');
           return 0;
         }
@@ -210,9 +215,7 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
       return 0;
     }
     case 'status': {
-      const recFile = join(plantDir(home, plant.id), 'plant.json');
-      if (!existsSync(recFile)) throw new TwinlineError('USAGE', `plant ${plant.id} has not been started under ${home} (no ${recFile})`);
-      const st = await plantStatus(JSON.parse(readFileSync(recFile, 'utf8')) as PlantRecord);
+      const st = await plantStatus(readRecord(home, plant.id));
       if (parsed.values.json === true) {
         io.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
       } else {

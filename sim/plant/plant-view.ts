@@ -52,15 +52,17 @@ export interface PlantView {
   cluster: { connected: boolean; server: string | null };
 }
 
+const emptyFeed = (): LineFeed => ({ kpi: null, stations: {}, events: 0, lastEventAtMs: null });
+
 /** Keeps what the events of every line said (a line's events in, its feed out). */
 export class PlantFeed {
   private readonly feeds = new Map<string, LineFeed>();
 
   constructor(lines: readonly string[]) {
-    for (const l of lines) this.feeds.set(l, { kpi: null, stations: {}, events: 0, lastEventAtMs: null });
+    for (const l of lines) this.feeds.set(l, emptyFeed());
   }
 
-  /** One event of `line` as JSON (as events.ndjson and the stream carry it); bad ones are counted and skipped. */
+  /** One event of `line` as JSON (as events.ndjson and the stream carry it); one that is not JSON is skipped. */
   onEvent(line: string, json: string, nowMs: number): void {
     const f = this.feeds.get(line);
     if (f === undefined) return;
@@ -83,7 +85,7 @@ export class PlantFeed {
   }
 
   feed(line: string): LineFeed {
-    return this.feeds.get(line) ?? { kpi: null, stations: {}, events: 0, lastEventAtMs: null };
+    return this.feeds.get(line) ?? emptyFeed();
   }
 }
 
