@@ -23,18 +23,52 @@ export interface NodeSim {
 const BOOTSTRAP = new URL('./node-bootstrap.mjs', import.meta.url);
 const ENTRY = new URL('./node-entry.ts', import.meta.url);
 
+/**
+ * Makes calls fail once the worker has died instead of hanging. `guard(p)` settles as `p` does, or
+ * rejects with the death's error if that comes first. It keeps a call only while it is pending:
+ * racing each call against one long-lived "died" promise (`Promise.race([p, died])`) would leave a
+ * reaction on `died` per call, holding every result ever returned (a host polling the state leaked
+ * about a gigabyte an hour that way).
+ */
+export function deathGuard(): { guard: <T>(p: Promise<T>) => Promise<T>; die(e: Error): void; pending(): number } {
+  const waiting = new Set<(e: Error) => void>();
+  let dead: Error | null = null;
+  return {
+    guard: <T>(p: Promise<T>): Promise<T> => {
+      if (dead !== null) return Promise.reject(dead);
+      return new Promise<T>((resolve, reject) => {
+        waiting.add(reject);
+        p.then(
+          (v) => {
+            waiting.delete(reject);
+            resolve(v);
+          },
+          (e: unknown) => {
+            waiting.delete(reject);
+            reject(e);
+          },
+        );
+      });
+    },
+    die(e) {
+      if (dead !== null) return;
+      dead = e;
+      for (const fail of waiting) fail(e);
+      waiting.clear();
+    },
+    pending: () => waiting.size,
+  };
+}
+
 /** Starts a worker thread serving a `SimEngine`. */
 export function spawnNodeSim(): NodeSim {
   const worker = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY.href } });
   const remote = Comlink.wrap<SimApi>(nodeEndpoint(worker));
   let stopping = false;
-  const died = new Promise<never>((_, fail) => {
-    worker.once('error', (e) => fail(new Error(`simulation worker failed: ${e.message}`)));
-    worker.once('exit', (code) => fail(new Error(`simulation worker exited (code ${code})`)));
-  });
-  // a rejection nobody awaits yet must not take the process down
-  died.catch(() => undefined);
-  const guard = <T>(p: Promise<T>): Promise<T> => (stopping ? p : Promise.race([p, died]));
+  const death = deathGuard();
+  worker.once('error', (e) => death.die(new Error(`simulation worker failed: ${e.message}`)));
+  worker.once('exit', (code) => death.die(new Error(`simulation worker exited (code ${code})`)));
+  const guard = <T>(p: Promise<T>): Promise<T> => (stopping ? p : death.guard(p));
   return {
     remote,
     api: asyncApi(remote, guard),
