@@ -30,6 +30,19 @@ function measureFactor(): { factor: number; cpu: number; load: number } {
   return { factor: Math.min(6, Math.max(1, cpu, load)), cpu, load };
 }
 
+/**
+ * The machine factor of this run, measured once (when vitest loads its config, so the per-test
+ * timeouts scale with it too) and kept in $TWINLINE_TEST_FACTOR for every process the run starts.
+ */
+export function runFactor(): number {
+  if (process.env.TWINLINE_TEST_FACTOR === undefined) {
+    const m = measureFactor();
+    process.env.TWINLINE_TEST_FACTOR = m.factor.toFixed(2);
+    process.env.TWINLINE_TEST_FACTOR_FROM = `CPU ${m.cpu.toFixed(2)} × a quiet machine, load ${m.load.toFixed(2)} per core`;
+  }
+  return Number(process.env.TWINLINE_TEST_FACTOR);
+}
+
 /** Processes (pid, command line) whose environment carries `mark`, other than this one and vitest's workers. */
 export function marked(mark: string): { pid: number; cmd: string }[] {
   if (!existsSync('/proc/self/environ')) return [];
@@ -72,11 +85,8 @@ export default function setup(): () => Promise<void> {
   const strayBefore = strayPaths();
   const mark = `TWINLINE_TEST_RUN=${randomUUID()}`;
   process.env.TWINLINE_TEST_RUN = mark.split('=')[1];
-  if (process.env.TWINLINE_TEST_FACTOR === undefined) {
-    const m = measureFactor();
-    process.env.TWINLINE_TEST_FACTOR = m.factor.toFixed(2);
-    console.log(`machine factor ${m.factor.toFixed(2)} (CPU ${m.cpu.toFixed(2)} × a quiet machine, load ${m.load.toFixed(2)} per core): waiting budgets scale by it`);
-  }
+  const factor = runFactor();
+  console.log(`machine factor ${factor.toFixed(2)} (${process.env.TWINLINE_TEST_FACTOR_FROM ?? 'given in TWINLINE_TEST_FACTOR'}): waiting budgets and test timeouts scale by it`);
   return async () => {
     // the outcome of this run's one web app build (test/e2e/host.ts)
     rmSync(webBuildDir(process.env.TWINLINE_TEST_RUN), { recursive: true, force: true });
