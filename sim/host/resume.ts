@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import type { LoggedCommand } from '../core/commands.ts';
 import { TwinlineError } from '../core/errors.ts';
 import { eventToJson, type SimEvent } from '../core/events.ts';
+import type { KpiBase } from '../core/kpi.ts';
 import type { NodeSim } from '../worker/node-host.ts';
 import type { RunDescription } from './value-recorder.ts';
 
@@ -28,6 +29,8 @@ import type { RunDescription } from './value-recorder.ts';
 export const SNAPSHOT_FILE = 'snapshot.bin';
 /** the scenario text the run was started from */
 export const SCENARIO_FILE = 'scenario.yaml';
+/** the KPIs' start after a warm-up (the accumulators `markKpiStart` kept), so a resumed run's KPIs still leave the warm-up out */
+export const KPI_START_FILE = 'kpi-start.json';
 /** the default snapshot period [s of wall time] */
 export const DEFAULT_SNAPSHOT_S = 60;
 /** the shortest and longest snapshot periods accepted [s] */
@@ -100,12 +103,19 @@ export function keepScenario(dir: string, text: string): void {
   writeAtomic(join(dir, SCENARIO_FILE), new TextEncoder().encode(text));
 }
 
+/** Keeps the KPIs' start of a run that warmed up. */
+export function keepKpiStart(dir: string, base: KpiBase): void {
+  writeAtomic(join(dir, KPI_START_FILE), new TextEncoder().encode(`${JSON.stringify(base)}\n`));
+}
+
 /** A run folder found for `--resume`, with what the line is rebuilt from. */
 export interface ResumableRun {
   dir: string;
   description: RunDescription & { resumes?: unknown[] };
   scenarioText: string;
   snapshot: Uint8Array;
+  /** where the KPIs start (the run warmed up), or null: they cover the whole run */
+  kpiStart: KpiBase | null;
 }
 
 /** Finds the run `ref` (a folder, or a run's name under `<home>/runs`) and reads what resuming needs. */
@@ -124,7 +134,15 @@ export function findRun(home: string, ref: string): ResumableRun {
   } catch (e) {
     throw new TwinlineError('USAGE', `--resume ${ref}: ${join(dir, 'run.json')} is not readable JSON (${e instanceof Error ? e.message : String(e)})`);
   }
-  return { dir, description, scenarioText: need(SCENARIO_FILE, 'the scenario the run started from').toString('utf8'), snapshot: new Uint8Array(need(SNAPSHOT_FILE, 'the line\'s snapshot')) };
+  let kpiStart: KpiBase | null = null;
+  if (existsSync(join(dir, KPI_START_FILE))) {
+    try {
+      kpiStart = JSON.parse(readFileSync(join(dir, KPI_START_FILE), 'utf8')) as KpiBase;
+    } catch (e) {
+      throw new TwinlineError('USAGE', `--resume ${ref}: ${join(dir, KPI_START_FILE)} is not readable JSON (${e instanceof Error ? e.message : String(e)}); without it the KPIs would count the warm-up`);
+    }
+  }
+  return { dir, description, scenarioText: need(SCENARIO_FILE, 'the scenario the run started from').toString('utf8'), snapshot: new Uint8Array(need(SNAPSHOT_FILE, 'the line\'s snapshot')), kpiStart };
 }
 
 /**
@@ -228,6 +246,8 @@ export interface ResumeReport {
  */
 export async function resumeLine(api: Api, run: ResumableRun): Promise<{ report: ResumeReport; fresh: SimEvent[] }> {
   await api.restore(run.snapshot);
+  // the restore forgets the KPIs' start (it may come from another timeline); this one is the run's own
+  if (run.kpiStart !== null) await api.setKpiStart(run.kpiStart);
   const at = await api.state();
   const fromTick = at.tick;
   const fromSeq = at.events;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseOptions } from './args.ts';
 import { TwinlineError } from '../core/errors.ts';
 import type { SimEvent } from '../core/events.ts';
+import type { KpiBase } from '../core/kpi.ts';
 import { MAX_SERVE_STATIONS, MAX_STATIONS } from '../line/limits.ts';
 import { parseScenario } from '../line/parse.ts';
 import { loadRemote, spawnNodeSim, type NodeSim } from '../worker/node-host.ts';
@@ -44,7 +45,7 @@ import { Exercises } from './exercises.ts';
 import { Workshop } from './workshop.ts';
 import { parseWarmup, untilStopped } from './args.ts';
 import { LineStreams, subjectOf } from './streams.ts';
-import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepScenario, loggedCommandCount, loggedCommandsAfter, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
+import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepKpiStart, keepScenario, loggedCommandCount, loggedCommandsAfter, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
 import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
 import { DetectorEngine } from '../../security/detectors/engine.ts';
 import { AlertLog } from '../../security/detectors/alert-log.ts';
@@ -196,16 +197,16 @@ export const MAX_SERVE_WARMUP_H = 24;
 /** ticks per step() call of a warm-up: a simulated minute at 1 ms, its events drained in between */
 const WARM_CHUNK = 60_000;
 
-/** Runs `ticks` as fast as possible and marks the KPIs' start there; returns the events it logged. */
-async function warmUp(api: NodeSim['api'], ticks: number): Promise<SimEvent[]> {
-  if (ticks <= 0) return [];
-  const out: SimEvent[] = [];
+/** Runs `ticks` as fast as possible and marks the KPIs' start there; returns the events it logged and that start. */
+async function warmUp(api: NodeSim['api'], ticks: number): Promise<{ events: SimEvent[]; kpiStart: KpiBase | null }> {
+  if (ticks <= 0) return { events: [], kpiStart: null };
+  const events: SimEvent[] = [];
   for (let t = 0; t < ticks; ) {
     t = await api.step(Math.min(WARM_CHUNK, ticks - t));
-    for (const e of await api.drainEvents()) out.push(e);
+    for (const e of await api.drainEvents()) events.push(e);
   }
   await api.markKpiStart();
-  return out;
+  return { events, kpiStart: await api.kpiStart() };
 }
 
 /** Starts the worker and the HTTP server; resolves once both are up. */
@@ -228,6 +229,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   const sim = spawnNodeSim();
   let warmEvents: SimEvent[] = [];
   let resumed: ResumeReport | null = null;
+  let kpiStart: KpiBase | null = null;
   try {
     const info = await loadRemote(sim.api, text, o.file, o.seed === undefined ? {} : { seed: o.seed });
     if (o.resume !== undefined) {
@@ -236,7 +238,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       resumed = r.report;
       warmEvents = r.fresh;
     } else {
-      warmEvents = await warmUp(sim.api, Math.round((o.warmupS ?? 0) / info.dt));
+      ({ events: warmEvents, kpiStart } = await warmUp(sim.api, Math.round((o.warmupS ?? 0) / info.dt)));
     }
     await sim.api.setSpeed(o.speed);
     await sim.api.start();
@@ -261,6 +263,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       dt: reader.dt, sampleMs: recordMs, columns,
     });
     keepScenario(runLog.dir, text);
+    if (kpiStart !== null) keepKpiStart(runLog.dir, kpiStart);
   }
   // the historian: values (as sampled below) and events in a database, for GET /api/history and OPC UA HistoryRead
   let historian: Historian | null = null;

@@ -6,7 +6,7 @@
 import type { AuditEntry, Command, CommandResult, LoggedCommand } from '../core/commands.ts';
 import type { Problem } from '../core/errors.ts';
 import type { SimEvent } from '../core/events.ts';
-import type { LineKpis } from '../core/kpi.ts';
+import type { KpiBase, LineKpis } from '../core/kpi.ts';
 
 /** Speed factor: N × real time (1 = real time), or `'max'`: as fast as the CPU allows. */
 export type Speed = number | 'max';
@@ -122,6 +122,10 @@ export interface SimApi {
   state(): SimState;
   /** From now on `state().kpis` leave out what came before this tick (a warm-up); returns the tick. */
   markKpiStart(): number;
+  /** The accumulators `markKpiStart` kept (null: KPIs cover the whole run). */
+  kpiStart(): KpiBase | null;
+  /** KPIs leave out what came before `base`, a `kpiStart()` of this same run (kept across a restore of its snapshot). */
+  setKpiStart(base: KpiBase | null): void;
   /** Events logged since the last drain, in order. */
   drainEvents(): SimEvent[];
   /** Commands applied so far from index `from` (the replayable command log). */
@@ -141,7 +145,7 @@ export type AsyncApi<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infe
 
 /** Every method of `SimApi`, for adapters that wrap one. */
 export const SIM_API_METHODS = [
-  'load', 'start', 'pause', 'step', 'setSpeed', 'send', 'audit', 'state', 'markKpiStart', 'drainEvents', 'commands', 'snapshot', 'restore', 'replay', 'eventLogHash', 'shared',
+  'load', 'start', 'pause', 'step', 'setSpeed', 'send', 'audit', 'state', 'markKpiStart', 'kpiStart', 'setKpiStart', 'drainEvents', 'commands', 'snapshot', 'restore', 'replay', 'eventLogHash', 'shared',
 ] as const satisfies readonly (keyof SimApi)[];
 
 /**

@@ -216,6 +216,14 @@ export class SimEngine implements SimApi {
     return w.tick;
   }
 
+  kpiStart(): KpiBase | null {
+    return this.kpiFrom;
+  }
+
+  setKpiStart(base: KpiBase | null): void {
+    this.kpiFrom = base;
+  }
+
   drainEvents(): SimEvent[] {
     this.collect(this.world);
     const out = this.events;

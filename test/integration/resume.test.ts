@@ -6,7 +6,8 @@
  * snapshot alone holds the old one), the events it derived again matched the log, the event
  * log runs on with no seq missing or written twice, the historian's history goes on in the same
  * database, and `run.json` records the resume. A clean stop leaves a snapshot of the line as it
- * stopped, and the next resume replays nothing. Bad `--resume` input exits 2.
+ * stopped, and the next resume replays nothing. A run that warmed up (`--warmup`) keeps its
+ * KPIs' start across a resume. Bad `--resume` input exits 2.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,6 +105,23 @@ describe('serve --resume', () => {
     await waitFor('new events', () => logged(runDir).length, (n) => n > through, 30_000);
     const all = logged(runDir);
     expect(all.map((e) => e.seq)).toEqual(all.map((_, k) => k));
+  });
+
+  it('a run that warmed up keeps its KPIs after the warm-up across a resume', async () => {
+    const warm = await startServe([KILN, ...PORTS, '--speed', '20', '--warmup', '0.5'], { home });
+    hosts.push(warm);
+    const kpis = async (s: ServeProc): Promise<{ fromHours: number; simHours: number }> => (await s.call('api/state')).body.kpis as { fromHours: number; simHours: number };
+    expect((await kpis(warm)).fromHours).toBe(0.5);
+    await waitFor('the start snapshot', () => statSync(join(warm.runDir, 'snapshot.bin'), { throwIfNoEntry: false })?.size ?? 0, (n) => n > 0, 20_000);
+    expect(statSync(join(warm.runDir, 'kpi-start.json')).size).toBeGreaterThan(0);
+    warm.proc.kill('SIGKILL');
+    await waitFor('the host to die', () => warm.proc.exitCode !== null || warm.proc.signalCode !== null, (dead) => dead, 10_000);
+    const resumed = await startServe(['--resume', warm.runDir, ...PORTS], { home });
+    hosts.push(resumed);
+    const after = await kpis(resumed);
+    // without the kept start the KPIs would cover the warm-up again: fromHours 0, simHours past 0.5
+    expect(after.fromHours).toBe(0.5);
+    expect(after.simHours).toBeLessThan(0.5);
   });
 
   it('refuses a run it cannot resume, exit 2, saying where it looked', async () => {
