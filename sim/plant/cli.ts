@@ -152,6 +152,7 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
     case 'partition':
     case 'heal': {
       takes(op === 'partition' ? 1 : 0);
+      if (rec.nats.length < 2) throw new TwinlineError('USAGE', `plant drill ${op}: plant ${id} has one NATS node, nothing to cut it off from (a partition needs a plant file with nats: { nodes: 3 })`);
       const req: DrillRequest = op === 'partition' ? { op, node: node() } : { op };
       writeAtomic(drillFile(home, id), `${JSON.stringify(req)}\n`);
       process.kill(rec.pid, 'SIGUSR2');

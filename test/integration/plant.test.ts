@@ -12,7 +12,7 @@
  * replicas) holds every event of its run once, in order, as its events.ndjson does. SIGTERM stops
  * every host and node. A broken plant file is named with file:line:col.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -293,5 +293,15 @@ describe('twinline plant', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${bad}:6:`);
     expect(r.stderr).toContain('must be at least 1');
+    // a partition on a plant of one node is refused at once (the record of a running one-node plant, this process standing in for plant up)
+    const one = join(home, 'one-node');
+    mkdirSync(join(one, 'plants', 'kiln-plant'), { recursive: true });
+    writeFileSync(join(one, 'plants', 'kiln-plant', 'plant.json'), JSON.stringify({
+      id: 'kiln-plant', title: { en: 'Kiln plant', zh: '窑炉工厂' }, file: PLANT, pid: process.pid, state: 'up', startedAtMs: Date.now(),
+      nats: [{ name: 'kiln-plant-n1', nats: 'nats://127.0.0.1:1', mqtt: 'mqtt://127.0.0.1:2', routePort: 3, monitor: 'http://127.0.0.1:4', pid: process.pid, restarts: 0, partitioned: false }], lines: [],
+    }));
+    const cut = await cli(['drill', PLANT, 'partition', '1', '--home', one]);
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toContain('plant kiln-plant has one NATS node, nothing to cut it off from');
   });
 });
