@@ -33,9 +33,15 @@ export interface FaceHost {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `get` until `ok` holds; fails after `ms` (scaled by the machine factor: a limit, not a timing claim). */
-export async function waitFor<T>(what: string, get: () => Promise<T> | T, ok: (v: T) => boolean, budget = 8000): Promise<T> {
-  const ms = scaled(budget);
+/** a waiting budget's floor [ms on a quiet machine]: a wait returns as soon as it is met, so a short one buys nothing but flakes on a busy machine */
+const MIN_WAIT_MS = 10_000;
+
+/**
+ * Polls `get` until `ok` holds; fails after `budget` ms, at least MIN_WAIT_MS, scaled by the
+ * machine factor (a limit, not a timing claim).
+ */
+export async function waitFor<T>(what: string, get: () => Promise<T> | T, ok: (v: T) => boolean, budget = MIN_WAIT_MS): Promise<T> {
+  const ms = scaled(Math.max(budget, MIN_WAIT_MS));
   const end = Date.now() + ms;
   let v = await get();
   while (!ok(v)) {
