@@ -217,16 +217,9 @@ export function installHistory(as: AddressSpace, ns: Namespace, h: OpcuaHistory)
       type,
       // the historian stores what the host samples; node-opcua's own value changes are not kept twice
       push: () => Promise.resolve(),
-      extractDataValues(d: ReadRawModifiedDetails, max: number, newestFirst: boolean, reverse: boolean, done: (err: Error | null, values?: DataValue[]) => void): void {
-        const fromMs = given(d.startTime);
-        const toMs = given(d.endTime);
-        const limit = max > 0 ? Math.min(max, MAX_HISTORY_VALUES) : MAX_HISTORY_VALUES;
-        h.flush()
-          .then(() => h.readValues(c.name, { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), limit, newestFirst }))
-          .then((rows) => {
-            const values = rows.map((r) => dataValueOf(r.ms, r.v, type));
-            done(null, reverse ? values.reverse() : values);
-          }, (e: unknown) => done(e instanceof Error ? e : new Error(String(e))));
+      // node-opcua calls this only from the `_historyReadRaw` that historyReadRaw replaces: raw reads page through readPage
+      extractDataValues(_d: ReadRawModifiedDetails, _max: number, _newestFirst: boolean, _reverse: boolean, done: (err: Error | null, values?: DataValue[]) => void): void {
+        done(new Error(`${c.name}: raw history is read through historyReadRaw (sim/protocols/opcua/history.ts), not extractDataValues`));
       },
     };
     if (model === null) {
