@@ -94,7 +94,7 @@ export async function startFaceHost(o: {
   };
   return {
     face: started, sim, runDir, events,
-    waitEvent: (what, pred, ms = 8000) => waitFor(what, () => events.find(pred), (e) => e !== undefined, ms) as Promise<SimEvent>,
+    waitEvent: (what, pred, ms) => waitFor(what, () => events.find(pred), (e) => e !== undefined, ms) as Promise<SimEvent>,
     async close() {
       clearInterval(pump);
       pump = undefined;
