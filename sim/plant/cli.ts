@@ -195,7 +195,15 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
       const vp = parsed.values['view-port'];
       const viewPort = vp === undefined ? 0 : Number(vp);
       if (!Number.isInteger(viewPort) || viewPort < 0 || viewPort > 65535) throw new TwinlineError('USAGE', `--view-port ${vp ?? ''}: expected a TCP port (0–65535; 0: a free one)\n${PLANT_USAGE}`);
-      const running = await plantUp(plant, home, say, { viewPort });
+      // a Ctrl-C or SIGTERM from here on stops the plant, also while it starts
+      const stopped = untilStopped();
+      const abort = new AbortController();
+      void stopped.then(() => abort.abort());
+      const running = await plantUp(plant, home, say, { viewPort, signal: abort.signal });
+      if (running === null) {
+        say('Twinline plant: stopped while starting; every NATS node and line host it had started is stopped');
+        return 0;
+      }
       for (const n of running.record.nats) say(`  nats      ${n.name}   ${n.nats}   MQTT ${n.mqtt}`);
       for (const l of running.record.lines) say(`  line      ${l.id}   ${l.url ?? ''}   OPC UA ${l.opcua ?? '–'}   → ${l.node}   home ${l.home}`);
       say(`  view      ${running.record.view ?? '–'}   (the lines as tiles, fed from the cluster)`);
@@ -209,7 +217,7 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
         }
       };
       process.on('SIGUSR2', onDrill);
-      await untilStopped();
+      await stopped;
       process.off('SIGUSR2', onDrill);
       say('Twinline plant: stopping the line hosts, then the cluster');
       await running.stop();

@@ -25,6 +25,8 @@ const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url
 const HOST_START_MS = 180_000;
 /** output kept per host (the tail) [chars] */
 const OUT_MAX = 64_000;
+/** how long a host may take to stop cleanly before it is killed [ms] */
+const STOP_MS = 30_000;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 16_000, 30_000];
 
 /** What `plant.json` holds of a line host. */
@@ -158,7 +160,7 @@ class Host {
     }, wait);
   }
 
-  /** Stops the host (SIGTERM: a clean stop with a last snapshot; SIGKILL after 30 s). */
+  /** Stops the host (SIGTERM: a clean stop with a last snapshot; SIGKILL after `STOP_MS`). */
   async stop(): Promise<void> {
     this.stopping = true;
     const p = this.proc;
@@ -168,7 +170,10 @@ class Host {
     }
     const gone = new Promise<void>((r) => p.once('exit', () => r()));
     p.kill('SIGTERM');
-    const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    const t = setTimeout(() => {
+      this.log(`line ${this.rec.id}: host did not stop within ${STOP_MS / 1000} s of SIGTERM; killing it (its last output: ${this.out.slice(-600).trim()})`);
+      p.kill('SIGKILL');
+    }, STOP_MS);
     await gone;
     clearTimeout(t);
   }
@@ -193,8 +198,15 @@ export function drillFile(home: string, id: string): string {
   return join(plantDir(home, id), 'drill.json');
 }
 
-/** Starts `plant` under `home`: the cluster, then the line hosts two at a time. */
-export async function plantUp(plant: Plant, home: string, log: (line: string) => void, o: { viewPort?: number } = {}): Promise<RunningPlant> {
+/**
+ * Starts `plant` under `home`: the cluster, then the line hosts two at a time. Once `o.signal`
+ * aborts (a Ctrl-C or SIGTERM while it starts) it stops every host and node it has started, in
+ * the same order as a running plant's stop, and resolves with null: the hosts and nodes run in
+ * process groups of their own, so nothing else would stop them.
+ */
+export async function plantUp(plant: Plant, home: string, log: (line: string) => void, o: { viewPort?: number; signal?: AbortSignal } = {}): Promise<RunningPlant | null> {
+  const aborted = (): boolean => o.signal?.aborted === true;
+  if (aborted()) return null;
   const dir = plantDir(home, plant.id);
   const file = join(dir, 'plant.json');
   if (existsSync(file)) {
@@ -210,6 +222,10 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
   // a node started again (new pid) or cut off by a drill: plant.json says so
   const watch: ClusterWatch = { log };
   const cluster = await startNatsCluster(plant.id, plant.natsNodes, dir, plant.lines.length * MAX_STREAM_BYTES + 64 * 1024 ** 2, watch);
+  if (aborted()) {
+    await cluster.stop();
+    return null;
+  }
   record.nats = cluster.nodes;
   watch.changed = (): void => {
     record.nats = cluster.nodes;
@@ -252,12 +268,26 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     record.state = 'stopped';
     save();
   };
+  // a stop asked meanwhile ends the hosts starting now (their start fails), then the loop stops
+  let stopping: Promise<void> | null = null;
+  const onAbort = (): void => {
+    stopping ??= stop();
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // two at a time: each host builds its OPC UA face and warms its worker
-    for (let k = 0; k < hosts.length; k += 2) await Promise.all(hosts.slice(k, k + 2).map((h) => h.start()));
+    for (let k = 0; k < hosts.length && !aborted(); k += 2) await Promise.all(hosts.slice(k, k + 2).map((h) => h.start()));
   } catch (e) {
-    await stop();
-    throw e;
+    if (!aborted()) {
+      await stop();
+      throw e;
+    }
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  if (aborted()) {
+    await (stopping ?? stop());
+    return null;
   }
   record.state = 'up';
   save();

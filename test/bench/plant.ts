@@ -43,6 +43,7 @@ async function scalePlant(n: number): Promise<{ msgsPerS: number; coresPerLine: 
   const home = mkdtempSync(join(tmpdir(), 'twinline-bench-scale-'));
   const lines = Array.from({ length: n }, (_, k) => ({ id: `ceramic-after-${k + 1}`, scenario: resolve(SCALE_SCENARIO), copy: k + 1, area: null, speed: 1, node: k % 3 }));
   const plant = await plantUp({ file: 'bench', id: `scale-${n}`, title: { en: 'bench', zh: 'bench' }, profile: 'open', natsNodes: 3, lines }, home, () => undefined);
+  if (plant === null) throw new Error('the bench plant did not start');
   try {
     const sub = mqtt.connect(plant.record.nats[2]!.mqtt, { clientId: `bench-scale-${n}` });
     let count = 0;

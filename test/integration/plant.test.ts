@@ -10,9 +10,10 @@
  * meanwhile (GET /api/streams), also when its host is killed and resumed during the cut (from its
  * run folder), then sends them. After both, every line's JetStream stream (three
  * replicas) holds every event of its run once, in order, as its events.ndjson does. SIGTERM stops
- * every host and node. A broken plant file is named with file:line:col.
+ * every host and node, also while the plant is still starting. A broken plant file is named with
+ * file:line:col.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -285,6 +286,21 @@ describe('twinline plant', () => {
     expect(st.code).toBe(1);
     expect(st.stdout).toContain('plant kiln-plant: not running');
   }, 120_000);
+
+  it('stops what it started when stopped while it starts: no NATS node or line host outlives it', async () => {
+    const other = join(home, 'stopped-while-starting');
+    const starting = own(process.execPath, ['bin/twinline.mjs', 'plant', 'up', PLANT, '--home', other]);
+    const file = join(other, 'plants', 'kiln-plant', 'plant.json');
+    const mid = await waitFor('a line host starting', () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as PlantRecord : null), (r) => r !== null && r.lines.some((l) => l.pid > 0), START_MS);
+    expect(mid!.state).toBe('starting');
+    expect(await starting.stop('SIGTERM', 90_000)).toBe(0);
+    expect(starting.out()).toContain('stopped while starting');
+    const last = JSON.parse(readFileSync(file, 'utf8')) as PlantRecord;
+    expect(last.state).toBe('stopped');
+    const pids = [...last.lines.map((l) => l.pid), ...last.nats.map((n) => n.pid)].filter((p) => p > 0);
+    expect(pids.length).toBeGreaterThan(3);
+    expect(pids.filter(alive)).toEqual([]);
+  }, START_MS + 120_000);
 
   it('names what is wrong in a plant file, exit 2', async () => {
     const bad = join(home, 'bad-plant.yaml');
