@@ -283,7 +283,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       streams = await LineStreams.open({
         // a command's id is its line in commands.ndjson, counted here: a resumed line's command log (what it replayed) need not hold as many
         url: o.nats.url, line: spec.id, run: basename(dir), commandsLogged: resumed !== null ? loggedCommandCount(dir) : 0, replicas: o.nats.replicas,
-        loggedEvents: (after) => loggedEventsAfter(dir, after), loggedCommands: (after, total) => loggedCommandsAfter(dir, total, after),
+        loggedEvents: (after) => loggedEventsAfter(dir, after), loggedCommands: (after, total) => loggedCommandsAfter(dir, total, after), log: o.log,
       });
     } catch (e) {
       await historian?.close();

@@ -14,7 +14,8 @@
  * what is not yet acknowledged waits in a bounded outbox (`MAX_OUTBOX` messages; past it the
  * oldest are dropped and counted, the run folder still has them) and is sent again after a
  * failure, in order, while the host runs. The stream keeps at most `MAX_STREAM_BYTES` (oldest
- * discarded first).
+ * discarded first). Should publishing fail for `FAILOVER_MS` in a row, the streams move to the
+ * next server of their list (`failover`).
  */
 import { connect, RetentionPolicy, StorageType, DiscardPolicy, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import type { LoggedCommand } from '../core/commands.ts';
@@ -34,6 +35,13 @@ const IN_FLIGHT = 64;
 const RETRY_MS = 1000;
 /** how long a publish waits for JetStream's acknowledgement [ms] */
 const ACK_MS = 10_000;
+/** how long publishing may fail in a row before the streams move to the next server [ms] */
+export const FAILOVER_MS = 30_000;
+
+/** A connection to the first of `servers` that answers (and to the others in turn should it drop). */
+function dial(servers: readonly string[], line: string): Promise<NatsConnection> {
+  return connect({ servers: [...servers], noRandomize: true, name: `twinline ${line}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 10_000 });
+}
 
 /** `p`, or a rejection once `ms` passed without it settling (a client caught mid-reconnect must not stall the outbox). */
 function settles<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -68,6 +76,10 @@ export interface StreamsStatus {
   pending: number;
   dropped: number;
   error: string | null;
+  /** the server the streams are connected to now (host:port) */
+  server: string;
+  /** times the streams moved to the next server after publishing failed for `FAILOVER_MS` */
+  failovers: number;
 }
 
 /** Options of `LineStreams.open`. */
@@ -82,6 +94,10 @@ export interface StreamsOptions {
   loggedEvents?: (after: number) => readonly { seq: number; line: string; type: string }[];
   /** the run folder's commands after position `after`, `total` the lines it holds now (resume.ts `loggedCommandsAfter`) */
   loggedCommands?: (after: number, total: number) => readonly { at: number; line: string }[];
+  /** how long publishing may fail in a row before moving to the next server [ms] (`FAILOVER_MS`) */
+  failoverMs?: number;
+  /** where a move to another server is told */
+  log?: (line: string) => void;
 }
 
 /** JetStream's answer when a stream holds no message on a subject. */
@@ -97,14 +113,19 @@ export class LineStreams {
   private closed = false;
   /** the stream is there and the run folder's catch-up is queued: publishing may start */
   private ready = false;
-  private readonly js: JetStreamClient;
+  private js: JetStreamClient;
+  /** since when publishing has failed in a row [ms], null while it succeeds */
+  private failingSince: number | null = null;
+  private failovers = 0;
+  /** the index in the server list of the server dialled first */
+  private first = 0;
   private commandsSeen: number;
   readonly stream: string;
   private readonly subject: string;
   /** settles once the stream is there (or the streams closed first) */
   readonly prepared: Promise<void>;
 
-  private constructor(private readonly nc: NatsConnection, private readonly o: StreamsOptions) {
+  private constructor(private nc: NatsConnection, private readonly o: StreamsOptions) {
     this.stream = streamName(o.line);
     this.subject = subjectOf(o.line);
     this.commandsSeen = o.commandsLogged;
@@ -122,7 +143,7 @@ export class LineStreams {
   static async open(o: StreamsOptions): Promise<LineStreams> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: o.url.split(','), noRandomize: true, name: `twinline ${o.line}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 10_000 });
+      nc = await dial(o.url.split(','), o.line);
     } catch (e) {
       throw new TwinlineError('USAGE', `--nats ${o.url}: cannot connect (${e instanceof Error ? e.message : String(e)})`);
     }
@@ -154,11 +175,12 @@ export class LineStreams {
         this.bound();
         this.ready = true;
         this.error = null;
+        this.failingSince = null;
         this.kick();
         return;
       } catch (e) {
         this.error = `JetStream stream ${config.name} not reachable yet: ${e instanceof Error ? e.message : String(e)}`;
-        await new Promise((r) => setTimeout(r, RETRY_MS));
+        await this.failed();
       }
     }
   }
@@ -241,9 +263,11 @@ export class LineStreams {
           const why = (acks[firstBad] as PromiseRejectedResult).reason as unknown;
           this.error = why instanceof Error ? why.message : String(why);
           if (this.closed) return;
-          await new Promise((r) => setTimeout(r, RETRY_MS));
+          // on another server, make sure of the stream first
+          if (await this.failed()) await this.prepare();
         } else {
           this.error = null;
+          this.failingSince = null;
         }
       }
     } finally {
@@ -251,8 +275,52 @@ export class LineStreams {
     }
   }
 
+  /**
+   * After a failure: waits `RETRY_MS`, or, once JetStream has failed for `FAILOVER_MS` in a
+   * row, moves to the next server (`failover`); true when it moved.
+   */
+  private async failed(): Promise<boolean> {
+    this.failingSince ??= Date.now();
+    if (Date.now() - this.failingSince >= (this.o.failoverMs ?? FAILOVER_MS) && await this.failover()) return true;
+    await new Promise((r) => setTimeout(r, RETRY_MS));
+    return false;
+  }
+
+  /**
+   * JetStream has failed for `FAILOVER_MS` in a row while a server answers: what holds it up
+   * there (a node back from a partition whose routes or replica of the stream have not caught
+   * up, a node cut off from the others, a stream lost with its node) need not hold at another.
+   * Connects to the next server of the list (the others after it, in turn, should it not
+   * answer) and closes the old connection; true when it did. The caller then makes sure of the
+   * stream there as at the start (the run folder's records the stream lacks queued first;
+   * JetStream drops those it holds already by their ids), and sending goes on from the oldest
+   * record not acknowledged. With one server it dials that one again.
+   */
+  private async failover(): Promise<boolean> {
+    const servers = this.o.url.split(',');
+    const was = this.nc.getServer();
+    const why = this.error;
+    this.first = (this.first + 1) % servers.length;
+    let nc: NatsConnection;
+    try {
+      nc = await dial([...servers.slice(this.first), ...servers.slice(0, this.first)], this.o.line);
+    } catch (e) {
+      this.error = `${why ?? 'no acknowledgement'}; no other server answers (${e instanceof Error ? e.message : String(e)})`;
+      return false;
+    }
+    const old = this.nc;
+    this.nc = nc;
+    this.js = nc.jetstream();
+    this.failovers++;
+    this.failingSince = null;
+    this.ready = false;
+    void old.close().catch(() => undefined);
+    this.o.log?.(`  JetStream: nothing from ${was} for ${(this.o.failoverMs ?? FAILOVER_MS) / 1000} s (${why ?? 'no answer'}); moved to ${nc.getServer()}, ${this.outbox.length} records waiting`);
+    return true;
+  }
+
   status(): StreamsStatus {
-    return { url: this.o.url, stream: this.stream, published: this.published, pending: this.outbox.length, dropped: this.dropped, error: this.error };
+    return { url: this.o.url, stream: this.stream, published: this.published, pending: this.outbox.length, dropped: this.dropped, error: this.error, server: this.nc.getServer(), failovers: this.failovers };
   }
 
   /** Sends what waits (for at most `ms`), then closes the connection. */

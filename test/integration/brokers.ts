@@ -58,6 +58,8 @@ async function waitPort(port: number, proc: ChildProcess, log: () => string, ms 
 /** A broker process started by a test. */
 export interface TestBroker {
   url: string;
+  /** nats-server's own client URL (`nats://…`; null for Mosquitto) */
+  nats: string | null;
   port: number;
   dir: string;
   /** Stops it gracefully (SIGTERM: Mosquitto saves its persistence file). */
@@ -69,7 +71,7 @@ export interface TestBroker {
   log(): string;
 }
 
-function run(bin: string, args: string[], port: number, dir: string): TestBroker {
+function run(bin: string, args: string[], port: number, dir: string, nats: string | null = null): TestBroker {
   let child: Owned | null = null;
   // output of every start, in order (a restart keeps what the first run said)
   let before = '';
@@ -89,6 +91,7 @@ function run(bin: string, args: string[], port: number, dir: string): TestBroker
   };
   const b: TestBroker = {
     url: `mqtt://127.0.0.1:${port}`,
+    nats,
     port,
     dir,
     stop,
@@ -124,10 +127,10 @@ export async function startNats(): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'twinline-nats-'));
   const conf = join(dir, 'nats.conf');
   writeFileSync(conf, [
-    'server_name: twinline_test', `listen: 127.0.0.1:${natsPort}`, `jetstream { store_dir: "${dir}/js" }`,
+    `server_name: twinline_test_${natsPort}`, `listen: 127.0.0.1:${natsPort}`, `jetstream { store_dir: "${dir}/js" }`,
     `mqtt { listen: 127.0.0.1:${port} }`, '',
   ].join('\n'));
-  const b = run(NATS, ['-c', conf], port, dir);
+  const b = run(NATS, ['-c', conf], port, dir, `nats://127.0.0.1:${natsPort}`);
   await (b as TestBroker & { ready: Promise<void> }).ready;
   return b;
 }
