@@ -10,12 +10,14 @@
  * is rewritten without the routes between the cut node and the rest, and reloaded (SIGHUP), so
  * nats-server closes those routes and does not dial them again; `heal()` writes the full mesh
  * back. Clients keep their connections to every node meanwhile, as in a real split.
+ * Each node's output goes to `nats-N/nats.log` beside its config and store (output-log.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { TwinlineError } from '../core/errors.ts';
+import { OutputLog } from './output-log.ts';
 
 /** one NATS node */
 export interface NatsNode {
@@ -140,6 +142,8 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
   });
   const procs: (ChildProcess | null)[] = ports.map(() => null);
   const outs = ports.map(() => '');
+  /** each node's output in `nats-N/nats.log` (bounded), its tail in `outs` */
+  const logs = homes.map((h) => new OutputLog(join(h, 'nats.log')));
   const restarts = ports.map(() => 0);
   const backoff = ports.map(() => 0);
   /** nodes asked to stop (not started again when they end) */
@@ -152,8 +156,11 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
     asked[k] = false;
     // its own process group: a Ctrl-C at the terminal reaches plant up, which stops the nodes after the hosts
     const p = spawn(bin, ['-c', confs[k]!], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    logs[k]!.started(`nats-server node ${k + 1} (pid ${p.pid ?? 0})`);
     const keep = (b: Buffer): void => {
-      outs[k] = (outs[k] + b.toString('utf8')).slice(-OUT_MAX);
+      const text = b.toString('utf8');
+      outs[k] = (outs[k] + text).slice(-OUT_MAX);
+      logs[k]!.write(text);
     };
     p.stdout?.on('data', keep);
     p.stderr?.on('data', keep);

@@ -7,7 +7,7 @@
  * after 1 s, doubling to 30 s while it keeps failing. `plant.json` in the plant's folder
  * (`<home>/plants/<id>/`) says what runs where, rewritten on every change; `twinline plant
  * status` reads it. SIGINT or SIGTERM stops the hosts (each takes a last snapshot), then the
- * cluster.
+ * cluster. Each host's output goes to `host.log` in its home (output-log.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { TwinlineError } from '../core/errors.ts';
 import type { Plant, PlantLine } from './plant-file.ts';
 import { startNatsCluster, type ClusterWatch, type NatsCluster, type NatsNode } from './nats-cluster.ts';
 import { MAX_STREAM_BYTES } from '../host/streams.ts';
+import { OutputLog } from './output-log.ts';
 import { startPlantView, type PlantViewServer } from './plant-view.ts';
 
 const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url));
@@ -97,6 +98,8 @@ class Host {
   out = '';
   stopping = false;
   private backoff = 0;
+  /** its output in `host.log` in its home (bounded), the tail in `out` */
+  private outputLog: OutputLog | null = null;
 
   constructor(readonly rec: HostRecord, private readonly args: (resume: string | null) => string[], private readonly changed: () => void, private readonly log: (line: string) => void) {}
 
@@ -107,11 +110,19 @@ class Host {
     const p = spawn(process.execPath, [TWINLINE, 'serve', ...this.args(resume)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.proc = p;
     this.out = '';
+    if (this.outputLog === null) {
+      mkdirSync(this.rec.home, { recursive: true, mode: 0o700 });
+      this.outputLog = new OutputLog(join(this.rec.home, 'host.log'));
+    }
+    const file = this.outputLog;
+    file.started(`twinline serve ${resume === null ? this.rec.scenario : `--resume ${resume}`} (pid ${p.pid ?? 0})`);
     this.rec.pid = p.pid ?? 0;
     this.rec.state = resume === null ? 'starting' : 'restarting';
     this.changed();
     const keep = (b: Buffer): void => {
-      this.out = (this.out + b.toString('utf8')).slice(-OUT_MAX);
+      const text = b.toString('utf8');
+      this.out = (this.out + text).slice(-OUT_MAX);
+      file.write(text);
     };
     p.stdout?.on('data', keep);
     p.stderr?.on('data', keep);

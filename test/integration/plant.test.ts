@@ -45,6 +45,19 @@ const nodesText = async (): Promise<string> => (await view.getByTestId('plant-no
 const heard = new Map<string, number>();
 let sub: mqtt.MqttClient;
 
+/** `wait()`, failing with what the NATS nodes logged of routes and JetStream last (plant-up keeps their logs) */
+async function withNodeLogs<T>(wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (e) {
+    const tails = [1, 2, 3].map((k) => {
+      const lines = readFileSync(join(home, 'plants', 'kiln-plant', `nats-${k}`, 'nats.log'), 'utf8').split('\n');
+      return `nats-${k}:\n${lines.filter((l) => /JetStream|RAFT|[Rr]oute|Reloaded|WRN|ERR/.test(l)).slice(-25).join('\n')}`;
+    });
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${tails.join('\n')}`);
+  }
+}
+
 beforeAll(async () => {
   await buildWebApp();
   up = own(process.execPath, ['bin/twinline.mjs', 'plant', 'up', PLANT, '--home', home]);
@@ -162,6 +175,14 @@ describe('twinline plant', () => {
     expect(readFileSync(join(l.runDir!, 'commands.ndjson'), 'utf8')).toMatch(/"target":"src","command":"hold"/);
     expect(run.resumes).toHaveLength(1);
     expect(run.resumes[0]!.divergedAt).toBeNull();
+    // what both said, before and after the kill, is in their logs
+    const hostLog = readFileSync(join(l.home, 'host.log'), 'utf8');
+    expect(hostLog).toMatch(/--- \S+ twinline serve \S+kiln-cell-2\.yaml \(pid \d+\) ---\n/);
+    expect(hostLog).toContain('Twinline serving "');
+    expect(hostLog).toContain(`twinline serve --resume ${l.runDir!} (pid ${l.pid})`);
+    const nodeLog = readFileSync(join(home, 'plants', 'kiln-plant', 'nats-2', 'nats.log'), 'utf8');
+    expect(nodeLog.match(/--- \S+ nats-server node 2 \(pid \d+\) ---/g)).toHaveLength(2);
+    expect(nodeLog).toContain(`nats-server node 2 (pid ${after.nats[1]!.pid})`);
     // through the restarted node 2 and the cluster to the subscriber on node 3
     await waitFor('kiln-cell-2 publishing again', () => heard.get('kiln-cell-2') ?? 0, (t) => t > killedAt + 1000, 60_000);
     const st = await cli(['status', PLANT, '--home', home]);
@@ -233,7 +254,7 @@ describe('twinline plant', () => {
       return got.includes('n1 healed');
     }, (ok) => ok, 20_000);
     // what waited is acknowledged now (the next test finds it in the stream, in order)
-    await waitFor('kiln-cell-1 sent what waited', streams, (s) => s.pending === 0 && s.error === null, 60_000);
+    await withNodeLogs(() => waitFor('kiln-cell-1 sent what waited', streams, (s) => s.pending === 0 && s.error === null, 60_000));
     probe.unsubscribe();
     await Promise.all([n1!.close(), n2!.close(), n3!.close()]);
   }, START_MS + 180_000);
@@ -261,7 +282,7 @@ describe('twinline plant', () => {
           }
         };
         const logged = readFileSync(join(line.runDir!, 'events.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
-        const held = await waitFor(`${line.id}'s stream to hold its logged events`, inStream, (x) => x !== null && x.events.length >= logged.length, 60_000);
+        const held = await withNodeLogs(() => waitFor(`${line.id}'s stream to hold its logged events`, inStream, (x) => x !== null && x.events.length >= logged.length, 60_000));
         expect(held!.replicas).toBe(3);
         const got = held!.events;
         expect(got.slice(0, logged.length), line.id).toEqual(logged);

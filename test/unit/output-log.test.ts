@@ -1,0 +1,40 @@
+/**
+ * A plant's child output files (sim/plant/output-log.ts): bounded at twice their size limit
+ * however much is written, the newest output always in the live file, and a file that cannot be
+ * written given up without an exception.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { OutputLog } from '../../sim/plant/output-log.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'twinline-output-log-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('OutputLog', () => {
+  it('rotates to .1 past its limit, so at most twice the limit stays on disk, the newest output in the file', () => {
+    const file = join(dir, 'node.log');
+    const log = new OutputLog(file, 3000);
+    log.started('node 1');
+    for (let k = 0; k < 100; k++) log.write(`${String(k).padStart(3, '0')} ${'x'.repeat(995)}\n`);
+    expect(statSync(file).size).toBeLessThanOrEqual(3000);
+    expect(statSync(`${file}.1`).size).toBeLessThanOrEqual(3000);
+    expect(readFileSync(file, 'utf8')).toContain(`099 ${'x'.repeat(995)}`);
+    expect(readFileSync(`${file}.1`, 'utf8')).not.toContain('099 ');
+    // a new owner (plant up started again) goes on from the file's size
+    const again = new OutputLog(file, 3000);
+    again.started('node 1 again');
+    again.write('after\n');
+    expect(statSync(file).size).toBeLessThanOrEqual(3000);
+    expect(readFileSync(file, 'utf8')).toMatch(/node 1 again ---\nafter\n$/);
+  });
+
+  it('gives up a file it cannot write without throwing', () => {
+    const file = join(dir, 'no-such-dir', 'host.log');
+    const log = new OutputLog(file, 3000);
+    expect(() => log.write('lost\n')).not.toThrow();
+    expect(() => log.write('lost too\n')).not.toThrow();
+    expect(existsSync(file)).toBe(false);
+  });
+});
