@@ -37,6 +37,8 @@ const RETRY_MS = 1000;
 const ACK_MS = 10_000;
 /** how long publishing may fail in a row before the streams move to the next server [ms] */
 export const FAILOVER_MS = 30_000;
+/** how long a leader step-down request waits for its answer [ms] */
+const STEP_DOWN_MS = 5000;
 
 /** A connection to the first of `servers` that answers (and to the others in turn should it drop). */
 function dial(servers: readonly string[], line: string): Promise<NatsConnection> {
@@ -291,10 +293,11 @@ export class LineStreams {
    * there (a node back from a partition whose routes or replica of the stream have not caught
    * up, a node cut off from the others, a stream lost with its node) need not hold at another.
    * Connects to the next server of the list (the others after it, in turn, should it not
-   * answer) and closes the old connection; true when it did. The caller then makes sure of the
-   * stream there as at the start (the run folder's records the stream lacks queued first;
-   * JetStream drops those it holds already by their ids), and sending goes on from the oldest
-   * record not acknowledged. With one server it dials that one again.
+   * answer), closes the old connection and asks the stream's leader to step down; true when it
+   * moved. The caller then makes sure of the stream there as at the start (the run folder's
+   * records the stream lacks queued first; JetStream drops those it holds already by their ids),
+   * and sending goes on from the oldest record not acknowledged. With one server it dials that
+   * one again.
    */
   private async failover(): Promise<boolean> {
     const servers = this.o.url.split(',');
@@ -315,8 +318,24 @@ export class LineStreams {
     this.failingSince = null;
     this.ready = false;
     void old.close().catch(() => undefined);
-    this.o.log?.(`  JetStream: nothing from ${was} for ${(this.o.failoverMs ?? FAILOVER_MS) / 1000} s (${why ?? 'no answer'}); moved to ${nc.getServer()}, ${this.outbox.length} records waiting`);
+    const leader = await this.stepDown();
+    this.o.log?.(`  JetStream: nothing from ${was} for ${(this.o.failoverMs ?? FAILOVER_MS) / 1000} s (${why ?? 'no answer'}); moved to ${nc.getServer()}, ${this.outbox.length} records waiting; ${leader}`);
     return true;
+  }
+
+  /**
+   * Asks the stream's leader to step down (best effort), so the replicas elect another: a leader
+   * that cannot reach the others' replicas (after a partition) would otherwise keep the stream
+   * from taking anything. Says what came of it.
+   */
+  private async stepDown(): Promise<string> {
+    try {
+      const m = await this.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${this.stream}`, undefined, { timeout: STEP_DOWN_MS });
+      const r = JSON.parse(new TextDecoder().decode(m.data)) as { success?: boolean; error?: { description?: string } };
+      return r.success === true ? 'its stream\'s leader stepped down' : `its stream's leader did not step down (${r.error?.description ?? 'no reason given'})`;
+    } catch (e) {
+      return `its stream's leader did not step down (${e instanceof Error ? e.message : String(e)})`;
+    }
   }
 
   status(): StreamsStatus {
