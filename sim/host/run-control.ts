@@ -66,8 +66,9 @@ async function jump(c: RestContext, target: 'shift' | number): Promise<Jumped> {
 }
 
 /** A jump in words, for the audit trail. */
-function jumpText(j: Jumped): string {
-  return `jumped ${clock(j.toS - j.fromS)} from ${clock(j.fromS)} to ${clock(j.toS)}${j.shift !== null ? ` (end of shift ${j.shift})` : ''} in ${j.tookS.toFixed(1)} s`;
+export function jumpText(j: Jumped): string {
+  // the length to the nearest second: from + 600 − from can be 599.999…, which the clock would cut to 0:09:59
+  return `jumped ${clock(Math.round(j.toS - j.fromS))} from ${clock(j.fromS)} to ${clock(j.toS)}${j.shift !== null ? ` (end of shift ${j.shift})` : ''} in ${j.tookS.toFixed(1)} s`;
 }
 
 /** The body of `GET /api/run` (and of `POST /api/run`, with what changed). */
