@@ -42,6 +42,8 @@ export const COMMON_FIELDS = {
   mtbf: { unit: 's', description: 'mean operating time between failures of a new machine; 0: it never breaks down (the default of sources and sinks)', access: 'rw', default: 200 * 3600, min: 0, max: 1e9 },
   mttr: { unit: 's', description: 'mean time to repair', access: 'rw', default: 900, min: 1, max: 1e7 },
   wearRate: { unit: '1/h', description: 'wear added per operating hour', access: 'rw', default: 0.002, min: 0, max: 1 },
+  pdmDetect: { unit: '', description: 'share of coming breakdowns that predictive maintenance sees in the machine\'s condition and turns into a planned intervention instead; 0: none (run to failure)', access: 'rw', default: 0, min: 0, max: 1 },
+  pdmTime: { unit: 's', description: 'length of a planned intervention (people and spare parts ready); it renews the worn parts (wear back to 0)', access: 'rw', default: 1200, min: 1, max: 1e6 },
   operators: { unit: '', description: 'operators assigned to the station', access: 'rw', default: 0, min: 0, max: 100 },
   autoRecover: { unit: '', description: '1: after a repair the PLC clears, resets and restarts by itself', access: 'rw', default: 1, min: 0, max: 1, integer: true },
   scanPeriod: { unit: 's', description: 'PLC scan period', access: 'rw', default: 0.001, min: 0.001, max: 1 },
@@ -63,8 +65,9 @@ export const COMMON_ALARMS: readonly AlarmSpec[] = [
 ];
 
 /** Fault codes (the `fault` field). */
-export const Fault = { none: 0, breakdown: 1, jam: 2, injected: 3, power: 4, sensor: 5 } as const;
-export const FAULT_NAMES: readonly string[] = ['none', 'breakdown', 'jam', 'injected', 'power', 'sensor'];
+export const Fault = { none: 0, breakdown: 1, jam: 2, injected: 3, power: 4, sensor: 5, maintenance: 6 } as const;
+/** by code; `maintenance` is a planned intervention (predictive maintenance), not a failure: never injected, not counted in `failures` */
+export const FAULT_NAMES: readonly string[] = ['none', 'breakdown', 'jam', 'injected', 'power', 'sensor', 'maintenance'];
 
 export const ALARM_BREAKDOWN = 1 << 24;
 export const ALARM_INTERLOCK = 1 << 25;

@@ -6,7 +6,7 @@
 import type { World } from './world.ts';
 import { Activity, Fault, ALARM_WEAR } from './station.ts';
 import { PartFlag } from './parts.ts';
-import { exponential } from './rng.ts';
+import { exponential, uniform } from './rng.ts';
 import { H } from './world-layout.ts';
 import { isUp, State } from '../plc/packml.ts';
 
@@ -107,7 +107,13 @@ function settle(w: World, s: number, t: number, next: number): void {
         if (mtbf > 0) st.hazard[s]! += ((d * w.dt) / mtbf) * (1 + 4 * wear * wear);
         if (act === BUSY) st.wear[s] = Math.min(1, wear + (st.wearRate[s]! * d * w.dt) / 3600);
         if (st.wear[s]! > 0.8) w.setAlarm(s, ALARM_WEAR, true);
-        if (st.hazard[s]! >= st.hazardLimit[s]!) w.fail(s, Fault.breakdown, exponential(w.rng, st.mttr[s]!));
+        if (st.hazard[s]! >= st.hazardLimit[s]!) {
+          // predictive maintenance sees this share of breakdowns coming: a planned intervention of
+          // its own length instead (drawn only where it is fitted, so other lines' runs are unchanged)
+          const pdm = st.pdmDetect[s]!;
+          if (pdm > 0 && uniform(w.rng) < pdm) w.fail(s, Fault.maintenance, st.pdmTime[s]!);
+          else w.fail(s, Fault.breakdown, exponential(w.rng, st.mttr[s]!));
+        }
       }
     }
   }
@@ -147,7 +153,8 @@ export function stationTimes(w: World, s: number): { busy: number; starved: numb
     else out.starved += d;
     if ((cls & EXEC) !== 0) out.run += d;
   }
-  if (st.fault[s] !== 0) out.repair += w.tick - st.faultSince[s]!;
+  // a planned intervention is no repair (MTTR counts the repairs of failures)
+  if (st.fault[s] !== 0 && st.fault[s] !== Fault.maintenance) out.repair += w.tick - st.faultSince[s]!;
   return out;
 }
 

@@ -4,7 +4,7 @@
  * of its bytes. One writer: whoever calls `step()`. Structure is fixed at construction; during
  * a tick only values change.
  */
-import { COMMON_FIELDS, Fault, FAULT_NAMES, ALARM_BREAKDOWN, ALARM_JAM, type CommonField, type StationArrays } from './station.ts';
+import { COMMON_FIELDS, Fault, FAULT_NAMES, ALARM_BREAKDOWN, ALARM_JAM, ALARM_WEAR, type CommonField, type StationArrays } from './station.ts';
 import { PartFlag, type PartArrays } from './parts.ts';
 import { layoutWorld, H, withDefaults } from './world-layout.ts';
 export { withDefaults };
@@ -436,8 +436,11 @@ export class World {
     st.faultSince[s] = this.tick;
     this.attention[s] = 1;
     st.faultEnd[s] = this.tick + Math.max(1, Math.round(duration / this.dt));
-    st.failures[s] = (st.failures[s] ?? 0) + 1;
-    st.alarms[s] = (st.alarms[s] ?? 0) | (code === Fault.jam ? ALARM_JAM : ALARM_BREAKDOWN);
+    // a planned intervention stops the machine but is no failure and raises no alarm
+    if (code !== Fault.maintenance) {
+      st.failures[s] = (st.failures[s] ?? 0) + 1;
+      st.alarms[s] = (st.alarms[s] ?? 0) | (code === Fault.jam ? ALARM_JAM : ALARM_BREAKDOWN);
+    }
     this.emitAt('fault', this.ids[s] ?? null, { code: FAULT_NAMES[code] ?? String(code), repairS: Math.round(duration * 1000) / 1000 });
   }
 
@@ -448,10 +451,15 @@ export class World {
     const code = st.fault[s] ?? 0;
     st.fault[s] = 0;
     this.attention[s] = 1;
-    st.repairTicks[s]! += this.tick - st.faultSince[s]!;
+    if (code !== Fault.maintenance) st.repairTicks[s]! += this.tick - st.faultSince[s]!;
     st.hazard[s] = 0;
     st.hazardLimit[s] = exponential(this.rng, 1);
     st.alarms[s] = (st.alarms[s] ?? 0) & ~(ALARM_BREAKDOWN | ALARM_JAM);
+    // a planned intervention renews the worn parts; a repair after a breakdown only fixes what broke
+    if (code === Fault.maintenance) {
+      st.wear[s] = 0;
+      st.alarms[s] = (st.alarms[s] ?? 0) & ~ALARM_WEAR;
+    }
     if ((st.autoRecover[s] ?? 0) === 1 && (st.mode[s] ?? 1) !== 3) st.latch[s] = 1;
     this.emitAt('repair', this.ids[s] ?? null, { code: FAULT_NAMES[code] ?? String(code) });
   }

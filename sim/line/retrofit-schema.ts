@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { TwinlineError } from '../core/errors.ts';
 import { checkedYaml, idMatchesFile } from './checked-yaml.ts';
-import { KEBAB_ID, label, quantity, STATION_ID } from './schema.ts';
+import { KEBAB_ID, label, quantity, STATION_ID, STATION_SYSTEMS } from './schema.ts';
 
 /** Current retrofit step file version. */
 export const RETROFIT_VERSION = 1;
@@ -40,6 +40,11 @@ const change = z
     name: label('new display name').optional(),
     params: z.record(z.string(), quantity('parameter value in the field\'s unit, or "<number> <unit>"')).optional().meta({ description: 'parameters set (merged into the station\'s; with kind: the new kind\'s parameters)' }),
     unset: z.array(z.string()).optional().meta({ description: 'parameters removed (back to the kind\'s default)' }),
+    systems: z
+      .array(z.enum(STATION_SYSTEMS))
+      .min(1)
+      .optional()
+      .meta({ description: 'what the step fits around the stations (added to the systems they have, for the diagnosis): network, data, spc, meter, condition, trace' }),
   })
   .meta({ description: 'one change to the matched stations' });
 

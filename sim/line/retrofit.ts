@@ -2,10 +2,10 @@
  * A scenario as a baseline plus retrofit steps. `applyRetrofits` takes the baseline's record
  * (the scenario file as data, migrated to the current version) and steps (retrofit-schema.ts)
  * and returns the after line: each step in turn changes the stations it matches (kind,
- * name, parameters) and the crews (stations whose manual task is gone leave the crews' areas,
- * repairs handed to a crew, sizes), and the result is checked by the scenario loader as a
- * file would be, so a step that makes an invalid line is reported naming the step. Pure: no
- * file access; the host reads the files.
+ * name, parameters, the systems around them) and the crews (stations whose manual task is
+ * gone leave the crews' areas, repairs handed to a crew, sizes), and the result is checked by
+ * the scenario loader as a file would be, so a step that makes an invalid line is reported
+ * naming the step. Pure: no file access; the host reads the files.
  *
  * A step applies to a line when its `appliesTo` matches at least one station, and each of its
  * changes matches at least one; otherwise the step is an error for that line (a vision step
@@ -103,6 +103,7 @@ function applyStep(doc: Rec, spec: LineSpec, step: RetrofitStep): { doc: Rec; st
       if (c.kind !== undefined) rec.kind = c.kind;
       rec.params = { ...params, ...(c.params ?? {}) };
       if (c.name !== undefined) rec.name = { ...c.name };
+      if (c.systems !== undefined) rec.systems = [...new Set([...(Array.isArray(rec.systems) ? (rec.systems as unknown[]).map(String) : []), ...c.systems])];
     }
   });
   const ids = [...changed];

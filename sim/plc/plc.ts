@@ -189,8 +189,10 @@ export function applyCommand(w: World, c: Command): CommandResult {
       if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0 || duration > 1e7) {
         return reject('BAD_ARGUMENT', `fault duration must be a number of seconds in (0, 1e7], got ${JSON.stringify(duration)}`);
       }
+      // a planned intervention (predictive maintenance) is not a fault one injects
+      const faults = FAULT_NAMES.slice(1, Fault.maintenance);
       const code = args.code === undefined ? Fault.injected : FAULT_NAMES.indexOf(String(args.code));
-      if (code <= 0) return reject('BAD_ARGUMENT', `fault code must be one of ${FAULT_NAMES.slice(1).join(', ')}`);
+      if (code <= 0 || code >= Fault.maintenance) return reject('BAD_ARGUMENT', `fault code must be one of ${faults.join(', ')}`);
       if (st.fault[s] !== 0) return reject('NOT_ALLOWED', `station already has fault "${FAULT_NAMES[st.fault[s] ?? 0]}"`);
       w.fail(s, code, duration);
       return OK;

@@ -61,14 +61,16 @@ describe('twinline diagnose', () => {
   });
 
   it('tries every step that applies over the same seeds, ranks them by payback, and says why the others do not apply', () => {
-    expect(first.steps.map((s) => s.id).sort()).toEqual(['automatic-knockout', 'automatic-pouring', 'robot-handling']);
-    expect(first.steps.map((s) => s.rank)).toEqual([1, 2, 3]);
+    expect(first.steps.map((s) => s.id).sort()).toEqual(['automatic-knockout', 'automatic-pouring', 'predictive-maintenance', 'robot-handling']);
+    expect(first.steps.map((s) => s.rank)).toEqual([1, 2, 3, 4]);
     const paybacks = first.steps.map((s) => s.economics.paybackYears ?? Number.POSITIVE_INFINITY);
     expect([...paybacks].sort((x, y) => x - y)).toEqual(paybacks);
     for (const s of first.steps) {
-      expect(s.kpis.labourHours!.deltaPct.mean, `${s.id} takes work off people`).toBeLessThan(0);
+      // the automation steps take work off people; predictive maintenance takes breakdowns off the machines
+      if (s.stage === 'automation') expect(s.kpis.labourHours!.deltaPct.mean, `${s.id} takes work off people`).toBeLessThan(0);
       expect(s.stations.length).toBeGreaterThan(0);
     }
+    expect(first.steps.find((s) => s.id === 'predictive-maintenance')!.stage).toBe('intelligence');
     expect(first.skipped).toEqual([{ id: 'machine-vision-inspection', reason: expect.stringMatching(/does not apply to steel-ball-before/) }]);
   });
 
@@ -76,6 +78,9 @@ describe('twinline diagnose', () => {
     const rm = first.roadmap!;
     expect(rm.steps.slice().sort()).toEqual(first.steps.map((s) => s.id).sort());
     expect(rm.stages[0]!.score).toBeGreaterThan(first.stages[0]!.score!);
+    // condition monitoring on the machines that can break down: the intelligence stage is no longer nil
+    expect(rm.stages[3]!.stage).toBe('intelligence');
+    expect(rm.stages[3]!.score).toBeGreaterThan(0);
     const alone = Math.min(...first.steps.map((s) => s.kpis.labourHours!.deltaPct.mean!));
     expect(rm.kpis.labourHours!.deltaPct.mean).toBeLessThan(alone);
     expect(rm.economics.capex).toBe(first.steps.reduce((a, s) => a + s.economics.capex, 0));
