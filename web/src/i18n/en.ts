@@ -307,7 +307,7 @@ export const en = {
     Unholding: 'Unholding', Suspending: 'Suspending', Unsuspending: 'Unsuspending', Resetting: 'Resetting', Completing: 'Completing', Complete: 'Complete',
   } as Record<string, string>,
   modes: { Undefined: 'Undefined', Production: 'Production', Maintenance: 'Maintenance', Manual: 'Manual' } as Record<string, string>,
-  faults: { none: 'None', breakdown: 'Breakdown', jam: 'Jam', injected: 'Injected fault', power: 'Power loss', sensor: 'Sensor failure', unknown: 'Unknown' } as Record<string, string>,
+  faults: { none: 'None', breakdown: 'Breakdown', jam: 'Jam', injected: 'Injected fault', power: 'Power loss', sensor: 'Sensor failure', maintenance: 'Planned maintenance', unknown: 'Unknown' } as Record<string, string>,
   activities: { starved: 'Starved', busy: 'Busy', blocked: 'Blocked' } as Record<string, string>,
   kinds: {
     source: 'Feed', conveyor: 'Belt conveyor', buffer: 'Buffer', press: 'Press', dryer: 'Dryer', glazer: 'Glazing booth', kiln: 'Tunnel kiln',

@@ -308,7 +308,7 @@ export const zhCN: Messages = {
     Unholding: '解除保持中', Suspending: '暂停中', Unsuspending: '恢复中', Resetting: '复位中', Completing: '完成中', Complete: '已完成',
   },
   modes: { Undefined: '未定义', Production: '生产', Maintenance: '维护', Manual: '手动' },
-  faults: { none: '无', breakdown: '设备故障', jam: '卡堵', injected: '注入故障', power: '断电', sensor: '传感器故障', unknown: '未知' },
+  faults: { none: '无', breakdown: '设备故障', jam: '卡堵', injected: '注入故障', power: '断电', sensor: '传感器故障', maintenance: '计划维护', unknown: '未知' },
   activities: { starved: '待料', busy: '加工中', blocked: '堵塞' },
   kinds: {
     source: '上料', conveyor: '皮带输送机', buffer: '缓存', press: '压机', dryer: '干燥器', glazer: '喷釉房', kiln: '隧道窑',
