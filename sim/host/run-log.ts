@@ -8,8 +8,8 @@
  * for `GET /api/events`, which pages forward from a sequence number and says when the asked-for
  * events have left the ring (they are still in the files).
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { LoggedCommand } from '../core/commands.ts';
 import { eventToJson, type SimEvent } from '../core/events.ts';
 import { keepNonFinite } from '../core/world.ts';
@@ -40,12 +40,23 @@ export interface EventPage {
   file: string;
 }
 
-/** An append-only NDJSON file that rotates by size. */
+/** `events.ndjson` → `events.<k>.ndjson`, `nats.log` → `nats.<k>.log`: the k-th older file of a rotating log. */
+function rotatedName(path: string, k: number): string {
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}.${k}${ext}`;
+}
+
+/**
+ * An append-only file that rotates by size: past `rotateBytes` it becomes `<name>.1.<ext>`
+ * (`events.1.ndjson`), the older ones move up, and those past `keep` are deleted.
+ */
 export class Rotating {
   private fd: number;
-  private size = 0;
+  private size: number;
   constructor(private readonly path: string, private readonly rotateBytes: number, private readonly keep: number) {
     this.fd = openSync(path, 'a', 0o600);
+    // a file appended to again (a resumed run, a plant started again) counts what it holds
+    this.size = fstatSync(this.fd).size;
   }
 
   write(text: string): void {
@@ -62,10 +73,9 @@ export class Rotating {
 
   private rotate(): void {
     closeSync(this.fd);
-    const base = this.path.replace(/\.ndjson$/, '');
-    rmSync(`${base}.${this.keep}.ndjson`, { force: true });
-    for (let k = this.keep - 1; k >= 1; k--) if (existsSync(`${base}.${k}.ndjson`)) renameSync(`${base}.${k}.ndjson`, `${base}.${k + 1}.ndjson`);
-    renameSync(this.path, `${base}.1.ndjson`);
+    rmSync(rotatedName(this.path, this.keep), { force: true });
+    for (let k = this.keep - 1; k >= 1; k--) if (existsSync(rotatedName(this.path, k))) renameSync(rotatedName(this.path, k), rotatedName(this.path, k + 1));
+    renameSync(this.path, rotatedName(this.path, 1));
     this.fd = openSync(this.path, 'a', 0o600);
     this.size = 0;
   }

@@ -234,6 +234,7 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
     },
     async stop() {
       await Promise.all(ports.map((_, k) => stopNode(k)));
+      for (const l of logs) l.close();
     },
   };
 }

@@ -177,6 +177,7 @@ class Host {
     const p = this.proc;
     if (p === null || p.exitCode !== null || p.signalCode !== null) {
       this.rec.state = 'stopped';
+      this.outputLog?.close();
       return;
     }
     const gone = new Promise<void>((r) => p.once('exit', () => r()));
@@ -187,6 +188,7 @@ class Host {
     }, STOP_MS);
     await gone;
     clearTimeout(t);
+    this.outputLog?.close();
   }
 }
 
