@@ -40,6 +40,20 @@ export const FAILOVER_MS = 30_000;
 /** how long a leader step-down request waits for its answer [ms] */
 const STEP_DOWN_MS = 5000;
 
+/** host:port of a server URL (`nats://user@host:4222/` → `host:4222`), as `NatsConnection.getServer()` names it. */
+function hostPort(url: string): string {
+  return url.trim().replace(/^[a-z]+:\/\//i, '').replace(/^[^@/]*@/, '').replace(/\/.*$/, '');
+}
+
+/**
+ * Where a failover goes after `current` (host:port): the server after it in `servers`, or after
+ * `fallback` when it is not one of them (a server the cluster told the client of). An index.
+ */
+export function nextServer(servers: readonly string[], current: string, fallback: number): number {
+  const at = servers.findIndex((s) => hostPort(s) === current);
+  return ((at >= 0 ? at : fallback) + 1) % servers.length;
+}
+
 /** A connection to the first of `servers` that answers (and to the others in turn should it drop). */
 function dial(servers: readonly string[], line: string): Promise<NatsConnection> {
   return connect({ servers: [...servers], noRandomize: true, name: `twinline ${line}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 10_000 });
@@ -119,7 +133,7 @@ export class LineStreams {
   /** since when publishing has failed in a row [ms], null while it succeeds */
   private failingSince: number | null = null;
   private failovers = 0;
-  /** the index in the server list of the server dialled first */
+  /** the index in the server list of the server the last failover dialled first */
   private first = 0;
   private commandsSeen: number;
   readonly stream: string;
@@ -303,7 +317,8 @@ export class LineStreams {
     const servers = this.o.url.split(',');
     const was = this.nc.getServer();
     const why = this.error;
-    this.first = (this.first + 1) % servers.length;
+    // the one after the server in use: after a start on the second server, the third (or the first)
+    this.first = nextServer(servers, was, this.first);
     let nc: NatsConnection;
     try {
       nc = await dial([...servers.slice(this.first), ...servers.slice(0, this.first)], this.o.line);
