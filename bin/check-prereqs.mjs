@@ -22,7 +22,7 @@ const PURPOSE = {
   chromium: 'the browser tests (test/e2e) drive it',
   mosquitto: 'the external-broker MQTT tests start it',
   'nats-server': 'the external-broker MQTT tests start it',
-  'wqy-microhei.ttc': 'the browser tests read Chinese labels off the screen; without a CJK font every glyph is the same box',
+  'wqy-microhei.ttc': 'the Chinese HTML reports (compare, diagnose) use the system\'s CJK font and their tests read them off the screen; without one every glyph is the same box',
 };
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 

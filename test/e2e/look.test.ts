@@ -10,7 +10,7 @@
  * small fixture line (open profile), restarted on the same port for the outage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,9 +68,9 @@ afterAll(async () => {
   if (profile !== '') rmSync(profile, { recursive: true, force: true });
 }, 60_000);
 
-/** A new tab at `query` (of the fixture host), drawn and fed. */
-async function open(query: string, viewport?: { width: number; height: number }): Promise<Page> {
-  const page = await ctx.newPage();
+/** A new tab at `query` (of the fixture host, in `context`: the shared browser by default), drawn and fed. */
+async function open(query: string, viewport?: { width: number; height: number }, context: BrowserContext = ctx): Promise<Page> {
+  const page = await context.newPage();
   if (viewport !== undefined) await page.setViewportSize(viewport);
   page.on('pageerror', (e) => pageErrors.push(`${query}: ${e.message}`));
   await page.goto(new URL(query, host!.base).href);
@@ -303,12 +303,63 @@ describe('framing', () => {
   }, scaled(180_000));
 });
 
+/**
+ * A fontconfig that knows only Latin fonts (DejaVu, Liberation where installed) and caches in
+ * `dir`: a browser started with it as FONTCONFIG_FILE is a machine without any CJK font.
+ */
+function latinOnlyFonts(dir: string): string {
+  const latin = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/truetype/liberation'].filter((d) => existsSync(d));
+  const file = join(dir, 'fonts.conf');
+  writeFileSync(file, [
+    '<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">', '<fontconfig>',
+    ...latin.map((d) => `  <dir>${d}</dir>`), `  <cachedir>${join(dir, 'cache')}</cachedir>`, '</fontconfig>', '',
+  ].join('\n'));
+  return file;
+}
+
+/**
+ * A hash of each of `chars` drawn on a canvas in `family` (CSS font-family list), after asking
+ * the page's fonts for it: a font without the glyphs draws one and the same box for all of them.
+ */
+function glyphShapes(page: Page, family: string | null, chars: string[]): Promise<number[]> {
+  return page.evaluate(async ([fam, list]) => {
+    const stack = fam ?? getComputedStyle(document.documentElement).fontFamily;
+    const c = document.createElement('canvas');
+    c.width = c.height = 48;
+    const g = c.getContext('2d')!;
+    const font = `36px ${stack}`;
+    await document.fonts.load(font, list.join(''));
+    g.font = font;
+    g.textBaseline = 'top';
+    g.fillStyle = '#fff';
+    return list.map((ch) => {
+      g.clearRect(0, 0, 48, 48);
+      g.fillText(ch, 4, 4);
+      const a = g.getImageData(0, 0, 48, 48).data;
+      let h = 0;
+      for (let k = 3; k < a.length; k += 4) h = (Math.imul(h, 31) + a[k]!) | 0;
+      return h;
+    });
+  }, [family, chars] as const);
+}
+
 describe('Chinese', () => {
-  it('draws Chinese labels as glyphs, not boxes: a station name over the 3D view and the header', async () => {
-    const page = await open('/?mode=standalone&scenario=ceramic-after&lang=zh-CN');
+  it('draws Chinese labels as glyphs, not boxes, with the font the app ships, in a browser without a CJK font', async () => {
+    // a browser on a machine with Latin fonts only: first shown to draw every Chinese character as the same box
+    const dir = mkdtempSync(join(tmpdir(), 'twinline-latin-fonts-'));
+    const bare = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1024, height: 640 }, env: { ...process.env, FONTCONFIG_FILE: latinOnlyFonts(dir) },
+    });
     try {
+      const control = await bare.newPage();
+      const sample = [...'窑炉喷釉压机'];
+      const boxes = await glyphShapes(control, 'sans-serif', sample);
+      expect(new Set(boxes).size, `without the app, ${sample.join('')} all draw one shape in this browser`).toBe(1);
+      await control.close();
+      const page = await open('/?mode=standalone&scenario=ceramic-after&lang=zh-CN', undefined, bare);
       const label = page.locator('[data-station-label="kiln"]');
       await label.waitFor({ timeout: scaled(20_000) });
+      await page.evaluate(() => document.fonts.ready.then(() => undefined));
       const name = await label.innerText();
       expect(name).toMatch(/[\u4e00-\u9fff]/);
       // the label's own pixels: light text on its dark plate
@@ -317,32 +368,26 @@ describe('Chinese', () => {
       for (let k = 0; k < px.length; k += 4) if (px[k]! + px[k + 1]! + px[k + 2]! > 450) ink++;
       expect(ink, `ink pixels of "${name}"`).toBeGreaterThan(20);
       // glyph coverage: in the page's font stack (the HTML's and the 3D labels'), each distinct
-      // Chinese character draws a shape of its own; a font without the glyphs draws one and the
-      // same box for all of them
+      // Chinese character of the label and the header draws a shape of its own
       const header = await page.locator('header.top').innerText();
       const chars = [...new Set([...`${name}${header}`].filter((c) => /[\u4e00-\u9fff]/.test(c)))];
       expect(chars.length).toBeGreaterThan(5);
-      const shapes = await page.evaluate((list) => {
-        const family = getComputedStyle(document.documentElement).fontFamily;
-        const c = document.createElement('canvas');
-        c.width = c.height = 48;
-        const g = c.getContext('2d')!;
-        g.font = `36px ${family}`;
-        g.textBaseline = 'top';
-        g.fillStyle = '#fff';
-        return list.map((ch) => {
-          g.clearRect(0, 0, 48, 48);
-          g.fillText(ch, 4, 4);
-          const a = g.getImageData(0, 0, 48, 48).data;
-          let h = 0;
-          for (let k = 3; k < a.length; k += 4) h = (Math.imul(h, 31) + a[k]!) | 0;
-          return h;
-        });
-      }, chars);
+      const shapes = await glyphShapes(page, null, chars);
       expect(new Set(shapes).size, `distinct shapes of ${chars.join('')}`).toBe(chars.length);
+      // and they come from the shipped Noto Sans SC: the slices holding them were fetched and loaded
+      const loaded = await page.evaluate(() => {
+        let n = 0;
+        document.fonts.forEach((f) => {
+          if (f.family.replace(/["']/g, '') === 'Noto Sans SC' && f.status === 'loaded') n++;
+        });
+        return n;
+      });
+      expect(loaded, 'Noto Sans SC slices loaded').toBeGreaterThan(0);
       await shot(page, 'zh-overview');
-    } finally {
       await page.close();
+    } finally {
+      await bare.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, scaled(120_000));
 });

@@ -3,6 +3,9 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { ComparePage } from './ComparePage.tsx';
 import { PlantPage } from './PlantPage.tsx';
+// Noto Sans SC split by unicode-range (the browser fetches only the slices holding the characters
+// a page shows): Chinese renders on a machine without a CJK font of its own
+import '@fontsource/noto-sans-sc/400.css';
 import './styles.css';
 
 const root = document.getElementById('root');
