@@ -132,6 +132,59 @@ async function faceplateFlow(page: Page, mode: string, id: string, apiState?: ()
   await page.waitForFunction(() => document.documentElement.lang === 'en');
 }
 
+/**
+ * Checks by pixels that a page whose parts stand still (a paused line) draws them where they
+ * are: the whole line in view, it compares two shots with the parts shown (the noise) and one
+ * with them left out, at each part on a belt (inside a kiln or dryer tunnel a part is rightly
+ * hidden), of which there must be `minSpots`. Shots are named `prefix` + parts-shown,
+ * parts-shown-again, parts-left-out.
+ */
+async function partsSeenByPixels(still: Page, prefix: string, minSpots: number): Promise<void> {
+  // the whole line in view (the default camera); wait until the camera has settled (it glides in)
+  const where = (): Promise<{ x: number; y: number }[]> => still.evaluate(() => window.__twinline.partsOnCanvas(['conveyor']));
+  let before = await where();
+  for (const end = Date.now() + 60_000; Date.now() < end;) {
+    await sleep(1000);
+    const now = await where();
+    if (JSON.stringify(now) === JSON.stringify(before)) break;
+    before = now;
+  }
+  const canvasPx = async (): Promise<{ w: number; h: number }> => still.evaluate(() => {
+    const r = document.querySelector('.view canvas')!.getBoundingClientRect();
+    return { w: r.width, h: r.height };
+  });
+  const view = await canvasPx();
+  // parts on belts: inside a kiln or dryer tunnel a part is rightly hidden
+  const spots = await where();
+  const withParts = await shot(still, `${prefix}parts-shown`);
+  const again = await shot(still, `${prefix}parts-shown-again`);
+  await still.evaluate(() => window.__twinline.showParts(false));
+  const f0 = await still.evaluate(() => window.__twinline.frames());
+  await still.waitForFunction((n) => window.__twinline.frames() > n + 3, f0, { timeout: 60_000 });
+  const without = await shot(still, `${prefix}parts-left-out`);
+  await still.evaluate(() => window.__twinline.showParts(true));
+  expect(await where(), 'the camera and the parts stood still during the shots').toEqual(spots);
+  // the PNG's own width (its IHDR), and device pixels per CSS pixel
+  const width = readFileSync(join(OUT, `${prefix}parts-shown.png`)).readUInt32BE(16);
+  const scale = width / view.w;
+  /** share of parts with a changed pixel within 3 px of where the part is drawn */
+  const seen = (a: number[], b: number[]): number => spots.filter(({ x, y }) => {
+    for (let dy = -3; dy <= 3; dy++) {
+      for (let dx = -3; dx <= 3; dx++) {
+        const k = 4 * (Math.round(y * scale + dy) * width + Math.round(x * scale + dx));
+        if (k < 0 || k + 2 >= a.length) continue;
+        if (Math.abs(a[k]! - b[k]!) + Math.abs(a[k + 1]! - b[k + 1]!) + Math.abs(a[k + 2]! - b[k + 2]!) > 30) return true;
+      }
+    }
+    return false;
+  }).length / spots.length;
+  expect(spots.length).toBeGreaterThanOrEqual(minSpots);
+  const parts = seen(withParts, without);
+  const noise = seen(withParts, again);
+  expect(parts, `parts visible at their places: ${parts.toFixed(2)} (noise ${noise.toFixed(2)})`).toBeGreaterThan(0.5);
+  expect(parts - noise).toBeGreaterThan(0.3);
+}
+
 describe('browser twin, attached to twinline serve', () => {
   let page: Page;
   beforeAll(async () => {
@@ -176,6 +229,20 @@ describe('browser twin, attached to twinline serve', () => {
   it('draws the host line\'s parts where the host says they are, moving', async () => {
     expect(await partMoves(page)).toBeGreaterThan(0.05);
   }, 120_000);
+
+  it('draws the host line\'s parts where they are, by pixels: with the line paused, each part on a belt changes the picture when parts are left out', async () => {
+    const instructor = await login(host, 'instructor');
+    const run = (body: object): Promise<{ status: number }> => api(host, instructor, 'api/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // twenty minutes on, so the belts carry parts (the line at 1× holds three or four on them; the
+    // dryer and the kiln hide the rest); then paused, so they stand still for the shots
+    expect((await run({ jump: 1200 })).status).toBe(200);
+    expect((await run({ running: false })).status).toBe(200);
+    try {
+      await partsSeenByPixels(page, 'attached-', 3);
+    } finally {
+      expect((await run({ running: true })).status).toBe(200);
+    }
+  }, 300_000);
 
   it('opens a faceplate by clicking a station; Stop reaches the host; 中文 switches labels', async () => {
     const hostState = async (): Promise<string> => {
@@ -370,49 +437,7 @@ describe('browser twin, standalone (line in a Web Worker)', () => {
     try {
       // filling the line steps the worker hard: on a busy machine that takes minutes, not seconds
       await still.waitForFunction(() => window.__twinline !== undefined && window.__twinline.parts().length >= 200, undefined, { timeout: 300_000 });
-      // the whole line in view (the default camera); wait until the camera has settled (it glides in)
-      const where = (): Promise<{ x: number; y: number }[]> => still.evaluate(() => window.__twinline.partsOnCanvas(['conveyor']));
-      let before = await where();
-      for (const end = Date.now() + 60_000; Date.now() < end;) {
-        await sleep(1000);
-        const now = await where();
-        if (JSON.stringify(now) === JSON.stringify(before)) break;
-        before = now;
-      }
-      const canvasPx = async (): Promise<{ w: number; h: number }> => still.evaluate(() => {
-        const r = document.querySelector('.view canvas')!.getBoundingClientRect();
-        return { w: r.width, h: r.height };
-      });
-      const view = await canvasPx();
-      // parts on belts: inside a kiln or dryer tunnel a part is rightly hidden
-      const spots = await where();
-      const withParts = await shot(still, 'parts-shown');
-      const again = await shot(still, 'parts-shown-again');
-      await still.evaluate(() => window.__twinline.showParts(false));
-      const f0 = await still.evaluate(() => window.__twinline.frames());
-      await still.waitForFunction((n) => window.__twinline.frames() > n + 3, f0, { timeout: 60_000 });
-      const without = await shot(still, 'parts-left-out');
-      await still.evaluate(() => window.__twinline.showParts(true));
-      expect(await where(), 'the camera and the parts stood still during the shots').toEqual(spots);
-      // the PNG's own width (its IHDR), and device pixels per CSS pixel
-      const width = readFileSync(join(OUT, 'parts-shown.png')).readUInt32BE(16);
-      const scale = width / view.w;
-      /** share of parts with a changed pixel within 3 px of where the part is drawn */
-      const seen = (a: number[], b: number[]): number => spots.filter(({ x, y }) => {
-        for (let dy = -3; dy <= 3; dy++) {
-          for (let dx = -3; dx <= 3; dx++) {
-            const k = 4 * (Math.round(y * scale + dy) * width + Math.round(x * scale + dx));
-            if (k < 0 || k + 2 >= a.length) continue;
-            if (Math.abs(a[k]! - b[k]!) + Math.abs(a[k + 1]! - b[k + 1]!) + Math.abs(a[k + 2]! - b[k + 2]!) > 30) return true;
-          }
-        }
-        return false;
-      }).length / spots.length;
-      expect(spots.length).toBeGreaterThanOrEqual(5);
-      const parts = seen(withParts, without);
-      const noise = seen(withParts, again);
-      expect(parts, `parts visible at their places: ${parts.toFixed(2)} (noise ${noise.toFixed(2)})`).toBeGreaterThan(0.5);
-      expect(parts - noise).toBeGreaterThan(0.3);
+      await partsSeenByPixels(still, '', 5);
     } finally {
       await still.close();
     }
