@@ -480,24 +480,44 @@ describe('outage', () => {
 });
 
 describe('phone', () => {
-  it('stacks the panels at 390×844: a usable 3D view with the whole line, the faceplate below it, nothing wider than the screen', async () => {
-    const page = await open('/?mode=standalone&scenario=ceramic-after', { width: 390, height: 844 });
+  it('on a 390×844 phone: the 3D view fills the screen under the KPIs, the station list is a drawer, the faceplate a sheet over the view that scrolls by itself', async () => {
+    const W = 390;
+    const H = 844;
+    const page = await open('/?mode=standalone&scenario=ceramic-after', { width: W, height: H });
     try {
-      const box = await canvasBox(page);
-      expect(box.w).toBeGreaterThanOrEqual(370);
-      expect(box.h).toBeGreaterThan(0.45 * 844);
+      const c = await canvasBox(page);
+      expect(c.w).toBeGreaterThanOrEqual(W - 20);
+      const kpis = (await page.getByTestId('kpis').boundingBox())!;
+      expect(kpis.width).toBeLessThanOrEqual(W);
+      expect(c.y + c.h, 'the view reaches the bottom of the screen').toBeGreaterThanOrEqual(H - 2);
+      expect(c.h, 'the view takes the screen under the header and KPIs').toBeGreaterThan(0.6 * H);
       await wholeLineInView(page, 'phone');
+      // the station list waits in its drawer until asked for
+      const list = page.locator('.stations');
+      expect(await list.isVisible()).toBe(false);
+      await page.getByTestId('stations-toggle').click();
+      await list.waitFor({ state: 'visible', timeout: scaled(10_000) });
+      const l = (await list.boundingBox())!;
+      expect(l.x).toBeGreaterThanOrEqual(-1);
+      expect(l.width, 'the drawer leaves some of the view beside it').toBeLessThan(0.9 * W);
+      await page.screenshot({ path: join(OUT, 'phone-drawer.png') });
       await page.locator('.stations [data-station="kiln"]').click();
       const fp = page.getByTestId('faceplate');
       await fp.waitFor({ timeout: scaled(20_000) });
+      await list.waitFor({ state: 'hidden', timeout: scaled(10_000) });
+      // the faceplate is a sheet over the lower part of the view: the line stays in sight above it
       const f = (await fp.boundingBox())!;
-      const c = await canvasBox(page);
-      expect(f.y, 'the faceplate stacks below the view').toBeGreaterThanOrEqual(c.y + c.h - 1);
-      expect(f.width).toBeLessThanOrEqual(390);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling of the page').toBeLessThanOrEqual(390);
-      const kpis = (await page.getByTestId('kpis').boundingBox())!;
-      expect(kpis.width).toBeLessThanOrEqual(390);
-      await page.screenshot({ path: join(OUT, 'phone-page.png'), fullPage: true });
+      expect(f.width).toBeLessThanOrEqual(W);
+      expect(f.y + f.height, 'the sheet ends on the screen').toBeLessThanOrEqual(H + 1);
+      expect(f.y - c.y, 'the view above the sheet').toBeGreaterThan(0.4 * c.h);
+      const scroll = await fp.evaluate((e) => ({ sh: e.scrollHeight, ch: e.clientHeight }));
+      expect(scroll.sh, 'the kiln\'s faceplate is longer than its sheet and scrolls in it').toBeGreaterThan(scroll.ch);
+      const doc = await page.evaluate(() => ({ w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight }));
+      expect(doc.w, 'no sideways scrolling of the page').toBeLessThanOrEqual(W);
+      expect(doc.h, 'the page itself does not scroll').toBeLessThanOrEqual(H + 1);
+      await page.screenshot({ path: join(OUT, 'phone-page.png') });
+      await fp.getByRole('button', { name: 'Close', exact: true }).click();
+      await fp.waitFor({ state: 'detached', timeout: scaled(10_000) });
     } finally {
       await page.close();
     }

@@ -63,6 +63,8 @@ export function App(): React.JSX.Element {
   const [selected, setSelected] = useState<string | null>(null);
   const frame = useLive(live);
   const [netOn, setNetOn] = useState(false);
+  // the station list as a drawer over the 3D view (narrow screens only: styles.css shows it beside the view elsewhere)
+  const [drawer, setDrawer] = useState(false);
   // the security range: attached pages of an instructor only (the host refuses anyone else)
   const [rangeOn, setRangeOn] = useState(false);
   const mayRange = session !== null && signedIn !== null && role === 'instructor';
@@ -119,7 +121,7 @@ export function App(): React.JSX.Element {
   const selInfo = selIndex >= 0 ? source?.line.stations[selIndex] : undefined;
   return (
     <I18nContext.Provider value={i18n}>
-      <div className="app" data-mode={mode} data-stale={outage !== null ? '1' : '0'} data-ready={source !== null && frame !== null && !showLogin ? '1' : '0'}>
+      <div className="app" data-mode={mode} data-stale={outage !== null ? '1' : '0'} data-ready={source !== null && frame !== null && !showLogin ? '1' : '0'} data-drawer={drawer ? '1' : '0'}>
         <header className="top">
           <h1>{t.appName}</h1>
           <span className="title">{source !== null ? label(source.line.title) : ''}</span>
@@ -176,10 +178,11 @@ export function App(): React.JSX.Element {
           </main>
         ) : (
           <main>
-            <StationList stations={source?.line.stations ?? []} frame={source !== null ? frame : null} selected={selected} onSelect={(id) => { setSelected(id); handle.focus?.(id); }} />
+            <StationList stations={source?.line.stations ?? []} frame={source !== null ? frame : null} selected={selected} onSelect={(id) => { setSelected(id); setDrawer(false); handle.focus?.(id); }} />
             <div className="view">
               {source !== null ? <Scene source={source} live={live} handle={handle} selected={selected} onSelect={setSelected} network={netOn ? net : null} netLabels={t.net} alerts={session !== null ? marks : null} stationName={stationName} bench={bench} /> : <p className="muted loading">{error !== null ? '' : auth.state?.kind === 'checking' ? t.login.checking : t.loading}</p>}
               {source !== null ? <button type="button" className="fit" data-testid="fit" title={t.fitTitle} onClick={() => handle.overview?.()}>{t.fit}</button> : null}
+              {source !== null ? <button type="button" className="drawer-toggle" data-testid="stations-toggle" aria-expanded={drawer} onClick={() => setDrawer(!drawer)}>{t.stations}</button> : null}
               {netOn ? <NetworkPanel report={net} error={netError} alerts={marks} /> : null}
               <p className="help muted">{t.help}</p>
             </div>
