@@ -29,9 +29,18 @@ const ROLE_PROCESS = 1;
 const DOWN = 3;
 const EXEC = 4;
 
-/** The first tick T ≥ 0 with (T − since)·dt ≥ seconds (the PLC's own comparison). */
+/** Ticks past which a tick count no longer tells one tick from the next (2^52): as good as never. */
+const TICKS_RESOLVED = 2 ** 52;
+
+/**
+ * The first tick T ≥ 0 with (T − since)·dt ≥ seconds (the PLC's own comparison); QUIET_FOREVER
+ * when that is 2^52 ticks or more away (or never: a NaN), where T − 1 would equal T and the
+ * rounding steps below could not end (a tick of 5e-324 s once hung the fuzz test here).
+ */
 export function firstTickAfter(since: number, seconds: number, dt: number): number {
-  let t = since + Math.max(0, Math.ceil(seconds / dt));
+  const n = Math.max(0, Math.ceil(seconds / dt));
+  if (!(n < TICKS_RESOLVED && since + n < TICKS_RESOLVED)) return QUIET_FOREVER;
+  let t = since + n;
   while (t > since && (t - 1 - since) * dt >= seconds) t--;
   while ((t - since) * dt < seconds) t++;
   return t;

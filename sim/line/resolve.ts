@@ -266,7 +266,8 @@ export function resolveScenario(doc: Rec, file: string, out: ProblemList): LineS
   const isa = isRec(doc.isa95) ? doc.isa95 : {};
   const shift = isRec(doc.shift) ? doc.shift : {};
   const demand = isRec(doc.demand) ? doc.demand : {};
-  const dt = r.qty(doc.dt, ['dt'], { unit: 's', above: 0, max: 1 }) ?? 0.001;
+  // a microsecond at least: the PLCs scan every millisecond or slower, and the tick counts stay exact
+  const dt = r.qty(doc.dt, ['dt'], { unit: 's', min: 1e-6, max: 1 }) ?? 0.001;
   return {
     version: SCENARIO_VERSION,
     id,
