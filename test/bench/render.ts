@@ -13,8 +13,9 @@
  * frame's animation-frame task (every requestAnimationFrame callback: R3F's loop, all useFrame
  * callbacks and gl.render) with its thread time, the CPU the page's main thread spent on it; on a
  * 2-core machine whose other core SwiftShader keeps busy, wall time also counts the moments the
- * thread was descheduled or waited on the GPU process, thread time only the frame's own work. The app is built first, then served by `twinline serve`
- * (free ports, no MQTT), whose URL the page is opened from.
+ * thread was descheduled or waited on the GPU process, thread time only the frame's own work.
+ * The app is built first, then served by `twinline serve` (free ports, no MQTT), whose URL the
+ * page is opened from.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -90,7 +91,7 @@ interface Window {
   parts: number;
 }
 interface Hooks {
-  bench(): Window | null;
+  bench(): Omit<Window, 'cpu' | 'wall'> | null;
   benchReset(): void;
   benchRun(on: boolean): void;
 }
@@ -134,18 +135,20 @@ interface TraceEvent {
 }
 
 /**
- * Records Chrome's `devtools.timeline` trace while `during` runs and returns the page's animation
- * frames: the FireAnimationFrame tasks of the thread that ran the most of them (the page in
- * front; the others' frame loops are stopped), as thread time and wall time [ms].
+ * Records Chrome's `devtools.timeline` trace while `during` runs and returns what it returned
+ * with the page's animation frames: the FireAnimationFrame tasks of the thread that ran the most
+ * of them (the page in front; the others' frame loops are stopped), as thread time and wall
+ * time [ms].
  */
-async function traceFrames(page: NonNullable<Variant['page']>, during: () => Promise<void>): Promise<{ cpu: number[]; wall: number[] }> {
+async function traceFrames<T>(page: NonNullable<Variant['page']>, during: () => Promise<T>): Promise<{ result: T; cpu: number[]; wall: number[] }> {
   const cdp = await page.context().newCDPSession(page);
   const events: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as TraceEvent[])));
   const complete = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
   await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: ['devtools.timeline'], recordMode: 'recordAsMuchAsPossible' } });
+  let result: T;
   try {
-    await during();
+    result = await during();
   } finally {
     await cdp.send('Tracing.end');
     await complete;
@@ -153,9 +156,14 @@ async function traceFrames(page: NonNullable<Variant['page']>, during: () => Pro
   }
   const frames = events.filter((e) => e.name === 'FireAnimationFrame' && e.ph === 'X' && e.dur !== undefined && e.tdur !== undefined);
   const perThread = new Map<string, TraceEvent[]>();
-  for (const e of frames) perThread.set(`${e.pid}/${e.tid}`, [...(perThread.get(`${e.pid}/${e.tid}`) ?? []), e]);
+  for (const e of frames) {
+    const key = `${e.pid}/${e.tid}`;
+    const list = perThread.get(key);
+    if (list === undefined) perThread.set(key, [e]);
+    else list.push(e);
+  }
   const main = [...perThread.values()].sort((a, b) => b.length - a.length)[0] ?? [];
-  return { cpu: main.map((e) => e.tdur! / 1000), wall: main.map((e) => e.dur! / 1000) };
+  return { result, cpu: main.map((e) => e.tdur! / 1000), wall: main.map((e) => e.dur! / 1000) };
 }
 
 async function measure(v: Variant): Promise<void> {
@@ -163,17 +171,16 @@ async function measure(v: Variant): Promise<void> {
   await page.bringToFront();
   await page.evaluate(() => window.__twinline!.benchRun(true));
   await new Promise((r) => setTimeout(r, WARM_MS));
-  let w: Omit<Window, 'cpu' | 'wall'> | null = null;
-  const traced = await traceFrames(page, async () => {
+  const { result: w, cpu, wall } = await traceFrames(page, async () => {
     await page.evaluate(() => window.__twinline!.benchReset());
     await new Promise((r) => setTimeout(r, WINDOW_MS));
-    w = await page.evaluate(() => window.__twinline!.bench());
+    return page.evaluate(() => window.__twinline!.bench());
   });
   if (v.windows.length === 0) await page.screenshot({ path: join(SHOTS, `render-${v.id}.png`) });
   await page.evaluate(() => window.__twinline!.benchRun(false));
   if (w === null) throw new Error(`${v.name}: no bench hook`);
-  if (traced.cpu.length === 0) throw new Error(`${v.name}: Chrome's trace holds no animation frame`);
-  v.windows.push({ ...(w as Omit<Window, 'cpu' | 'wall'>), ...traced });
+  if (cpu.length === 0) throw new Error(`${v.name}: Chrome's trace holds no animation frame`);
+  v.windows.push({ ...w, cpu, wall });
 }
 
 /** Pooled figures of a variant's windows. */
