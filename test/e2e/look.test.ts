@@ -497,6 +497,11 @@ describe('phone', () => {
       expect(await list.isVisible()).toBe(false);
       await page.getByTestId('stations-toggle').click();
       await list.waitFor({ state: 'visible', timeout: scaled(10_000) });
+      // the drawer slides in (a 0.2 s transition): it must come to rest at the left edge
+      await page.waitForFunction(() => {
+        const e = document.querySelector('.stations');
+        return e !== null && e.getAnimations().length === 0 && e.getBoundingClientRect().left >= -1;
+      }, undefined, { timeout: scaled(10_000) });
       const l = (await list.boundingBox())!;
       expect(l.x).toBeGreaterThanOrEqual(-1);
       expect(l.width, 'the drawer leaves some of the view beside it').toBeLessThan(0.9 * W);

@@ -303,7 +303,9 @@ describe('Modbus/TCP face', () => {
     expect((await rw.call('api/state', {}, 'viewer')).status).toBe(200);
     const hr = await withClient(rwUrl, (c) => c.readRegisters(UNIT, 'holding', addr.sp1!, 2));
     expect(wordsFloat(hr[0]!, hr[1]!)).toBe((await kilnRest(rw)).tags.sp1);
-    const evs = await waitFor('malformed frames audited', () => since(rw, mark), (e) => e.some((x) => x.type === 'audit' && x.data.action === 'frame'), 20_000);
+    // audits reach the run's log through the simulation worker, so wait for both, not the first one
+    const surplus = (x: Ev): boolean => x.type === 'audit' && x.data.action === 'connect' && x.data.outcome === 'denied';
+    const evs = await waitFor('malformed frames and the surplus connection audited', () => since(rw, mark), (e) => e.some((x) => x.type === 'audit' && x.data.action === 'frame') && e.some(surplus), 20_000);
     expect(evs.find((x) => x.type === 'audit' && x.data.action === 'frame')?.data).toMatchObject({ source: 'modbus', outcome: 'denied', reason: expect.stringMatching(/connection closed: protocol id 1 is not Modbus/) });
     expect(evs).toContainEqual(expect.objectContaining({ type: 'audit', data: expect.objectContaining({ action: 'connect', outcome: 'denied', reason: expect.stringMatching(/has 16 connections open/) }) }));
     expect(rw.proc.exitCode).toBeNull();
