@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // First step of `npm test`: the programs the test suite drives for real (Chromium, Mosquitto,
-// nats-server; package.json "twinline.ciDebian") and the font Chromium draws Chinese labels
-// with (a file, found at its path) must be installed. Each missing one gets one
+// nats-server; package.json "twinline.ciDebian") must be installed. Each missing one gets one
 // line naming it and the exact command that installs it, before any test runs (exit 1). As
 // root with CI=true they are installed with apt-get instead (what .ci/run relies on).
 //
@@ -22,7 +21,6 @@ const PURPOSE = {
   chromium: 'the browser tests (test/e2e) drive it',
   mosquitto: 'the external-broker MQTT tests start it',
   'nats-server': 'the external-broker MQTT tests start it',
-  'wqy-microhei.ttc': 'the Chinese HTML reports (compare, diagnose) use the system\'s CJK font and their tests read them off the screen; without one every glyph is the same box',
 };
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
@@ -53,8 +51,7 @@ function required() {
   });
 }
 
-/** a program is looked for on the PATH; anything else (a font) at its own path */
-const present = (t) => (/\/s?bin\//.test(t.path) ? findTool(t.name) !== null : existsSync(t.path));
+const present = (t) => findTool(t.name) !== null;
 
 function main() {
   const dryRun = process.argv.includes('--dry-run');

@@ -11,6 +11,7 @@
  */
 import type { Classification } from '../playbooks/classify.ts';
 import type { ActionRecord } from '../respond/action-log.ts';
+import { withCjkFont } from '../../sim/host/report-font.ts';
 
 /** An alert as `GET /api/alerts` gives it (the fields the report reads). */
 export interface ReportAlert {
@@ -225,7 +226,7 @@ export function timeline(input: ReportInput): { rows: TimelineRow[]; cut: number
   return { rows: inWindow.slice(0, MAX_ROWS), cut: Math.max(0, inWindow.length - MAX_ROWS) };
 }
 
-const CSS = `body{font:14px/1.45 system-ui,"Noto Sans SC","WenQuanYi Micro Hei",sans-serif;margin:24px;color:#1d2330;background:#fff}
+const CSS = `body{font:14px/1.45 "Noto Sans SC",system-ui,sans-serif;margin:24px;color:#1d2330;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:22px 0 8px}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #e3e6ec;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f3f5f8}
 .level{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:600}.muted{color:#667}
@@ -273,7 +274,7 @@ export function incidentReport(input: ReportInput): { html: string; rows: Timeli
     return `<tr data-phase="${esc(p.id)}" data-status="${esc(p.status)}"><th>${esc(p.title)}</th><th colspan="2">${esc(t.due)} ${clock(p.dueAtMs)}</th><th colspan="2" class="st-${p.status.replace(' ', '-')}">${esc(t.status_[p.status] ?? p.status)}</th></tr>${steps}`;
   }).join('');
   const rowHtml = rows.map((r) => `<tr data-lane="${r.lane}"><td>${r.approx ? '≈' : ''}${clock(r.atMs)}</td><td>${esc(t.lanes[r.lane])}</td><td>${esc(r.station ?? '')}</td><td class="${r.tone}">${esc(r.text)}</td></tr>`).join('');
-  const html = `<!doctype html>
+  const html = withCjkFont(`<!doctype html>
 <html lang="${input.lang === 'zh' ? 'zh-CN' : 'en'}"><head><meta charset="utf-8"><title>${esc(t.title)} · ${esc(input.line.id)}</title><style>${CSS}</style></head>
 <body>
 <h1>${esc(t.title)}</h1>
@@ -288,6 +289,6 @@ ${lanesSvg(rows, t)}
 ${cut > 0 ? `<p class="muted">${esc(t.cut(cut))}</p>` : ''}
 <p class="muted">${esc(t.approx)}</p>
 </body></html>
-`;
+`);
   return { html, rows, cut, phases, classification: c };
 }

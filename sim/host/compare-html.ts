@@ -5,6 +5,7 @@
  */
 import type { CompareResult, CompareRun } from './compare.ts';
 import { economicsHtml } from './compare-html-economics.ts';
+import { withCjkFont } from './report-font.ts';
 
 const BEFORE = '#c2410c';
 const AFTER = '#1d4ed8';
@@ -123,11 +124,11 @@ function kpiTable(r: CompareResult): string {
 export function compareHtml(r: CompareResult): string {
   const title = `${r.before.scenario} → ${r.after.scenario}`;
   const warnings = r.warnings.map((w) => `<p class="warn">${esc(w)}</p>`).join('');
-  return `<!doctype html>
+  return withCjkFont(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Twinline compare: ${esc(title)}</title>
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111;max-width:760px}
-svg text{font:12px system-ui,sans-serif}
+body{font:14px/1.4 "Noto Sans SC",system-ui,sans-serif;margin:24px;color:#111;max-width:760px}
+svg text{font:12px "Noto Sans SC",system-ui,sans-serif}
 table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}
 .key span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}.warn{color:#92400e}
 </style></head><body>
@@ -145,5 +146,5 @@ ${energyChart(r)}
 ${r.economics === undefined ? '' : economicsHtml(r.economics)}<h2>KPIs</h2>
 ${kpiTable(r)}
 </body></html>
-`;
+`);
 }

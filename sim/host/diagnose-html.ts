@@ -5,6 +5,7 @@
  * external URL: the file opens offline and can be mailed.
  */
 import { BENCHMARKS, type DiagnoseResult, type Stage, type StageGrade } from './diagnose.ts';
+import { withCjkFont } from './report-font.ts';
 
 type Lang = 'en' | 'zh-CN';
 
@@ -64,11 +65,11 @@ export function diagnoseHtml(r: DiagnoseResult, lang: Lang): string {
   const steps = r.steps.map((s) => `<tr><td class="n">${s.rank}</td><td>${label(s.title)}<br><small>${esc(s.id)} · ${esc(s.stations.join(', '))}</small></td><td>${esc(w.stageName[s.stage])}</td><td class="n">${delta(s, 'goodPerDay')}</td><td class="n">${delta(s, 'oee')}</td><td class="n">${delta(s, 'labourHours')}</td><td class="n">${money(s.economics.capex)}</td><td class="n">${money(s.economics.savingsPerYear.net)}</td><td class="n">${s.economics.paybackYears === null ? esc(w.none) : `${f(s.economics.paybackYears, 2)} ${esc(w.years)}`}</td></tr>`);
   const rm = r.roadmap;
   const title = zh ? r.title.zh : r.title.en;
-  return `<!doctype html>
+  return withCjkFont(`<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><title>${esc(w.title)}: ${esc(title)}</title>
-<style>body{font:15px/1.45 system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:24px;color:#1f2328;max-width:1100px}
+<style>body{font:15px/1.45 "Noto Sans SC",system-ui,sans-serif;margin:24px;color:#1f2328;max-width:1100px}
 table{border-collapse:collapse;margin:8px 0 20px}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}.n{text-align:right;font-variant-numeric:tabular-nums}
-.how{color:#555;font-size:13px}small{color:#666}svg text{font:13px system-ui,"WenQuanYi Micro Hei",sans-serif}.muted{color:#666}</style></head>
+.how{color:#555;font-size:13px}small{color:#666}svg text{font:13px "Noto Sans SC",system-ui,sans-serif}.muted{color:#666}</style></head>
 <body><h1>${esc(w.title)}: ${esc(title)}</h1>
 <p class="muted">${esc(r.scenario)} · ${esc(w.runs(r))}</p>
 <h2>${esc(w.stages)}</h2><p class="muted">${esc(w.benchmark())}</p>${stageBars(r, w)}
@@ -79,5 +80,5 @@ ${r.steps.length === 0 ? `<p>${esc(w.noStep)}</p>` : `<table id="steps"><tr><th>
 ${rm === null ? '' : `<h2>${esc(w.roadmap)}</h2><p id="roadmap">${rm.steps.map((id) => label(r.steps.find((s) => s.id === id)?.title ?? { en: id, zh: id })).join(' → ')}: ${esc(w.goodPerDay)} ${sgn(rm.kpis.goodPerDay?.deltaPct.mean)}, ${esc(w.labour)} ${sgn(rm.kpis.labourHours?.deltaPct.mean)}, ${esc(w.capex)} ${money(rm.economics.capex)}, ${esc(w.net)} ${money(rm.economics.savingsPerYear.net)}, ${esc(w.payback)} ${rm.economics.paybackYears === null ? esc(w.none) : `${f(rm.economics.paybackYears, 2)} ${esc(w.years)}`}</p>`}
 ${r.skipped.length === 0 ? '' : `<h2>${esc(w.notApplicable)}</h2><ul>${r.skipped.map((s) => `<li>${esc(s.id)}: ${esc(s.reason)}</li>`).join('')}</ul>`}
 </body></html>
-`;
+`);
 }

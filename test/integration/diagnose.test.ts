@@ -2,18 +2,17 @@
  * `twinline diagnose` as a trainer runs it: the steel-ball line (the built-in file at a 10 ms
  * tick, in a temporary directory) graded, every retrofit step that applies tried on the twin
  * over the same seeds, ranked by payback, and the roadmap run; the same seeds give the same
- * diagnosis; the Chinese HTML report renders in real Chromium with its stage bars; bad input
+ * diagnosis; the Chinese HTML report renders in a real Chromium that has no CJK font, with its stage bars and its own glyphs; bad input
  * exits 2 naming it.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseResult } from '../../sim/host/diagnose.ts';
 import { ROOT, scaled, twinlineCli } from '../proc.ts';
-import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/host.ts';
-import { OUT, pixels, variety } from '../e2e/pixels.ts';
+import { chineseInSystemFonts, glyphShapes, latinOnlyBrowser } from '../e2e/fonts.ts';
+import { OUT, pixels } from '../e2e/pixels.ts';
 
 const twinline = (...args: string[]): ReturnType<typeof twinlineCli> => twinlineCli(args);
 
@@ -99,10 +98,13 @@ describe('twinline diagnose', () => {
     expect(text).toContain('<html lang="zh-CN">');
     expect(text).toContain('关键工序自动化率');
     expect(text).toContain('自动浇注机');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    // read in a browser on a machine with Latin fonts only: the report carries its Chinese glyphs
+    expect(text).toMatch(/@font-face\{font-family:'Noto Sans SC'[^}]*src:url\(data:font\/woff2;base64,/);
+    const latin = await latinOnlyBrowser({ width: 1100, height: 1400 });
     try {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+      const page = await latin.context.newPage();
       await page.goto(`file://${html}`);
+      await page.evaluate(() => document.fonts.ready.then(() => undefined));
       mkdirSync(OUT, { recursive: true });
       await page.screenshot({ path: join(OUT, 'diagnose-zh-CN.png'), fullPage: true });
       const bars = await pixels(page, await page.locator('#stages').screenshot());
@@ -114,12 +116,20 @@ describe('twinline diagnose', () => {
       }
       expect(orange, 'the stage bar now').toBeGreaterThan(200);
       expect(blue, 'the stage bar after the roadmap').toBeGreaterThan(orange);
-      // the title is drawn as glyphs: many colours of anti-aliased strokes, not a row of tofu boxes
-      const title = await pixels(page, await page.locator('h1').screenshot());
-      expect(variety(title).colours).toBeGreaterThan(8);
+      // this browser draws Chinese in its own fonts as one box for every character; in the
+      // report's font stack each distinct character of the title and the headings has a shape of its own
+      const sample = [...'窑炉喷釉压机'];
+      expect(new Set(await glyphShapes(page, 'sans-serif', sample)).size, `without the report's font, ${sample.join('')} all draw one shape`).toBe(1);
+      const words = await page.locator('h1, h2, th').allInnerTexts();
+      const chars = [...new Set([...words.join('')].filter((c) => /[\u4e00-\u9fff]/.test(c)))];
+      expect(chars.length).toBeGreaterThan(20);
+      const shapes = await glyphShapes(page, null, chars);
+      expect(new Set(shapes).size, `distinct shapes of ${chars.join('')}`).toBe(chars.length);
+      // and what each element really drew its Chinese with: the embedded font, never a system one (boxes here)
+      expect(await chineseInSystemFonts(page, 'body *'), 'elements drawing Chinese in a system font').toEqual([]);
       expect(await page.locator('#steps tr').count()).toBe(1 + first.steps.length);
     } finally {
-      await browser.close();
+      await latin.close();
     }
   }, scaled(120_000));
 

@@ -47,7 +47,7 @@ describe('the incident report', () => {
     expect(scorePhases(null, actions, T0, T0, 'en')).toEqual([]);
   });
 
-  it('escapes what clients wrote, stays one file without script, and bounds its rows', () => {
+  it('escapes what clients wrote, stays one file without script, bounds its rows, and embeds the Chinese glyphs it uses', () => {
     const input: ReportInput = {
       lang: 'en', line: { id: 'kiln-cell', title: 'Kiln <cell>' }, clock: { tick: 1_000_000, dt: 0.001, speed: 1, atMs: T0 + 1_000_000 },
       incident: { window: { fromMs: T0, toMs: T0 + 1_000_000 }, impact: { downtimeS: 12 }, classification: classification([phase('detect', T0 + 60_000, [{ step: 'detect.a' }])]) },
@@ -65,6 +65,10 @@ describe('the incident report', () => {
     // the events' ticks at 1 ms and speed 1 from the report's clock
     expect(r.rows[1]).toMatchObject({ lane: 'command', atMs: T0 + 10_000, approx: true });
     expect(r.html).toContain('attack runs: the account may not read them');
-    expect(incidentReport({ ...input, lang: 'zh' }).html).toContain('<h1>安全事件报告</h1>');
+    // the English report has no Chinese and embeds no font; the Chinese one carries its glyphs
+    expect(r.html).not.toContain('@font-face');
+    const zh = incidentReport({ ...input, lang: 'zh' }).html;
+    expect(zh).toContain('<h1>安全事件报告</h1>');
+    expect(zh).toMatch(/<style>@font-face\{font-family:'Noto Sans SC'[^}]*data:font\/woff2;base64,/);
   });
 });
