@@ -10,7 +10,7 @@
  * small fixture line (open profile), restarted on the same port for the outage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import type { TwinlineHooks } from '../../web/src/test-hooks.ts';
 import { startServe, type ServeProc } from '../integration/serve-proc.ts';
 import { scaled } from '../proc.ts';
 import { buildWebApp, CHROMIUM, CHROMIUM_ARGS, START_MS } from './host.ts';
+import { chineseInSystemFonts, glyphShapes, latinOnlyBrowser } from './fonts.ts';
 import { OUT, pixels, shot } from './pixels.ts';
 
 declare const window: { __twinline: TwinlineHooks };
@@ -303,53 +304,11 @@ describe('framing', () => {
   }, scaled(180_000));
 });
 
-/**
- * A fontconfig that knows only Latin fonts (DejaVu, Liberation where installed) and caches in
- * `dir`: a browser started with it as FONTCONFIG_FILE is a machine without any CJK font.
- */
-function latinOnlyFonts(dir: string): string {
-  const latin = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/truetype/liberation'].filter((d) => existsSync(d));
-  const file = join(dir, 'fonts.conf');
-  writeFileSync(file, [
-    '<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">', '<fontconfig>',
-    ...latin.map((d) => `  <dir>${d}</dir>`), `  <cachedir>${join(dir, 'cache')}</cachedir>`, '</fontconfig>', '',
-  ].join('\n'));
-  return file;
-}
-
-/**
- * A hash of each of `chars` drawn on a canvas in `family` (CSS font-family list), after asking
- * the page's fonts for it: a font without the glyphs draws one and the same box for all of them.
- */
-function glyphShapes(page: Page, family: string | null, chars: string[]): Promise<number[]> {
-  return page.evaluate(async ([fam, list]) => {
-    const stack = fam ?? getComputedStyle(document.documentElement).fontFamily;
-    const c = document.createElement('canvas');
-    c.width = c.height = 48;
-    const g = c.getContext('2d')!;
-    const font = `36px ${stack}`;
-    await document.fonts.load(font, list.join(''));
-    g.font = font;
-    g.textBaseline = 'top';
-    g.fillStyle = '#fff';
-    return list.map((ch) => {
-      g.clearRect(0, 0, 48, 48);
-      g.fillText(ch, 4, 4);
-      const a = g.getImageData(0, 0, 48, 48).data;
-      let h = 0;
-      for (let k = 3; k < a.length; k += 4) h = (Math.imul(h, 31) + a[k]!) | 0;
-      return h;
-    });
-  }, [family, chars] as const);
-}
-
 describe('Chinese', () => {
   it('draws Chinese labels as glyphs, not boxes, with the font the app ships, in a browser without a CJK font', async () => {
     // a browser on a machine with Latin fonts only: first shown to draw every Chinese character as the same box
-    const dir = mkdtempSync(join(tmpdir(), 'twinline-latin-fonts-'));
-    const bare = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1024, height: 640 }, env: { ...process.env, FONTCONFIG_FILE: latinOnlyFonts(dir) },
-    });
+    const latin = await latinOnlyBrowser();
+    const bare = latin.context;
     try {
       const control = await bare.newPage();
       const sample = [...'窑炉喷釉压机'];
@@ -383,11 +342,12 @@ describe('Chinese', () => {
         return n;
       });
       expect(loaded, 'Noto Sans SC slices loaded').toBeGreaterThan(0);
+      // what each element really drew its Chinese with: the shipped font, never a system one (boxes here)
+      expect(await chineseInSystemFonts(page, 'body *'), 'elements drawing Chinese in a system font').toEqual([]);
       await shot(page, 'zh-overview');
       await page.close();
     } finally {
-      await bare.close();
-      rmSync(dir, { recursive: true, force: true });
+      await latin.close();
     }
   }, scaled(120_000));
 });

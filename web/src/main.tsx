@@ -6,6 +6,8 @@ import { PlantPage } from './PlantPage.tsx';
 // Noto Sans SC split by unicode-range (the browser fetches only the slices holding the characters
 // a page shows): Chinese renders on a machine without a CJK font of its own
 import '@fontsource/noto-sans-sc/400.css';
+// and its Latin in bold (headings, the 3D labels' first line); Chinese bold is drawn from the regular
+import '@fontsource/noto-sans-sc/latin-700.css';
 import './styles.css';
 
 const root = document.getElementById('root');

@@ -45,7 +45,8 @@ function chartPng(shown: Shown, title: string): Promise<Blob> {
   g.fillStyle = BACKGROUND;
   g.fillRect(0, 0, out.width, out.height);
   g.scale(ratio, ratio);
-  g.font = '12px system-ui, sans-serif';
+  // the page's font stack: a Chinese title in the shipped font, whose glyphs the page has loaded
+  g.font = `12px ${getComputedStyle(document.documentElement).fontFamily || 'sans-serif'}`;
   g.textBaseline = 'middle';
   let x = 6;
   const put = (text: string, colour: string): void => {
