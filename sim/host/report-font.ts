@@ -6,8 +6,9 @@
  * every Chinese character as the same box). So a report carries the glyphs it uses: the web
  * app's own font, Noto Sans SC (@fontsource/noto-sans-sc, SIL Open Font License), comes in about
  * a hundred unicode-range slices of a few tens of kB; the report embeds, as data URIs, the
- * slices that hold one of its CJK characters, declared with their unicode-range so the browser
- * uses them for those characters only. Latin text keeps the system's font. A report in English
+ * slices that hold one of its CJK characters, each declared with a unicode-range of exactly the
+ * characters it is there for, so the browser uses it for those only and Latin text keeps the
+ * system's font. A report in English
  * with no Chinese names embeds nothing; a Chinese diagnosis report embeds about fifteen slices
  * (about 0.6 MB).
  */
@@ -23,9 +24,7 @@ const CJK_FROM = 0x2e80;
 
 interface Slice {
   file: string;
-  /** the CSS unicode-range as written */
-  range: string;
-  /** the same, as inclusive [from, to] code point pairs */
+  /** its unicode-range, as inclusive [from, to] code point pairs */
   spans: [number, number][];
 }
 
@@ -39,12 +38,11 @@ function fontSlices(): Slice[] {
   const dir = dirname(css);
   const found: Slice[] = [];
   for (const m of text.matchAll(/url\(\.\/(files\/[^)]+\.woff2)\)[^;]*;\s*unicode-range:\s*([^;]+);/g)) {
-    const range = m[2]!.trim();
-    const spans = range.split(',').map((r): [number, number] => {
+    const spans = m[2]!.trim().split(',').map((r): [number, number] => {
       const [a, b] = r.trim().replace(/^U\+/i, '').split('-');
       return [parseInt(a!, 16), parseInt(b ?? a!, 16)];
     });
-    found.push({ file: join(dir, m[1]!), range, spans });
+    found.push({ file: join(dir, m[1]!), spans });
   }
   if (found.length === 0) throw new Error(`${css}: no woff2 slice with a unicode-range found; has @fontsource/noto-sans-sc changed its CSS?`);
   slices = found;
