@@ -21,11 +21,7 @@
  *    changes never delivered are missed, and bins of the window where most changes were missed
  *    form loss windows (start, end, tags).
  * Deliveries are judged `lookaheadMs` after arrival, when the twin's publication of the same
- * change has arrived too. One that matches none of the twin's values by then waits up to
- * `catchUpMs` for the twin's stream to catch up: on a busy host the twin's own publications
- * (worker, host, broker) can run seconds behind the OPC UA reads a gateway makes, and a rising
- * counter read ahead of them is no error. A value the twin never had is still one, named
- * `catchUpMs` later. Pure: times are passed in [ms], so tests drive it with fake time.
+ * change has arrived too. Pure: times are passed in [ms], so tests drive it with fake time.
  */
 import type { WireValue } from './extract.ts';
 import { buildReport, DEFAULT_LIMITS, type CheckLimits, type CheckReport, type Seg, type TagState } from './check-report.ts';
@@ -51,11 +47,6 @@ export interface CheckOptions {
   windowMs: number;
   /** a delivery may carry a value the twin publishes up to this much later [ms] */
   lookaheadMs: number;
-  /**
-   * a delivery matching none of the twin's values after `lookaheadMs` waits up to this long for
-   * the twin's stream to catch up before it is a value error [ms]
-   */
-  catchUpMs: number;
   /** changes younger than this at the end are in flight, neither delivered nor missed [ms] */
   graceMs: number;
   /** a delivered value older than the twin's by more than this is stale [ms] */
@@ -73,7 +64,7 @@ export interface CheckOptions {
   settleMs: number;
 }
 
-export const DEFAULT_CHECK: CheckOptions = { windowMs: 60_000, lookaheadMs: 300, catchUpMs: 5000, graceMs: 2000, staleMs: 5000, warmupMs: 1000, binMs: 1000, lossShare: 0.5, settleMs: 5000 };
+export const DEFAULT_CHECK: CheckOptions = { windowMs: 60_000, lookaheadMs: 300, graceMs: 2000, staleMs: 5000, warmupMs: 1000, binMs: 1000, lossShare: 0.5, settleMs: 5000 };
 
 /** Absolute distance between a number and the interval [lo, hi]. */
 const outside = (v: number, lo: number, hi: number): number => (v < lo ? lo - v : v > hi ? v - hi : 0);
@@ -152,7 +143,7 @@ export class DeliveryCheck {
       this.judge(s, at);
       // the twin's publication of what arrived in the last lookahead may not be in yet:
       // those are judged if they match, left unjudged (in flight) if not
-      for (const d of s.queue) this.judgeOne(s, d.at, d.value, true, Math.min(at, d.at + this.o.catchUpMs));
+      for (const d of s.queue) this.judgeOne(s, d.at, d.value, true);
       s.queue.length = 0;
       if (s.last !== null) this.staleSpans(s, at);
     }
@@ -179,46 +170,30 @@ export class DeliveryCheck {
     return outside(x, lo, hi) <= this.tolerance(tag, y);
   }
 
-  /**
-   * Judges the queued deliveries of `s` in order: each once `lookaheadMs` old, or, matching none
-   * of the twin's values yet, once the twin's stream has caught up with it or `catchUpMs` passed.
-   */
+  /** Judges the queued deliveries of `s` that arrived at least `lookaheadMs` before `now`. */
   private judge(s: TagState, now: number): void {
-    const o = this.o;
-    while (s.queue.length > 0 && now - s.queue[0]!.at >= o.lookaheadMs) {
-      const d = s.queue[0]!;
-      let horizon = d.at + o.lookaheadMs;
-      if (this.match(s, d.at, d.value, horizon).k < 0) {
-        horizon = Math.min(now, d.at + o.catchUpMs);
-        if (now - d.at < o.catchUpMs && this.match(s, d.at, d.value, horizon).k < 0) break;
-      }
-      s.queue.shift();
-      this.judgeOne(s, d.at, d.value, false, horizon);
+    while (s.queue.length > 0 && now - s.queue[0]!.at >= this.o.lookaheadMs) {
+      const d = s.queue.shift()!;
+      this.judgeOne(s, d.at, d.value);
     }
   }
 
-  /**
-   * The newest segment of `s` that delivery `v` arriving at `a` may carry, among those published
-   * up to `horizon` and in effect within the window (k, or −1), and the newest of those (top).
-   */
-  private match(s: TagState, a: number, v: WireValue, horizon: number): { k: number; top: number } {
+  private judgeOne(s: TagState, a: number, v: WireValue, tail = false): void {
+    const o = this.o;
     const segs = s.segs;
+    // segments the delivery may carry: published up to lookahead after its arrival
     let top = segs.length - 1;
-    while (top >= 0 && segs[top]!.at > horizon) top--;
+    while (top >= 0 && segs[top]!.at > a + o.lookaheadMs) top--;
+    let k = -1;
     for (let j = top; j >= 0; j--) {
+      const g = segs[j]!;
       const end = segs[j + 1]?.at ?? Infinity;
-      if (end < a - this.o.windowMs) break;
-      if (this.consistent(s.tag, v, segs[j]!)) return { k: j, top };
+      if (end < a - o.windowMs) break;
+      if (this.consistent(s.tag, v, g)) {
+        k = j;
+        break;
+      }
     }
-    return { k: -1, top };
-  }
-
-  private judgeOne(s: TagState, a: number, v: WireValue, tail = false, horizon = a + this.o.lookaheadMs): void {
-    const o = this.o;
-    const segs = s.segs;
-    // segments the delivery may carry: published up to the horizon (lookahead after its arrival,
-    // or later when it waited for the twin's stream to catch up)
-    const { k, top } = this.match(s, a, v, horizon);
     if (k < 0) {
       // a value from before the check began (or before the twin's first value) is no error
       if (a - this.start < o.warmupMs || top < 0 || tail) {
