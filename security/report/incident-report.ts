@@ -11,7 +11,7 @@
  */
 import type { Classification } from '../playbooks/classify.ts';
 import type { ActionRecord } from '../respond/action-log.ts';
-import { withCjkFont } from '../../sim/host/report-font.ts';
+import { REPORT_FONT_STACK, withCjkFont } from '../../sim/host/report-font.ts';
 
 /** An alert as `GET /api/alerts` gives it (the fields the report reads). */
 export interface ReportAlert {
@@ -226,7 +226,7 @@ export function timeline(input: ReportInput): { rows: TimelineRow[]; cut: number
   return { rows: inWindow.slice(0, MAX_ROWS), cut: Math.max(0, inWindow.length - MAX_ROWS) };
 }
 
-const CSS = `body{font:14px/1.45 "Noto Sans SC",system-ui,sans-serif;margin:24px;color:#1d2330;background:#fff}
+const CSS = `body{font:14px/1.45 ${REPORT_FONT_STACK};margin:24px;color:#1d2330;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:22px 0 8px}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #e3e6ec;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f3f5f8}
 .level{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:600}.muted{color:#667}

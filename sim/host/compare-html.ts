@@ -5,7 +5,7 @@
  */
 import type { CompareResult, CompareRun } from './compare.ts';
 import { economicsHtml } from './compare-html-economics.ts';
-import { withCjkFont } from './report-font.ts';
+import { REPORT_FONT_STACK, withCjkFont } from './report-font.ts';
 
 const BEFORE = '#c2410c';
 const AFTER = '#1d4ed8';
@@ -127,8 +127,8 @@ export function compareHtml(r: CompareResult): string {
   return withCjkFont(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Twinline compare: ${esc(title)}</title>
 <style>
-body{font:14px/1.4 "Noto Sans SC",system-ui,sans-serif;margin:24px;color:#111;max-width:760px}
-svg text{font:12px "Noto Sans SC",system-ui,sans-serif}
+body{font:14px/1.4 ${REPORT_FONT_STACK};margin:24px;color:#111;max-width:760px}
+svg text{font:12px ${REPORT_FONT_STACK}}
 table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}
 .key span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}.warn{color:#92400e}
 </style></head><body>

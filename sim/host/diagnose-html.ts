@@ -5,7 +5,7 @@
  * external URL: the file opens offline and can be mailed.
  */
 import { BENCHMARKS, type DiagnoseResult, type Stage, type StageGrade } from './diagnose.ts';
-import { withCjkFont } from './report-font.ts';
+import { REPORT_FONT_STACK, withCjkFont } from './report-font.ts';
 
 type Lang = 'en' | 'zh-CN';
 
@@ -67,9 +67,9 @@ export function diagnoseHtml(r: DiagnoseResult, lang: Lang): string {
   const title = zh ? r.title.zh : r.title.en;
   return withCjkFont(`<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><title>${esc(w.title)}: ${esc(title)}</title>
-<style>body{font:15px/1.45 "Noto Sans SC",system-ui,sans-serif;margin:24px;color:#1f2328;max-width:1100px}
+<style>body{font:15px/1.45 ${REPORT_FONT_STACK};margin:24px;color:#1f2328;max-width:1100px}
 table{border-collapse:collapse;margin:8px 0 20px}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}.n{text-align:right;font-variant-numeric:tabular-nums}
-.how{color:#555;font-size:13px}small{color:#666}svg text{font:13px "Noto Sans SC",system-ui,sans-serif}.muted{color:#666}</style></head>
+.how{color:#555;font-size:13px}small{color:#666}svg text{font:13px ${REPORT_FONT_STACK}}.muted{color:#666}</style></head>
 <body><h1>${esc(w.title)}: ${esc(title)}</h1>
 <p class="muted">${esc(r.scenario)} · ${esc(w.runs(r))}</p>
 <h2>${esc(w.stages)}</h2><p class="muted">${esc(w.benchmark())}</p>${stageBars(r, w)}

@@ -16,8 +16,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-/** the family name the reports' font stacks use, the same as the web app's */
-export const REPORT_CJK_FAMILY = 'Noto Sans SC';
+/** the embedded family's name, the same as the web app's */
+const REPORT_CJK_FAMILY = 'Noto Sans SC';
+
+/** the reports' font stack (CSS): the embedded family first, for its characters, then the system's */
+export const REPORT_FONT_STACK = `"${REPORT_CJK_FAMILY}",system-ui,sans-serif`;
 
 /** code points from here up go to the embedded font (CJK radicals, punctuation, ideographs, full width) */
 const CJK_FROM = 0x2e80;

@@ -2,8 +2,8 @@
  * `twinline diagnose` as a trainer runs it: the steel-ball line (the built-in file at a 10 ms
  * tick, in a temporary directory) graded, every retrofit step that applies tried on the twin
  * over the same seeds, ranked by payback, and the roadmap run; the same seeds give the same
- * diagnosis; the Chinese HTML report renders in a real Chromium that has no CJK font, with its stage bars and its own glyphs; bad input
- * exits 2 naming it.
+ * diagnosis; the Chinese HTML report renders in a real Chromium that has no CJK font, with its
+ * stage bars and its own glyphs; bad input exits 2 naming it.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
