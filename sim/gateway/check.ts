@@ -21,7 +21,13 @@
  *    changes never delivered are missed, and bins of the window where most changes were missed
  *    form loss windows (start, end, tags).
  * Deliveries are judged `lookaheadMs` after arrival, when the twin's publication of the same
- * change has arrived too. Pure: times are passed in [ms], so tests drive it with fake time.
+ * change has arrived too. One that matches none of the twin's values by then waits up to
+ * `catchUpMs` for the twin's stream to catch up: on a busy host the twin's own publications
+ * (worker, host, broker) can run seconds behind the OPC UA reads a gateway makes, and a rising
+ * counter read ahead of them is no error. A value the twin never had is still one, named
+ * `catchUpMs` later. So the window closes (`close`) before the report: the twin's messages
+ * heard after it only judge the deliveries still waiting (they are no changes to deliver), and
+ * the gateway's are not counted. Pure: times are passed in [ms], so tests drive it with fake time.
  */
 import type { WireValue } from './extract.ts';
 import { buildReport, DEFAULT_LIMITS, type CheckLimits, type CheckReport, type Seg, type TagState } from './check-report.ts';
@@ -47,6 +53,11 @@ export interface CheckOptions {
   windowMs: number;
   /** a delivery may carry a value the twin publishes up to this much later [ms] */
   lookaheadMs: number;
+  /**
+   * a delivery matching none of the twin's values after `lookaheadMs` waits up to this long for
+   * the twin's stream to catch up before it is a value error [ms]
+   */
+  catchUpMs: number;
   /** changes younger than this at the end are in flight, neither delivered nor missed [ms] */
   graceMs: number;
   /** a delivered value older than the twin's by more than this is stale [ms] */
@@ -64,7 +75,7 @@ export interface CheckOptions {
   settleMs: number;
 }
 
-export const DEFAULT_CHECK: CheckOptions = { windowMs: 60_000, lookaheadMs: 300, graceMs: 2000, staleMs: 5000, warmupMs: 1000, binMs: 1000, lossShare: 0.5, settleMs: 5000 };
+export const DEFAULT_CHECK: CheckOptions = { windowMs: 60_000, lookaheadMs: 300, catchUpMs: 5000, graceMs: 2000, staleMs: 5000, warmupMs: 1000, binMs: 1000, lossShare: 0.5, settleMs: 5000 };
 
 /** Absolute distance between a number and the interval [lo, hi]. */
 const outside = (v: number, lo: number, hi: number): number => (v < lo ? lo - v : v > hi ? v - hi : 0);
@@ -76,6 +87,8 @@ export class DeliveryCheck {
   private readonly tags = new Map<string, TagState>();
   private readonly o: CheckOptions;
   private start = NaN;
+  /** end of the window [ms] once closed */
+  private end = Infinity;
   /** arrival of the gateway's first value [ms] */
   private first = Infinity;
   private readonly counts = { truth: 0, delivered: 0, values: 0, retainedIgnored: 0, unattributed: 0, unjudged: 0 };
@@ -96,11 +109,26 @@ export class DeliveryCheck {
     this.start = at;
   }
 
+  /**
+   * Closes the window at `at`: from now on the gateway's messages are not counted, and the
+   * twin's only serve the deliveries still waiting for it. Hear the twin for `catchUpMs` more,
+   * or until `waiting()` is false, then `report`.
+   */
+  close(at: number): void {
+    this.end = Math.min(this.end, at);
+  }
+
+  /** True while a delivery waits to be judged (for the twin's stream, or its lookahead). */
+  waiting(): boolean {
+    for (const s of this.tags.values()) if (s.queue.length > 0) return true;
+    return false;
+  }
+
   /** The twin changed tag `key` to `value` (its UNS message arrived at `at`). */
   truth(key: string, value: WireValue, at: number, retained: boolean): void {
     const s = this.tags.get(key);
     if (s === undefined) return;
-    this.counts.truth++;
+    if (at <= this.end) this.counts.truth++;
     const prev = s.segs[s.segs.length - 1];
     s.segs.push({ at, value, prev: prev?.value, retained, covered: false, standing: s.standing, n: s.segs.length });
     this.judge(s, at);
@@ -108,6 +136,7 @@ export class DeliveryCheck {
 
   /** A message from the gateway carried nothing the line knows. */
   noTag(topic: string): void {
+    if (this.closed()) return;
     this.counts.delivered++;
     this.counts.unattributed++;
     if (this.unattributed.length < 10 && !this.unattributed.includes(topic)) this.unattributed.push(topic);
@@ -115,6 +144,7 @@ export class DeliveryCheck {
 
   /** A message from the gateway arrived (counted once, whatever it carries). */
   message(retained: boolean): void {
+    if (this.closed()) return;
     this.counts.delivered++;
     if (retained) this.counts.retainedIgnored++;
   }
@@ -122,7 +152,7 @@ export class DeliveryCheck {
   /** The gateway delivered `value` for tag `key` at `at`. */
   delivered(key: string, value: WireValue, at: number): void {
     const s = this.tags.get(key);
-    if (s === undefined) return;
+    if (s === undefined || this.closed()) return;
     this.counts.values++;
     if (at < this.first) this.first = at;
     if (s.delivered === 0) s.firstAt = at;
@@ -137,17 +167,27 @@ export class DeliveryCheck {
     for (const s of this.tags.values()) this.judge(s, at);
   }
 
-  /** Ends the check at `at` and reports, with the problems beyond `limits`. */
+  /**
+   * Reports at `at`, with the problems beyond `limits`, on the window up to `close` (or `at`).
+   * Deliveries still waiting are judged if they match, left unjudged (in flight) if not.
+   */
   report(at: number, limits: CheckLimits = DEFAULT_LIMITS): CheckReport {
+    const end = Math.min(at, this.end);
     for (const s of this.tags.values()) {
       this.judge(s, at);
-      // the twin's publication of what arrived in the last lookahead may not be in yet:
-      // those are judged if they match, left unjudged (in flight) if not
-      for (const d of s.queue) this.judgeOne(s, d.at, d.value, true);
+      for (const d of s.queue) this.judgeOne(s, d.at, d.value, true, Math.min(at, d.at + this.o.catchUpMs));
       s.queue.length = 0;
-      if (s.last !== null) this.staleSpans(s, at);
+      if (s.last !== null) this.staleSpans(s, end);
+      // what the twin published after the window only served the deliveries waiting for it
+      let n = s.segs.length;
+      while (n > 0 && s.segs[n - 1]!.at > end) n--;
+      s.segs.length = n;
     }
-    return buildReport([...this.tags.values()], this.o, { start: Number.isNaN(this.start) ? at : this.start, end: at, first: this.first, counts: this.counts, unattributed: this.unattributed, consistent: (t, v, g) => this.consistent(t, v, g, true) }, limits);
+    return buildReport([...this.tags.values()], this.o, { start: Number.isNaN(this.start) ? end : this.start, end, first: this.first, counts: this.counts, unattributed: this.unattributed, consistent: (t, v, g) => this.consistent(t, v, g, true) }, limits);
+  }
+
+  private closed(): boolean {
+    return this.end !== Infinity;
   }
 
   /** Tolerance of a number against the published `value` of `tag`: deadband plus resolution. */
@@ -170,30 +210,46 @@ export class DeliveryCheck {
     return outside(x, lo, hi) <= this.tolerance(tag, y);
   }
 
-  /** Judges the queued deliveries of `s` that arrived at least `lookaheadMs` before `now`. */
+  /**
+   * Judges the queued deliveries of `s` in order: each once `lookaheadMs` old, or, matching none
+   * of the twin's values yet, once the twin's stream has caught up with it or `catchUpMs` passed.
+   */
   private judge(s: TagState, now: number): void {
-    while (s.queue.length > 0 && now - s.queue[0]!.at >= this.o.lookaheadMs) {
-      const d = s.queue.shift()!;
-      this.judgeOne(s, d.at, d.value);
+    const o = this.o;
+    while (s.queue.length > 0 && now - s.queue[0]!.at >= o.lookaheadMs) {
+      const d = s.queue[0]!;
+      let horizon = d.at + o.lookaheadMs;
+      if (this.match(s, d.at, d.value, horizon).k < 0) {
+        horizon = Math.min(now, d.at + o.catchUpMs);
+        if (now - d.at < o.catchUpMs && this.match(s, d.at, d.value, horizon).k < 0) break;
+      }
+      s.queue.shift();
+      this.judgeOne(s, d.at, d.value, false, horizon);
     }
   }
 
-  private judgeOne(s: TagState, a: number, v: WireValue, tail = false): void {
+  /**
+   * The newest segment of `s` that delivery `v` arriving at `a` may carry, among those published
+   * up to `horizon` and in effect within the window (k, or −1), and the newest of those (top).
+   */
+  private match(s: TagState, a: number, v: WireValue, horizon: number): { k: number; top: number } {
+    const segs = s.segs;
+    let top = segs.length - 1;
+    while (top >= 0 && segs[top]!.at > horizon) top--;
+    for (let j = top; j >= 0; j--) {
+      const end = segs[j + 1]?.at ?? Infinity;
+      if (end < a - this.o.windowMs) break;
+      if (this.consistent(s.tag, v, segs[j]!)) return { k: j, top };
+    }
+    return { k: -1, top };
+  }
+
+  private judgeOne(s: TagState, a: number, v: WireValue, tail = false, horizon = a + this.o.lookaheadMs): void {
     const o = this.o;
     const segs = s.segs;
-    // segments the delivery may carry: published up to lookahead after its arrival
-    let top = segs.length - 1;
-    while (top >= 0 && segs[top]!.at > a + o.lookaheadMs) top--;
-    let k = -1;
-    for (let j = top; j >= 0; j--) {
-      const g = segs[j]!;
-      const end = segs[j + 1]?.at ?? Infinity;
-      if (end < a - o.windowMs) break;
-      if (this.consistent(s.tag, v, g)) {
-        k = j;
-        break;
-      }
-    }
+    // segments the delivery may carry: published up to the horizon (lookahead after its arrival,
+    // or later when it waited for the twin's stream to catch up)
+    const { k, top } = this.match(s, a, v, horizon);
     if (k < 0) {
       // a value from before the check began (or before the twin's first value) is no error
       if (a - this.start < o.warmupMs || top < 0 || tail) {

@@ -55,6 +55,58 @@ describe('delivery check on fake time', () => {
     expect(hasProblems(r)).toBe(true);
   });
 
+  it('waits for a twin stream that runs behind the gateway: a counter read ahead of it is no error, a value the twin never has still is', () => {
+    const c = fresh();
+    c.truth('kiln.temp', 1000, 0, true);
+    c.truth('kiln.temp', 1010, 1000, false);
+    deliver(c, 'kiln.temp', 1010, 1100);
+    // the gateway reads 1021 over OPC UA at 2000; the busy twin publishes 1020 only at 4500
+    deliver(c, 'kiln.temp', 1021, 2000);
+    deliver(c, 'kiln.temp', 1200, 2100); // never the twin's
+    c.tick(3000);
+    c.truth('kiln.temp', 1020, 4500, false);
+    c.tick(8000);
+    c.truth('kiln.temp', 1030, 9000, false);
+    deliver(c, 'kiln.temp', 1031, 9100);
+    const r = c.report(20_000);
+    expect(r.valueErrorsByTag).toEqual([{ tag: 'kiln.temp', count: 1, worst: [{ atS: 2.1, delivered: 1200, twin: 1010 }] }]);
+    expect(r.changes).toMatchObject({ published: 3, delivered: 3, missed: 0 });
+    // with no wait (the old judgement at 300 ms), the counter ahead of the twin was an error too
+    const strict = new DeliveryCheck(T, { ...tuning, catchUpMs: 300 });
+    strict.begin(0);
+    strict.truth('kiln.temp', 1000, 0, true);
+    strict.truth('kiln.temp', 1010, 1000, false);
+    deliver(strict, 'kiln.temp', 1021, 2000);
+    strict.tick(3000);
+    strict.truth('kiln.temp', 1020, 4500, false);
+    expect(strict.report(20_000).valueErrors).toBe(1);
+  });
+
+  it('after its window it hears the twin only for the deliveries still waiting: their errors are named, the twin\'s later changes are not counted', () => {
+    const c = fresh();
+    c.truth('kiln.temp', 1000, 0, true);
+    c.truth('kiln.temp', 1010, 1000, false);
+    deliver(c, 'kiln.temp', 1010, 1100);
+    // in the window's last second: a counter read ahead of the twin, and a value ten times the twin's
+    deliver(c, 'kiln.temp', 1021, 9500);
+    deliver(c, 'press.force', 10, 9600);
+    c.truth('press.force', 1, 9550, false);
+    c.close(10_000);
+    expect(c.waiting()).toBe(true);
+    // heard after the window: the twin's 1020, a gateway message (not counted)
+    c.truth('kiln.temp', 1020, 11_000, false);
+    deliver(c, 'kiln.temp', 1020, 11_050);
+    c.tick(11_000);
+    expect(c.waiting()).toBe(true); // press.force's 10 still waits
+    c.tick(14_600);
+    expect(c.waiting()).toBe(false);
+    const r = c.report(15_000);
+    expect(r.valueErrorsByTag).toEqual([{ tag: 'press.force', count: 1, worst: [{ atS: 9.6, delivered: 10, twin: 1 }] }]);
+    expect(r.messages).toMatchObject({ truth: 3, values: 3, unjudged: 0 });
+    expect(r.changes).toMatchObject({ published: 2 });
+    expect(r.durationS).toBe(10);
+  });
+
   it('a float within the twin\'s values over its interval plus the deadband is right; outside it is not', () => {
     const c = fresh();
     c.truth('kiln.temp', 1000, 0, true);
@@ -81,7 +133,7 @@ describe('delivery check on fake time', () => {
     c.truth('kiln.State', 'Execute', 2000, false);
     deliver(c, 'kiln.State', 'Execute', 2030);
     deliver(c, 'kiln.State', 'execute', 2500);
-    const r = c.report(5000);
+    const r = c.report(10_000);
     expect(r.valueErrorsByTag).toEqual([{ tag: 'kiln.State', count: 1, worst: [{ atS: 2.5, delivered: 'execute', twin: 'Execute' }] }]);
     expect(r.changes.delivered).toBe(1);
   });
@@ -122,8 +174,8 @@ describe('delivery check on fake time', () => {
     deliver(c, 'kiln.count', 555, 300);
     c.truth('kiln.count', 1, 500, true);
     deliver(c, 'kiln.count', 556, 1500);
-    deliver(c, 'kiln.count', 2, 2900); // the twin's 2 comes after the end
-    const r = c.report(3000);
+    deliver(c, 'kiln.count', 2, 7900); // the twin's 2 comes after the end
+    const r = c.report(8000);
     expect(r.valueErrors).toBe(1);
     expect(r.messages.unjudged).toBe(2);
   });
