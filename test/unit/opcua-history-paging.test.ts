@@ -3,7 +3,8 @@
  * SQLite historian: a raw read pages through the whole range with continuation points that read
  * on from the database (numValuesPerNode 0 included), in either order; continuation points are
  * released, bounded per session and refused when unknown; a processed read over more raw values
- * than one read returns is refused rather than aggregated from part of them.
+ * than one read returns is aggregated in chunks that join seamlessly, and refused where it cannot
+ * be answered whole.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,9 +140,37 @@ describe('HistoryRead processed', () => {
     expect(valuesOf(r).slice(0, 3)).toEqual([4.5, 14.5, 24.5]);
   });
 
-  it('refuses a range holding more raw values than one read returns, instead of averaging part of it', async () => {
+  it('aggregates a range holding more raw values than one read returns, in chunks that join seamlessly', async () => {
+    const of = (fn: number, from: number, to: number, intervalMs: number): Promise<HistoryReadResult> =>
+      power.historyRead(session(), new ReadProcessedDetails({ startTime: new Date(from), endTime: new Date(to), processingInterval: intervalMs, aggregateType: [as.findNode(fn)!.nodeId] }), null, null, { continuationPoint: null });
+    // 2,500 one-second intervals over 25,000 raw values: interval j holds samples 10 j … 10 j + 9
+    const seconds = N / 10;
+    const j = range(0, seconds);
+    const average = await of(AggregateFunction.Average, at(0), at(N), 1000);
+    expect(average.statusCode.name).toBe('Good');
+    expect(valuesOf(average)).toEqual(j.map((x) => 10 * x + 4.5));
+    expect(timesOf(average)).toEqual(j.map((x) => at(10 * x)));
+    // the status of every interval, at the chunks' edges too, is that of the intervals within one
+    const statuses = new Set(((average.historyData as HistoryData).dataValues ?? []).map((v) => v.statusCode.name));
+    expect([...statuses]).toEqual(['Good#HistorianCalculated']);
+    expect(valuesOf(await of(AggregateFunction.Minimum, at(0), at(N), 1000))).toEqual(j.map((x) => 10 * x));
+    expect(valuesOf(await of(AggregateFunction.Maximum, at(0), at(N), 1000))).toEqual(j.map((x) => 10 * x + 9));
+    expect(valuesOf(await of(AggregateFunction.Count, at(0), at(N), 1000))).toEqual(j.map(() => 10));
+    // interpolated at each interval's start, where a raw value lies; in the middle of a range too
+    expect(valuesOf(await of(AggregateFunction.Interpolative, at(0), at(N), 1000))).toEqual(j.map((x) => 10 * x));
+    expect(valuesOf(await of(AggregateFunction.Average, at(5), at(N - 5), 1000))).toEqual(range(0, seconds - 1).map((x) => 10 * x + 9.5));
+    // between raw values: each interval's start, a chunk's and the request's too, interpolates from the value before it
+    expect(valuesOf(await of(AggregateFunction.Interpolative, at(0) + 50, at(N - 1), 1000))).toEqual(j.map((x) => 10 * x + 0.5));
+  });
+
+  it('refuses an interval holding more raw values than one read returns, and more intervals than one answer holds, instead of answering part', async () => {
     const r = await processed(at(0), at(N - 1), 3_600_000);
     expect(r.statusCode.name).toBe('BadTooManyMatches');
     expect(valuesOf(r)).toEqual([]);
+    // a millisecond interval over ten years: refused at once, not stepped through
+    const t = Date.now();
+    const many = await processed(at(0) - 10 * 365 * 86_400_000, at(0), 1);
+    expect(many.statusCode.name).toBe('BadTooManyMatches');
+    expect(Date.now() - t).toBeLessThan(5000);
   });
 });

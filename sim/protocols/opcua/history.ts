@@ -12,9 +12,17 @@
  *   limit was cut short without one). A session holds at most MAX_CONTINUATION_POINTS; a new one
  *   frees its oldest, as Part 4 allows.
  * - processed (ReadProcessedDetails): node-opcua's aggregates (Interpolative, Average, Minimum,
- *   Maximum, Count) over the same raw values. node-opcua computes them from one raw read, so a
- *   range holding more than MAX_HISTORY_VALUES raw values is refused with Bad_TooManyMatches
- *   rather than aggregated from part of it.
+ *   Maximum, Count) over the same raw values. node-opcua computes them from one raw read of the
+ *   whole range, so the range is cut into chunks of whole processing intervals holding at most
+ *   MAX_HISTORY_VALUES raw values each, aggregated one after another and joined. Each chunk's raw
+ *   read also holds the last value before it and (but for the last chunk) the first after it, as
+ *   the whole range's read would around its intervals: the first interval of a chunk interpolates
+ *   from the value before it and is not partial, so the answer is the same however it is cut. The
+ *   request's own start also gets the value before it (Part 13: a bounding value, not partial).
+ *   Refused with Bad_TooManyMatches rather than aggregated from part of the data: more than
+ *   MAX_HISTORY_VALUES intervals (node-opcua would step through every one, however many: a 1 ms
+ *   interval over years held the host), one interval holding more than MAX_HISTORY_VALUES raw
+ *   values, or more than MAX_PROCESSED_RAW raw values in all.
  *
  * Not offered: modified values (none are kept: history is never edited), at-time reads, event
  * history (events are in `GET /api/history/events`), and writing history. A value stored as not
@@ -42,6 +50,8 @@ export interface OpcuaHistory {
  * bounds what one request makes the server hold (about 500,000 values)
  */
 export const MAX_HISTORY_VALUES = 10_000;
+/** raw values one processed read may aggregate in all (its cost: each is read twice, once to cut the chunks) */
+export const MAX_PROCESSED_RAW = 1_000_000;
 /** continuation points one session may hold (ServerCapabilities.MaxHistoryContinuationPoints) */
 export const MAX_CONTINUATION_POINTS = 20;
 /** how often a value that holds is stored (the HA Configuration's MaxTimeInterval) [ms] */
@@ -122,13 +132,42 @@ async function readPage(h: OpcuaHistory, c: Cursor): Promise<{ values: DataValue
   return { values, next: { ...c, remaining: c.remaining - limit, ...(c.newestFirst ? { toMs: last - 1 } : { fromMs: last + 1 }) } };
 }
 
+/** A chunk of a processed read, whose raw read node-opcua makes next: its range, and whether it takes the value after it. */
+interface Chunk {
+  fromMs: number;
+  toMs: number;
+  after: boolean;
+}
+/** Chunks being aggregated, by variable: their raw reads come with their bounding values. */
+const chunking = new Map<TagHistorian, Chunk[]>();
+
+/** The raw values of a chunk (at most MAX_HISTORY_VALUES, counted before) with the value before it and, if asked, after it. */
+async function chunkValues(h: OpcuaHistory, historian: TagHistorian, c: Chunk): Promise<DataValue[]> {
+  await h.flush();
+  const before = await h.readValues(historian.tag, { toMs: Math.ceil(c.fromMs) - 1, limit: 1, newestFirst: true });
+  const inside = await h.readValues(historian.tag, { fromMs: c.fromMs, toMs: c.toMs, limit: MAX_HISTORY_VALUES });
+  const after = c.after ? await h.readValues(historian.tag, { fromMs: Math.floor(c.toMs) + 1, limit: 1 }) : [];
+  return [...before, ...inside, ...after].map((r) => dataValueOf(r.ms, r.v, historian.type));
+}
+
 /**
  * The raw read of a historical variable (node-opcua's `_historyReadRaw`, replaced): pages from the
- * database with continuation points of this module's own.
+ * database with continuation points of this module's own; a chunk's read for its aggregate
+ * (`historyReadProcessed`) comes whole, with its bounding values.
  */
 function historyReadRaw(h: OpcuaHistory) {
   return function (this: UAVariable, context: ISessionContext, d: ReadRawModifiedDetails, _indexRange: unknown, _encoding: unknown, cd: ContinuationData, callback: HistoryCallback): void {
     const historian = (this as unknown as { varHistorian: TagHistorian }).varHistorian;
+    const pending = chunking.get(historian);
+    const from = given(d.startTime);
+    const to = given(d.endTime);
+    const k = pending?.findIndex((c) => c.fromMs === from && c.toMs === to) ?? -1;
+    if (k >= 0 && (d.numValuesPerNode ?? 0) === 0 && (cd.continuationPoint ?? null) === null) {
+      const chunk = pending!.splice(k, 1)[0]!;
+      chunkValues(h, historian, chunk).then((values) => callback(null, answer(values.length === 0 ? StatusCodes.GoodNoData : StatusCodes.Good, values)),
+        (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
+      return;
+    }
     const session = (context.session ?? {}) as object;
     const open = cursors.get(session) ?? new Map<string, Cursor>();
     cursors.set(session, open);
@@ -171,26 +210,64 @@ function historyReadRaw(h: OpcuaHistory) {
 }
 
 /**
- * A historical variable's `_historyRead`, wrapped: a processed read over more raw values than one
- * raw read returns is refused (node-opcua aggregates one raw read) instead of computed from part.
+ * A historical variable's `_historyRead`, wrapped: a processed read is aggregated by node-opcua
+ * chunk by chunk (see the module's comment); the others go straight on.
  */
-function historyReadChecked(h: OpcuaHistory, inner: (...a: unknown[]) => void) {
+function historyReadProcessed(h: OpcuaHistory, inner: (...a: unknown[]) => void) {
   return function (this: UAVariable, context: ISessionContext, d: unknown, indexRange: unknown, encoding: unknown, cd: ContinuationData, callback: HistoryCallback): void {
-    if (!(d instanceof ReadProcessedDetails)) {
+    const from = d instanceof ReadProcessedDetails ? given(d.startTime) : undefined;
+    const to = d instanceof ReadProcessedDetails ? given(d.endTime) : undefined;
+    // node-opcua answers the rest itself: no start or end, start = end, or an end before the start (no intervals)
+    if (!(d instanceof ReadProcessedDetails) || from === undefined || to === undefined || to <= from) {
       inner.call(this, context, d, indexRange, encoding, cd, callback);
       return;
     }
     const historian = (this as unknown as { varHistorian: TagHistorian }).varHistorian;
-    const from = given(d.startTime);
-    const to = given(d.endTime);
-    const lo = from !== undefined && to !== undefined ? Math.min(from, to) : from ?? to;
-    const hi = from !== undefined && to !== undefined ? Math.max(from, to) : undefined;
-    h.flush()
-      .then(() => h.readValues(historian.tag, { ...(lo !== undefined ? { fromMs: lo } : {}), ...(hi !== undefined ? { toMs: hi } : {}), limit: MAX_HISTORY_VALUES + 1 }))
-      .then((rows) => {
-        if (rows.length > MAX_HISTORY_VALUES) callback(null, answer(StatusCodes.BadTooManyMatches));
-        else inner.call(this, context, d, indexRange, encoding, cd, callback);
-      }, (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
+    const interval = d.processingInterval > 0 ? d.processingInterval : to - from;
+    if ((to - from) / interval > MAX_HISTORY_VALUES) {
+      callback(null, answer(StatusCodes.BadTooManyMatches));
+      return;
+    }
+    /** node-opcua's aggregate over [cs, ce], its raw read taking the chunk's bounding values */
+    const aggregate = (cs: number, ce: number): Promise<HistoryReadResult> => new Promise((resolve, reject) => {
+      const list = chunking.get(historian) ?? [];
+      chunking.set(historian, list);
+      const chunk: Chunk = { fromMs: cs, toMs: ce, after: ce < to };
+      list.push(chunk);
+      const part = new ReadProcessedDetails({ startTime: new Date(cs), endTime: new Date(ce), processingInterval: interval, aggregateType: d.aggregateType ?? [], aggregateConfiguration: d.aggregateConfiguration });
+      inner.call(this, context, part, indexRange, encoding, { continuationPoint: null }, (e: Error | null, r?: HistoryReadResult) => {
+        // a chunk node-opcua did not read for (it refused the request) holds nothing
+        const k = list.indexOf(chunk);
+        if (k >= 0) list.splice(k, 1);
+        if (list.length === 0) chunking.delete(historian);
+        if (e !== null || r === undefined) reject(e ?? new Error('no HistoryRead result'));
+        else resolve(r);
+      });
+    });
+    (async (): Promise<HistoryReadResult> => {
+      await h.flush();
+      const values: DataValue[] = [];
+      let touched = 0;
+      let cs = from;
+      let k = Math.ceil((to - from) / interval); // intervals in the next chunk: as many as fit
+      while (cs < to) {
+        const ce = Math.min(to, new Date(cs + k * interval).getTime()); // a DateTime: whole ms
+        const n = (await h.readValues(historian.tag, { fromMs: cs, toMs: ce, limit: MAX_HISTORY_VALUES + 1 })).length;
+        if (n > MAX_HISTORY_VALUES) {
+          if (k === 1) return answer(StatusCodes.BadTooManyMatches); // one interval holds more than one read returns
+          k = Math.ceil(k / 2);
+          continue;
+        }
+        touched += n;
+        if (touched > MAX_PROCESSED_RAW) return answer(StatusCodes.BadTooManyMatches);
+        const r = await aggregate(cs, ce);
+        if (!r.statusCode.isGood()) return r;
+        values.push(...((r.historyData as HistoryData | null)?.dataValues ?? []));
+        cs = ce;
+        k *= 2;
+      }
+      return answer(StatusCodes.Good, values);
+    })().then((r) => callback(null, r), (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
   };
 }
 
@@ -225,11 +302,11 @@ export function installHistory(as: AddressSpace, ns: Namespace, h: OpcuaHistory)
     if (model === null) {
       // the first one the way node-opcua makes it, with the HA Configuration the others share
       as.installHistoricalDataNode(node, { historian });
-      // raw reads page from the database; processed reads are checked first (the others copy both)
+      // raw reads page from the database; processed reads go in chunks (the others copy both)
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-opcua's internal method, called with its own arguments
       const members = node as unknown as { _historyReadRaw: unknown; _historyRead: (...a: any[]) => void };
       members._historyReadRaw = historyReadRaw(h);
-      members._historyRead = historyReadChecked(h, members._historyRead);
+      members._historyRead = historyReadProcessed(h, members._historyRead);
       (node as unknown as { $historicalDataConfiguration?: { maxTimeInterval?: { setValueFromSource(v: { dataType: DataType; value: number }): void } } })
         .$historicalDataConfiguration?.maxTimeInterval?.setValueFromSource({ dataType: DataType.Double, value: MAX_TIME_INTERVAL_MS });
       model = node;
