@@ -133,7 +133,8 @@ describe('Modbus/TCP face', () => {
     await waitFor('sp1 on REST', () => kilnRest(rw), (k) => k.tags.sp1 === 905.5, 20_000);
     // the command, the range refusal and the audit entry may reach the log in different drains (every 200 ms)
     const evs = await waitFor('the write, its refusal and the audit in the log', () => since(rw, mark),
-      (e) => ['command', 'rejected', 'audit'].every((t) => e.some((x) => x.type === t && x.data.source === 'modbus')), 20_000);
+      (e) => ['command', 'rejected'].every((t) => e.some((x) => x.type === t && x.data.source === 'modbus'))
+        && e.some((x) => x.type === 'audit' && x.data.source === 'modbus' && x.data.action === 'write' && x.data.outcome === 'denied'), 20_000);
     expect(evs).toContainEqual(expect.objectContaining({
       type: 'command', station: 'kiln', data: expect.objectContaining({ command: 'set', source: 'modbus', principal: 'modbus@127.0.0.1', role: 'operator', args: '{"field":"sp1","value":905.5}' }),
     }));
