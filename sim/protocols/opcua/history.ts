@@ -50,7 +50,7 @@ export interface OpcuaHistory {
  * bounds what one request makes the server hold (about 500,000 values)
  */
 export const MAX_HISTORY_VALUES = 10_000;
-/** raw values one processed read may aggregate in all (its cost: each is read twice, once to cut the chunks) */
+/** raw values one processed read may aggregate in all (its cost) */
 export const MAX_PROCESSED_RAW = 1_000_000;
 /** continuation points one session may hold (ServerCapabilities.MaxHistoryContinuationPoints) */
 export const MAX_CONTINUATION_POINTS = 20;
@@ -132,22 +132,21 @@ async function readPage(h: OpcuaHistory, c: Cursor): Promise<{ values: DataValue
   return { values, next: { ...c, remaining: c.remaining - limit, ...(c.newestFirst ? { toMs: last - 1 } : { fromMs: last + 1 }) } };
 }
 
-/** A chunk of a processed read, whose raw read node-opcua makes next: its range, and whether it takes the value after it. */
+/** A chunk of a processed read, whose raw read node-opcua makes next: its range, its raw values (read to cut it), and whether it takes the value after it. */
 interface Chunk {
   fromMs: number;
   toMs: number;
+  inside: readonly { ms: number; v: number | null }[];
   after: boolean;
 }
 /** Chunks being aggregated, by variable: their raw reads come with their bounding values. */
 const chunking = new Map<TagHistorian, Chunk[]>();
 
-/** The raw values of a chunk (at most MAX_HISTORY_VALUES, counted before) with the value before it and, if asked, after it. */
+/** The raw values of a chunk with the value before it and, if asked, after it. */
 async function chunkValues(h: OpcuaHistory, historian: TagHistorian, c: Chunk): Promise<DataValue[]> {
-  await h.flush();
   const before = await h.readValues(historian.tag, { toMs: Math.ceil(c.fromMs) - 1, limit: 1, newestFirst: true });
-  const inside = await h.readValues(historian.tag, { fromMs: c.fromMs, toMs: c.toMs, limit: MAX_HISTORY_VALUES });
   const after = c.after ? await h.readValues(historian.tag, { fromMs: Math.floor(c.toMs) + 1, limit: 1 }) : [];
-  return [...before, ...inside, ...after].map((r) => dataValueOf(r.ms, r.v, historian.type));
+  return [...before, ...c.inside, ...after].map((r) => dataValueOf(r.ms, r.v, historian.type));
 }
 
 /**
@@ -228,11 +227,11 @@ function historyReadProcessed(h: OpcuaHistory, inner: (...a: unknown[]) => void)
       callback(null, answer(StatusCodes.BadTooManyMatches));
       return;
     }
-    /** node-opcua's aggregate over [cs, ce], its raw read taking the chunk's bounding values */
-    const aggregate = (cs: number, ce: number): Promise<HistoryReadResult> => new Promise((resolve, reject) => {
+    /** node-opcua's aggregate over [cs, ce] (raw values `inside`), its raw read taking the chunk's bounding values */
+    const aggregate = (cs: number, ce: number, inside: Chunk['inside']): Promise<HistoryReadResult> => new Promise((resolve, reject) => {
       const list = chunking.get(historian) ?? [];
       chunking.set(historian, list);
-      const chunk: Chunk = { fromMs: cs, toMs: ce, after: ce < to };
+      const chunk: Chunk = { fromMs: cs, toMs: ce, inside, after: ce < to };
       list.push(chunk);
       const part = new ReadProcessedDetails({ startTime: new Date(cs), endTime: new Date(ce), processingInterval: interval, aggregateType: d.aggregateType ?? [], aggregateConfiguration: d.aggregateConfiguration });
       inner.call(this, context, part, indexRange, encoding, { continuationPoint: null }, (e: Error | null, r?: HistoryReadResult) => {
@@ -252,15 +251,15 @@ function historyReadProcessed(h: OpcuaHistory, inner: (...a: unknown[]) => void)
       let k = Math.ceil((to - from) / interval); // intervals in the next chunk: as many as fit
       while (cs < to) {
         const ce = Math.min(to, new Date(cs + k * interval).getTime()); // a DateTime: whole ms
-        const n = (await h.readValues(historian.tag, { fromMs: cs, toMs: ce, limit: MAX_HISTORY_VALUES + 1 })).length;
-        if (n > MAX_HISTORY_VALUES) {
+        const inside = await h.readValues(historian.tag, { fromMs: cs, toMs: ce, limit: MAX_HISTORY_VALUES + 1 });
+        if (inside.length > MAX_HISTORY_VALUES) {
           if (k === 1) return answer(StatusCodes.BadTooManyMatches); // one interval holds more than one read returns
           k = Math.ceil(k / 2);
           continue;
         }
-        touched += n;
+        touched += inside.length;
         if (touched > MAX_PROCESSED_RAW) return answer(StatusCodes.BadTooManyMatches);
-        const r = await aggregate(cs, ce);
+        const r = await aggregate(cs, ce, inside);
         if (!r.statusCode.isGood()) return r;
         values.push(...((r.historyData as HistoryData | null)?.dataValues ?? []));
         cs = ce;
