@@ -175,7 +175,7 @@ export class DeliveryCheck {
     const end = Math.min(at, this.end);
     for (const s of this.tags.values()) {
       this.judge(s, at);
-      for (const d of s.queue) this.judgeOne(s, d.at, d.value, true, Math.min(at, d.at + this.o.catchUpMs));
+      for (const d of s.queue) this.judgeOne(s, d.at, d.value, this.match(s, d.at, d.value, Math.min(at, d.at + this.o.catchUpMs)), true);
       s.queue.length = 0;
       if (s.last !== null) this.staleSpans(s, end);
       // what the twin published after the window only served the deliveries waiting for it
@@ -218,13 +218,13 @@ export class DeliveryCheck {
     const o = this.o;
     while (s.queue.length > 0 && now - s.queue[0]!.at >= o.lookaheadMs) {
       const d = s.queue[0]!;
-      let horizon = d.at + o.lookaheadMs;
-      if (this.match(s, d.at, d.value, horizon).k < 0) {
-        horizon = Math.min(now, d.at + o.catchUpMs);
-        if (now - d.at < o.catchUpMs && this.match(s, d.at, d.value, horizon).k < 0) break;
+      let found = this.match(s, d.at, d.value, d.at + o.lookaheadMs);
+      if (found.k < 0) {
+        found = this.match(s, d.at, d.value, Math.min(now, d.at + o.catchUpMs));
+        if (found.k < 0 && now - d.at < o.catchUpMs) break;
       }
       s.queue.shift();
-      this.judgeOne(s, d.at, d.value, false, horizon);
+      this.judgeOne(s, d.at, d.value, found);
     }
   }
 
@@ -244,12 +244,13 @@ export class DeliveryCheck {
     return { k: -1, top };
   }
 
-  private judgeOne(s: TagState, a: number, v: WireValue, tail = false, horizon = a + this.o.lookaheadMs): void {
+  /**
+   * Judges delivery `v` arriving at `a` with its `match` (the segments it may carry: published up
+   * to lookahead after its arrival, or later when it waited for the twin's stream to catch up).
+   */
+  private judgeOne(s: TagState, a: number, v: WireValue, { k, top }: { k: number; top: number }, tail = false): void {
     const o = this.o;
     const segs = s.segs;
-    // segments the delivery may carry: published up to the horizon (lookahead after its arrival,
-    // or later when it waited for the twin's stream to catch up)
-    const { k, top } = this.match(s, a, v, horizon);
     if (k < 0) {
       // a value from before the check began (or before the twin's first value) is no error
       if (a - this.start < o.warmupMs || top < 0 || tail) {
