@@ -49,6 +49,7 @@ export const COMMON_FIELDS = {
   scanPeriod: { unit: 's', description: 'PLC scan period', access: 'rw', default: 0.001, min: 0.001, max: 1 },
   transitionTime: { unit: 's', description: 'time each PackML acting state takes', access: 'rw', default: 0.5, min: 0, max: 600 },
   suspendDelay: { unit: 's', description: 'starved or blocked this long in Execute → Suspended', access: 'rw', default: 10, min: 0.01, max: 3600 },
+  standbyAfter: { unit: 's', description: 'Suspended this long → energy standby: drives and pumps off, 0 W (energy management on a metered machine); 0: never, a Suspended machine idles at its idle power', access: 'rw', default: 0, min: 0, max: 86400 },
 } as const satisfies Record<string, FieldSpec>;
 
 export type CommonField = keyof typeof COMMON_FIELDS;

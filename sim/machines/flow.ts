@@ -8,7 +8,7 @@ import { DefectClass, PartFlag } from '../core/parts.ts';
 import { chance } from '../core/rng.ts';
 import { State } from '../plc/packml.ts';
 import { ALL_PLACES, crewed, staffing, staffSettled } from '../core/crew.ts';
-import { QUIET_FOREVER } from '../core/advance.ts';
+import { QUIET_FOREVER, firstTickAfter } from '../core/advance.ts';
 
 /**
  * Advances the first `capacity` parts of station `s` by `dt / cycle` (cycle [s]) while the
@@ -206,6 +206,30 @@ export function powered(w: World, s: number): boolean {
 
 /** ticks kept in hand before a threshold a linear accumulator is heading for (rounding of the sums) */
 const MARGIN = 2;
+
+/**
+ * Power of station `s` while it does not run: `idle` while it waits Suspended for parts or room
+ * (drives and pumps on, also while it suspends or unsuspends) until `standbyAfter` of Suspended
+ * turns them off (energy standby, 0 W); 0 when stopped, held, aborted, down or interlocked.
+ */
+export function waitingPower(w: World, s: number, idle: number): number {
+  const st = w.st;
+  const state = st.state[s];
+  if (st.fault[s] !== 0 || st.interlock[s] !== 0) return 0;
+  if (state === State.Suspending || state === State.Unsuspending) return idle;
+  if (state !== State.Suspended) return 0;
+  const after = st.standbyAfter[s]!;
+  return after > 0 && (w.tick - st.stateSince[s]!) * w.dt >= after ? 0 : idle;
+}
+
+/** For `quietFor` of a station drawing `waitingPower`: ticks from now until its standby begins (its power changes then). */
+export function standbyQuiet(w: World, s: number): number {
+  const st = w.st;
+  const after = st.standbyAfter[s]!;
+  if (!(after > 0) || st.state[s] !== State.Suspended || st.fault[s] !== 0 || st.interlock[s] !== 0) return QUIET_FOREVER;
+  const t = firstTickAfter(st.stateSince[s]!, after, w.dt) - w.tick;
+  return t > 0 ? t : QUIET_FOREVER;
+}
 
 /** Quiet ticks before `value`, growing by `rate` per tick, reaches `threshold` (conservative); QUIET_FOREVER when it never does. */
 export function ticksBefore(value: number, rate: number, threshold: number): number {

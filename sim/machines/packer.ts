@@ -7,7 +7,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { crewed, staff, staffSettled } from '../core/crew.ts';
 import { QUIET_FOREVER } from '../core/advance.ts';
-import { ticksBefore } from './flow.ts';
+import { standbyQuiet, ticksBefore, waitingPower } from './flow.ts';
 
 export const packer: MachineKind = {
   kind: 'packer',
@@ -37,9 +37,9 @@ export const packer: MachineKind = {
     const waiting = v.packed![i]! - (w.st.partsOut[s] ?? 0);
     if (crewed(w, s)) {
       if (!staffSettled(w, s, running && (clock > 0 || (w.qLen[s] ?? 0) - waiting >= per) ? 1 : 0)) return 0;
-      if (w.crew.s.held[s] === 0) return QUIET_FOREVER;
+      if (w.crew.s.held[s] === 0) return standbyQuiet(w, s);
     }
-    if (!running) return QUIET_FOREVER;
+    if (!running) return standbyQuiet(w, s);
     if (clock > 0) return ticksBefore(-clock, w.dt, 0);
     return (w.qLen[s] ?? 0) - waiting >= per ? 0 : QUIET_FOREVER;
   },
@@ -54,7 +54,7 @@ export const packer: MachineKind = {
     const running = w.running(s);
     const per = Math.max(1, Math.round(v.partsPerBox![i]!));
     const clock = v.boxClock![i]!;
-    w.st.power[s] = running ? (clock > 0 ? v.packPower![i]! : v.idlePower![i]!) : 0;
+    w.st.power[s] = running ? (clock > 0 ? v.packPower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
     const waiting = v.packed![i]! - (w.st.partsOut[s] ?? 0);
     // With a crew, a box cycle is a packer's work: one person from filling to closing the box.
     if (crewed(w, s) && staff(w, s, running && (clock > 0 || (w.qLen[s] ?? 0) - waiting >= per) ? 1 : 0) === 0) return;

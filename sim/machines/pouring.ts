@@ -8,7 +8,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance, normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, clamp, cooled, crewCycle, handCrewSteady, fifoAdvance, fifoQuiet, headInWork, heldOps, machineOrCrewCycle, justFinished, newHead } from './flow.ts';
+import { addDefect, advanceFifo, clamp, cooled, crewCycle, handCrewSteady, fifoAdvance, fifoQuiet, headInWork, heldOps, machineOrCrewCycle, justFinished, newHead, standbyQuiet, waitingPower } from './flow.ts';
 import { ALL_PLACES, crewed, staff } from '../core/crew.ts';
 import { ambientField } from './fields.ts';
 
@@ -55,7 +55,7 @@ export const pouring: MachineKind = {
     // a new mould at the head draws its pouring time
     const head = w.qHead[s] ?? -1;
     if (head >= 0 && w.parts.serial[head] !== v.headSerial![i]) return 0;
-    return fifoQuiet(w, s, crewed(w, s) && !auto ? crewCycle(v.cycleNow![i]!, ops) : v.cycleNow![i]!);
+    return Math.min(fifoQuiet(w, s, crewed(w, s) && !auto ? crewCycle(v.cycleNow![i]!, ops) : v.cycleNow![i]!), standbyQuiet(w, s));
   },
   advance(v, i, s, w, k) {
     const manual = crewed(w, s) && v.automatic![i] !== 1;
@@ -75,7 +75,7 @@ export const pouring: MachineKind = {
       v.cycleNow![i] = base * clamp(1 + cv * normal(w.rng), 0.3, 3);
     }
     const worked = advanceFifo(w, s, 1, pooled && !auto ? crewCycle(v.cycleNow![i]!, ops) : v.cycleNow![i]!);
-    w.st.power[s] = w.running(s) ? (worked > 0 && auto ? v.machinePower![i]! : v.idlePower![i]!) : 0;
+    w.st.power[s] = w.running(s) ? (worked > 0 && auto ? v.machinePower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
     const p = justFinished(w, s);
     if (p < 0) return;
     const waited = (w.tick - (w.parts.entered[p] ?? w.tick)) * w.dt;

@@ -5,7 +5,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { advanceFifo, fifoAdvance, fifoQuiet, justFinished, poissonAny } from './flow.ts';
+import { advanceFifo, fifoAdvance, fifoQuiet, justFinished, poissonAny, standbyQuiet, waitingPower } from './flow.ts';
 
 export const press: MachineKind = {
   kind: 'press',
@@ -28,14 +28,14 @@ export const press: MachineKind = {
     return 1 / v.cycleTime![i]!;
   },
   quietFor(v, i, s, w) {
-    return fifoQuiet(w, s, v.cycleTime![i]!);
+    return Math.min(fifoQuiet(w, s, v.cycleTime![i]!), standbyQuiet(w, s));
   },
   advance(v, i, s, w, k) {
     fifoAdvance(w, s, v.cycleTime![i]!, k);
   },
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);
-    w.st.power[s] = w.running(s) ? (worked > 0 ? v.strokePower![i]! : v.idlePower![i]!) : 0;
+    w.st.power[s] = w.running(s) ? (worked > 0 ? v.strokePower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
     const dev = Math.abs(v.force![i]! - v.recipeForce![i]!) / v.recipeForce![i]!;
     w.setAlarm(s, 1, dev > v.tolerance![i]!);
     const p = justFinished(w, s);

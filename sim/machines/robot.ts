@@ -7,7 +7,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished } from './flow.ts';
+import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished, standbyQuiet, waitingPower } from './flow.ts';
 
 const ALARM_GRIPPER_WORN = 1;
 const ALARM_DROP = 2;
@@ -36,14 +36,14 @@ export const robot: MachineKind = {
     return 1 / v.cycleTime![i]!;
   },
   quietFor(v, i, s, w) {
-    return fifoQuiet(w, s, v.cycleTime![i]!);
+    return Math.min(fifoQuiet(w, s, v.cycleTime![i]!), standbyQuiet(w, s));
   },
   advance(v, i, s, w, k) {
     fifoAdvance(w, s, v.cycleTime![i]!, k);
   },
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);
-    w.st.power[s] = w.running(s) ? (worked > 0 ? v.movePower![i]! : v.idlePower![i]!) : 0;
+    w.st.power[s] = w.running(s) ? (worked > 0 ? v.movePower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
     const p = justFinished(w, s);
     if (p < 0) return;
     v.picks![i] = v.picks![i]! + 1;

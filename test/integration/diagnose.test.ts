@@ -60,8 +60,8 @@ describe('twinline diagnose', () => {
   });
 
   it('tries every step that applies over the same seeds, ranks them by payback, and says why the others do not apply', () => {
-    expect(first.steps.map((s) => s.id).sort()).toEqual(['automatic-knockout', 'automatic-pouring', 'predictive-maintenance', 'robot-handling']);
-    expect(first.steps.map((s) => s.rank)).toEqual([1, 2, 3, 4]);
+    expect(first.steps.map((s) => s.id).sort()).toEqual(['automatic-knockout', 'automatic-pouring', 'energy-management', 'predictive-maintenance', 'robot-handling']);
+    expect(first.steps.map((s) => s.rank)).toEqual([1, 2, 3, 4, 5]);
     const paybacks = first.steps.map((s) => s.economics.paybackYears ?? Number.POSITIVE_INFINITY);
     expect([...paybacks].sort((x, y) => x - y)).toEqual(paybacks);
     for (const s of first.steps) {

@@ -33,10 +33,10 @@ describe('lines the browser builds', () => {
   });
 
   it('offers the steps that apply to a scenario, and pairs a scenario with its counterpart', () => {
-    expect(retrofittedLines('ceramic-before')).toEqual(['ceramic-before+machine-vision-inspection', 'ceramic-before+predictive-maintenance']);
-    expect(retrofittedLines('steel-ball-before')).toEqual(['steel-ball-before+automatic-knockout', 'steel-ball-before+automatic-pouring', 'steel-ball-before+predictive-maintenance', 'steel-ball-before+robot-handling']);
-    // predictive maintenance applies to a line retrofitted already too; nothing else does
-    expect(retrofittedLines('ceramic-after')).toEqual(['ceramic-after+predictive-maintenance']);
+    expect(retrofittedLines('ceramic-before')).toEqual(['ceramic-before+energy-management', 'ceramic-before+machine-vision-inspection', 'ceramic-before+predictive-maintenance']);
+    expect(retrofittedLines('steel-ball-before')).toEqual(['steel-ball-before+automatic-knockout', 'steel-ball-before+automatic-pouring', 'steel-ball-before+energy-management', 'steel-ball-before+predictive-maintenance', 'steel-ball-before+robot-handling']);
+    // energy management and predictive maintenance apply to a line retrofitted already too; nothing else does
+    expect(retrofittedLines('ceramic-after')).toEqual(['ceramic-after+energy-management', 'ceramic-after+predictive-maintenance']);
     expect(builtInPair('ceramic-after')).toEqual(['ceramic-before', 'ceramic-after']);
     expect(builtInPair('steel-ball-before')).toEqual(['steel-ball-before', 'steel-ball-after']);
     expect(builtInPair('my-line')).toBeNull();
