@@ -4,6 +4,7 @@ import { buffer } from './buffer.ts';
 import { conveyor } from './conveyor.ts';
 import { cooling } from './cooling.ts';
 import { dryer } from './dryer.ts';
+import { extruder } from './extruder.ts';
 import { glazer } from './glazer.ts';
 import { inductionFurnace } from './induction-furnace.ts';
 import { manualInspection } from './manual-inspection.ts';
@@ -23,7 +24,7 @@ import { source } from './source.ts';
 /** Every machine kind, in a stable order. */
 export const MACHINE_KINDS: readonly MachineKind[] = [
   source, conveyor, buffer, press, dryer, glazer, kiln, inductionFurnace, pouring, cooling, shakeout, quench,
-  vision, manualInspection, manualStation, robot, sorter, packer, sink,
+  extruder, vision, manualInspection, manualStation, robot, sorter, packer, sink,
 ];
 
 const BY_ID: ReadonlyMap<string, MachineKind> = new Map(MACHINE_KINDS.map((k) => [k.kind, k]));

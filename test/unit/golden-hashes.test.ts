@@ -23,6 +23,9 @@ const GOLDEN: Readonly<Record<string, { hours: number; events: number; hash: str
   // 1 h 45 min: the first castings reach dispatch (melt, pour, cool, quench)
   'steel-ball-before': { hours: 1.75, events: 592, hash: '36f0844e262bfb26' },
   'steel-ball-after': { hours: 1.75, events: 595, hash: '010645c1f263ebdf' },
+  // 1 h: two half-hour checks by hand, the first reels taken up
+  'cable-before': { hours: 1, events: 389, hash: '4eae5272b05bd3ae' },
+  'cable-after': { hours: 1, events: 397, hash: '658bbd50862f0a78' },
 };
 
 describe('golden event-log hashes of the built-in lines', () => {

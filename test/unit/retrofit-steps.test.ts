@@ -119,6 +119,17 @@ describe('applying steps', () => {
     expect(built.spec.crews.map((c) => c.id)).toEqual(after.crews.map((c) => c.id));
   });
 
+  it('cable-before + laser gauge and SPC is cable-after at the extruder, its systems included', () => {
+    const b = scenario('cable-before');
+    const built = buildRetrofit(b.text, b.spec, ['spc-extrusion']);
+    const after = scenario('cable-after').spec;
+    for (const x of built.spec.stations) {
+      const y = after.stations.find((s) => s.id === x.id)!;
+      expect([x.kind, x.params, x.systems], x.id).toEqual([y.kind, y.params, y.systems]);
+    }
+    expect(errorOf(() => buildRetrofit(scenario('cable-after').text, after, ['spc-extrusion'])).message).toMatch(/does not apply to cable-after/);
+  });
+
   it('steel-ball-before with the steps does the work of steel-ball-after: same good parts, energy and labour over 3 h at a 10 ms tick', () => {
     const b = scenario('steel-ball-before');
     const built = buildRetrofit(b.text, b.spec, ['automatic-pouring', 'automatic-knockout', 'robot-handling']).spec;

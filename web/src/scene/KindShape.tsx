@@ -271,6 +271,57 @@ function Bin({ placed, live }: KindProps): React.JSX.Element {
   );
 }
 
+/**
+ * Cable extruder: frame, barrel with heater bands that glow while it extrudes, hopper, crosshead,
+ * a long water trough with the cable running through it, and (with SPC, tag `spc` 1) a laser
+ * gauge head on the cable whose beam shows while it measures.
+ */
+function Extruder({ placed, live, width }: KindProps): React.JSX.Element {
+  const { info, index, length: L } = placed;
+  const spcTag = useMemo(() => tagIndex(info, 'spc'), [info]);
+  const bands = useMemo(() => new MeshStandardMaterial({ color: 0x6b4a2a, emissive: 0x000000, roughness: 0.6 }), []);
+  const beam = useMemo(() => new MeshStandardMaterial({ color: 0x220000, emissive: 0xff2a2a, emissiveIntensity: 0 }), []);
+  const gauge = useRef<Group>(null);
+  const tmp = useMemo(() => new Color(), []);
+  useFrame(() => {
+    const on = working(live, index);
+    bands.emissiveIntensity = heatGlow(on ? 700 : 300, tmp) * 0.5;
+    bands.emissive.copy(tmp);
+    const spc = spcTag >= 0 && (live.frame?.tags[index]?.[spcTag] ?? 0) === 1;
+    if (gauge.current !== null) gauge.current.visible = spc;
+    beam.emissiveIntensity = spc && on ? 2.5 : 0;
+  });
+  const barrel = Math.min(2.4, L * 0.3);
+  const x0 = -L / 2 + barrel / 2 + 0.2;
+  const trough = L - barrel - 0.8;
+  const tx = L / 2 - trough / 2 - 0.1;
+  return (
+    <group>
+      <mesh position={[x0, 0.45, 0]} material={PAINT}><boxGeometry args={[barrel + 0.3, 0.9, width * 0.5]} /></mesh>
+      <mesh position={[x0, 1.15, 0]} rotation-z={Math.PI / 2} material={STEEL}><cylinderGeometry args={[0.22, 0.22, barrel, 16]} /></mesh>
+      {[0, 1, 2, 3].map((k) => (
+        <mesh key={k} position={[x0 - barrel / 2 + (k + 0.5) * (barrel / 4), 1.15, 0]} rotation-z={Math.PI / 2} material={bands} userData={DYNAMIC}>
+          <cylinderGeometry args={[0.26, 0.26, barrel / 8, 16]} />
+        </mesh>
+      ))}
+      <mesh position={[x0 - barrel / 2 + 0.3, 1.75, 0]} material={STEEL}><cylinderGeometry args={[0.35, 0.1, 0.7, 12]} /></mesh>
+      <mesh position={[x0 + barrel / 2 + 0.15, 1.15, 0]} material={SAFETY}><boxGeometry args={[0.3, 0.6, 0.6]} /></mesh>
+      <group position={[tx, 0, 0]}>
+        <Legs length={trough} width={0.5} height={0.8} />
+        <mesh position={[0, 0.9, 0]} material={STEEL}><boxGeometry args={[trough, 0.2, 0.5]} /></mesh>
+        <mesh position={[0, 1.0, 0]} rotation-x={-Math.PI / 2} material={WATER}><planeGeometry args={[trough * 0.98, 0.42]} /></mesh>
+      </group>
+      <mesh position={[(x0 + barrel / 2 + L / 2) / 2, 1.05, 0]} rotation-z={Math.PI / 2} material={RUBBER}>
+        <cylinderGeometry args={[0.03, 0.03, L / 2 - x0 - barrel / 2, 8]} />
+      </mesh>
+      <group ref={gauge} position={[L / 2 - 0.5, 1.05, 0]} visible={false} userData={DYNAMIC}>
+        <mesh material={PAINT}><boxGeometry args={[0.3, 0.6, 0.6]} /></mesh>
+        <mesh position={[0, 0, 0]} material={beam}><boxGeometry args={[0.04, 0.5, 0.62]} /></mesh>
+      </group>
+    </group>
+  );
+}
+
 /** Generic cabinet machines: feed hopper, glazing booth, sorter, packer, buffer, shakeout. */
 function Cabinet({ placed, width }: KindProps): React.JSX.Element {
   const { info, length } = placed;
@@ -331,6 +382,8 @@ export function KindShape(props: KindProps): React.JSX.Element {
       return <Vessel {...props} />;
     case 'sink':
       return <Bin {...props} />;
+    case 'extruder':
+      return <Extruder {...props} />;
     default:
       return <Cabinet {...props} />;
   }

@@ -1,4 +1,6 @@
 /** The built-in scenarios, bundled as text so the standalone twin needs no server. */
+import cableAfter from '../../../scenarios/cable-after.yaml?raw';
+import cableBefore from '../../../scenarios/cable-before.yaml?raw';
 import ceramicAfter from '../../../scenarios/ceramic-after.yaml?raw';
 import ceramicBefore from '../../../scenarios/ceramic-before.yaml?raw';
 import steelAfter from '../../../scenarios/steel-ball-after.yaml?raw';
@@ -6,6 +8,8 @@ import steelBefore from '../../../scenarios/steel-ball-before.yaml?raw';
 
 /** Scenario id → file text. */
 export const SCENARIOS: Readonly<Record<string, string>> = {
+  'cable-after': cableAfter,
+  'cable-before': cableBefore,
   'ceramic-after': ceramicAfter,
   'ceramic-before': ceramicBefore,
   'steel-ball-after': steelAfter,

@@ -1,0 +1,136 @@
+/**
+ * Cable insulation extruder (crosshead, cooling trough and haul-off as one station). The cable
+ * runs continuously; the twin cuts it into `segmentLength` pieces, one part each, made in
+ * `segmentLength / lineSpeed`.
+ *
+ * The insulated diameter of a piece is `nominalDiameter + offset + noise·N(0,1)`. The process
+ * mean `offset` wanders as a real extrusion does (melt temperature, compound lot, conductor
+ * size): per piece a random walk of `drift` per √h of running, plus a steady `trend` per hour,
+ * faster by `wearTrend` as screw and die wear. A piece more than `tolerance` off nominal is a
+ * dimension defect (ground truth).
+ *
+ * Who corrects the mean decides the scrap:
+ * - `spc` 0, by hand: every `checkInterval` of running the operator measures the piece coming
+ *   off with a micrometer (error `manualError`), rejects it if it is out of tolerance, and, when
+ *   it is more than `adjustBand` off, corrects the mean by what was measured. What drifts out
+ *   between checks goes on unseen.
+ * - `spc` 1, a laser gauge and statistical process control: every piece is measured (error
+ *   `gaugeError`); a piece out of tolerance is rejected (cut out). The measurements feed an EWMA
+ *   chart (weight `ewmaLambda`, limits `limitSigma` standard deviations of the EWMA of the
+ *   short-term scatter); when the EWMA leaves its limits the controller takes the mean back by
+ *   it and restarts the chart. Inside the limits it leaves the process alone, so the short-term
+ *   scatter is not chased (no tampering).
+ *
+ * The process evolves only when a piece is finished (per piece, not per tick), so the kind is
+ * quiet between pieces and time advance skips the whole piece.
+ */
+import type { KindView, MachineKind } from '../core/types.ts';
+import { normal } from '../core/rng.ts';
+import { Defect, PartFlag } from '../core/parts.ts';
+import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished, standbyQuiet, waitingPower } from './flow.ts';
+
+const ALARM_DIAMETER = 1;
+const ALARM_OUT_OF_CONTROL = 2;
+
+/** Seconds one piece takes at the line speed. */
+function pieceTime(v: KindView, i: number): number {
+  return (v.segmentLength![i]! / v.lineSpeed![i]!) * 60;
+}
+
+export const extruder: MachineKind = {
+  kind: 'extruder',
+  title: { en: 'Cable insulation extruder', zh: '电缆绝缘挤出机' },
+  role: 'process',
+  companion: ['Machinery', 'PackML'],
+  fields: {
+    lineSpeed: { unit: 'm/min', description: 'line (haul-off) speed', access: 'rw', write: 'operator', default: 60, min: 0.1, max: 3000 },
+    segmentLength: { unit: 'm', description: 'cable length the twin treats as one piece', access: 'rw', default: 100, min: 1, max: 10000 },
+    nominalDiameter: { unit: 'mm', description: 'insulated diameter the product calls for', access: 'rw', write: 'operator', default: 8, min: 0.5, max: 200 },
+    tolerance: { unit: 'mm', description: 'allowed deviation of the diameter from nominal', access: 'rw', default: 0.1, min: 0.001, max: 10 },
+    noise: { unit: 'mm', description: 'short-term scatter (standard deviation) of the diameter from piece to piece', access: 'rw', default: 0.02, min: 0, max: 10 },
+    drift: { unit: 'mm', description: 'random wander of the process mean over one hour of running (standard deviation; grows with the square root of time)', access: 'rw', default: 0.03, min: 0, max: 10 },
+    trend: { unit: 'mm', description: 'steady change of the process mean per hour of running (melt temperature creeping up, compound lot)', access: 'rw', default: 0.02, min: -10, max: 10 },
+    wearTrend: { unit: 'mm', description: 'extra change of the process mean per hour of running at full screw and die wear', access: 'rw', default: 0.04, min: -10, max: 10 },
+    spc: { unit: '', description: '1: laser gauge on every piece and SPC with automatic correction; 0: checks by hand', access: 'rw', default: 0, min: 0, max: 1, integer: true },
+    checkInterval: { unit: 's', description: 'running time between an operator\'s checks by hand (spc 0)', access: 'rw', default: 1800, min: 1, max: 1e6 },
+    adjustBand: { unit: 'mm', description: 'deviation measured by hand beyond which the operator corrects the mean (spc 0)', access: 'rw', default: 0.05, min: 0, max: 10 },
+    manualError: { unit: 'mm', description: 'measurement error (standard deviation) of a check by hand', access: 'rw', default: 0.01, min: 0, max: 10 },
+    gaugeError: { unit: 'mm', description: 'measurement error (standard deviation) of the laser gauge (spc 1)', access: 'rw', default: 0.003, min: 0, max: 10 },
+    ewmaLambda: { unit: '', description: 'weight of the newest measurement in the EWMA chart (spc 1)', access: 'rw', default: 0.2, min: 0.01, max: 1 },
+    limitSigma: { unit: '', description: 'EWMA control limits in standard deviations (spc 1)', access: 'rw', default: 3, min: 0.5, max: 10 },
+    runPower: { unit: 'W', description: 'barrel heaters and screw drive while extruding', access: 'rw', default: 75000, min: 0, max: 1e7 },
+    idlePower: { unit: 'W', description: 'barrel heaters holding temperature while no cable runs', access: 'rw', default: 30000, min: 0, max: 1e7 },
+    offset: { unit: 'mm', description: 'process mean minus nominal now', access: 'r', default: 0 },
+    diameter: { unit: 'mm', description: 'insulated diameter of the last piece (true value)', access: 'r', default: 0 },
+    measured: { unit: 'mm', description: 'diameter last measured (gauge or hand)', access: 'r', default: 0 },
+    ewma: { unit: 'mm', description: 'EWMA of the measured deviation from nominal (spc 1)', access: 'r', default: 0 },
+    sinceCheck: { unit: 's', description: 'running time since the last check by hand', access: 'r', default: 0 },
+    metres: { unit: 'm', description: 'cable extruded', access: 'r', default: 0 },
+    outOfTolerance: { unit: '', description: 'pieces made out of tolerance (true count)', access: 'r', default: 0, integer: true },
+    corrections: { unit: '', description: 'corrections of the process mean made (by hand or by SPC)', access: 'r', default: 0, integer: true },
+  },
+  alarms: [
+    { bit: 0, code: 'DIAMETER_OUT_OF_TOLERANCE', severity: 600, text: { en: 'Insulated diameter measured out of tolerance', zh: '绝缘外径测量超差' } },
+    { bit: 1, code: 'SPC_OUT_OF_CONTROL', severity: 400, text: { en: 'Diameter EWMA outside control limits: mean corrected', zh: '外径EWMA超出控制限：已修正均值' } },
+  ],
+  idealRate(v, i) {
+    return 1 / pieceTime(v, i);
+  },
+  quietFor(v, i, s, w) {
+    return Math.min(fifoQuiet(w, s, pieceTime(v, i)), standbyQuiet(w, s));
+  },
+  advance(v, i, s, w, k) {
+    fifoAdvance(w, s, pieceTime(v, i), k);
+  },
+  step(v, i, s, w) {
+    const t = pieceTime(v, i);
+    const worked = advanceFifo(w, s, 1, t);
+    w.st.power[s] = w.running(s) ? (worked > 0 ? v.runPower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
+    const p = justFinished(w, s);
+    if (p < 0) return;
+    const hours = t / 3600;
+    const nominal = v.nominalDiameter![i]!;
+    const tol = v.tolerance![i]!;
+    const wear = w.st.wear[s] ?? 0;
+    const offset = v.offset![i]! + (v.trend![i]! + v.wearTrend![i]! * wear) * hours + v.drift![i]! * Math.sqrt(hours) * normal(w.rng);
+    const d = nominal + offset + v.noise![i]! * normal(w.rng);
+    v.offset![i] = offset;
+    v.diameter![i] = d;
+    v.metres![i] = v.metres![i]! + v.segmentLength![i]!;
+    if (Math.abs(d - nominal) > tol) {
+      addDefect(w, p, Defect.dimension);
+      v.outOfTolerance![i] = v.outOfTolerance![i]! + 1;
+    }
+    let out = false;
+    let control = false;
+    if (v.spc![i] === 1) {
+      const m = d + v.gaugeError![i]! * normal(w.rng);
+      v.measured![i] = m;
+      out = Math.abs(m - nominal) > tol;
+      const lambda = v.ewmaLambda![i]!;
+      const z = lambda * (m - nominal) + (1 - lambda) * v.ewma![i]!;
+      const sigma = Math.hypot(v.noise![i]!, v.gaugeError![i]!) * Math.sqrt(lambda / (2 - lambda));
+      control = Math.abs(z) > v.limitSigma![i]! * sigma;
+      if (control) {
+        v.offset![i] = offset - z;
+        v.ewma![i] = 0;
+        v.corrections![i] = v.corrections![i]! + 1;
+      } else v.ewma![i] = z;
+    } else {
+      const since = v.sinceCheck![i]! + t;
+      if (since >= v.checkInterval![i]!) {
+        const m = d + v.manualError![i]! * normal(w.rng);
+        v.measured![i] = m;
+        out = Math.abs(m - nominal) > tol;
+        if (Math.abs(m - nominal) > v.adjustBand![i]!) {
+          v.offset![i] = offset - (m - nominal);
+          v.corrections![i] = v.corrections![i]! + 1;
+        }
+        v.sinceCheck![i] = 0;
+      } else v.sinceCheck![i] = since;
+    }
+    if (out) w.parts.flags[p] = (w.parts.flags[p] ?? 0) | PartFlag.inspected | PartFlag.rejected;
+    w.setAlarm(s, ALARM_DIAMETER, out);
+    w.setAlarm(s, ALARM_OUT_OF_CONTROL, control);
+  },
+};
