@@ -119,10 +119,17 @@ export function quietTicks(w: World, limit: number, scheduled: number, kpiIn: nu
     if (k <= 1) return 0;
     const served = cs.served;
     const fault = w.st.fault;
+    const noticedAt = w.st.noticedAt;
     for (let j = 0; j < served.length; j++) {
       const s = served[j]!;
       const r = cs.repairCrew[s]!;
       if (r < 0) continue;
+      // an unnoticed fault claims nobody until it is noticed
+      if (fault[s] !== 0 && t < noticedAt[s]!) {
+        k = Math.min(k, noticedAt[s]! - t);
+        if (k <= 1) return 0;
+        continue;
+      }
       const rh = cs.s.repairHeld[s]!;
       if (fault[s] !== 0 ? rh === 0 && cs.c.avail[r]! - cs.c.busy[r]! >= 1 : rh !== 0) return 0;
     }
@@ -216,10 +223,11 @@ function crewAdvance(w: World, k: number): void {
   const nc = cs.defs.length;
   for (let c = 0; c < nc; c++) C.wanted[c] = 0;
   const fault = w.st.fault;
+  const noticedAt = w.st.noticedAt;
   for (let j = 0; j < served.length; j++) {
     const s = served[j]!;
     const r = cs.repairCrew[s]!;
-    if (r >= 0 && fault[s] !== 0) {
+    if (r >= 0 && fault[s] !== 0 && w.tick >= noticedAt[s]!) {
       C.wanted[r]! += 1;
       if (S.repairHeld[s] === 0) {
         w.st.faultEnd[s]! += k;

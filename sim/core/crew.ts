@@ -261,12 +261,16 @@ export function crewTick(w: World): void {
   const nc = cs.defs.length;
   for (let k = 0; k < nc; k++) C.wanted[k] = 0;
   const fault = w.st.fault;
+  const noticedAt = w.st.noticedAt;
   for (let j = 0; j < ns; j++) {
     const s = served[j]!;
     const r = cs.repairCrew[s]!;
     if (r >= 0) {
       const rh = S.repairHeld[s]!;
-      if (fault[s]! !== 0) {
+      // a fault nobody has noticed yet asks for nobody (its end already includes the wait)
+      if (fault[s]! !== 0 && w.tick < noticedAt[s]!) {
+        // unnoticed
+      } else if (fault[s]! !== 0) {
         if (rh === 0 && C.avail[r]! - C.busy[r]! >= 1) {
           S.repairHeld[s] = 1;
           C.busy[r]! += 1;

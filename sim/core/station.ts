@@ -49,6 +49,9 @@ export const COMMON_FIELDS = {
   scanPeriod: { unit: 's', description: 'PLC scan period', access: 'rw', default: 0.001, min: 0.001, max: 1 },
   transitionTime: { unit: 's', description: 'time each PackML acting state takes', access: 'rw', default: 0.5, min: 0, max: 600 },
   suspendDelay: { unit: 's', description: 'starved or blocked this long in Execute → Suspended', access: 'rw', default: 10, min: 0.01, max: 3600 },
+  patrolTime: { unit: 's', description: 'mean time before someone walking the line notices a breakdown or jam that alerts nobody (exponential); the repair starts then. 0: noticed at once', access: 'rw', default: 0, min: 0, max: 86400 },
+  stopAlert: { unit: '', description: '1: a breakdown or jam is pushed to the people at once (networked andon, phone alert), so patrolTime does not apply', access: 'rw', default: 0, min: 0, max: 1, integer: true },
+  noticedAt: { unit: 'tick', description: 'tick the active fault is (or was) noticed; its repair cannot start before', access: 'r', default: 0 },
   standbyAfter: { unit: 's', description: 'Suspended this long → energy standby: drives and pumps off, 0 W (energy management on a metered machine); 0: never, a Suspended machine idles at its idle power', access: 'rw', default: 0, min: 0, max: 86400 },
 } as const satisfies Record<string, FieldSpec>;
 

@@ -435,13 +435,20 @@ export class World {
     st.fault[s] = code;
     st.faultSince[s] = this.tick;
     this.attention[s] = 1;
-    st.faultEnd[s] = this.tick + Math.max(1, Math.round(duration / this.dt));
+    // a breakdown or jam nobody is alerted to waits until someone on their rounds sees it (drawn
+    // only where patrolTime is set, so other lines' runs are unchanged)
+    const patrol = st.patrolTime[s]!;
+    const unseen = (code === Fault.breakdown || code === Fault.jam) && patrol > 0 && st.stopAlert[s] !== 1 ? Math.round(exponential(this.rng, patrol) / this.dt) : 0;
+    st.noticedAt[s] = this.tick + unseen;
+    st.faultEnd[s] = this.tick + unseen + Math.max(1, Math.round(duration / this.dt));
     // a planned intervention stops the machine but is no failure and raises no alarm
     if (code !== Fault.maintenance) {
       st.failures[s] = (st.failures[s] ?? 0) + 1;
       st.alarms[s] = (st.alarms[s] ?? 0) | (code === Fault.jam ? ALARM_JAM : ALARM_BREAKDOWN);
     }
-    this.emitAt('fault', this.ids[s] ?? null, { code: FAULT_NAMES[code] ?? String(code), repairS: Math.round(duration * 1000) / 1000 });
+    const data: EventData = { code: FAULT_NAMES[code] ?? String(code), repairS: Math.round(duration * 1000) / 1000 };
+    if (unseen > 0) data.unnoticedS = Math.round(unseen * this.dt * 1000) / 1000;
+    this.emitAt('fault', this.ids[s] ?? null, data);
   }
 
   /** Ends the fault of station `s` now; the PLC recovers it if `autoRecover` is set. */

@@ -16,7 +16,7 @@
  *   between checks goes on unseen.
  * - `spc` 1, a laser gauge and statistical process control: every piece is measured (error
  *   `gaugeError`); a piece out of tolerance is rejected (cut out). The measurements feed an EWMA
- *   chart (weight `ewmaLambda`, limits `limitSigma` standard deviations of the EWMA of the
+ *   chart (weight `ewmaLambda`, limits `chartSigma` standard deviations of the EWMA of the
  *   short-term scatter); when the EWMA leaves its limits the controller takes the mean back by
  *   it and restarts the chart. Inside the limits it leaves the process alone, so the short-term
  *   scatter is not chased (no tampering).
@@ -57,7 +57,7 @@ export const extruder: MachineKind = {
     manualError: { unit: 'mm', description: 'measurement error (standard deviation) of a check by hand', access: 'rw', default: 0.01, min: 0, max: 10 },
     gaugeError: { unit: 'mm', description: 'measurement error (standard deviation) of the laser gauge (spc 1)', access: 'rw', default: 0.003, min: 0, max: 10 },
     ewmaLambda: { unit: '', description: 'weight of the newest measurement in the EWMA chart (spc 1)', access: 'rw', default: 0.2, min: 0.01, max: 1 },
-    limitSigma: { unit: '', description: 'EWMA control limits in standard deviations (spc 1)', access: 'rw', default: 3, min: 0.5, max: 10 },
+    chartSigma: { unit: '', description: 'EWMA control limits in standard deviations (spc 1)', access: 'rw', default: 3, min: 0.5, max: 10 },
     runPower: { unit: 'W', description: 'barrel heaters and screw drive while extruding', access: 'rw', default: 75000, min: 0, max: 1e7 },
     idlePower: { unit: 'W', description: 'barrel heaters holding temperature while no cable runs', access: 'rw', default: 30000, min: 0, max: 1e7 },
     offset: { unit: 'mm', description: 'process mean minus nominal now', access: 'r', default: 0 },
@@ -110,7 +110,7 @@ export const extruder: MachineKind = {
       const lambda = v.ewmaLambda![i]!;
       const z = lambda * (m - nominal) + (1 - lambda) * v.ewma![i]!;
       const sigma = Math.hypot(v.noise![i]!, v.gaugeError![i]!) * Math.sqrt(lambda / (2 - lambda));
-      control = Math.abs(z) > v.limitSigma![i]! * sigma;
+      control = Math.abs(z) > v.chartSigma![i]! * sigma;
       if (control) {
         v.offset![i] = offset - z;
         v.ewma![i] = 0;

@@ -1,6 +1,7 @@
 /** The registry of machine kinds, by scenario id. */
 import type { MachineKind } from '../core/types.ts';
 import { buffer } from './buffer.ts';
+import { coiler } from './coiler.ts';
 import { conveyor } from './conveyor.ts';
 import { cooling } from './cooling.ts';
 import { dryer } from './dryer.ts';
@@ -24,7 +25,7 @@ import { source } from './source.ts';
 /** Every machine kind, in a stable order. */
 export const MACHINE_KINDS: readonly MachineKind[] = [
   source, conveyor, buffer, press, dryer, glazer, kiln, inductionFurnace, pouring, cooling, shakeout, quench,
-  extruder, vision, manualInspection, manualStation, robot, sorter, packer, sink,
+  extruder, coiler, vision, manualInspection, manualStation, robot, sorter, packer, sink,
 ];
 
 const BY_ID: ReadonlyMap<string, MachineKind> = new Map(MACHINE_KINDS.map((k) => [k.kind, k]));

@@ -6,7 +6,7 @@
  * process that does not drift alone.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { computeKpis, kpiBase } from '../../sim/core/kpi.ts';
 import { createWorld } from '../../sim/line/build.ts';
 import { parseScenario } from '../../sim/line/parse.ts';
@@ -56,8 +56,12 @@ function run(id: string, params: Record<string, number> = {}): Result {
 }
 
 describe('cable insulation line: diameter control by hand and by SPC', () => {
-  const before = run('cable-before');
-  const after = run('cable-after');
+  let before: Result;
+  let after: Result;
+  beforeAll(() => {
+    before = run('cable-before');
+    after = run('cable-after');
+  }, 300_000);
 
   it('SPC cuts the pieces out of tolerance and the escapes, and more good cable reaches the reels', () => {
     // the extruder sets the pace: a piece a minute, the same before and after
@@ -82,7 +86,7 @@ describe('cable insulation line: diameter control by hand and by SPC', () => {
   }, 300_000);
 
   it('SPC holds the mean by its corrections: with limits too wide to act, the gauge alone cuts out what drifts', () => {
-    const wide = run('cable-after', { limitSigma: 10 });
+    const wide = run('cable-after', { chartSigma: 10 });
     expect(after.corrections).toBeGreaterThan(10);
     expect(wide.corrections).toBeLessThan(after.corrections);
     expect(wide.outOfTolerance).toBeGreaterThan(after.outOfTolerance * 3);

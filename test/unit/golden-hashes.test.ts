@@ -26,6 +26,9 @@ const GOLDEN: Readonly<Record<string, { hours: number; events: number; hash: str
   // 1 h: two half-hour checks by hand, the first reels taken up
   'cable-before': { hours: 1, events: 389, hash: '4eae5272b05bd3ae' },
   'cable-after': { hours: 1, events: 397, hash: '658bbd50862f0a78' },
+  // 1 h: coilers stop and are repaired (unseen on rounds before, alerted after), trays packed
+  'spring-before': { hours: 1, events: 453, hash: '6dc7ed9690bf5fda' },
+  'spring-after': { hours: 1, events: 537, hash: 'c86de4bfecff90b1' },
 };
 
 describe('golden event-log hashes of the built-in lines', () => {

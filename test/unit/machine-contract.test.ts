@@ -31,6 +31,7 @@ const STRESS: Readonly<Record<string, Record<string, number>>> = {
   quench: { slots: 50, soakTime: 60, chillerPower: 0, bathMass: 100 },
   // a wide scatter on a 6 s piece: diameters out of tolerance within the run
   extruder: { noise: 0.2, segmentLength: 10 },
+  coiler: { scatter: 2, cycleTime: 5 },
   vision: { falseRejectRate: 0.2 },
   'manual-inspection': { falseRejectRate: 0.2 },
   'manual-station': { errorRate: 0.2 },

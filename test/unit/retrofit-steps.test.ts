@@ -130,6 +130,16 @@ describe('applying steps', () => {
     expect(errorOf(() => buildRetrofit(scenario('cable-after').text, after, ['spc-extrusion'])).message).toMatch(/does not apply to cable-after/);
   });
 
+  it('spring-before + device networking is spring-after on every coiler', () => {
+    const b = scenario('spring-before');
+    const built = buildRetrofit(b.text, b.spec, ['device-networking']);
+    const after = scenario('spring-after').spec;
+    for (const x of built.spec.stations) {
+      const y = after.stations.find((s) => s.id === x.id)!;
+      expect([x.kind, x.params, x.systems], x.id).toEqual([y.kind, y.params, y.systems]);
+    }
+  });
+
   it('steel-ball-before with the steps does the work of steel-ball-after: same good parts, energy and labour over 3 h at a 10 ms tick', () => {
     const b = scenario('steel-ball-before');
     const built = buildRetrofit(b.text, b.spec, ['automatic-pouring', 'automatic-knockout', 'robot-handling']).spec;

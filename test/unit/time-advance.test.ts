@@ -15,7 +15,7 @@ import type { Command } from '../../sim/core/commands.ts';
 import type { World } from '../../sim/core/world.ts';
 import type { SimEvent } from '../../sim/core/events.ts';
 
-const LINES = ['ceramic-before', 'ceramic-after', 'steel-ball-before', 'steel-ball-after', 'cable-before', 'cable-after'];
+const LINES = ['ceramic-before', 'ceramic-after', 'steel-ball-before', 'steel-ball-after', 'cable-before', 'cable-after', 'spring-before', 'spring-after'];
 /** simulated minutes per line: long enough for faults, repairs and parts through most stations */
 const MINUTES = 15;
 
@@ -29,11 +29,11 @@ interface Run {
 }
 
 /** The same script of step() calls and commands, on a world with the given time advance. */
-function run(id: string, mode: World['timeAdvance'], standbyAfter = 0): Run {
+function run(id: string, mode: World['timeAdvance'], params: Record<string, number> = {}): Run {
   const file = `scenarios/${id}.yaml`;
   const spec = parseScenario(readFileSync(file, 'utf8'), file);
-  // energy standby of Suspended machines: their power drops at a tick nothing else marks
-  if (standbyAfter > 0) for (const st of spec.stations) st.params.standbyAfter = standbyAfter;
+  // e.g. energy standby of Suspended machines: their power drops at a tick nothing else marks
+  for (const st of spec.stations) Object.assign(st.params, params);
   const w = createWorld(spec);
   w.timeAdvance = mode;
   const ids = spec.stations.map((s) => s.id);
@@ -85,13 +85,25 @@ describe('next-event time advance', () => {
   }, 300_000);
 
   it.each(['ceramic-before', 'steel-ball-after'])('%s with energy standby after 20 s Suspended: the same state, events and KPIs', (id) => {
-    const bulk = run(id, 'next-event', 20);
-    const each = run(id, 'per-tick', 20);
+    const bulk = run(id, 'next-event', { standbyAfter: 20 });
+    const each = run(id, 'per-tick', { standbyAfter: 20 });
     expect(bulk.longest).toBeGreaterThan(10);
     expect(bulk.hash).toBe(each.hash);
     expect(bulk.kpis).toBe(each.kpis);
     expect(Buffer.from(bulk.bytes).equals(Buffer.from(each.bytes))).toBe(true);
     // standby did happen: less energy than without it
     expect(JSON.parse(bulk.kpis).energyKWh).toBeLessThan(JSON.parse(run(id, 'next-event').kpis).energyKWh);
+  }, 300_000);
+
+  it.each(['steel-ball-before', 'cable-before'])('%s with breakdowns noticed on rounds (patrolTime): the same state, events and KPIs', (id) => {
+    // machines that break every few minutes, noticed after about two minutes: repairs wait unseen, then for a person
+    const params = { patrolTime: 120, mtbf: 300 };
+    const bulk = run(id, 'next-event', params);
+    const each = run(id, 'per-tick', params);
+    expect(bulk.longest).toBeGreaterThan(10);
+    expect(bulk.events.filter((e) => e.type === 'fault' && typeof e.data.unnoticedS === 'number').length).toBeGreaterThan(3);
+    expect(bulk.hash).toBe(each.hash);
+    expect(bulk.kpis).toBe(each.kpis);
+    expect(Buffer.from(bulk.bytes).equals(Buffer.from(each.bytes))).toBe(true);
   }, 300_000);
 });

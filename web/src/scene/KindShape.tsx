@@ -155,7 +155,7 @@ function Tunnel({ placed, live, width }: KindProps): React.JSX.Element {
   );
 }
 
-/** Press: bed, columns, crown and a ram that strokes while the press works. */
+/** Press (and spring coiler): bed, columns, crown and a ram that strokes while the machine works. */
 function Press({ placed, live, width }: KindProps): React.JSX.Element {
   const ram = useRef<Mesh>(null);
   const phase = useRef(0);
@@ -369,6 +369,7 @@ export function KindShape(props: KindProps): React.JSX.Element {
     case 'cooling':
       return <Tunnel {...props} />;
     case 'press':
+    case 'coiler':
     case 'manual-station':
       return <Press {...props} />;
     case 'robot':

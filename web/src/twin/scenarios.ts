@@ -3,6 +3,8 @@ import cableAfter from '../../../scenarios/cable-after.yaml?raw';
 import cableBefore from '../../../scenarios/cable-before.yaml?raw';
 import ceramicAfter from '../../../scenarios/ceramic-after.yaml?raw';
 import ceramicBefore from '../../../scenarios/ceramic-before.yaml?raw';
+import springAfter from '../../../scenarios/spring-after.yaml?raw';
+import springBefore from '../../../scenarios/spring-before.yaml?raw';
 import steelAfter from '../../../scenarios/steel-ball-after.yaml?raw';
 import steelBefore from '../../../scenarios/steel-ball-before.yaml?raw';
 
@@ -12,6 +14,8 @@ export const SCENARIOS: Readonly<Record<string, string>> = {
   'cable-before': cableBefore,
   'ceramic-after': ceramicAfter,
   'ceramic-before': ceramicBefore,
+  'spring-after': springAfter,
+  'spring-before': springBefore,
   'steel-ball-after': steelAfter,
   'steel-ball-before': steelBefore,
 };
