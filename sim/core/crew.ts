@@ -21,7 +21,7 @@ import type { World } from './world.ts';
 import { TwinlineError } from './errors.ts';
 
 /** Tasks a person can do; a crew's `skills` name the ones it does. */
-export const TASKS = ['load', 'unload', 'pour', 'tend', 'inspect', 'pack', 'changeover', 'repair'] as const;
+export const TASKS = ['load', 'unload', 'pour', 'tend', 'inspect', 'pack', 'changeover', 'assemble', 'repair'] as const;
 export type TaskName = (typeof TASKS)[number];
 
 /**
@@ -35,6 +35,7 @@ export const KIND_TASK: Readonly<Record<string, TaskName>> = {
   pouring: 'pour',
   shakeout: 'unload',
   'manual-station': 'load',
+  assembly: 'assemble',
   'manual-inspection': 'inspect',
   packer: 'pack',
   'induction-furnace': 'tend',

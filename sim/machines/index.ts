@@ -1,5 +1,6 @@
 /** The registry of machine kinds, by scenario id. */
 import type { MachineKind } from '../core/types.ts';
+import { assembly } from './assembly.ts';
 import { buffer } from './buffer.ts';
 import { coiler } from './coiler.ts';
 import { conveyor } from './conveyor.ts';
@@ -25,7 +26,7 @@ import { source } from './source.ts';
 /** Every machine kind, in a stable order. */
 export const MACHINE_KINDS: readonly MachineKind[] = [
   source, conveyor, buffer, press, dryer, glazer, kiln, inductionFurnace, pouring, cooling, shakeout, quench,
-  extruder, coiler, vision, manualInspection, manualStation, robot, sorter, packer, sink,
+  extruder, coiler, assembly, vision, manualInspection, manualStation, robot, sorter, packer, sink,
 ];
 
 const BY_ID: ReadonlyMap<string, MachineKind> = new Map(MACHINE_KINDS.map((k) => [k.kind, k]));

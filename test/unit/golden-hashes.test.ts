@@ -29,6 +29,9 @@ const GOLDEN: Readonly<Record<string, { hours: number; events: number; hash: str
   // 1 h: coilers stop and are repaired (unseen on rounds before, alerted after), trays packed
   'spring-before': { hours: 1, events: 453, hash: '6dc7ed9690bf5fda' },
   'spring-after': { hours: 1, events: 537, hash: 'c86de4bfecff90b1' },
+  // 8 h: the first modules through all three stations and the test
+  'toilet-module-before': { hours: 8, events: 137, hash: '70fedbbf18c413a1' },
+  'toilet-module-after': { hours: 8, events: 139, hash: '9ec8d7673052e719' },
 };
 
 describe('golden event-log hashes of the built-in lines', () => {

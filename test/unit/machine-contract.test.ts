@@ -35,6 +35,8 @@ const STRESS: Readonly<Record<string, Record<string, number>>> = {
   vision: { falseRejectRate: 0.2 },
   'manual-inspection': { falseRejectRate: 0.2 },
   'manual-station': { errorRate: 0.2 },
+  // short orders, so family changes and kit errors move finish times within the run
+  assembly: { assemblyTime: 20, orderOverhead: 0, changeoverTime: 40, fetchTime: 40, kitErrorRate: 0.5 },
   robot: { dropRate: 0.2 },
 };
 

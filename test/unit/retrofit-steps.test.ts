@@ -140,6 +140,16 @@ describe('applying steps', () => {
     }
   });
 
+  it('toilet-module-before + MES dispatch is toilet-module-after at every assembly station', () => {
+    const b = scenario('toilet-module-before');
+    const built = buildRetrofit(b.text, b.spec, ['mes-dispatch']);
+    const after = scenario('toilet-module-after').spec;
+    for (const x of built.spec.stations) {
+      const y = after.stations.find((s) => s.id === x.id)!;
+      expect([x.kind, x.params, x.systems], x.id).toEqual([y.kind, y.params, y.systems]);
+    }
+  });
+
   it('steel-ball-before with the steps does the work of steel-ball-after: same good parts, energy and labour over 3 h at a 10 ms tick', () => {
     const b = scenario('steel-ball-before');
     const built = buildRetrofit(b.text, b.spec, ['automatic-pouring', 'automatic-knockout', 'robot-handling']).spec;

@@ -194,7 +194,7 @@ describe('warm-up', () => {
 describe('CLI helpers', () => {
   it('resolves built-in scenario names and lists them otherwise', () => {
     expect(resolveScenarioFile('ceramic-after')).toMatch(/scenarios\/ceramic-after\.yaml$/);
-    expect(builtinScenarioNames()).toEqual(['cable-after', 'cable-before', 'ceramic-after', 'ceramic-before', 'spring-after', 'spring-before', 'steel-ball-after', 'steel-ball-before']);
+    expect(builtinScenarioNames()).toEqual(['cable-after', 'cable-before', 'ceramic-after', 'ceramic-before', 'spring-after', 'spring-before', 'steel-ball-after', 'steel-ball-before', 'toilet-module-after', 'toilet-module-before']);
     expect(() => resolveScenarioFile('ceramic-aftr')).toThrow(/no such scenario file or name \(did you mean "ceramic-after"\?\); built-in scenarios: cable-after, cable-before, ceramic-after, ceramic-before/);
   });
 

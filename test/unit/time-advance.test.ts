@@ -15,7 +15,7 @@ import type { Command } from '../../sim/core/commands.ts';
 import type { World } from '../../sim/core/world.ts';
 import type { SimEvent } from '../../sim/core/events.ts';
 
-const LINES = ['ceramic-before', 'ceramic-after', 'steel-ball-before', 'steel-ball-after', 'cable-before', 'cable-after', 'spring-before', 'spring-after'];
+const LINES = ['ceramic-before', 'ceramic-after', 'steel-ball-before', 'steel-ball-after', 'cable-before', 'cable-after', 'spring-before', 'spring-after', 'toilet-module-before', 'toilet-module-after'];
 /** simulated minutes per line: long enough for faults, repairs and parts through most stations */
 const MINUTES = 15;
 

@@ -322,6 +322,20 @@ function Extruder({ placed, live, width }: KindProps): React.JSX.Element {
   );
 }
 
+/** Assembly bay: a raised platform, the module being built on it and a jib crane; the crew stands beside it (People.tsx). */
+function AssemblyBay({ placed, width }: KindProps): React.JSX.Element {
+  const L = placed.length;
+  return (
+    <group>
+      <mesh position={[0, 0.15, 0]} material={STEEL}><boxGeometry args={[L, 0.3, width * 0.8]} /></mesh>
+      <mesh position={[0, 1.3, 0]} material={PAINT}><boxGeometry args={[L * 0.55, 2.0, width * 0.45]} /></mesh>
+      <mesh position={[L * 0.1, 1.4, width * 0.23]} material={GLASS}><boxGeometry args={[L * 0.25, 1.2, 0.04]} /></mesh>
+      <mesh position={[-L / 2 + 0.15, 1.8, -width * 0.35]} material={SAFETY}><boxGeometry args={[0.15, 3.6, 0.15]} /></mesh>
+      <mesh position={[-L / 4, 3.5, -width * 0.35]} material={SAFETY}><boxGeometry args={[L / 2, 0.12, 0.12]} /></mesh>
+    </group>
+  );
+}
+
 /** Generic cabinet machines: feed hopper, glazing booth, sorter, packer, buffer, shakeout. */
 function Cabinet({ placed, width }: KindProps): React.JSX.Element {
   const { info, length } = placed;
@@ -385,6 +399,8 @@ export function KindShape(props: KindProps): React.JSX.Element {
       return <Bin {...props} />;
     case 'extruder':
       return <Extruder {...props} />;
+    case 'assembly':
+      return <AssemblyBay {...props} />;
     default:
       return <Cabinet {...props} />;
   }

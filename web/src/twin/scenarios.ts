@@ -7,6 +7,8 @@ import springAfter from '../../../scenarios/spring-after.yaml?raw';
 import springBefore from '../../../scenarios/spring-before.yaml?raw';
 import steelAfter from '../../../scenarios/steel-ball-after.yaml?raw';
 import steelBefore from '../../../scenarios/steel-ball-before.yaml?raw';
+import toiletAfter from '../../../scenarios/toilet-module-after.yaml?raw';
+import toiletBefore from '../../../scenarios/toilet-module-before.yaml?raw';
 
 /** Scenario id → file text. */
 export const SCENARIOS: Readonly<Record<string, string>> = {
@@ -18,6 +20,8 @@ export const SCENARIOS: Readonly<Record<string, string>> = {
   'spring-before': springBefore,
   'steel-ball-after': steelAfter,
   'steel-ball-before': steelBefore,
+  'toilet-module-after': toiletAfter,
+  'toilet-module-before': toiletBefore,
 };
 
 /** The scenario the standalone twin runs when the URL names none (an unknown one is an error the page shows). */
