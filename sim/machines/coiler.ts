@@ -9,7 +9,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished, standbyQuiet, waitingPower } from './flow.ts';
+import { addDefect, advanceFifo, cycleTimeTiming, justFinished, waitingPower } from './flow.ts';
 
 const ALARM_LENGTH = 1;
 
@@ -31,15 +31,7 @@ export const coiler: MachineKind = {
     trays: { unit: '', description: 'trays coiled', access: 'r', default: 0, integer: true },
   },
   alarms: [{ bit: 0, code: 'LENGTH_OFF_DRAWING', severity: 500, text: { en: 'Free-length setpoint outside the drawing\'s tolerance', zh: '自由长度设定超出图纸公差' } }],
-  idealRate(v, i) {
-    return 1 / v.cycleTime![i]!;
-  },
-  quietFor(v, i, s, w) {
-    return Math.min(fifoQuiet(w, s, v.cycleTime![i]!), standbyQuiet(w, s));
-  },
-  advance(v, i, s, w, k) {
-    fifoAdvance(w, s, v.cycleTime![i]!, k);
-  },
+  ...cycleTimeTiming,
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);
     w.st.power[s] = w.running(s) ? (worked > 0 ? v.runPower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);

@@ -3,7 +3,7 @@
  * (a linked list through `parts.next`) and allocates nothing.
  */
 import type { World } from '../core/world.ts';
-import type { KindView } from '../core/types.ts';
+import type { KindView, MachineKind } from '../core/types.ts';
 import { DefectClass, PartFlag } from '../core/parts.ts';
 import { chance } from '../core/rng.ts';
 import { State } from '../plc/packml.ts';
@@ -291,3 +291,20 @@ export function handCrewSteady(w: World, s: number, automatic: boolean, bit: num
   const ops = heldOps(w, s);
   return crewSteady(w, s, want, bit, !automatic && ops <= 0 && (want > 0 || !pooled)) ? ops : null;
 }
+
+/**
+ * Ideal rate, quiet ticks and bulk advance of a station that works one part at a time for its
+ * `cycleTime` [s] field, reports it with `justFinished` and may go to energy standby (press,
+ * glazer, robot, coiler): spread into the kind.
+ */
+export const cycleTimeTiming: Pick<MachineKind, 'idealRate' | 'quietFor' | 'advance'> = {
+  idealRate(v, i) {
+    return 1 / v.cycleTime![i]!;
+  },
+  quietFor(v, i, s, w) {
+    return Math.min(fifoQuiet(w, s, v.cycleTime![i]!), standbyQuiet(w, s));
+  },
+  advance(v, i, s, w, k) {
+    fifoAdvance(w, s, v.cycleTime![i]!, k);
+  },
+};

@@ -8,7 +8,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished, standbyQuiet, waitingPower } from './flow.ts';
+import { addDefect, advanceFifo, cycleTimeTiming, justFinished, waitingPower } from './flow.ts';
 
 const ALARM_THICKNESS = 1;
 const ALARM_NOZZLE = 2;
@@ -34,15 +34,7 @@ export const glazer: MachineKind = {
     { bit: 0, code: 'THICKNESS_OFF_RECIPE', severity: 500, text: { en: 'Glaze setpoint outside recipe tolerance', zh: '釉层厚度设定偏离配方' } },
     { bit: 1, code: 'NOZZLE_WORN', severity: 300, text: { en: 'Spray nozzle worn: replace', zh: '喷嘴磨损，需更换' } },
   ],
-  idealRate(v, i) {
-    return 1 / v.cycleTime![i]!;
-  },
-  quietFor(v, i, s, w) {
-    return Math.min(fifoQuiet(w, s, v.cycleTime![i]!), standbyQuiet(w, s));
-  },
-  advance(v, i, s, w, k) {
-    fifoAdvance(w, s, v.cycleTime![i]!, k);
-  },
+  ...cycleTimeTiming,
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);
     w.st.power[s] = w.running(s) ? (worked > 0 ? v.pumpPower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);

@@ -5,7 +5,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { advanceFifo, fifoAdvance, fifoQuiet, justFinished, poissonAny, standbyQuiet, waitingPower } from './flow.ts';
+import { advanceFifo, cycleTimeTiming, justFinished, poissonAny, waitingPower } from './flow.ts';
 
 export const press: MachineKind = {
   kind: 'press',
@@ -24,15 +24,7 @@ export const press: MachineKind = {
   alarms: [
     { bit: 0, code: 'FORCE_DEVIATION', severity: 500, text: { en: 'Pressing force off recipe by more than tolerance', zh: '压制力偏离工艺配方' } },
   ],
-  idealRate(v, i) {
-    return 1 / v.cycleTime![i]!;
-  },
-  quietFor(v, i, s, w) {
-    return Math.min(fifoQuiet(w, s, v.cycleTime![i]!), standbyQuiet(w, s));
-  },
-  advance(v, i, s, w, k) {
-    fifoAdvance(w, s, v.cycleTime![i]!, k);
-  },
+  ...cycleTimeTiming,
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);
     w.st.power[s] = w.running(s) ? (worked > 0 ? v.strokePower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);

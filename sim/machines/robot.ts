@@ -7,7 +7,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { chance } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished, standbyQuiet, waitingPower } from './flow.ts';
+import { addDefect, advanceFifo, cycleTimeTiming, justFinished, waitingPower } from './flow.ts';
 
 const ALARM_GRIPPER_WORN = 1;
 const ALARM_DROP = 2;
@@ -32,15 +32,7 @@ export const robot: MachineKind = {
     { bit: 0, code: 'GRIPPER_WORN', severity: 300, text: { en: 'Gripper worn: replace fingers', zh: '夹爪磨损，需更换' } },
     { bit: 1, code: 'PART_DROPPED', severity: 500, text: { en: 'Part dropped by the gripper', zh: '夹爪掉件' } },
   ],
-  idealRate(v, i) {
-    return 1 / v.cycleTime![i]!;
-  },
-  quietFor(v, i, s, w) {
-    return Math.min(fifoQuiet(w, s, v.cycleTime![i]!), standbyQuiet(w, s));
-  },
-  advance(v, i, s, w, k) {
-    fifoAdvance(w, s, v.cycleTime![i]!, k);
-  },
+  ...cycleTimeTiming,
   step(v, i, s, w) {
     const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);
     w.st.power[s] = w.running(s) ? (worked > 0 ? v.movePower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
