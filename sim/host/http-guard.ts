@@ -75,19 +75,24 @@ export async function readJson(req: IncomingMessage): Promise<{ ok: true; value:
     return { ok: false, refusal: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: `the body must be application/json, not ${type === '' ? 'untyped' : type}` } };
   }
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY) return { ok: false, refusal: tooLarge() };
+  if (declared > MAX_BODY) {
+    await discardBody(req);
+    return { ok: false, refusal: tooLarge() };
+  }
   const text = await new Promise<string | null>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       size += c.length;
       if (size > MAX_BODY) {
-        // stop buffering at once; the reply says 413 and the connection is closed after it
-        req.pause();
-        resolve(null);
+        // stop buffering at once; the rest is read and dropped (bounded) before the 413
+        req.off('data', onData);
+        chunks.length = 0;
+        void discardBody(req).then(() => resolve(null));
       } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
   if (text === null) return { ok: false, refusal: tooLarge() };
@@ -96,6 +101,41 @@ export async function readJson(req: IncomingMessage): Promise<{ ok: true; value:
   } catch (e) {
     return { ok: false, refusal: { status: 400, code: 'BAD_ARGUMENT', message: `request body is not JSON: ${(e as Error).message}` } };
   }
+}
+
+/** At most this much of a body over MAX_BODY is read and dropped before its 413 [bytes]. */
+export const MAX_DISCARD = 32 * 1024 * 1024;
+/** …and for at most this long [ms]. */
+export const DISCARD_MS = 10_000;
+
+/**
+ * Reads what is left of a refused body and drops it, up to MAX_DISCARD bytes or DISCARD_MS,
+ * so a client that sends its whole body before reading the answer (fetch does) gets the 413
+ * rather than a broken pipe. Nothing is kept; past either bound the 413 goes out at once and
+ * the connection is closed after it.
+ */
+function discardBody(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', done);
+      req.off('error', done);
+      req.pause();
+      resolve();
+    };
+    const onData = (c: Buffer): void => {
+      dropped += c.length;
+      if (dropped > MAX_DISCARD) done();
+    };
+    const timer = setTimeout(done, DISCARD_MS);
+    if (req.readableEnded) return done();
+    req.on('data', onData);
+    req.on('end', done);
+    req.on('error', done);
+    req.resume();
+  });
 }
 
 function tooLarge(): Refusal {

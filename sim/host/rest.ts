@@ -305,7 +305,7 @@ export function reply(res: ServerResponse, status: number, body: unknown): void 
   res.end(JSON.stringify(body));
 }
 
-/** Sends a refusal as `{"error":{code,message}}`; a 413 closes the connection (the rest of the body is not read). */
+/** Sends a refusal as `{"error":{code,message}}`; a 413 closes the connection (the rest of its body was read and dropped, within bounds: http-guard.ts). */
 export function refuse(res: ServerResponse, r: Refusal): void {
   if (r.status === 413) res.setHeader('connection', 'close');
   reply(res, r.status, { error: { code: r.code, message: r.message } });
