@@ -19,7 +19,7 @@ import { parseScenario } from '../../sim/line/parse.ts';
 import { LINE_NAMESPACE_INDEX, lineCatalog } from '../../sim/gateway/catalog.ts';
 import type { CheckReport } from '../../sim/gateway/check.ts';
 import { recorder, type Recorder } from './brokers.ts';
-import { own } from '../proc.ts';
+import { own, scaled } from '../proc.ts';
 
 const SCENARIO = 'scenarios/ceramic-after.yaml';
 const catalog = lineCatalog(parseScenario(readFileSync(SCENARIO, 'utf8'), SCENARIO));
@@ -212,12 +212,20 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
     const rnd = prng(20261122);
     const n = { echoes: 0, changes: 0, dropped: 0, delayed: 0, duplicated: 0, corrupted: 0, other: 0 };
     let counting = false;
+    // when each corrupted value was sent and what it was, and when the check's window closed
+    const corrupted: { at: number; level: string; value: number }[] = [];
+    // every numeric value the twin published, per tag, as the relay heard it
+    const heard = new Map<string, { at: number; v: number }[]>();
+    let overAt = Infinity;
     let started: () => void = quiet;
     const checking = new Promise<void>((r) => (started = r));
     const run = cli(['gateway', 'check', SCENARIO, '--source', 'gw/relay/#', '--for', '10s', '--broker', broker, '--user', VIEWER.user, '--password', VIEWER.password, '--json'], (err) => {
       if (err.includes('checking ')) started();
       // what the relay does after the window is not judged
-      if (err.includes('window over')) counting = false;
+      if (err.includes('window over')) {
+        counting = false;
+        overAt = Math.min(overAt, Date.now());
+      }
     });
     await checking;
     relay = await recorder(broker, { username: GATEWAY.user, password: GATEWAY.password });
@@ -234,6 +242,11 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
       const level = topic.slice(prefix.length + 1);
       const out = `gw/relay/${level}`;
       const v: unknown = (JSON.parse(payload.toString()) as { v: unknown }).v;
+      if (typeof v === 'number') {
+        const h = heard.get(level) ?? [];
+        h.push({ at: Date.now(), v });
+        heard.set(level, h);
+      }
       if (topic === LEFT_OUT!.unsTopic) return;
       if (!truth.has(topic)) {
         n.other++; // nothing else is published under the prefix: every topic is a tag of the catalog
@@ -248,6 +261,7 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
         setTimeout(() => forward(out, JSON.stringify({ value: v })), 250);
       } else if (r < 0.16 && typeof v === 'number') {
         n.corrupted++;
+        corrupted.push({ at: Date.now(), level, value: v * 1.5 + 1000 });
         forward(out, JSON.stringify({ value: v * 1.5 + 1000 }));
       } else if (r < 0.17) {
         n.duplicated++;
@@ -287,7 +301,21 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
     // twin did not re-publish the same value in between (it does, at the moment it subscribes)
     expect(r.duplicates).toBeGreaterThanOrEqual(n.duplicated - 1);
     expect(r.duplicates).toBeLessThanOrEqual(n.duplicated + n.echoes + 3);
-    expect(Math.abs(r.valueErrors - n.corrupted)).toBeLessThanOrEqual(2);
+    // value errors: every one the check shows is a value the relay corrupted (no false error),
+    // never more than it corrupted. It finds the others but two kinds: a value on a rising
+    // counter that the twin itself passes within the check's catch-up time (a gateway reading
+    // ahead of the twin's stream looks the same: README, gateway check), and one sent in the
+    // window's last moment, which reaches the check after it closed on a busy machine
+    const sent = new Set(corrupted.map((c) => String(c.value)));
+    for (const g of r.valueErrorsByTag) for (const x of g.worst) expect(sent.has(String(x.delivered)), `${g.tag} ${String(x.delivered)}`).toBe(true);
+    expect(r.valueErrors).toBeLessThanOrEqual(n.corrupted + 1);
+    const passedLater = (c: (typeof corrupted)[number]): boolean => {
+      const h = (heard.get(c.level) ?? []).filter((x) => x.at >= c.at - scaled(200) && x.at <= c.at + 5000 + scaled(1000));
+      return h.some((x, k) => k > 0 && Math.min(x.v, h[k - 1]!.v) <= c.value && c.value <= Math.max(x.v, h[k - 1]!.v));
+    };
+    const detectable = corrupted.filter((c) => c.at < overAt - scaled(1000) && !passedLater(c)).length;
+    expect(r.valueErrors).toBeGreaterThanOrEqual(detectable - 1);
+    expect(detectable).toBeGreaterThan(0);
     expect(r.messages.unattributed).toBe(0);
   }, 60_000);
 });
