@@ -76,7 +76,9 @@ export async function readJson(req: IncomingMessage): Promise<{ ok: true; value:
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY) {
-    await discardBody(req);
+    // a body announced past what is dropped is refused at once
+    if (declared <= MAX_DISCARD) await discardBody(req);
+    else req.pause();
     return { ok: false, refusal: tooLarge() };
   }
   const text = await new Promise<string | null>((resolve, reject) => {
