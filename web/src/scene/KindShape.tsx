@@ -155,7 +155,7 @@ function Tunnel({ placed, live, width }: KindProps): React.JSX.Element {
   );
 }
 
-/** Press (and spring coiler): bed, columns, crown and a ram that strokes while the machine works. */
+/** Press: bed, columns, crown and a ram that strokes while the press works. */
 function Press({ placed, live, width }: KindProps): React.JSX.Element {
   const ram = useRef<Mesh>(null);
   const phase = useRef(0);
@@ -322,6 +322,29 @@ function Extruder({ placed, live, width }: KindProps): React.JSX.Element {
   );
 }
 
+/** Spring coiler: cabinet, a wire coil on a swift beside it that turns while the coiler works, feed rolls and a tray. */
+function Coiler({ placed, live, width }: KindProps): React.JSX.Element {
+  const swift = useRef<Group>(null);
+  useFrame((_, dt) => {
+    if (swift.current !== null && working(live, placed.index)) swift.current.rotation.y += dt * 2;
+  });
+  const L = Math.min(placed.length, 2);
+  return (
+    <group>
+      <mesh position={[0, 0.8, 0]} material={PAINT}><boxGeometry args={[L * 0.7, 1.6, width * 0.5]} /></mesh>
+      <mesh position={[L * 0.36, 1.1, 0]} material={STEEL}><boxGeometry args={[0.1, 0.5, 0.5]} /></mesh>
+      {[-0.12, 0.12].map((y) => (
+        <mesh key={y} position={[L * 0.42, 1.1 + y, 0]} rotation-x={Math.PI / 2} material={STEEL}><cylinderGeometry args={[0.07, 0.07, 0.2, 12]} /></mesh>
+      ))}
+      <mesh position={[L * 0.45, 0.35, 0]} material={STEEL}><boxGeometry args={[0.5, 0.12, 0.4]} /></mesh>
+      <group ref={swift} position={[-L * 0.55, 0.9, 0]} userData={DYNAMIC}>
+        <mesh rotation-x={Math.PI / 2} material={RUBBER}><torusGeometry args={[0.4, 0.08, 8, 24]} /></mesh>
+        <mesh position={[0, -0.45, 0]} material={STEEL}><cylinderGeometry args={[0.04, 0.04, 0.9, 8]} /></mesh>
+      </group>
+    </group>
+  );
+}
+
 /** Assembly bay: a raised platform, the module being built on it and a jib crane; the crew stands beside it (People.tsx). */
 function AssemblyBay({ placed, width }: KindProps): React.JSX.Element {
   const L = placed.length;
@@ -383,7 +406,6 @@ export function KindShape(props: KindProps): React.JSX.Element {
     case 'cooling':
       return <Tunnel {...props} />;
     case 'press':
-    case 'coiler':
     case 'manual-station':
       return <Press {...props} />;
     case 'robot':
@@ -401,6 +423,8 @@ export function KindShape(props: KindProps): React.JSX.Element {
       return <Extruder {...props} />;
     case 'assembly':
       return <AssemblyBay {...props} />;
+    case 'coiler':
+      return <Coiler {...props} />;
     default:
       return <Cabinet {...props} />;
   }
