@@ -119,35 +119,19 @@ describe('applying steps', () => {
     expect(built.spec.crews.map((c) => c.id)).toEqual(after.crews.map((c) => c.id));
   });
 
-  it('cable-before + laser gauge and SPC is cable-after at the extruder, its systems included', () => {
-    const b = scenario('cable-before');
-    const built = buildRetrofit(b.text, b.spec, ['spc-extrusion']);
-    const after = scenario('cable-after').spec;
+  it.each([
+    ['cable', 'spc-extrusion'],
+    ['spring', 'device-networking'],
+    ['toilet-module', 'mes-dispatch'],
+  ])('%s-before + %s is the after file of that line at every station, systems included; the step does not apply to the after line', (line, step) => {
+    const b = scenario(`${line}-before`);
+    const built = buildRetrofit(b.text, b.spec, [step]);
+    const a = scenario(`${line}-after`);
     for (const x of built.spec.stations) {
-      const y = after.stations.find((s) => s.id === x.id)!;
+      const y = a.spec.stations.find((s) => s.id === x.id)!;
       expect([x.kind, x.params, x.systems], x.id).toEqual([y.kind, y.params, y.systems]);
     }
-    expect(errorOf(() => buildRetrofit(scenario('cable-after').text, after, ['spc-extrusion'])).message).toMatch(/does not apply to cable-after/);
-  });
-
-  it('spring-before + device networking is spring-after on every coiler', () => {
-    const b = scenario('spring-before');
-    const built = buildRetrofit(b.text, b.spec, ['device-networking']);
-    const after = scenario('spring-after').spec;
-    for (const x of built.spec.stations) {
-      const y = after.stations.find((s) => s.id === x.id)!;
-      expect([x.kind, x.params, x.systems], x.id).toEqual([y.kind, y.params, y.systems]);
-    }
-  });
-
-  it('toilet-module-before + MES dispatch is toilet-module-after at every assembly station', () => {
-    const b = scenario('toilet-module-before');
-    const built = buildRetrofit(b.text, b.spec, ['mes-dispatch']);
-    const after = scenario('toilet-module-after').spec;
-    for (const x of built.spec.stations) {
-      const y = after.stations.find((s) => s.id === x.id)!;
-      expect([x.kind, x.params, x.systems], x.id).toEqual([y.kind, y.params, y.systems]);
-    }
+    expect(errorOf(() => buildRetrofit(a.text, a.spec, [step])).message).toMatch(new RegExp(`does not apply to ${line}-after`));
   });
 
   it('steel-ball-before with the steps does the work of steel-ball-after: same good parts, energy and labour over 3 h at a 10 ms tick', () => {
