@@ -27,7 +27,7 @@ export type TaskName = (typeof TASKS)[number];
 /**
  * The work task of each machine kind that needs people for it (the time comes from the kind's
  * own parameters: pouring `manualTime`, shakeout `manualTime`, manual station and manual
- * inspection `secondsPerPart`, packer `boxTime`; the furnace needs a melter while it holds a
+ * inspection `secondsPerPart`, the release test's hand tests `testTime`, packer `boxTime`; the furnace needs a melter while it holds a
  * heat). Kinds not listed (robots, automatic machines) have no work task; every kind can be
  * repaired by a crew with the `repair` skill.
  */
@@ -37,6 +37,7 @@ export const KIND_TASK: Readonly<Record<string, TaskName>> = {
   'manual-station': 'load',
   assembly: 'assemble',
   'manual-inspection': 'inspect',
+  'release-test': 'inspect',
   packer: 'pack',
   'induction-furnace': 'tend',
 };

@@ -33,12 +33,20 @@ export interface PartArrays {
   coolRate: Float64Array;
   /** true defects (bit set of `Defect`) */
   defects: Float64Array;
+  /**
+   * tick at which the part went through the line's traced process step (the hardening quench:
+   * quench.ts), 0 = not yet; what a per-part record (a marked code read at each station) lets
+   * the plant look up, and what it cannot without one
+   */
+  traceTick: Float64Array;
+  /** the process value recorded for the part at that step (the quench: bath temperature over its limit [°C], ≤ 0 within it) */
+  traceValue: Float64Array;
   /** flags (bit set of `PartFlag`) */
   flags: Float64Array;
 }
 
 export const PART_ARRAYS: readonly (keyof PartArrays)[] = [
-  'station', 'next', 'serial', 'born', 'entered', 'progress', 'pos', 'temp', 'exposure', 'exposureLow', 'peakTemp', 'heatRate', 'coolRate', 'defects', 'flags',
+  'station', 'next', 'serial', 'born', 'entered', 'progress', 'pos', 'temp', 'exposure', 'exposureLow', 'peakTemp', 'heatRate', 'coolRate', 'defects', 'traceTick', 'traceValue', 'flags',
 ];
 
 /** Defect bits: what is really wrong with a part (ground truth, not what inspection saw). */

@@ -527,6 +527,8 @@ export class World {
     P.heatRate[p] = 0;
     P.coolRate[p] = 0;
     P.defects[p] = 0;
+    P.traceTick[p] = 0;
+    P.traceValue[p] = 0;
     P.flags[p] = 0;
     offSpecPart(this, s, p);
     this.enter(s, p);

@@ -27,7 +27,7 @@ function scenario(): { text: string; file: string } {
   return { text: readFileSync(file, 'utf8'), file };
 }
 
-const LINES = ['ceramic-before', 'ceramic-after', 'steel-ball-before', 'steel-ball-after', 'cable-before', 'cable-after', 'spring-before', 'spring-after', 'toilet-module-before', 'toilet-module-after'];
+const LINES = ['ceramic-before', 'ceramic-after', 'steel-ball-before', 'steel-ball-after', 'cable-before', 'cable-after', 'spring-before', 'spring-after', 'toilet-module-before', 'toilet-module-after', 'bearing-before', 'bearing-after'];
 const HOUR_TICKS = 3_600_000;
 
 /**

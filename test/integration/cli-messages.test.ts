@@ -92,7 +92,7 @@ describe('names and options', () => {
     expect(ok.stdout).toMatch(/^ok {2}.*scenarios\/ceramic-after\.yaml {2}\(ceramic-after, \d+ stations\)/);
     const wrong = await twinline('run', 'ceramic-aftr');
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain('ceramic-aftr: no such scenario file or name (did you mean "ceramic-after"?); built-in scenarios: cable-after, cable-before, ceramic-after, ceramic-before, spring-after, spring-before, steel-ball-after, steel-ball-before, toilet-module-after, toilet-module-before');
+    expect(wrong.stderr).toContain('ceramic-aftr: no such scenario file or name (did you mean "ceramic-after"?); built-in scenarios: bearing-after, bearing-before, cable-after, cable-before, ceramic-after, ceramic-before, spring-after, spring-before, steel-ball-after, steel-ball-before, toilet-module-after, toilet-module-before');
     expect(wrong.stderr).not.toContain('ENOENT');
     const flag = await twinline('run', 'ceramic-after', '--huors', '1');
     expect(flag.code).toBe(2);

@@ -244,7 +244,7 @@ describe('twinline CLI', () => {
       [['run', good, '--speed', 'fast'], /--speed must be 'max' or a factor/],
       [['run', good, '--seed', '-3'], /--seed must be a whole number/],
       [['run', good, '--colour'], /unknown option --colour/],
-      [['run', join(dir, 'missing.yaml')], /missing\.yaml: no such scenario file or name; built-in scenarios: cable-after, .* \[IO\]/],
+      [['run', join(dir, 'missing.yaml')], /missing\.yaml: no such scenario file or name; built-in scenarios: bearing-after, .* \[IO\]/],
       [['launch'], /unknown command "launch"/],
     ];
     const results = await twinlineAll(cases.map(([args]) => args));

@@ -71,7 +71,7 @@ describe('twinline diagnose', () => {
     }
     expect(first.steps.find((s) => s.id === 'predictive-maintenance')!.stage).toBe('intelligence');
     // the steps of the other lines' kinds do not apply, each with its reason
-    expect(first.skipped.map((x) => x.id).sort()).toEqual(['device-networking', 'machine-vision-inspection', 'mes-dispatch', 'spc-extrusion']);
+    expect(first.skipped.map((x) => x.id).sort()).toEqual(['device-networking', 'machine-vision-inspection', 'mes-dispatch', 'spc-extrusion', 'traceability']);
     for (const x of first.skipped) expect(x.reason, x.id).toMatch(/does not apply to steel-ball-before/);
   });
 

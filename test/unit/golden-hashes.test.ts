@@ -32,6 +32,9 @@ const GOLDEN: Readonly<Record<string, { hours: number; events: number; hash: str
   // 8 h: the first modules through all three stations and the test
   'toilet-module-before': { hours: 8, events: 137, hash: '70fedbbf18c413a1' },
   'toilet-module-after': { hours: 8, events: 139, hash: '9ec8d7673052e719' },
+  // 2 h: the first rings hardened, ground, sampled and packed
+  'bearing-before': { hours: 2, events: 2455, hash: 'c0264322913ef58a' },
+  'bearing-after': { hours: 2, events: 2455, hash: 'dc608fc667c185da' },
 };
 
 describe('golden event-log hashes of the built-in lines', () => {

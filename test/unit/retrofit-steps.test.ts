@@ -123,6 +123,7 @@ describe('applying steps', () => {
     ['cable', 'spc-extrusion'],
     ['spring', 'device-networking'],
     ['toilet-module', 'mes-dispatch'],
+    ['bearing', 'traceability'],
   ])('%s-before + %s is the after file of that line at every station, systems included; the step does not apply to the after line', (line, step) => {
     const b = scenario(`${line}-before`);
     const built = buildRetrofit(b.text, b.spec, [step]);

@@ -194,8 +194,8 @@ describe('warm-up', () => {
 describe('CLI helpers', () => {
   it('resolves built-in scenario names and lists them otherwise', () => {
     expect(resolveScenarioFile('ceramic-after')).toMatch(/scenarios\/ceramic-after\.yaml$/);
-    expect(builtinScenarioNames()).toEqual(['cable-after', 'cable-before', 'ceramic-after', 'ceramic-before', 'spring-after', 'spring-before', 'steel-ball-after', 'steel-ball-before', 'toilet-module-after', 'toilet-module-before']);
-    expect(() => resolveScenarioFile('ceramic-aftr')).toThrow(/no such scenario file or name \(did you mean "ceramic-after"\?\); built-in scenarios: cable-after, cable-before, ceramic-after, ceramic-before/);
+    expect(builtinScenarioNames()).toEqual(['bearing-after', 'bearing-before', 'cable-after', 'cable-before', 'ceramic-after', 'ceramic-before', 'spring-after', 'spring-before', 'steel-ball-after', 'steel-ball-before', 'toilet-module-after', 'toilet-module-before']);
+    expect(() => resolveScenarioFile('ceramic-aftr')).toThrow(/no such scenario file or name \(did you mean "ceramic-after"\?\); built-in scenarios: bearing-after, bearing-before, cable-after, cable-before, ceramic-after, ceramic-before/);
   });
 
   it('suggests the closest option', () => {

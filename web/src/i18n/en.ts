@@ -311,7 +311,7 @@ export const en = {
   activities: { starved: 'Starved', busy: 'Busy', blocked: 'Blocked' } as Record<string, string>,
   kinds: {
     source: 'Feed', conveyor: 'Belt conveyor', buffer: 'Buffer', press: 'Press', dryer: 'Dryer', glazer: 'Glazing booth', kiln: 'Tunnel kiln',
-    'induction-furnace': 'Induction furnace', pouring: 'Pouring', cooling: 'Cooling tunnel', shakeout: 'Shakeout', quench: 'Quench bath', extruder: 'Cable extruder', coiler: 'Spring coiler', assembly: 'Assembly bay',
+    'induction-furnace': 'Induction furnace', pouring: 'Pouring', cooling: 'Cooling tunnel', shakeout: 'Shakeout', quench: 'Quench bath', extruder: 'Cable extruder', coiler: 'Spring coiler', grinder: 'Grinding cell', 'release-test': 'Hardness release', assembly: 'Assembly bay',
     vision: 'Machine vision', 'manual-inspection': 'Manual inspection', 'manual-station': 'Manual station', robot: 'Robot', sorter: 'Sorter',
     packer: 'Packer', sink: 'Outlet',
   } as Record<string, string>,

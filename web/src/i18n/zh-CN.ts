@@ -312,7 +312,7 @@ export const zhCN: Messages = {
   activities: { starved: '待料', busy: '加工中', blocked: '堵塞' },
   kinds: {
     source: '上料', conveyor: '皮带输送机', buffer: '缓存', press: '压机', dryer: '干燥器', glazer: '喷釉房', kiln: '隧道窑',
-    'induction-furnace': '感应熔炼炉', pouring: '浇注', cooling: '冷却隧道', shakeout: '落砂', quench: '淬火槽', extruder: '电缆挤出机', coiler: '卷簧机', assembly: '装配工位',
+    'induction-furnace': '感应熔炼炉', pouring: '浇注', cooling: '冷却隧道', shakeout: '落砂', quench: '淬火槽', extruder: '电缆挤出机', coiler: '卷簧机', grinder: '磨削单元', 'release-test': '硬度放行', assembly: '装配工位',
     vision: '机器视觉', 'manual-inspection': '人工检验', 'manual-station': '人工工位', robot: '机器人', sorter: '分拣机',
     packer: '包装机', sink: '出料',
   },

@@ -345,6 +345,61 @@ function Coiler({ placed, live, width }: KindProps): React.JSX.Element {
   );
 }
 
+/** Grinding cell: machine bed, an enclosure with a window, and a grinding wheel that turns while it works. */
+function Grinder({ placed, live, width }: KindProps): React.JSX.Element {
+  const wheel = useRef<Group>(null);
+  useFrame((_, dt) => {
+    if (wheel.current !== null && working(live, placed.index)) wheel.current.rotation.z += dt * 25;
+  });
+  const L = Math.min(placed.length, 3);
+  return (
+    <group>
+      <mesh position={[0, 0.5, 0]} material={PAINT}><boxGeometry args={[L, 1.0, width * 0.6]} /></mesh>
+      <mesh position={[0, 1.55, -width * 0.05]} material={PAINT}><boxGeometry args={[L * 0.9, 1.1, width * 0.5]} /></mesh>
+      <mesh position={[0, 1.55, width * 0.2 + 0.01]} material={GLASS}><boxGeometry args={[L * 0.5, 0.7, 0.04]} /></mesh>
+      <group ref={wheel} position={[-L * 0.15, 1.5, width * 0.24]} userData={DYNAMIC}>
+        <mesh rotation-x={Math.PI / 2} material={BRICK}><cylinderGeometry args={[0.3, 0.3, 0.08, 24]} /></mesh>
+        <mesh position={[0.22, 0, 0.05]} material={STEEL}><boxGeometry args={[0.1, 0.1, 0.02]} /></mesh>
+      </group>
+      <mesh position={[L * 0.25, 1.35, width * 0.24]} rotation-x={Math.PI / 2} material={STEEL}><torusGeometry args={[0.14, 0.04, 8, 20]} /></mesh>
+      <mesh position={[L / 2 - 0.15, 2.3, -width * 0.2]} material={SAFETY}><boxGeometry args={[0.1, 0.4, 0.1]} /></mesh>
+    </group>
+  );
+}
+
+/**
+ * Final inspection and hardness release: a gauging table, a Rockwell tester (C-frame with an
+ * indenter) and, once rings carry codes (`trace` 1), a code reader over the table that flashes
+ * as each ring passes.
+ */
+function ReleaseTest({ placed, live, width }: KindProps): React.JSX.Element {
+  const { info, index, length: L } = placed;
+  const traceTag = useMemo(() => tagIndex(info, 'trace'), [info]);
+  const lamp = useMemo(() => new MeshStandardMaterial({ color: 0x111111, emissive: 0xff3030, emissiveIntensity: 0 }), []);
+  const reader = useRef<Group>(null);
+  useFrame(({ clock }) => {
+    const on = traceTag >= 0 && (live.frame?.tags[index]?.[traceTag] ?? 0) === 1;
+    if (reader.current !== null) reader.current.visible = on;
+    lamp.emissiveIntensity = on && working(live, index) && Math.sin(clock.elapsedTime * 10) > 0.5 ? 3 : 0;
+  });
+  return (
+    <group>
+      <mesh position={[0, 0.45, 0]} material={PAINT}><boxGeometry args={[L, 0.9, width * 0.6]} /></mesh>
+      <group position={[L * 0.25, 0.9, -width * 0.12]}>
+        <mesh position={[0, 0.1, 0]} material={STEEL}><boxGeometry args={[0.5, 0.2, 0.4]} /></mesh>
+        <mesh position={[0, 0.55, -0.15]} material={SAFETY}><boxGeometry args={[0.3, 0.9, 0.12]} /></mesh>
+        <mesh position={[0, 1.0, 0.0]} material={SAFETY}><boxGeometry args={[0.3, 0.22, 0.4]} /></mesh>
+        <mesh position={[0, 0.8, 0.1]} material={STEEL}><cylinderGeometry args={[0.03, 0.01, 0.2, 8]} /></mesh>
+      </group>
+      <group ref={reader} position={[-L * 0.2, 0.9, 0]} visible={false} userData={DYNAMIC}>
+        <mesh position={[0, 0.6, -width * 0.25]} material={STEEL}><boxGeometry args={[0.08, 1.2, 0.08]} /></mesh>
+        <mesh position={[0, 1.15, -width * 0.12]} material={PAINT}><boxGeometry args={[0.2, 0.14, 0.3]} /></mesh>
+        <mesh position={[0, 1.07, -width * 0.02]} material={lamp}><boxGeometry args={[0.14, 0.02, 0.1]} /></mesh>
+      </group>
+    </group>
+  );
+}
+
 /** Assembly bay: a raised platform, the module being built on it and a jib crane; the crew stands beside it (People.tsx). */
 function AssemblyBay({ placed, width }: KindProps): React.JSX.Element {
   const L = placed.length;
@@ -425,6 +480,10 @@ export function KindShape(props: KindProps): React.JSX.Element {
       return <AssemblyBay {...props} />;
     case 'coiler':
       return <Coiler {...props} />;
+    case 'grinder':
+      return <Grinder {...props} />;
+    case 'release-test':
+      return <ReleaseTest {...props} />;
     default:
       return <Cabinet {...props} />;
   }

@@ -9,7 +9,7 @@ import type { LineInfo, StationInfo } from '../twin/types.ts';
 /** Footprint length along the flow of each kind [m] (conveyors use their belt length). */
 const KIND_LENGTH: Readonly<Record<string, number>> = {
   source: 1.6, buffer: 3, press: 2.4, dryer: 10, glazer: 3, kiln: 30, 'induction-furnace': 3, pouring: 4, cooling: 12,
-  shakeout: 3, quench: 4, extruder: 10, coiler: 2, assembly: 4, vision: 2.4, 'manual-inspection': 3, 'manual-station': 3, robot: 2.6, sorter: 2.4, packer: 3, sink: 1.6,
+  shakeout: 3, quench: 4, extruder: 10, coiler: 2, grinder: 3, assembly: 4, vision: 2.4, 'manual-inspection': 3, 'release-test': 3, 'manual-station': 3, robot: 2.6, sorter: 2.4, packer: 3, sink: 1.6,
 };
 
 /** Height of the surface parts ride on [m]. */

@@ -1,4 +1,6 @@
 /** The built-in scenarios, bundled as text so the standalone twin needs no server. */
+import bearingAfter from '../../../scenarios/bearing-after.yaml?raw';
+import bearingBefore from '../../../scenarios/bearing-before.yaml?raw';
 import cableAfter from '../../../scenarios/cable-after.yaml?raw';
 import cableBefore from '../../../scenarios/cable-before.yaml?raw';
 import ceramicAfter from '../../../scenarios/ceramic-after.yaml?raw';
@@ -12,6 +14,8 @@ import toiletBefore from '../../../scenarios/toilet-module-before.yaml?raw';
 
 /** Scenario id → file text. */
 export const SCENARIOS: Readonly<Record<string, string>> = {
+  'bearing-after': bearingAfter,
+  'bearing-before': bearingBefore,
   'cable-after': cableAfter,
   'cable-before': cableBefore,
   'ceramic-after': ceramicAfter,
