@@ -69,9 +69,10 @@ export function generateLine(minTags: number): GeneratedLine {
   }
   doc.set('id', `bench-${copies}x`);
   doc.set('stations', doc.createNode(all));
-  // faults and setpoints name stations of the original line; the bench does not need them
+  // faults, setpoints and crews name stations of the original line; the bench does not need them
   doc.delete('faults');
   doc.delete('setpoints');
+  doc.delete('crews');
   const text = doc.toString({ lineWidth: 0 });
   const file = `bench-${copies}x.yaml`;
   const spec = parseScenario(text, file);
