@@ -9,7 +9,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, cycleTimeTiming, justFinished, waitingPower } from './flow.ts';
+import { addDefect, cycleStep, cycleTimeTiming } from './flow.ts';
 
 const ALARM_LENGTH = 1;
 
@@ -33,9 +33,7 @@ export const coiler: MachineKind = {
   alarms: [{ bit: 0, code: 'LENGTH_OFF_DRAWING', severity: 500, text: { en: 'Free-length setpoint outside the drawing\'s tolerance', zh: '自由长度设定超出图纸公差' } }],
   ...cycleTimeTiming,
   step(v, i, s, w) {
-    const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);
-    w.st.power[s] = w.running(s) ? (worked > 0 ? v.runPower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
-    const p = justFinished(w, s);
+    const p = cycleStep(v, i, s, w, v.cycleTime![i]!);
     if (p < 0) return;
     const wear = w.st.wear[s] ?? 0;
     const recipe = v.recipeLength![i]!;

@@ -27,7 +27,7 @@
 import type { KindView, MachineKind } from '../core/types.ts';
 import { normal } from '../core/rng.ts';
 import { Defect, PartFlag } from '../core/parts.ts';
-import { addDefect, advanceFifo, fifoAdvance, fifoQuiet, justFinished, standbyQuiet, waitingPower } from './flow.ts';
+import { addDefect, cycleStep, fifoAdvance, fifoQuiet, standbyQuiet } from './flow.ts';
 
 const ALARM_DIAMETER = 1;
 const ALARM_OUT_OF_CONTROL = 2;
@@ -84,9 +84,7 @@ export const extruder: MachineKind = {
   },
   step(v, i, s, w) {
     const t = pieceTime(v, i);
-    const worked = advanceFifo(w, s, 1, t);
-    w.st.power[s] = w.running(s) ? (worked > 0 ? v.runPower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
-    const p = justFinished(w, s);
+    const p = cycleStep(v, i, s, w, t);
     if (p < 0) return;
     const hours = t / 3600;
     const nominal = v.nominalDiameter![i]!;

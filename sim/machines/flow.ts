@@ -222,6 +222,18 @@ export function waitingPower(w: World, s: number, idle: number): number {
   return after > 0 && (w.tick - st.stateSince[s]!) * w.dt >= after ? 0 : idle;
 }
 
+/**
+ * The usual step of a machine that works one part at a time for `cycle` [s] and has `runPower`
+ * and `idlePower` fields (extruder, coiler, grinder): advances the head part and sets the power
+ * (running while a part is in work, idle while up without one, the waiting power when
+ * Suspended). Returns the part that has just finished, or -1.
+ */
+export function cycleStep(v: KindView, i: number, s: number, w: World, cycle: number): number {
+  const worked = advanceFifo(w, s, 1, cycle);
+  w.st.power[s] = w.running(s) ? (worked > 0 ? v.runPower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
+  return justFinished(w, s);
+}
+
 /** For `quietFor` of a station drawing `waitingPower`: ticks from now until its standby begins (its power changes then). */
 export function standbyQuiet(w: World, s: number): number {
   const st = w.st;

@@ -7,7 +7,7 @@
 import type { MachineKind } from '../core/types.ts';
 import { normal } from '../core/rng.ts';
 import { Defect } from '../core/parts.ts';
-import { addDefect, advanceFifo, cycleTimeTiming, justFinished, waitingPower } from './flow.ts';
+import { addDefect, cycleStep, cycleTimeTiming } from './flow.ts';
 
 export const grinder: MachineKind = {
   kind: 'grinder',
@@ -27,9 +27,7 @@ export const grinder: MachineKind = {
   alarms: [],
   ...cycleTimeTiming,
   step(v, i, s, w) {
-    const worked = advanceFifo(w, s, 1, v.cycleTime![i]!);
-    w.st.power[s] = w.running(s) ? (worked > 0 ? v.runPower![i]! : v.idlePower![i]!) : waitingPower(w, s, v.idlePower![i]!);
-    const p = justFinished(w, s);
+    const p = cycleStep(v, i, s, w, v.cycleTime![i]!);
     if (p < 0) return;
     const dev = (v.scatter![i]! + v.wearScatter![i]! * (w.st.wear[s] ?? 0)) * normal(w.rng);
     v.lastDeviation![i] = dev;
