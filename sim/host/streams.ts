@@ -11,12 +11,7 @@
  * a message published twice within its duplicate window, and a consumer can read a line back from
  * any stream sequence.
  * Publishing waits for JetStream's acknowledgement (with R replicas, once a majority has it);
- * `IN_FLIGHT` publishes go at once, each but the first of a fresh start naming the id of the one
- * before it (`Nats-Expected-Last-Msg-Id`), so the stream stores a message only right after its
- * predecessor: when one fails (no leader during an election, a timeout) those after it are
- * refused rather than stored ahead of it, and the order of a line's records holds across the
- * retry (JetStream checks duplicates first, so a record sent again is still only acknowledged).
- * What is not yet acknowledged waits in a bounded outbox (`MAX_OUTBOX` messages; past it the
+ * what is not yet acknowledged waits in a bounded outbox (`MAX_OUTBOX` messages; past it the
  * oldest are dropped and counted, the run folder still has them) and is sent again after a
  * failure, in order, while the host runs. The stream keeps at most `MAX_STREAM_BYTES` (oldest
  * discarded first). Should publishing fail for `FAILOVER_MS` in a row, the streams move to the
@@ -132,10 +127,6 @@ export class LineStreams {
   private error: string | null = null;
   private sending = false;
   private closed = false;
-  /** id of the last record JetStream acknowledged (stored, or a duplicate of one stored), null before the first */
-  private lastAcked: string | null = null;
-  /** the stream refused the first of a batch for its predecessor: send that one without the expectation */
-  private unchain = false;
   /** the stream is there and the run folder's catch-up is queued: publishing may start */
   private ready = false;
   private js: JetStreamClient;
@@ -194,11 +185,9 @@ export class LineStreams {
           if (l.type === 'audit' || l.type === 'rejected') first.push({ subject: `${this.subject}.audit`, id: `${this.o.run}:a:${l.seq}`, data: l.line });
         }
         for (const l of commands) first.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${l.at}`, data: l.line });
-        // a record queued since and also in the folder goes once, in the folder's place (each
-        // record names the one before it, so the outbox holds no id twice); past the outbox's
-        // bound the oldest go (counted: the folder still has them)
-        const caught = new Set(first.map((p) => p.id));
-        this.outbox = first.concat(this.outbox.filter((p) => !caught.has(p.id)));
+        // a record queued since and also in the folder goes twice: JetStream keeps the first (same
+        // id); past the outbox's bound the oldest go (counted: the folder still has them)
+        this.outbox = first.concat(this.outbox);
         this.bound();
         this.ready = true;
         this.error = null;
@@ -280,24 +269,15 @@ export class LineStreams {
     try {
       while (this.outbox.length > 0 && !this.nc.isClosed()) {
         const batch = this.outbox.slice(0, IN_FLIGHT);
-        const acks = await Promise.allSettled(batch.map((p, k) => {
-          const before = k > 0 ? batch[k - 1]!.id : this.unchain ? null : this.lastAcked;
-          const opts = { msgID: p.id, timeout: ACK_MS, ...(before !== null ? { expect: { lastMsgID: before } } : {}) };
-          return settles(this.js.publish(p.subject, new TextEncoder().encode(p.data), opts), ACK_MS + 5000);
-        }));
+        const acks = await Promise.allSettled(batch.map((p) => settles(this.js.publish(p.subject, new TextEncoder().encode(p.data), { msgID: p.id, timeout: ACK_MS }), ACK_MS + 5000)));
         const firstBad = acks.findIndex((a) => a.status === 'rejected');
         const done = firstBad < 0 ? batch.length : firstBad;
         // a message the batch may have sent twice is dropped by JetStream (same id within the window)
         this.outbox.splice(0, done);
         this.published += done;
-        if (done > 0) this.lastAcked = batch[done - 1]!.id;
-        this.unchain = false;
         if (firstBad >= 0) {
           const why = (acks[firstBad] as PromiseRejectedResult).reason as unknown;
           this.error = why instanceof Error ? why.message : String(why);
-          // the stream's last record is not the one acknowledged before (records the host could
-          // not know of): the next try sends the first without naming its predecessor
-          if (firstBad === 0 && /wrong last msg ?id/i.test(this.error)) this.unchain = true;
           if (this.closed) return;
           // on another server, make sure of the stream first
           if (await this.failed()) await this.prepare();
