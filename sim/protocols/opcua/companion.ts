@@ -41,7 +41,9 @@ export function routeMethod(
  * inside the sampler's pass), and the sampler pushes a change whenever the field changes.
  */
 export function bindSampled(v: UAVariable, link: LineLink, s: number, field: string, convert: (x: number) => Variant): void {
-  link.sampler.bind(v, s, field, convert);
+  const { reader } = link;
+  v.bindVariable({ get: () => reader.readConsistent(() => convert(reader.read(s, field))).value }, true);
+  link.sampler.add(v, s, field, convert);
 }
 
 /** Binds a companion method the twin's stations do not support (recipes, parameters …). */
