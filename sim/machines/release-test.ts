@@ -21,8 +21,8 @@
 import type { KindView, MachineKind } from '../core/types.ts';
 import type { World } from '../core/world.ts';
 import { Defect, PartFlag } from '../core/parts.ts';
-import { ALL_PLACES, crewed, staff, staffSettled } from '../core/crew.ts';
-import { advanceFifo, crewCycle, fifoAdvance, fifoQuiet, heldOps, inspectByClass, justFinished } from './flow.ts';
+import { ALL_PLACES, crewed, staff } from '../core/crew.ts';
+import { advanceFifo, crewCycle, crewSteady, fifoAdvance, fifoQuiet, heldOps, inspectByClass, justFinished } from './flow.ts';
 
 const ALARM_NO_CREW = 1;
 const ALARM_CONTAINMENT = 2;
@@ -55,8 +55,9 @@ function want(v: KindView, s: number, w: World, i: number): number {
   return crewed(w, s) && v.testing![i] === 1 && p >= 0 && (w.parts.progress[p] ?? 0) < 1 && w.running(s) ? ALL_PLACES : 0;
 }
 
-/** The outcome of a hand test of ring `p` hardened at tick `hardened`. */
-function tested(v: KindView, i: number, w: World, p: number, hardened: number): void {
+/** The outcome of a hand test of ring `p`: true when it is soft (rejected). */
+function tested(v: KindView, i: number, w: World, p: number): boolean {
+  const hardened = w.parts.traceTick[p]!;
   v.tested![i] = v.tested![i]! + 1;
   v.testHours![i] = v.testHours![i]! + v.testTime![i]! / 3600;
   const open = v.containment![i]!;
@@ -69,7 +70,7 @@ function tested(v: KindView, i: number, w: World, p: number, hardened: number): 
       v.containment![i] = w.tick;
       v.holds![i] = v.holds![i]! + 1;
     }
-    return;
+    return true;
   }
   if (open > 0 && hardened > open) {
     v.goodRun![i] = v.goodRun![i]! + 1;
@@ -79,6 +80,7 @@ function tested(v: KindView, i: number, w: World, p: number, hardened: number): 
       v.lastGood![i] = hardened;
     }
   } else if (open === 0 && v.sampled![i] === 1) v.lastGood![i] = Math.max(v.lastGood![i]!, hardened);
+  return false;
 }
 
 export const releaseTest: MachineKind = {
@@ -121,10 +123,8 @@ export const releaseTest: MachineKind = {
   quietFor(v, i, s, w) {
     const p = w.qHead[s] ?? -1;
     if (p >= 0 && w.parts.serial[p] !== v.headSerial![i]) return 0;
-    const wanted = want(v, s, w, i);
-    if (crewed(w, s) && !staffSettled(w, s, wanted)) return 0;
     const ops = heldOps(w, s);
-    if (((w.st.alarms[s] ?? 0) & ALARM_NO_CREW) !== 0 !== (v.testing![i] === 1 && ops <= 0)) return 0;
+    if (!crewSteady(w, s, want(v, s, w, i), ALARM_NO_CREW, v.testing![i] === 1 && ops <= 0)) return 0;
     return fifoQuiet(w, s, cycle(v, i, ops));
   },
   advance(v, i, s, w, k) {
@@ -132,19 +132,17 @@ export const releaseTest: MachineKind = {
   },
   step(v, i, s, w) {
     newHead(v, i, s, w);
-    const ops = crewed(w, s) ? staff(w, s, want(v, s, w, i)) : w.st.operators[s]!;
+    // a station outside any crew has its own `operators` (staff returns them)
+    const ops = staff(w, s, want(v, s, w, i));
     w.setAlarm(s, ALARM_NO_CREW, v.testing![i] === 1 && ops <= 0);
     w.st.power[s] = w.running(s) ? v.lightingPower![i]! : 0;
     advanceFifo(w, s, 1, cycle(v, i, ops));
     const p = justFinished(w, s);
     if (p < 0) return;
     v.inspected![i] = v.inspected![i]! + 1;
-    let reject = inspectByClass(w, p, v.gaugeDetection![i]!, 0, 0);
-    if (v.testing![i] === 1) {
-      tested(v, i, w, p, w.parts.traceTick[p]!);
-      reject ||= (w.parts.flags[p]! & PartFlag.rejected) !== 0;
-    }
-    if (reject) v.rejected![i] = v.rejected![i]! + 1;
+    const gauged = inspectByClass(w, p, v.gaugeDetection![i]!, 0, 0);
+    const soft = v.testing![i] === 1 && tested(v, i, w, p);
+    if (gauged || soft) v.rejected![i] = v.rejected![i]! + 1;
     w.setAlarm(s, ALARM_CONTAINMENT, v.containment![i]! > 0);
   },
 };
