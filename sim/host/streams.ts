@@ -10,8 +10,12 @@
  * command's line in the run's commands.ndjson, which a resumed run continues), so JetStream drops
  * a message published twice within its duplicate window, and a consumer can read a line back from
  * any stream sequence.
- * Publishing waits for JetStream's acknowledgement (with R replicas, once a majority has it);
- * what is not yet acknowledged waits in a bounded outbox (`MAX_OUTBOX` messages; past it the
+ * Publishing waits for JetStream's acknowledgement (with R replicas, once a majority has it),
+ * one record at a time: with several in flight, one lost in a leader change or a reconnect while
+ * a later one is stored would put the later one first, and the stream would no longer hold the
+ * line in order (the expected-last-message-id check that could refuse the later one is not safe
+ * on nats-server 2.9's clustered streams, whose refused messages can set the replicas apart).
+ * What is not yet acknowledged waits in a bounded outbox (`MAX_OUTBOX` messages; past it the
  * oldest are dropped and counted, the run folder still has them) and is sent again after a
  * failure, in order, while the host runs. The stream keeps at most `MAX_STREAM_BYTES` (oldest
  * discarded first). Should publishing fail for `FAILOVER_MS` in a row, the streams move to the
@@ -29,8 +33,7 @@ export const MAX_OUTBOX = 100_000;
 export const MAX_STREAM_BYTES = 256 * 1024 ** 2;
 /** JetStream's duplicate window [ns] (10 min) */
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
-/** publishes in flight at once */
-const IN_FLIGHT = 64;
+const encoder = new TextEncoder();
 /** wait before sending again after a failure [ms] */
 const RETRY_MS = 1000;
 /** how long a publish waits for JetStream's acknowledgement [ms] */
@@ -263,28 +266,27 @@ export class LineStreams {
     if (this.ready && !this.sending) void this.send();
   }
 
-  /** Sends the outbox in order, `IN_FLIGHT` at a time; after a failure waits and sends again from the first not acknowledged. */
+  /** Sends the outbox in order, one record at a time; after a failure waits and sends the same record again. */
   private async send(): Promise<void> {
     this.sending = true;
     try {
       while (this.outbox.length > 0 && !this.nc.isClosed()) {
-        const batch = this.outbox.slice(0, IN_FLIGHT);
-        const acks = await Promise.allSettled(batch.map((p) => settles(this.js.publish(p.subject, new TextEncoder().encode(p.data), { msgID: p.id, timeout: ACK_MS }), ACK_MS + 5000)));
-        const firstBad = acks.findIndex((a) => a.status === 'rejected');
-        const done = firstBad < 0 ? batch.length : firstBad;
-        // a message the batch may have sent twice is dropped by JetStream (same id within the window)
-        this.outbox.splice(0, done);
-        this.published += done;
-        if (firstBad >= 0) {
-          const why = (acks[firstBad] as PromiseRejectedResult).reason as unknown;
-          this.error = why instanceof Error ? why.message : String(why);
+        const p = this.outbox[0]!;
+        try {
+          // a record sent again after its acknowledgement was lost is dropped by JetStream (same id within the window)
+          await settles(this.js.publish(p.subject, encoder.encode(p.data), { msgID: p.id, timeout: ACK_MS }), ACK_MS + 5000);
+        } catch (e) {
+          this.error = e instanceof Error ? e.message : String(e);
           if (this.closed) return;
           // on another server, make sure of the stream first
           if (await this.failed()) await this.prepare();
-        } else {
-          this.error = null;
-          this.failingSince = null;
+          continue;
         }
+        // the outbox may have lost its oldest records past its bound meanwhile: only what was sent goes
+        if (this.outbox[0] === p) this.outbox.shift();
+        this.published++;
+        this.error = null;
+        this.failingSince = null;
       }
     } finally {
       this.sending = false;

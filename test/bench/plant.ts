@@ -1,6 +1,6 @@
 /**
  * A plant's NATS: the rate at which a line's events reach its JetStream stream (streams.ts:
- * acknowledged publishes with message ids, 64 in flight, three replicas on a three-node cluster
+ * acknowledged publishes with message ids, one at a time, three replicas on a three-node cluster
  * started here as `plant up` starts it) against core NATS publishes of the same messages to the
  * same node (no acknowledgement, no storage): the price of "nothing acknowledged is lost".
  *
