@@ -145,6 +145,18 @@ function param(st: StationSpec, name: string): number | undefined {
   return st.params[name] ?? (kind === undefined ? undefined : fieldOf(kind, name)?.default);
 }
 
+/**
+ * Whether a station can break down on the twin: a positive MTBF, its kind's default unless the
+ * scenario gives one, except that a source or sink never breaks down unless the scenario gives
+ * it an MTBF (world.ts sets theirs to 0).
+ */
+function canBreakDown(st: StationSpec): boolean {
+  const given = st.params.mtbf;
+  if (given !== undefined) return given > 0;
+  const kind = machineKind(st.kind);
+  return kind !== undefined && kind.role === 'process' && (fieldOf(kind, 'mtbf')?.default ?? 0) > 0;
+}
+
 /** Whether a station needs a person's hands every cycle: its kind has a manual task, and it is not switched to automatic. */
 export function needsHands(st: StationSpec): boolean {
   return KIND_TASK[st.kind] !== undefined && param(st, 'automatic') !== 1;
@@ -164,7 +176,7 @@ function systemIndicators(line: LineSpec, runs: readonly IndicatorRun[]): Indica
   const forming = process.filter((s) => !NOT_FORMING.has(s.kind));
   // a station with a controller: not a feed or an outlet, and not worked by hand every cycle
   const devices = line.stations.filter((s) => s.kind !== 'source' && s.kind !== 'sink' && !needsHands(s));
-  const breaking = line.stations.filter((s) => (param(s, 'mtbf') ?? 0) > 0);
+  const breaking = line.stations.filter(canBreakDown);
   const energy = new Map<string, number>();
   for (const r of runs) for (const st of r.stations ?? []) energy.set(st.id, (energy.get(st.id) ?? 0) + st.energyKWh);
   const used = line.stations.filter((s) => (energy.get(s.id) ?? 0) > 0);

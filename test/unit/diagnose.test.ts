@@ -93,6 +93,17 @@ describe('diagnosis indicators', () => {
     expect(value(lineIndicators(spec, [run(900, 100)]), 'energyMonitoring')).toBe(90);
     expect(value(lineIndicators(spec, [run(500, 500)]), 'energyMonitoring')).toBe(50);
   });
+  it('counts the stations that can break down as the twin does: a source or sink only when the scenario gives it an MTBF', () => {
+    const { text, spec } = load('cable-before');
+    const after = buildRetrofit(text, spec, ['predictive-maintenance']).spec;
+    const pdm = (line: typeof spec): Indicator => lineIndicators(line, []).find((i) => i.id === 'predictiveMaintenance')!;
+    // the extruder is monitored; the inspection and the take-up can break down too; the payoff and the sinks cannot
+    expect(pdm(after).value).toBe(33.3);
+    expect(pdm(after).how.en).toBe('1 of 3 stations that can break down (condition); without: test, takeup');
+    const set = (line: typeof spec, id: string, mtbf: number): typeof spec => ({ ...line, stations: line.stations.map((s) => (s.id === id ? { ...s, params: { ...s.params, mtbf } } : s)) });
+    expect(pdm(set(after, 'dispatch', 3600)).value).toBe(25);
+    expect(pdm(set(after, 'test', 0)).value).toBe(50);
+  });
 });
 
 describe('grades, ranking and roadmap', () => {
