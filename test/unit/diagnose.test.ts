@@ -3,8 +3,8 @@
  * rate and automated inspection come from the stations (a station switched to automatic moves
  * the rate), the later stages' indicators from what the plant has around each station (one
  * more networked station moves the interconnection rate; energy monitoring follows the energy
- * the metered stations used), stages are graded against the seeds' benchmarks, steps rank by payback, and the
- * roadmap goes stage by stage.
+ * the metered stations used), stages are graded against the seeds' benchmarks (every seed line's
+ * after file above its before file), steps rank by payback, and the roadmap goes stage by stage.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +93,17 @@ describe('diagnosis indicators', () => {
     expect(value(lineIndicators(spec, [run(900, 100)]), 'energyMonitoring')).toBe(90);
     expect(value(lineIndicators(spec, [run(500, 500)]), 'energyMonitoring')).toBe(50);
   });
+  it('grades every seed line\'s after file above its before file: no stage lower, one higher (the stations alone: energy monitoring needs a run)', () => {
+    for (const id of ['ceramic', 'steel-ball', 'cable', 'spring', 'toilet-module', 'bearing']) {
+      const grades = (file: string): (number | null)[] => gradeStages(lineIndicators(load(file).spec, [])).map((g) => g.score);
+      const before = grades(`${id}-before`);
+      const after = grades(`${id}-after`);
+      expect(after.map((x) => x === null), `${id}: the same stages assessed`).toEqual(before.map((x) => x === null));
+      after.forEach((x, k) => expect(x ?? 0, `${id} stage ${k}`).toBeGreaterThanOrEqual(before[k] ?? 0));
+      expect(after.some((x, k) => (x ?? 0) > (before[k] ?? 0)), `${id}: ${before.join(' ')} → ${after.join(' ')}`).toBe(true);
+    }
+  });
+
   it('counts the stations that can break down as the twin does: a source or sink only when the scenario gives it an MTBF', () => {
     const { text, spec } = load('cable-before');
     const after = buildRetrofit(text, spec, ['predictive-maintenance']).spec;
