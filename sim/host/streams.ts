@@ -87,6 +87,51 @@ interface Pending {
   data: string;
 }
 
+/**
+ * The records waiting for JetStream, oldest first: an array read from a moving head, so taking
+ * or dropping the oldest costs the same with a hundred thousand waiting as with ten (an array's
+ * `shift` moves every record behind it); compacted once the head has passed half of it.
+ */
+class Outbox {
+  private items: Pending[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** The oldest record, undefined when none waits. */
+  first(): Pending | undefined {
+    return this.items[this.head];
+  }
+
+  push(p: Pending): void {
+    this.items.push(p);
+  }
+
+  /** Takes the oldest record when it is `p`; false when `p` was dropped past the bound meanwhile. */
+  take(p: Pending): boolean {
+    if (this.items[this.head] !== p) return false;
+    this.drop(1);
+    return true;
+  }
+
+  /** Drops the `n` oldest records. */
+  drop(n: number): void {
+    this.head = Math.min(this.items.length, this.head + n);
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Puts `list` ahead of what waits. */
+  prepend(list: readonly Pending[]): void {
+    this.items = list.concat(this.items.slice(this.head));
+    this.head = 0;
+  }
+}
+
 /** What `GET /api/history`'s sibling status (and the banner) say of the streams. */
 export interface StreamsStatus {
   url: string;
@@ -115,6 +160,8 @@ export interface StreamsOptions {
   loggedCommands?: (after: number, total: number) => readonly { at: number; line: string }[];
   /** how long publishing may fail in a row before moving to the next server [ms] (`FAILOVER_MS`) */
   failoverMs?: number;
+  /** records that may wait for JetStream at most (`MAX_OUTBOX`) */
+  maxOutbox?: number;
   /** where a move to another server is told */
   log?: (line: string) => void;
 }
@@ -124,7 +171,7 @@ const isNoMessage = (e: unknown): boolean => e instanceof Error && /no message f
 
 /** See the module comment. */
 export class LineStreams {
-  private outbox: Pending[] = [];
+  private readonly outbox = new Outbox();
   private published = 0;
   private dropped = 0;
   private error: string | null = null;
@@ -190,7 +237,7 @@ export class LineStreams {
         for (const l of commands) first.push({ subject: `${this.subject}.commands`, id: `${this.o.run}:c:${l.at}`, data: l.line });
         // a record queued since and also in the folder goes twice: JetStream keeps the first (same
         // id); past the outbox's bound the oldest go (counted: the folder still has them)
-        this.outbox = first.concat(this.outbox);
+        this.outbox.prepend(first);
         this.bound();
         this.ready = true;
         this.error = null;
@@ -253,11 +300,12 @@ export class LineStreams {
     this.bound();
   }
 
-  /** Drops the oldest records past `MAX_OUTBOX` (counted; the run folder still has them). */
+  /** Drops the oldest records past `maxOutbox` (counted; the run folder still has them). */
   private bound(): void {
-    if (this.outbox.length > MAX_OUTBOX) {
-      const over = this.outbox.length - MAX_OUTBOX;
-      this.outbox.splice(0, over);
+    const max = this.o.maxOutbox ?? MAX_OUTBOX;
+    if (this.outbox.length > max) {
+      const over = this.outbox.length - max;
+      this.outbox.drop(over);
       this.dropped += over;
     }
   }
@@ -271,7 +319,7 @@ export class LineStreams {
     this.sending = true;
     try {
       while (this.outbox.length > 0 && !this.nc.isClosed()) {
-        const p = this.outbox[0]!;
+        const p = this.outbox.first()!;
         try {
           // a record sent again after its acknowledgement was lost is dropped by JetStream (same id within the window)
           await settles(this.js.publish(p.subject, encoder.encode(p.data), { msgID: p.id, timeout: ACK_MS }), ACK_MS + 5000);
@@ -282,8 +330,8 @@ export class LineStreams {
           if (await this.failed()) await this.prepare();
           continue;
         }
-        // the outbox may have lost its oldest records past its bound meanwhile: only what was sent goes
-        if (this.outbox[0] === p) this.outbox.shift();
+        // dropped past the bound while in flight (and counted so), yet JetStream has it
+        if (!this.outbox.take(p)) this.dropped--;
         this.published++;
         this.error = null;
         this.failingSince = null;
