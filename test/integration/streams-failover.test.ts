@@ -9,32 +9,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
-import { eventToJson, type SimEvent } from '../../sim/core/events.ts';
-import { LineStreams, streamName, subjectOf } from '../../sim/host/streams.ts';
+import { LineStreams, streamName } from '../../sim/host/streams.ts';
 import { have, NATS, startNats, type TestBroker } from './brokers.ts';
+import { eventSeqs, runFolder } from './line-records.ts';
 import { waitFor } from './opcua-host.ts';
 
 const LINE = 'failover-line';
-/** the run folder's events.ndjson, as the host would have logged them */
-const folder: SimEvent[] = [];
-const event = (seq: number): SimEvent => ({ seq, tick: seq * 100, type: 'kpi', station: null, data: { simHours: seq / 36, shipped: seq } });
-const log = (n: number): SimEvent[] => {
-  const evs = Array.from({ length: n }, (_, k) => event(folder.length + k));
-  folder.push(...evs);
-  return evs;
-};
-
+const folder = runFolder();
+const log = folder.log;
 /** the events (their seqs) the line's stream holds at `nc`, in stream order */
-async function inStream(nc: NatsConnection): Promise<number[]> {
-  const jsm = await nc.jetstreamManager();
-  const info = await jsm.streams.info(streamName(LINE));
-  const seqs: number[] = [];
-  for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
-    const m = await jsm.streams.getMessage(streamName(LINE), { seq: s });
-    if (m.subject === `${subjectOf(LINE)}.events`) seqs.push((JSON.parse(new TextDecoder().decode(m.data)) as SimEvent).seq);
-  }
-  return seqs;
-}
+const inStream = (nc: NatsConnection): Promise<number[]> => eventSeqs(nc, LINE);
 
 describe.runIf(have(NATS))('JetStream failover of a line\'s records', () => {
   let a: TestBroker;
@@ -54,7 +38,7 @@ describe.runIf(have(NATS))('JetStream failover of a line\'s records', () => {
   it('moves to the next server once publishing has failed for failoverMs, and sends the run there once and in order', async () => {
     streams = await LineStreams.open({
       url: `${a.nats!},${b.nats!}`, line: LINE, run: 'run-1', commandsLogged: 0, replicas: 1, failoverMs: 2000,
-      loggedEvents: (after) => folder.filter((e) => e.seq > after).map((e) => ({ seq: e.seq, line: eventToJson(e), type: e.type })),
+      loggedEvents: folder.loggedEvents,
       log: (l) => said.push(l),
     });
     await streams.prepared;

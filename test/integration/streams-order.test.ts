@@ -12,10 +12,11 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/core/events.ts';
-import { LineStreams, streamName, subjectOf } from '../../sim/host/streams.ts';
+import { LineStreams, subjectOf } from '../../sim/host/streams.ts';
 import { scaled } from '../proc.ts';
 import { have, NATS, startNats, type TestBroker } from './brokers.ts';
 import { natsRelay, type NatsRelay } from './nats-relay.ts';
+import { eventSeqs } from './line-records.ts';
 import { waitFor } from './opcua-host.ts';
 
 const LINE = 'order-line';
@@ -62,18 +63,6 @@ describe.runIf(have(NATS))('the order of a line\'s records in JetStream when pub
     return s;
   };
 
-  /** The seqs of `line`'s events in stream order, as a consumer reads the stream back straight from the server. */
-  const inStream = async (line: string): Promise<number[]> => {
-    const jsm = await reader!.jetstreamManager();
-    const info = await jsm.streams.info(streamName(line));
-    const seqs: number[] = [];
-    for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
-      const m = await jsm.streams.getMessage(streamName(line), { seq: s });
-      if (m.subject === `${subjectOf(line)}.events`) seqs.push((JSON.parse(new TextDecoder().decode(m.data)) as SimEvent).seq);
-    }
-    return seqs;
-  };
-
   it('stores the lost record again in its place: every record once, in the order the line made them', async () => {
     const streams = await open(LINE);
     for (let k = 0; k < RECORDS; k += 100) streams.onEvents(Array.from({ length: 100 }, (_, j) => event(k + j)));
@@ -81,7 +70,7 @@ describe.runIf(have(NATS))('the order of a line\'s records in JetStream when pub
     expect(lost, 'the relay dropped the publish').toBe(1);
     expect(st.published).toBe(RECORDS);
     expect(st.dropped).toBe(0);
-    const seqs = await inStream(LINE);
+    const seqs = await eventSeqs(reader!, LINE);
     const firstOut = seqs.findIndex((q, k) => q !== k);
     expect(firstOut, firstOut < 0 ? '' : `stream position ${firstOut} holds record ${seqs[firstOut]}, not ${firstOut}: … ${seqs.slice(Math.max(0, firstOut - 2), firstOut + 4).join(', ')} …`).toBe(-1);
     expect(seqs).toHaveLength(RECORDS);
@@ -103,6 +92,6 @@ describe.runIf(have(NATS))('the order of a line\'s records in JetStream when pub
     expect(st.dropped).toBe(10);
     expect(st.published).toBe(210);
     // records 10-19 were dropped from the outbox (the run folder still has them): a gap, the rest in order
-    expect(await inStream(BOUNDED)).toEqual([...Array(220).keys()].filter((q) => q < 10 || q >= 20));
+    expect(await eventSeqs(reader!, BOUNDED)).toEqual([...Array(220).keys()].filter((q) => q < 10 || q >= 20));
   }, scaled(180_000));
 });

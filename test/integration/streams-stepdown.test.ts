@@ -11,23 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventToJson, type SimEvent } from '../../sim/core/events.ts';
 import { LineStreams, MAX_STREAM_BYTES, streamName, subjectOf } from '../../sim/host/streams.ts';
 import { startNatsCluster, type NatsCluster } from '../../sim/plant/nats-cluster.ts';
 import { scaled } from '../proc.ts';
 import { have, NATS } from './brokers.ts';
 import { natsRelay, type NatsRelay } from './nats-relay.ts';
+import { eventSeqs, runFolder } from './line-records.ts';
 import { waitFor } from './opcua-host.ts';
 
 const LINE = 'stepdown-line';
-/** the run folder's events.ndjson, as the host would have logged them */
-const folder: SimEvent[] = [];
-const event = (seq: number): SimEvent => ({ seq, tick: seq * 100, type: 'kpi', station: null, data: { simHours: seq / 36, shipped: seq } });
-const log = (n: number): SimEvent[] => {
-  const evs = Array.from({ length: n }, (_, k) => event(folder.length + k));
-  folder.push(...evs);
-  return evs;
-};
+const folder = runFolder();
+const log = folder.log;
 
 describe.runIf(have(NATS))('JetStream failover of a line\'s records on a cluster', () => {
   let dir = '';
@@ -58,11 +52,7 @@ describe.runIf(have(NATS))('JetStream failover of a line\'s records on a cluster
     try {
       const jsm = await watcher!.jetstreamManager({ checkAPI: false });
       const info = await jsm.streams.info(streamName(LINE));
-      const seqs: number[] = [];
-      for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
-        const m = await jsm.streams.getMessage(streamName(LINE), { seq: s });
-        if (m.subject === `${subjectOf(LINE)}.events`) seqs.push((JSON.parse(new TextDecoder().decode(m.data)) as SimEvent).seq);
-      }
+      const seqs = await eventSeqs(watcher!, LINE, false);
       return { leader: info.cluster?.leader ?? null, seqs };
     } catch {
       return null;
@@ -73,7 +63,7 @@ describe.runIf(have(NATS))('JetStream failover of a line\'s records on a cluster
     const [, n2, n3] = cluster.nodes;
     streams = await LineStreams.open({
       url: [relay.url, n2!.nats, n3!.nats].join(','), line: LINE, run: 'run-1', commandsLogged: 0, replicas: 3, failoverMs: 2000,
-      loggedEvents: (after) => folder.filter((e) => e.seq > after).map((e) => ({ seq: e.seq, line: eventToJson(e), type: e.type })),
+      loggedEvents: folder.loggedEvents,
       log: (l) => said.push(l),
     });
     await streams.prepared;
