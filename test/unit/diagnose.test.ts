@@ -93,6 +93,7 @@ describe('diagnosis indicators', () => {
     expect(value(lineIndicators(spec, [run(900, 100)]), 'energyMonitoring')).toBe(90);
     expect(value(lineIndicators(spec, [run(500, 500)]), 'energyMonitoring')).toBe(50);
   });
+
   it('grades every seed line\'s after file above its before file: no stage lower, one higher (the stations alone: energy monitoring needs a run)', () => {
     for (const id of ['ceramic', 'steel-ball', 'cable', 'spring', 'toilet-module', 'bearing']) {
       const grades = (file: string): (number | null)[] => gradeStages(lineIndicators(load(file).spec, [])).map((g) => g.score);
