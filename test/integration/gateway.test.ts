@@ -313,8 +313,12 @@ describe('gateway check against a lossy relay on the embedded broker', () => {
       const h = (heard.get(c.level) ?? []).filter((x) => x.at >= c.at - scaled(200) && x.at <= c.at + 5000 + scaled(1000));
       return h.some((x, k) => k > 0 && Math.min(x.v, h[k - 1]!.v) <= c.value && c.value <= Math.max(x.v, h[k - 1]!.v));
     };
-    const detectable = corrupted.filter((c) => c.at < overAt - scaled(1000) && !passedLater(c)).length;
-    expect(r.valueErrors).toBeGreaterThanOrEqual(detectable - 1);
+    const judged = corrupted.filter((c) => c.at < overAt - scaled(1000) && !passedLater(c));
+    const detectable = judged.length;
+    // what to look at should the check find fewer than it should (seen once on a loaded machine)
+    const found = r.valueErrorsByTag.flatMap((g) => g.worst.map((x) => `${g.tag} ${String(x.delivered)}`));
+    const why = `detectable ${judged.map((c) => `${c.level} ${c.value} ${overAt - c.at} ms before the window closed`).join('; ')}; found ${found.join('; ')}`;
+    expect(r.valueErrors, why).toBeGreaterThanOrEqual(detectable - 1);
     expect(detectable).toBeGreaterThan(0);
     expect(r.messages.unattributed).toBe(0);
   }, 60_000);
