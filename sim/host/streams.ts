@@ -33,6 +33,7 @@ export const MAX_OUTBOX = 100_000;
 export const MAX_STREAM_BYTES = 256 * 1024 ** 2;
 /** JetStream's duplicate window [ns] (10 min) */
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
+/** encodes every record's JSON (one, not one per publish) */
 const encoder = new TextEncoder();
 /** wait before sending again after a failure [ms] */
 const RETRY_MS = 1000;

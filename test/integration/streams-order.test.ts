@@ -11,12 +11,11 @@
  */
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimEvent } from '../../sim/core/events.ts';
 import { LineStreams, subjectOf } from '../../sim/host/streams.ts';
 import { scaled } from '../proc.ts';
 import { have, NATS, startNats, type TestBroker } from './brokers.ts';
 import { natsRelay, type NatsRelay } from './nats-relay.ts';
-import { eventSeqs } from './line-records.ts';
+import { eventSeqs, lineEvent } from './line-records.ts';
 import { waitFor } from './opcua-host.ts';
 
 const LINE = 'order-line';
@@ -25,7 +24,6 @@ const RUN = 'order';
 const RECORDS = 1000;
 /** the record whose publish the relay drops, once */
 const LOST = 600;
-const event = (seq: number): SimEvent => ({ seq, tick: seq * 37, type: 'state', station: 'kiln', data: { from: 'Execute', to: 'Suspending', cause: 'blocked' } });
 
 describe.runIf(have(NATS))('the order of a line\'s records in JetStream when publishes are lost', () => {
   let nats: TestBroker;
@@ -65,7 +63,7 @@ describe.runIf(have(NATS))('the order of a line\'s records in JetStream when pub
 
   it('stores the lost record again in its place: every record once, in the order the line made them', async () => {
     const streams = await open(LINE);
-    for (let k = 0; k < RECORDS; k += 100) streams.onEvents(Array.from({ length: 100 }, (_, j) => event(k + j)));
+    for (let k = 0; k < RECORDS; k += 100) streams.onEvents(Array.from({ length: 100 }, (_, j) => lineEvent(k + j)));
     const st = await waitFor('every record acknowledged', () => streams.status(), (s) => s.pending === 0, scaled(120_000));
     expect(lost, 'the relay dropped the publish').toBe(1);
     expect(st.published).toBe(RECORDS);
@@ -78,11 +76,11 @@ describe.runIf(have(NATS))('the order of a line\'s records in JetStream when pub
 
   it('bounds what waits while nothing is acknowledged: the oldest go past maxOutbox, counted; the rest follow in order', async () => {
     const streams = await open(BOUNDED, 200);
-    streams.onEvents(Array.from({ length: 10 }, (_, k) => event(k)));
+    streams.onEvents(Array.from({ length: 10 }, (_, k) => lineEvent(k)));
     await waitFor('the first ten acknowledged', () => streams.status(), (s) => s.published === 10 && s.pending === 0, scaled(30_000));
     swallow = true;
     // record 10 goes out and is swallowed; 210 more wait behind it, ten over the bound
-    for (let k = 10; k < 220; k += 10) streams.onEvents(Array.from({ length: 10 }, (_, j) => event(k + j)));
+    for (let k = 10; k < 220; k += 10) streams.onEvents(Array.from({ length: 10 }, (_, j) => lineEvent(k + j)));
     const full = streams.status();
     expect(full.pending).toBe(200);
     expect(full.dropped).toBe(10);

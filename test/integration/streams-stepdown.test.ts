@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineStreams, MAX_STREAM_BYTES, streamName, subjectOf } from '../../sim/host/streams.ts';
+import { LineStreams, MAX_STREAM_BYTES, subjectOf } from '../../sim/host/streams.ts';
 import { startNatsCluster, type NatsCluster } from '../../sim/plant/nats-cluster.ts';
 import { scaled } from '../proc.ts';
 import { have, NATS } from './brokers.ts';
 import { natsRelay, type NatsRelay } from './nats-relay.ts';
-import { eventSeqs, runFolder } from './line-records.ts';
+import { readStream, runFolder } from './line-records.ts';
 import { waitFor } from './opcua-host.ts';
 
 const LINE = 'stepdown-line';
@@ -50,10 +50,7 @@ describe.runIf(have(NATS))('JetStream failover of a line\'s records on a cluster
   /** the stream's leader and its events (their seqs) in stream order; null while JetStream does not answer */
   const inStream = async (): Promise<{ leader: string | null; seqs: number[] } | null> => {
     try {
-      const jsm = await watcher!.jetstreamManager({ checkAPI: false });
-      const info = await jsm.streams.info(streamName(LINE));
-      const seqs = await eventSeqs(watcher!, LINE, false);
-      return { leader: info.cluster?.leader ?? null, seqs };
+      return await readStream(watcher!, LINE, false);
     } catch {
       return null;
     }
