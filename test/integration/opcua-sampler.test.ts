@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AttributeIds, ClientMonitoredItem, ClientSubscription, MonitoredItem, OPCUACertificateManager, OPCUAClient, OPCUAServer, TimestampsToReturn, nodesets,
+  AttributeIds, ClientMonitoredItem, ClientSubscription, DataChangeFilter, DataChangeTrigger, DeadbandType, MonitoredItem, OPCUACertificateManager, OPCUAClient, OPCUAServer, TimestampsToReturn, nodesets,
   type ClientSession,
 } from 'node-opcua';
 import type { World } from '../../sim/core/world.ts';
@@ -249,6 +249,26 @@ describe('OPC UA value sampler', () => {
     const items = await Promise.all([0, 10, 250].map((ms) => monitor(sub, 'former.energy', ms, [])));
     expect(items.map((i) => i.monitoringParameters.samplingInterval)).toEqual([MIN_SAMPLING_MS, 10, 250]);
     await sub.terminate();
+  });
+
+  it('sends a new item the value once, though it changed while nobody watched the variable', async () => {
+    // the variable's cached value is read once, then the field moves on with nobody watching
+    const read = async (): Promise<unknown> => (await session.read({ nodeId: id('former.recipeForce'), attributeId: AttributeIds.Value })).value.value;
+    put('recipeForce', 10);
+    expect(await read()).toBe(10);
+    put('recipeForce', 20);
+    const sub = await subscription();
+    // as node-red-contrib-opcua monitors: a data change filter on status and value, absolute deadband 0
+    const values: unknown[] = [];
+    const item = ClientMonitoredItem.create(sub, { nodeId: id('former.recipeForce'), attributeId: AttributeIds.Value },
+      { samplingInterval: 100, queueSize: 10, discardOldest: true, filter: new DataChangeFilter({ trigger: DataChangeTrigger.StatusValue, deadbandType: DeadbandType.Absolute, deadbandValue: 0 }) },
+      TimestampsToReturn.Both);
+    item.on('changed', (dv) => values.push(dv.value.value));
+    await until('initial value', () => values.length >= 1);
+    // a second notification would come with the same publish or the next (50 ms)
+    await sleep(300);
+    await sub.terminate();
+    expect(values).toEqual([20]);
   });
 
   it('answers reads with the live value, monitored or not', async () => {

@@ -28,7 +28,12 @@ interface MonitoredItemInternals {
   /** true: delivered from the node's `value_changed` event, folded per samplingInterval; false: a sampling timer */
   _exceptionBased: boolean;
   __start_sampling(recordInitialValue: boolean): void;
+  /** the `value_changed` listener of an item served on change */
+  _on_value_changed_exception_based(dataValue: unknown, indexRange?: unknown): void;
 }
+
+/** Set on an item while node-opcua reads its initial value. */
+const ACQUIRING = Symbol.for('twinline.opcua.acquiringInitialValue');
 
 const HOOKED = Symbol.for('twinline.opcua.onChangeDelivery');
 
@@ -38,20 +43,40 @@ const HOOKED = Symbol.for('twinline.opcua.onChangeDelivery');
  * interval of 0 on a variable whose MinimumSamplingInterval is 0; otherwise it starts a
  * per-item sampling timer. The revised sampling interval is unchanged and becomes the window
  * over which changes are folded, so a client asking for 100 ms still gets at most one
- * notification per 100 ms, with the latest value. Process-wide and idempotent; items on other
- * servers' variables are untouched.
+ * notification per 100 ms, with the latest value.
+ *
+ * The item's initial value is read through the variable's getter, which refreshes the
+ * variable's cached value; when that had moved on since the last read (nobody watched it),
+ * the refresh fires `value_changed` at the item whose listener is already in place, and
+ * node-opcua then records the initial read as well: the same value twice (a gateway re-sending
+ * one value per tag at its start). So an item ignores `value_changed` while its own initial
+ * read runs; the read records that value, once. (The read of a getter-bound variable is
+ * synchronous, so the flag covers it; an asynchronous one would only lose the guard.)
+ * Process-wide and idempotent; items on other servers' variables are untouched.
  */
 export function installOnChangeDelivery(): void {
-  const proto = MonitoredItem.prototype as unknown as MonitoredItemInternals & { [HOOKED]?: true };
+  const proto = MonitoredItem.prototype as unknown as MonitoredItemInternals & { [HOOKED]?: true; [ACQUIRING]?: boolean };
   if (proto[HOOKED] === true) return;
   const start = proto.__start_sampling;
+  const changed = proto._on_value_changed_exception_based;
   if (typeof start !== 'function') throw new Error('node-opcua MonitoredItem has no __start_sampling: the on-change delivery needs updating');
-  proto.__start_sampling = function (this: MonitoredItemInternals, recordInitialValue: boolean): void {
+  if (typeof changed !== 'function') throw new Error('node-opcua MonitoredItem has no _on_value_changed_exception_based: the on-change delivery needs updating');
+  proto.__start_sampling = function (this: MonitoredItemInternals & { [ACQUIRING]?: boolean }, recordInitialValue: boolean): void {
     const e = this.node !== null && this.itemToMonitor?.attributeId === AttributeIds.Value ? sampledBy.get(this.node) : undefined;
     if (e !== undefined) this._exceptionBased = true;
-    start.call(this, recordInitialValue);
+    this[ACQUIRING] = e !== undefined && recordInitialValue;
+    try {
+      start.call(this, recordInitialValue);
+    } finally {
+      this[ACQUIRING] = false;
+    }
     // the item listens now; its interval bounds how often the variable needs a push
     e?.sampler.notePeriod(e.i, this.samplingInterval);
+  };
+  proto._on_value_changed_exception_based = function (this: MonitoredItemInternals & { [ACQUIRING]?: boolean }, dataValue: unknown, indexRange?: unknown): void {
+    // the refresh of this item's own initial read: the read records the value
+    if (this[ACQUIRING] === true) return;
+    changed.call(this, dataValue, indexRange);
   };
   proto[HOOKED] = true;
 }
