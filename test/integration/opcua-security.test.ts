@@ -146,6 +146,27 @@ describe('OPC UA face, hardened profile', () => {
     expect(readdirSync(join(host.runDir, 'pki', 'rejected')).length).toBeGreaterThan(0);
   });
 
+  it('accepts a refused certificate once it is in the trusted folder, though its refused copy is still indexed', async () => {
+    // node-opcua's index says rejected while the copy in pki/rejected stays (a watcher that
+    // missed its removal leaves the same index); the trusted folder is the operator's word
+    const pki = join(host.runDir, 'pki');
+    const thumb = new X509Certificate(readFileSync(stranger.certificateFile)).fingerprint.replaceAll(':', '').toLowerCase();
+    const refused = readdirSync(join(pki, 'rejected')).filter((f) => f.includes(thumb));
+    expect(refused.length).toBeGreaterThan(0);
+    trust(stranger.certificateFile, pki);
+    try {
+      const c = client(stranger, 2);
+      await c.connect(host.face.endpoint);
+      const s = await c.createSession(as('viewer'));
+      expect((await s.read({ nodeId: 'ns=0;i=2255', attributeId: AttributeIds.Value })).statusCode.name).toBe('Good');
+      await s.close();
+      await c.disconnect();
+    } finally {
+      const dir = join(pki, 'trusted', 'certs');
+      for (const f of readdirSync(dir)) if (readFileSync(join(dir, f)).equals(readFileSync(stranger.certificateFile))) rmSync(join(dir, f));
+    }
+  });
+
   it('opens sessions only for accounts: no anonymous, no wrong password; a viewer or gateway reads but may not write or call, audited', async () => {
     const c = client(trusted);
     await c.connect(host.face.endpoint);

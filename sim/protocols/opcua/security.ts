@@ -9,7 +9,7 @@
  * its thumbprint). Nothing falls back to node-opcua's per-machine default PKI folder.
  */
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageSecurityMode, OPCUACertificateManager, SecurityPolicy, type OPCUAServerOptions } from 'node-opcua';
 import type { AuditEntry, Role } from '../../core/commands.ts';
@@ -54,10 +54,63 @@ const OPEN_MAX_SESSIONS = 50;
 /** the role of anonymous sessions in the open profile */
 const OPEN_ANONYMOUS_ROLE: Role = 'operator';
 
+/** The first certificate of a DER chain (certificates back to back). */
+function firstOfChain(chain: Buffer): Buffer {
+  if (chain.length < 2 || chain[0] !== 0x30) return chain;
+  const b = chain[1]!;
+  if (b < 0x80) return chain.subarray(0, 2 + b);
+  const n = b & 0x7f;
+  let len = 0;
+  for (let k = 0; k < n; k++) len = len * 256 + (chain[2 + k] ?? 0);
+  return chain.subarray(0, 2 + n + len);
+}
+
+/** Whether `folder` holds a file with the certificate of SHA-1 thumbprint `thumb` (PEM or DER). */
+function holdsCertificate(folder: string, thumb: string): boolean {
+  if (!existsSync(folder)) return false;
+  for (const f of readdirSync(folder)) {
+    try {
+      if (new X509Certificate(readFileSync(join(folder, f))).fingerprint === thumb) return true;
+    } catch {
+      // not a certificate, or gone meanwhile
+    }
+  }
+  return false;
+}
+
+/** What node-opcua's certificate check answers. */
+type Verification = Awaited<ReturnType<OPCUACertificateManager['verifyCertificate']>>;
+
+/**
+ * node-opcua decides trust from an index its folder watchers build, and a watcher can miss a
+ * file: a certificate copied into the trusted folder read while still being written, or a
+ * refused copy removed from the rejected folder before its watcher saw it (which then stays
+ * refused for the life of the server). The operator's word is the trusted folder
+ * (`twinline opcua trust` puts the certificate there), so a certificate refused as untrusted
+ * is looked up there too: found, it is accepted while within its validity dates. Only a
+ * refused client pays the look-up, in a folder of a few files.
+ */
+class FolderTrustingCertificateManager extends OPCUACertificateManager {
+  protected override async verifyCertificateAsync(certificate: Buffer | Buffer[], options: Parameters<OPCUACertificateManager['verifyCertificate']>[1] & object): Promise<Verification> {
+    const status = await super.verifyCertificateAsync(certificate, options);
+    if (String(status) !== 'BadCertificateUntrusted') return status;
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(firstOfChain(Array.isArray(certificate) ? certificate[0]! : certificate));
+    } catch {
+      return status;
+    }
+    if (!holdsCertificate(this.trustedFolder, cert.fingerprint)) return status;
+    const now = Date.now();
+    return (Date.parse(cert.validFrom) <= now && now < Date.parse(cert.validTo) ? 'Good' : 'BadCertificateTimeInvalid') as Verification;
+  }
+}
+
 /** A PKI folder (created when missing); `trustAll` accepts unknown certificates. */
 export async function certificateManager(dir: string, trustAll: boolean): Promise<OPCUACertificateManager> {
   mkdirSync(dir, { recursive: true });
-  const cm = new OPCUACertificateManager({ rootFolder: dir, automaticallyAcceptUnknownCertificate: trustAll });
+  const options = { rootFolder: dir, automaticallyAcceptUnknownCertificate: trustAll };
+  const cm = trustAll ? new OPCUACertificateManager(options) : new FolderTrustingCertificateManager(options);
   await cm.initialize();
   return cm;
 }

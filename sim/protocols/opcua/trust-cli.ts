@@ -10,9 +10,12 @@
  * trusted folder first, and only once the server has had time to index it are its copies in
  * the rejected folder removed; a client retrying in between may be refused once more and its
  * certificate written to the rejected folder again, so that folder is swept for a few seconds.
+ * The certificate reaches the trusted folder whole (written beside it, then moved in), and the
+ * server also looks a refused certificate up in that folder (security.ts), so a watcher that
+ * missed a file does not keep a trusted client out.
  */
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TwinlineError } from '../../core/errors.ts';
 import { parseOptions } from '../../host/args.ts';
@@ -104,7 +107,10 @@ export async function opcuaCommand(argv: readonly string[], io: OpcuaIo): Promis
   mkdirSync(trusted, { recursive: true });
   const target = join(trusted, basename(file));
   const thumb = thumbOf(cert);
-  copyFileSync(file, target);
+  // written beside the watched folders and moved in whole: the server's watcher never reads half a file
+  const part = join(pki, `.trusting-${process.pid}.tmp`);
+  copyFileSync(file, part);
+  renameSync(part, target);
   // then out of the rejected folder (a file given by the user elsewhere stays where it is)
   await sleep(INDEX_MS);
   removeCopies(rejected, thumb);
