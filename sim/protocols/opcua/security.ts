@@ -88,9 +88,33 @@ type Verification = Awaited<ReturnType<OPCUACertificateManager['verifyCertificat
  * refused for the life of the server). The operator's word is the trusted folder
  * (`twinline opcua trust` puts the certificate there), so a certificate refused as untrusted
  * is looked up there too: found, it is accepted while within its validity dates. Only a
- * refused client pays the look-up, in a folder of a few files.
+ * refused client pays the look-up, in a folder of a few files. And refused certificates are
+ * kept for the operator up to a limit (`rejectCertificate`).
  */
 class FolderTrustingCertificateManager extends OPCUACertificateManager {
+  /** refused certificates kept in the rejected folder at most */
+  readonly maxRejected: number;
+
+  constructor(options: ConstructorParameters<typeof OPCUACertificateManager>[0], maxRejected: number) {
+    super(options);
+    this.maxRejected = maxRejected;
+  }
+
+  /** Whether the rejected folder holds its limit. */
+  rejectedFull(): boolean {
+    return existsSync(this.rejectedFolder) && readdirSync(this.rejectedFolder).length >= this.maxRejected;
+  }
+
+  /**
+   * Keeps a refused certificate for the operator to trust, unless the rejected folder holds its
+   * limit: anyone who reaches the port may present certificates, each would otherwise add a
+   * file and an entry in node-opcua's index for the life of the server. Not kept, it is
+   * refused all the same (and audited); `opcua trust <file>` still trusts it.
+   */
+  override async rejectCertificate(certificate: Buffer | Buffer[]): Promise<void> {
+    if (!this.rejectedFull()) await super.rejectCertificate(certificate);
+  }
+
   protected override async verifyCertificateAsync(certificate: Buffer | Buffer[], options: Parameters<OPCUACertificateManager['verifyCertificate']>[1] & object): Promise<Verification> {
     const status = await super.verifyCertificateAsync(certificate, options);
     if (String(status) !== 'BadCertificateUntrusted') return status;
@@ -106,11 +130,17 @@ class FolderTrustingCertificateManager extends OPCUACertificateManager {
   }
 }
 
-/** A PKI folder (created when missing); `trustAll` accepts unknown certificates. */
-export async function certificateManager(dir: string, trustAll: boolean): Promise<OPCUACertificateManager> {
+/** refused client certificates a PKI folder keeps for the operator to trust, at most */
+export const MAX_REJECTED = 1000;
+
+/**
+ * A PKI folder (created when missing); `trustAll` accepts unknown certificates, otherwise at
+ * most `maxRejected` refused ones are kept in its rejected folder.
+ */
+export async function certificateManager(dir: string, trustAll: boolean, maxRejected = MAX_REJECTED): Promise<OPCUACertificateManager> {
   mkdirSync(dir, { recursive: true });
   const options = { rootFolder: dir, automaticallyAcceptUnknownCertificate: trustAll };
-  const cm = trustAll ? new OPCUACertificateManager(options) : new FolderTrustingCertificateManager(options);
+  const cm = trustAll ? new OPCUACertificateManager(options) : new FolderTrustingCertificateManager(options, maxRejected);
   await cm.initialize();
   return cm;
 }

@@ -21,7 +21,7 @@ import type { LoginGuard } from '../../host/login-guard.ts';
 import { buildLine, MIN_SAMPLING_MS, type LineLink } from './address-space.ts';
 import { buildAlarms } from './alarms.ts';
 import { installOnChangeDelivery, ValueSampler } from './sampler.ts';
-import { profileSetup, SERVER_NAME, type OpcuaProfile, type ProfileSetup } from './security.ts';
+import { MAX_REJECTED, profileSetup, SERVER_NAME, type OpcuaProfile, type ProfileSetup } from './security.ts';
 import { auditServer } from './audit.ts';
 import { AuditThrottle } from '../../host/audit-throttle.ts';
 import { leafThumbprint } from './identity.ts';
@@ -180,7 +180,7 @@ function auditRefusedCertificates(server: OPCUAServer, profile: ProfileSetup, au
     if (skipped === null) return;
     audit({
       source: 'opcua', principal: `?@${r.remoteAddress}:${r.remotePort}#${thumb}`, action: 'channel', outcome: 'denied',
-      reason: AuditThrottle.note(`client certificate refused: ${r.status.name} (kept in ${profile.rejectedDir} until trusted)`, skipped, REFUSAL_AUDIT_MS),
+      reason: AuditThrottle.note(`client certificate refused: ${r.status.name} (kept in ${profile.rejectedDir} until trusted, while it holds fewer than ${MAX_REJECTED})`, skipped, REFUSAL_AUDIT_MS),
     });
   }, (r) => {
     // a security policy or mode the server does not offer (a downgrade attempt): once per peer address per minute

@@ -1,0 +1,56 @@
+// The hardened server's trust list of client certificates, through the certificate check a
+// secure channel makes (node-opcua's certificate manager on a real PKI folder): refused
+// certificates are kept for the operator up to a limit, and the trusted folder is the word.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OPCUACertificateManager } from 'node-opcua';
+import { certificateManager } from '../../sim/protocols/opcua/security.ts';
+import { clientPki, trust } from './opcua-host.ts';
+
+let tmp = '';
+let server: OPCUACertificateManager;
+const clients: { manager: OPCUACertificateManager; der: Buffer }[] = [];
+const LIMIT = 2;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'twinline-opcua-pki-'));
+  server = await certificateManager(join(tmp, 'server'), false, LIMIT);
+  for (let k = 0; k < LIMIT + 1; k++) {
+    const c = await clientPki(join(tmp, `client-${k}`));
+    clients.push({ manager: c.manager, der: new X509Certificate(readFileSync(c.certificateFile)).raw });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await server?.dispose();
+  for (const c of clients) await c.manager.dispose();
+  if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('OPC UA client certificates on the hardened profile', () => {
+  it(`keeps at most ${LIMIT} refused certificates; one more is refused all the same and not kept`, async () => {
+    const rejected = join(tmp, 'server', 'rejected');
+    for (const [k, c] of clients.entries()) {
+      expect((await server.checkCertificate(c.der)).name, `client ${k}`).toBe('BadCertificateUntrusted');
+    }
+    expect(readdirSync(rejected).length).toBe(LIMIT);
+    // refused again: still refused, the folder unchanged
+    expect((await server.checkCertificate(clients[0]!.der)).name).toBe('BadCertificateUntrusted');
+    expect(readdirSync(rejected).length).toBe(LIMIT);
+  });
+
+  it('accepts a certificate put into the trusted folder, whether it was kept as refused or not', async () => {
+    const pki = join(tmp, 'server');
+    for (const c of [clients[0]!, clients[LIMIT]!]) {
+      const file = join(tmp, `trusting-${clients.indexOf(c)}.der`);
+      writeFileSync(file, c.der);
+      trust(file, pki);
+      expect((await server.checkCertificate(c.der)).name).toBe('Good');
+    }
+    // one not trusted stays refused
+    expect((await server.checkCertificate(clients[1]!.der)).name).toBe('BadCertificateUntrusted');
+  });
+});
