@@ -1,13 +1,15 @@
 /**
  * Once per `vitest run`: marks the run (every process the suite starts inherits
- * $TWINLINE_TEST_RUN), measures how slow the machine is now ($TWINLINE_TEST_FACTOR, read by
- * test/proc.ts to scale waiting budgets) and, at the end, fails the run naming every process
+ * $TWINLINE_TEST_RUN) and starts its reaper (test/reaper.ts: should the runner be killed
+ * outright, it kills what the tests started), measures how slow the machine is now
+ * ($TWINLINE_TEST_FACTOR, read by test/proc.ts to scale waiting budgets) and, at the end,
+ * stops the reaper and fails the run naming every process
  * still carrying the mark — a `twinline serve`, broker or Chromium that outlived its tests —
  * after killing it, and every file it left in the checkout (homes, run folders and PKI belong in
  * temp dirs; only the web app's build output and test-output/, the screenshots kept for a person
  * to look at, may appear).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -87,7 +89,14 @@ export default function setup(): () => Promise<void> {
   process.env.TWINLINE_TEST_RUN = mark.split('=')[1];
   const factor = runFactor();
   console.log(`machine factor ${factor.toFixed(2)} (${process.env.TWINLINE_TEST_FACTOR_FROM ?? 'given in TWINLINE_TEST_FACTOR'}): waiting budgets and test timeouts scale by it`);
+  // should this runner be killed outright (no teardown), the reaper kills what the tests started
+  const env = { ...process.env };
+  delete env.TWINLINE_TEST_RUN;
+  const root = join(import.meta.dirname, '..');
+  const reaper = spawn(process.execPath, [join(root, 'bin', 'run-ts.mjs'), join(root, 'test', 'reaper.ts'), String(process.pid), mark], { cwd: root, env, detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
+  reaper.unref();
   return async () => {
+    reaper.kill('SIGTERM');
     // the outcome of this run's one web app build (test/e2e/host.ts)
     rmSync(webBuildDir(process.env.TWINLINE_TEST_RUN), { recursive: true, force: true });
     // a child stopped by the last afterAll may still be exiting
