@@ -14,6 +14,8 @@ let tmp = '';
 let server: OPCUACertificateManager;
 const clients: { manager: OPCUACertificateManager; der: Buffer }[] = [];
 const LIMIT = 2;
+/** SHA-1 thumbprint as node-opcua names refused certificates' files: lower-case hex */
+const thumb = (der: Buffer): string => new X509Certificate(der).fingerprint.replaceAll(':', '').toLowerCase();
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'twinline-opcua-pki-'));
@@ -31,15 +33,18 @@ afterAll(async () => {
 });
 
 describe('OPC UA client certificates on the hardened profile', () => {
-  it(`keeps at most ${LIMIT} refused certificates; one more is refused all the same and not kept`, async () => {
+  it(`keeps the newest ${LIMIT} refused certificates; an older one is removed, refused all the same`, async () => {
     const rejected = join(tmp, 'server', 'rejected');
+    const kept = (): string[] => readdirSync(rejected).map((f) => clients.findIndex((c) => f.includes(thumb(c.der)))).sort().map(String);
     for (const [k, c] of clients.entries()) {
       expect((await server.checkCertificate(c.der)).name, `client ${k}`).toBe('BadCertificateUntrusted');
+      // mtimes order the refusals
+      await new Promise((r) => setTimeout(r, 20));
     }
-    expect(readdirSync(rejected).length).toBe(LIMIT);
-    // refused again: still refused, the folder unchanged
-    expect((await server.checkCertificate(clients[0]!.der)).name).toBe('BadCertificateUntrusted');
-    expect(readdirSync(rejected).length).toBe(LIMIT);
+    expect(kept()).toEqual(['1', '2']);
+    // refused again while kept: still refused, nothing else goes
+    expect((await server.checkCertificate(clients[2]!.der)).name).toBe('BadCertificateUntrusted');
+    expect(kept()).toEqual(['1', '2']);
   });
 
   it('accepts a certificate put into the trusted folder, whether it was kept as refused or not', async () => {

@@ -9,7 +9,7 @@
  * its thumbprint). Nothing falls back to node-opcua's per-machine default PKI folder.
  */
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageSecurityMode, OPCUACertificateManager, SecurityPolicy, type OPCUAServerOptions } from 'node-opcua';
 import type { AuditEntry, Role } from '../../core/commands.ts';
@@ -89,7 +89,7 @@ type Verification = Awaited<ReturnType<OPCUACertificateManager['verifyCertificat
  * (`twinline opcua trust` puts the certificate there), so a certificate refused as untrusted
  * is looked up there too: found, it is accepted while within its validity dates. Only a
  * refused client pays the look-up, in a folder of a few files. And refused certificates are
- * kept for the operator up to a limit (`rejectCertificate`).
+ * kept for the operator up to a limit, the newest ones (`rejectCertificate`).
  */
 class FolderTrustingCertificateManager extends OPCUACertificateManager {
   /** refused certificates kept in the rejected folder at most */
@@ -100,19 +100,38 @@ class FolderTrustingCertificateManager extends OPCUACertificateManager {
     this.maxRejected = maxRejected;
   }
 
-  /** Whether the rejected folder holds its limit. */
-  rejectedFull(): boolean {
-    return existsSync(this.rejectedFolder) && readdirSync(this.rejectedFolder).length >= this.maxRejected;
-  }
-
   /**
-   * Keeps a refused certificate for the operator to trust, unless the rejected folder holds its
-   * limit: anyone who reaches the port may present certificates, each would otherwise add a
-   * file and an entry in node-opcua's index for the life of the server. Not kept, it is
-   * refused all the same (and audited); `opcua trust <file>` still trusts it.
+   * Keeps a refused certificate for the operator to trust, the oldest ones going when the
+   * rejected folder holds its limit: anyone who reaches the port may present certificates, and
+   * each would otherwise add a file and an entry in node-opcua's index for the life of the
+   * server. The newest refusal is always kept, so `opcua trust --last-rejected` still finds a
+   * gateway refused a moment ago (and prints what it trusts).
    */
   override async rejectCertificate(certificate: Buffer | Buffer[]): Promise<void> {
-    if (!this.rejectedFull()) await super.rejectCertificate(certificate);
+    const dir = this.rejectedFolder;
+    if (existsSync(dir)) {
+      const files = readdirSync(dir);
+      // node-opcua names the file after the thumbprint: one refused again is kept already
+      const leaf = Array.isArray(certificate) ? certificate[0]! : certificate;
+      let thumb = '';
+      try {
+        thumb = new X509Certificate(firstOfChain(leaf)).fingerprint.replaceAll(':', '').toLowerCase();
+      } catch {
+        // node-opcua judges a certificate it cannot read
+      }
+      if (files.length >= this.maxRejected && (thumb === '' || !files.some((f) => f.includes(thumb)))) {
+        const aged = files.map((f) => {
+          try {
+            return { f, t: statSync(join(dir, f)).mtimeMs };
+          } catch {
+            return { f, t: -Infinity }; // gone meanwhile
+          }
+        });
+        aged.sort((a, b) => a.t - b.t);
+        for (const { f } of aged.slice(0, files.length - this.maxRejected + 1)) rmSync(join(dir, f), { force: true });
+      }
+    }
+    await super.rejectCertificate(certificate);
   }
 
   protected override async verifyCertificateAsync(certificate: Buffer | Buffer[], options: Parameters<OPCUACertificateManager['verifyCertificate']>[1] & object): Promise<Verification> {
@@ -134,8 +153,8 @@ class FolderTrustingCertificateManager extends OPCUACertificateManager {
 export const MAX_REJECTED = 1000;
 
 /**
- * A PKI folder (created when missing); `trustAll` accepts unknown certificates, otherwise at
- * most `maxRejected` refused ones are kept in its rejected folder.
+ * A PKI folder (created when missing); `trustAll` accepts unknown certificates, otherwise the
+ * newest `maxRejected` refused ones are kept in its rejected folder.
  */
 export async function certificateManager(dir: string, trustAll: boolean, maxRejected = MAX_REJECTED): Promise<OPCUACertificateManager> {
   mkdirSync(dir, { recursive: true });

@@ -180,7 +180,7 @@ function auditRefusedCertificates(server: OPCUAServer, profile: ProfileSetup, au
     if (skipped === null) return;
     audit({
       source: 'opcua', principal: `?@${r.remoteAddress}:${r.remotePort}#${thumb}`, action: 'channel', outcome: 'denied',
-      reason: AuditThrottle.note(`client certificate refused: ${r.status.name} (kept in ${profile.rejectedDir} until trusted, while it holds fewer than ${MAX_REJECTED})`, skipped, REFUSAL_AUDIT_MS),
+      reason: AuditThrottle.note(`client certificate refused: ${r.status.name} (kept in ${profile.rejectedDir} until trusted, the newest ${MAX_REJECTED})`, skipped, REFUSAL_AUDIT_MS),
     });
   }, (r) => {
     // a security policy or mode the server does not offer (a downgrade attempt): once per peer address per minute
