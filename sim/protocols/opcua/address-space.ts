@@ -8,7 +8,7 @@
  */
 import {
   DataType, StatusCodes, Variant, makeAccessLevelFlag,
-  type CallMethodResultOptions, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAObjectType, type UAVariable,
+  type CallMethodResultOptions, type DataValue, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAObjectType, type UAVariable,
 } from 'node-opcua';
 import { mayWrite, type CommandArgs, type CommandResult, type Role } from '../../core/commands.ts';
 import { COMMON_FIELDS } from '../../core/station.ts';
@@ -100,36 +100,62 @@ export function outOfRange(value: number, range: EURange, unit: string): string 
   return `${value}${unit === '' ? '' : ` ${unit}`} is outside the engineering range [${range.low}, ${range.high}]`;
 }
 
+/** What the shared write and access-level handlers need of a station field's variable. */
+interface FieldBinding {
+  station: string;
+  /** station index in the world */
+  s: number;
+  field: string;
+  f: FieldSpec;
+  dt: DataType;
+  range: EURange;
+  link: LineLink;
+}
+
+/** the binding of each field variable (one small record per tag instead of closures) */
+const fieldBindings = new WeakMap<UAVariable, FieldBinding>();
+
 /**
- * Routes every Value write of `v` to the world as a `set` command, so the world decides and
- * logs each write with the principal and role that sent it. The face refuses by itself (and
- * audits) only what no field takes: index ranges, a viewer's or gateway's write, a number
- * outside the engineering range the variable declares (EURange), NaN and ±Infinity.
+ * Every Value write of a field variable goes to the world as a `set` command, so the world
+ * decides and logs each write with the principal and role that sent it. The face refuses by
+ * itself (and audits) only what no field takes: index ranges, a viewer's or gateway's write, a
+ * number outside the engineering range the variable declares (EURange), NaN and ±Infinity.
  */
-function routeWrites(v: UAVariable, station: string, field: string, f: FieldSpec, dt: DataType, range: EURange, link: LineLink): void {
-  link.routed.writes.add(v.nodeId.toString());
+async function writeField(ctx: ISessionContext, dv: DataValue, indexRange: boolean, v: UAVariable): Promise<StatusCode> {
+  const b = fieldBindings.get(v);
+  if (b === undefined) return StatusCodes.BadInternalError;
+  const { station, field, f, link } = b;
   const readOnly = f.access !== 'rw';
   const target = `${station}.${field}`;
-  routeValueWrites(v, async (ctx, dv, indexRange): Promise<StatusCode> => {
-    if (indexRange) return StatusCodes.BadWriteNotSupported;
-    if (!link.authorize(ctx, 'write', target)) return StatusCodes.BadUserAccessDenied;
-    const value = argOf(dv.value, dt);
-    if (!readOnly && typeof value === 'number') {
-      const why = outOfRange(value, range, f.unit);
-      if (why !== null) {
-        link.refuse(ctx, 'write', target, `${field} = ${why}`);
-        return StatusCodes.BadOutOfRange;
-      }
+  if (indexRange) return StatusCodes.BadWriteNotSupported;
+  if (!link.authorize(ctx, 'write', target)) return StatusCodes.BadUserAccessDenied;
+  const value = argOf(dv.value, b.dt);
+  if (!readOnly && typeof value === 'number') {
+    const why = outOfRange(value, b.range, f.unit);
+    if (why !== null) {
+      link.refuse(ctx, 'write', target, `${field} = ${why}`);
+      return StatusCodes.BadOutOfRange;
     }
-    return writeStatus(await link.send(station, 'set', { field, value }, ctx), readOnly);
-  });
+  }
+  return writeStatus(await link.send(station, 'set', { field, value }, ctx), readOnly);
+}
+
+/** What this session may write to a writable field, as the line will decide it (a safety limit only in Maintenance). */
+function fieldAccessLevel(ctx: ISessionContext, v: UAVariable): number {
+  const b = fieldBindings.get(v);
+  if (b === undefined) return READ_BYTE;
+  const role = b.link.roleOf(ctx);
+  if (role === null) return READ_BYTE;
+  const level = b.f.write ?? 'engineer';
+  const reader = b.link.reader;
+  const maintenance = level === 'safety' && reader.readConsistent(() => reader.read(b.s, 'mode')).value === Mode.maintenance;
+  return mayWrite(role, level, maintenance) === null ? READ_WRITE_BYTE : READ_BYTE;
 }
 
 function addField(ns: Namespace, parent: UAObject, station: string, s: number, field: string, f: FieldSpec, link: LineLink): void {
   const dt = dataTypeOf(f);
   const toVariant = variantOf(dt);
   const rw = f.access === 'rw';
-  const reader = link.reader;
   const common = {
     componentOf: parent,
     browseName: field,
@@ -140,8 +166,6 @@ function addField(ns: Namespace, parent: UAObject, station: string, s: number, f
     accessLevel: rw ? READ_WRITE : READ,
     userAccessLevel: rw ? READ_WRITE : READ,
     minimumSamplingInterval: MIN_SAMPLING_MS,
-    // reads stay live through the getter; monitored items get changes from the sampler
-    value: { get: () => toVariant(reader.readConsistent(() => reader.read(s, field)).value) },
   };
   const eu = euInformation(f.unit);
   const range: EURange = f.min !== undefined && f.max !== undefined && dt !== DataType.Boolean ? { low: f.min, high: f.max } : null;
@@ -157,25 +181,18 @@ function addField(ns: Namespace, parent: UAObject, station: string, s: number, f
   } else {
     v = ns.addVariable(common);
   }
-  routeWrites(v, station, field, f, dt, range, link);
-  // what this session may write, as the line will decide it (a safety limit only in Maintenance)
-  if (rw) {
-    const level = f.write ?? 'engineer';
-    userAccessLevelBy(v, (ctx) => {
-      const role = link.roleOf(ctx);
-      if (role === null) return READ_BYTE;
-      const maintenance = level === 'safety' && reader.readConsistent(() => reader.read(s, 'mode')).value === Mode.maintenance;
-      return mayWrite(role, level, maintenance) === null ? READ_WRITE_BYTE : READ_BYTE;
-    });
-  }
-  link.sampler.add(v, s, field, toVariant);
+  // reads stay live through the sampler's shared getter; monitored items get changes from the sampler
+  link.sampler.bind(v, s, field, toVariant);
+  fieldBindings.set(v, { station, s, field, f, dt, range, link });
+  link.routed.writes.add(v.nodeId.toString());
+  routeValueWrites(v, writeField);
+  if (rw) userAccessLevelBy(v, fieldAccessLevel);
 }
 
 const stateName: ToVariant = (x) => new Variant({ dataType: DataType.String, value: STATE_NAMES[x] ?? 'Undefined' });
 const modeName: ToVariant = (x) => new Variant({ dataType: DataType.String, value: MODE_NAMES[x] ?? 'Undefined' });
 
 function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, link: LineLink, type: UAObjectType | null): StationPackml | null {
-  const reader = link.reader;
   const folder = type !== null
     ? instantiatePackml(type, ns, parent, station)
     // not the companion: its own BrowseName, so a client looking for the OPC 30050 object by
@@ -184,30 +201,25 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
       componentOf: parent, browseName: 'Control', nodeId: `s=${station}.PackML`, displayName: 'Control',
       description: 'PackML-style state, unit mode and commands of a station without the PackML companion',
     });
-  const num = (field: 'state' | 'mode'): number => reader.readConsistent(() => reader.read(s, field)).value;
   const ro = { componentOf: folder, accessLevel: READ, userAccessLevel: READ, minimumSamplingInterval: MIN_SAMPLING_MS };
   const stateVar = ns.addVariable({
     ...ro, browseName: 'State', nodeId: `s=${station}.PackML.State`, dataType: 'Int32',
     description: 'PackML state (PackTags StateCurrent: 2 Stopped, 4 Idle, 6 Execute …)',
-    value: { get: () => int32Of(num('state')) },
   });
   const stateNameVar = ns.addVariable({
     ...ro, browseName: 'StateName', nodeId: `s=${station}.PackML.StateName`, dataType: 'String',
-    value: { get: () => stateName(num('state')) },
   });
   const modeVar = ns.addVariable({
     ...ro, browseName: 'UnitMode', nodeId: `s=${station}.PackML.UnitMode`, dataType: 'Int32',
     description: 'unit mode (PackTags UnitMode): 1 Production, 2 Maintenance, 3 Manual',
-    value: { get: () => int32Of(num('mode')) },
   });
   const modeNameVar = ns.addVariable({
     ...ro, browseName: 'UnitModeName', nodeId: `s=${station}.PackML.UnitModeName`, dataType: 'String',
-    value: { get: () => modeName(num('mode')) },
   });
-  link.sampler.add(stateVar, s, 'state', int32Of);
-  link.sampler.add(stateNameVar, s, 'state', stateName);
-  link.sampler.add(modeVar, s, 'mode', int32Of);
-  link.sampler.add(modeNameVar, s, 'mode', modeName);
+  link.sampler.bind(stateVar, s, 'state', int32Of);
+  link.sampler.bind(stateNameVar, s, 'state', stateName);
+  link.sampler.bind(modeVar, s, 'mode', int32Of);
+  link.sampler.bind(modeNameVar, s, 'mode', modeName);
   for (const name of METHODS) {
     const command = name.toLowerCase() as keyof typeof Cmd;
     const m = ns.addMethod(folder, {

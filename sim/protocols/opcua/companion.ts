@@ -41,9 +41,7 @@ export function routeMethod(
  * inside the sampler's pass), and the sampler pushes a change whenever the field changes.
  */
 export function bindSampled(v: UAVariable, link: LineLink, s: number, field: string, convert: (x: number) => Variant): void {
-  const { reader } = link;
-  v.bindVariable({ get: () => reader.readConsistent(() => convert(reader.read(s, field))).value }, true);
-  link.sampler.add(v, s, field, convert);
+  link.sampler.bind(v, s, field, convert);
 }
 
 /** Binds a companion method the twin's stations do not support (recipes, parameters …). */

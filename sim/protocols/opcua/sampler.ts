@@ -19,6 +19,16 @@ import type { World } from '../../core/world.ts';
 /** Sampled variables: the sampler that serves each and the variable's index in it. */
 const sampledBy = new WeakMap<BaseNode, { sampler: ValueSampler; i: number }>();
 
+/**
+ * The Value getter of every variable bound with `ValueSampler.bind`: one function for all of
+ * them (node-opcua calls it with the variable as `this`), so a tag costs no closure of its own.
+ */
+function sampledValue(this: UAVariable): Variant {
+  const e = sampledBy.get(this);
+  if (e === undefined) throw new Error(`OPC UA: ${this.nodeId.toString()} is not bound to a sampled field`);
+  return e.sampler.valueOf(e.i);
+}
+
 /** The parts of node-opcua's MonitoredItem the on-change delivery relies on. */
 interface MonitoredItemInternals {
   node: BaseNode | null;
@@ -162,6 +172,30 @@ export class ValueSampler {
     emitter.on('newListener', ValueSampler.onNewListener);
     emitter.on('removeListener', ValueSampler.onRemoveListener);
   }
+
+  /**
+   * Registers `v` as `add` does and binds its Value to the field: reads take the field
+   * consistently and convert it (convert runs inside that consistent read, so it may read
+   * other fields plainly), through one getter shared by all variables.
+   */
+  bind(v: UAVariable, s: number, field: string, convert: (x: number) => Variant): void {
+    this.add(v, s, field, convert);
+    v.bindVariable({ get: sampledValue }, true);
+  }
+
+  /** The current value of variable `i`, read consistently and converted. */
+  valueOf(i: number): Variant {
+    this.reading = i;
+    return this.reader.readConsistent(this.readOne).value;
+  }
+
+  /** the variable `readOne` reads (set by `valueOf` just before) */
+  private reading = 0;
+  private readonly readOne = (): Variant => {
+    const i = this.reading;
+    // undefined (no such slot) reads as NaN, as World.read does
+    return this.convert[i]!(this.arrays[i]![this.idx[i]!] ?? NaN);
+  };
 
   /** A monitored item on the Value listens to `value_changed`: from then on the variable is read. */
   private static onNewListener(this: BaseNode, event: string | symbol): void {

@@ -168,37 +168,67 @@ export function screenUserIdentity(
 
 type WriteCallback = (err: Error | null, statusCode?: StatusCode) => void;
 
+/** Decides a Value write (`v` is the variable written, so one handler can serve many). */
+export type ValueWrite = (ctx: ISessionContext, dv: DataValue, indexRange: boolean, v: UAVariable) => Promise<StatusCode>;
+
+/** The UserAccessLevel of `v` for a session (`v` is the variable, so one function can serve many). */
+export type AccessLevelOf = (ctx: ISessionContext, v: UAVariable) => number;
+
+type ReadAttribute = (this: UAVariable, ctx: ISessionContext | null, attributeId: AttributeIds, ...rest: unknown[]) => DataValue;
+
+/** the write handler of each routed variable */
+const valueWrites = new WeakMap<UAVariable, ValueWrite>();
+/** the access level of each variable with a per-session UserAccessLevel, and the readAttribute it had */
+const accessLevels = new WeakMap<UAVariable, { level: AccessLevelOf; inner: ReadAttribute }>();
+
+/** `writeValue` of every routed variable: one function for all (`this` is the variable), no closure per variable. */
+function routedWriteValue(this: UAVariable, ctx: ISessionContext, dv: DataValue, ...rest: unknown[]): void {
+  const cb = rest[rest.length - 1] as WriteCallback;
+  const write = valueWrites.get(this);
+  if (write === undefined) {
+    cb(null, StatusCodes.BadInternalError);
+    return;
+  }
+  const range = rest.length === 2 ? (rest[0] as { isEmpty?: () => boolean } | null) : null;
+  const ranged = range !== null && typeof range === 'object' && typeof range.isEmpty === 'function' && !range.isEmpty();
+  write(ctx, dv, ranged, this).then((s) => cb(null, s), () => cb(null, StatusCodes.BadInternalError));
+}
+
+/** `readAttribute` of every variable with a per-session UserAccessLevel: one function for all. */
+function readAttributeBySession(this: UAVariable, ctx: ISessionContext | null, attributeId: AttributeIds, ...rest: unknown[]): DataValue {
+  const e = accessLevels.get(this)!;
+  if (attributeId !== AttributeIds.UserAccessLevel || ctx?.session === undefined) return e.inner.call(this, ctx, attributeId, ...rest);
+  // a historical variable (history.ts) is history-readable by every session that may read it
+  const history = this.historizing ? 0x04 : 0;
+  return new DataValue({ statusCode: StatusCodes.Good, value: { dataType: DataType.Byte, value: e.level(ctx, this) | history } });
+}
+
 /**
- * Every Value write of `v` goes to `write` (with the session context, the DataValue and
- * whether an index range was asked), before node-opcua's own checks (AccessLevel, DataType,
- * ranges), which would refuse bad writes before the face could decide and log them.
+ * Every Value write of `v` goes to `write` (with the session context, the DataValue,
+ * whether an index range was asked, and `v`), before node-opcua's own checks (AccessLevel,
+ * DataType, ranges), which would refuse bad writes before the face could decide and log them.
  */
-export function routeValueWrites(v: UAVariable, write: (ctx: ISessionContext, dv: DataValue, indexRange: boolean) => Promise<StatusCode>): void {
-  const target = v as unknown as { writeValue?: (ctx: ISessionContext, dv: DataValue, ...rest: unknown[]) => void };
+export function routeValueWrites(v: UAVariable, write: ValueWrite): void {
+  const target = v as unknown as { writeValue?: unknown };
   must(typeof target.writeValue === 'function', 'UAVariable.writeValue');
-  target.writeValue = (ctx, dv, ...rest) => {
-    const cb = rest[rest.length - 1] as WriteCallback;
-    const range = rest.length === 2 ? (rest[0] as { isEmpty?: () => boolean } | null) : null;
-    const ranged = range !== null && typeof range === 'object' && typeof range.isEmpty === 'function' && !range.isEmpty();
-    write(ctx, dv, ranged).then((s) => cb(null, s), () => cb(null, StatusCodes.BadInternalError));
-  };
+  valueWrites.set(v, write);
+  target.writeValue = routedWriteValue;
 }
 
 /**
  * The UserAccessLevel attribute of `v` (read by clients to grey out what they may not write)
- * becomes `level(ctx)` for each session (with HistoryRead when the variable is historical);
+ * becomes `level(ctx, v)` for each session (with HistoryRead when the variable is historical);
  * contexts without a session keep node-opcua's answer.
  */
-export function userAccessLevelBy(v: UAVariable, level: (ctx: ISessionContext) => number): void {
-  const node = v as unknown as { readAttribute: (ctx: ISessionContext | null, attributeId: AttributeIds, ...rest: unknown[]) => DataValue };
+export function userAccessLevelBy(v: UAVariable, level: AccessLevelOf): void {
+  const node = v as unknown as { readAttribute: ReadAttribute };
   must(typeof node.readAttribute === 'function', 'UAVariable.readAttribute');
-  const inner = node.readAttribute.bind(v);
-  node.readAttribute = (ctx, attributeId, ...rest) => {
-    if (attributeId !== AttributeIds.UserAccessLevel || ctx?.session === undefined) return inner(ctx, attributeId, ...rest);
-    // a historical variable (history.ts) is history-readable by every session that may read it
-    const history = v.historizing ? 0x04 : 0;
-    return new DataValue({ statusCode: StatusCodes.Good, value: { dataType: DataType.Byte, value: level(ctx) | history } });
-  };
+  if (node.readAttribute === readAttributeBySession) {
+    accessLevels.get(v)!.level = level;
+    return;
+  }
+  accessLevels.set(v, { level, inner: node.readAttribute });
+  node.readAttribute = readAttributeBySession;
 }
 
 /** node-opcua's own history behaviour of a variable made historical by `installHistoricalDataNode` */
