@@ -8,7 +8,7 @@
  */
 import {
   DataType, StatusCodes, Variant, makeAccessLevelFlag,
-  type CallMethodResultOptions, type DataValue, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAObjectType, type UAVariable,
+  type CallMethodResultOptions, type DataValue, type ISessionContext, type Namespace, type StatusCode, type UAMethod, type UAObject, type UAObjectType, type UAVariable,
 } from 'node-opcua';
 import { mayWrite, type CommandArgs, type CommandResult, type Role } from '../../core/commands.ts';
 import { COMMON_FIELDS } from '../../core/station.ts';
@@ -189,6 +189,38 @@ function addField(ns: Namespace, parent: UAObject, station: string, s: number, f
   if (rw) userAccessLevelBy(v, fieldAccessLevel);
 }
 
+/** What the shared handler of a station's own PackML methods needs: the command each sends (`mode`: SetMode). */
+interface CommandBinding {
+  station: string;
+  command: string;
+  link: LineLink;
+}
+
+const commandBindings = new WeakMap<UAMethod, CommandBinding>();
+
+/** Runs a station's own PackML method (Start … Complete, SetMode) as its command on behalf of the session. */
+async function runCommand(m: UAMethod, args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> {
+  const b = commandBindings.get(m);
+  if (b === undefined) return { statusCode: StatusCodes.BadInternalError };
+  const { station, command, link } = b;
+  if (!link.authorize(context, 'call', `${station}.PackML.${m.browseName.name ?? ''}`)) return { statusCode: StatusCodes.BadUserAccessDenied };
+  if (command !== 'mode') return { statusCode: callStatus(await link.send(station, command, {}, context)) };
+  const mode: unknown = args[0]?.value;
+  if (typeof mode !== 'number') return { statusCode: StatusCodes.BadInvalidArgument };
+  return { statusCode: callStatus(await link.send(station, 'mode', { mode }, context)) };
+}
+
+/** The handler of every station's own PackML methods: one function for all (`this` is the method), no closure per method. */
+function commandMethod(this: UAMethod, args: Variant[], context: ISessionContext, callback: (err: Error | null, result?: CallMethodResultOptions) => void): void {
+  runCommand(this, args, context).then((r) => callback(null, r), (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))));
+}
+
+function bindCommand(m: UAMethod, b: CommandBinding): void {
+  b.link.routed.calls.add(m.nodeId.toString());
+  commandBindings.set(m, b);
+  m.bindMethod(commandMethod);
+}
+
 const stateName: ToVariant = (x) => new Variant({ dataType: DataType.String, value: STATE_NAMES[x] ?? 'Undefined' });
 const modeName: ToVariant = (x) => new Variant({ dataType: DataType.String, value: MODE_NAMES[x] ?? 'Undefined' });
 
@@ -226,12 +258,7 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
       browseName: name, nodeId: `s=${station}.PackML.${name}`,
       description: `PackML command ${name} (CntrlCmd ${Cmd[command]})`, inputArguments: [], outputArguments: [],
     });
-    link.routed.calls.add(m.nodeId.toString());
-    m.bindMethod(async (_args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
-      if (!link.authorize(context, 'call', `${station}.PackML.${name}`)) return { statusCode: StatusCodes.BadUserAccessDenied };
-      const r = await link.send(station, command, {}, context);
-      return { statusCode: callStatus(r) };
-    });
+    bindCommand(m, { station, command, link });
   }
   const setMode = ns.addMethod(folder, {
     browseName: 'SetMode', nodeId: `s=${station}.PackML.SetMode`,
@@ -239,14 +266,7 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
     inputArguments: [{ name: 'Mode', dataType: DataType.Int32, description: { text: '1 Production, 2 Maintenance, 3 Manual' } }],
     outputArguments: [],
   });
-  link.routed.calls.add(setMode.nodeId.toString());
-  setMode.bindMethod(async (args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
-    if (!link.authorize(context, 'call', `${station}.PackML.SetMode`)) return { statusCode: StatusCodes.BadUserAccessDenied };
-    const mode: unknown = args[0]?.value;
-    if (typeof mode !== 'number') return { statusCode: StatusCodes.BadInvalidArgument };
-    const r = await link.send(station, 'mode', { mode }, context);
-    return { statusCode: callStatus(r) };
-  });
+  bindCommand(setMode, { station, command: 'mode', link });
   return type !== null ? bindPackml(folder, station, s, link) : null;
 }
 

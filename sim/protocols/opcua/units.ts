@@ -34,6 +34,18 @@ const NO_CODE = -1;
  * a UNECE code (`tick`, `°C·s`, `1/km`) get unitId -1 and their symbol as display name.
  */
 export function euInformation(unit: string): EUInformation | null {
+  let eu = shared.get(unit);
+  if (eu === undefined) {
+    eu = makeEU(unit);
+    shared.set(unit, eu);
+  }
+  return eu;
+}
+
+/** one EUInformation per unit symbol, shared by every variable of that unit (a property value nobody writes) */
+const shared = new Map<string, EUInformation | null>();
+
+function makeEU(unit: string): EUInformation | null {
   if (unit === '') return null;
   const known = UNECE[unit];
   if (known !== undefined) return makeEUInformation(known[0], known[1], known[2]);
