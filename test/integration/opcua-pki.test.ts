@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OPCUACertificateManager } from 'node-opcua';
+import { leafThumbprint } from '../../sim/protocols/opcua/pki-files.ts';
 import { certificateManager } from '../../sim/protocols/opcua/security.ts';
 import { clientPki, trust } from './opcua-host.ts';
 
@@ -14,8 +15,6 @@ let tmp = '';
 let server: OPCUACertificateManager;
 const clients: { manager: OPCUACertificateManager; der: Buffer }[] = [];
 const LIMIT = 2;
-/** SHA-1 thumbprint as node-opcua names refused certificates' files: lower-case hex */
-const thumb = (der: Buffer): string => new X509Certificate(der).fingerprint.replaceAll(':', '').toLowerCase();
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'twinline-opcua-pki-'));
@@ -35,7 +34,7 @@ afterAll(async () => {
 describe('OPC UA client certificates on the hardened profile', () => {
   it(`keeps the newest ${LIMIT} refused certificates; an older one is removed, refused all the same`, async () => {
     const rejected = join(tmp, 'server', 'rejected');
-    const kept = (): string[] => readdirSync(rejected).map((f) => clients.findIndex((c) => f.includes(thumb(c.der)))).sort().map(String);
+    const kept = (): string[] => readdirSync(rejected).map((f) => clients.findIndex((c) => f.includes(leafThumbprint(c.der)))).sort().map(String);
     for (const [k, c] of clients.entries()) {
       expect((await server.checkCertificate(c.der)).name, `client ${k}`).toBe('BadCertificateUntrusted');
       // mtimes order the refusals

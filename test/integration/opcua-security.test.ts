@@ -13,6 +13,7 @@ import {
 } from 'node-opcua';
 import type { SimEvent } from '../../sim/core/events.ts';
 import { AccountStore } from '../../sim/host/accounts.ts';
+import { filesHolding, leafThumbprint } from '../../sim/protocols/opcua/pki-files.ts';
 import { profileSetup } from '../../sim/protocols/opcua/security.ts';
 import { LoginGuard } from '../../sim/host/login-guard.ts';
 import { clientPki, sleep, startFaceHost, trust, userCertificate, waitFor, type FaceHost } from './opcua-host.ts';
@@ -150,9 +151,8 @@ describe('OPC UA face, hardened profile', () => {
     // node-opcua's index says rejected while the copy in pki/rejected stays (a watcher that
     // missed its removal leaves the same index); the trusted folder is the operator's word
     const pki = join(host.runDir, 'pki');
-    const thumb = new X509Certificate(readFileSync(stranger.certificateFile)).fingerprint.replaceAll(':', '').toLowerCase();
-    const refused = readdirSync(join(pki, 'rejected')).filter((f) => f.includes(thumb));
-    expect(refused.length).toBeGreaterThan(0);
+    const thumb = leafThumbprint(readFileSync(stranger.certificateFile));
+    expect(filesHolding(join(pki, 'rejected'), thumb).length).toBeGreaterThan(0);
     trust(stranger.certificateFile, pki);
     try {
       const c = client(stranger, 2);
@@ -162,8 +162,7 @@ describe('OPC UA face, hardened profile', () => {
       await s.close();
       await c.disconnect();
     } finally {
-      const dir = join(pki, 'trusted', 'certs');
-      for (const f of readdirSync(dir)) if (readFileSync(join(dir, f)).equals(readFileSync(stranger.certificateFile))) rmSync(join(dir, f));
+      for (const f of filesHolding(join(pki, 'trusted', 'certs'), thumb)) rmSync(f);
     }
   });
 

@@ -6,13 +6,13 @@
  * revoked account or a changed role takes effect without a new session. Failed logins back
  * off through the shared `LoginGuard`, per user and per peer address; refusals are audited.
  */
-import { X509Certificate } from 'node:crypto';
 import { AnonymousIdentityToken, StatusCodes, UserNameIdentityToken, X509IdentityToken, type ISessionContext, type StatusCode } from 'node-opcua';
 import type { AuditEntry, Role } from '../../core/commands.ts';
-import { thumbprint, type AccountStore, type Identity } from '../../host/accounts.ts';
+import type { AccountStore, Identity } from '../../host/accounts.ts';
 import type { LoginGuard } from '../../host/login-guard.ts';
 import { AuditThrottle } from '../../host/audit-throttle.ts';
 import type { IdentityAttempt } from './seam.ts';
+import { leafThumbprint } from './pki-files.ts';
 
 /** What the face needs to know about identities. */
 export interface Identities {
@@ -20,15 +20,6 @@ export interface Identities {
   of(ctx: ISessionContext | null | undefined): Identity | null;
   /** the user an identity token names, for the audit trail: the account of a mapped certificate, never its CN */
   userOf(token: unknown): string;
-}
-
-/** SHA-1 thumbprint (hex) of the first (leaf) certificate of a DER chain, or '' if it does not parse. */
-export function leafThumbprint(der: Buffer): string {
-  try {
-    return thumbprint(new X509Certificate(der).raw);
-  } catch {
-    return '';
-  }
 }
 
 function certificateOf(token: X509IdentityToken): Buffer {

@@ -16,6 +16,8 @@ import type { AuditEntry, Role } from '../../core/commands.ts';
 import type { AccountStore } from '../../host/accounts.ts';
 import { LoginGuard } from '../../host/login-guard.ts';
 import { identities, loginChecks, type Identities, type LoginChecks } from './identity.ts';
+import { filesHolding, leafThumbprint } from './pki-files.ts';
+import { thumbprint } from '../../host/accounts.ts';
 
 /** A security profile name. */
 export type OpcuaProfile = 'open' | 'hardened';
@@ -54,30 +56,6 @@ const OPEN_MAX_SESSIONS = 50;
 /** the role of anonymous sessions in the open profile */
 const OPEN_ANONYMOUS_ROLE: Role = 'operator';
 
-/** The first certificate of a DER chain (certificates back to back). */
-function firstOfChain(chain: Buffer): Buffer {
-  if (chain.length < 2 || chain[0] !== 0x30) return chain;
-  const b = chain[1]!;
-  if (b < 0x80) return chain.subarray(0, 2 + b);
-  const n = b & 0x7f;
-  let len = 0;
-  for (let k = 0; k < n; k++) len = len * 256 + (chain[2 + k] ?? 0);
-  return chain.subarray(0, 2 + n + len);
-}
-
-/** Whether `folder` holds a file with the certificate of SHA-1 thumbprint `thumb` (PEM or DER). */
-function holdsCertificate(folder: string, thumb: string): boolean {
-  if (!existsSync(folder)) return false;
-  for (const f of readdirSync(folder)) {
-    try {
-      if (new X509Certificate(readFileSync(join(folder, f))).fingerprint === thumb) return true;
-    } catch {
-      // not a certificate, or gone meanwhile
-    }
-  }
-  return false;
-}
-
 /** What node-opcua's certificate check answers. */
 type Verification = Awaited<ReturnType<OPCUACertificateManager['verifyCertificate']>>;
 
@@ -112,13 +90,8 @@ class FolderTrustingCertificateManager extends OPCUACertificateManager {
     if (existsSync(dir)) {
       const files = readdirSync(dir);
       // node-opcua names the file after the thumbprint: one refused again is kept already
-      const leaf = Array.isArray(certificate) ? certificate[0]! : certificate;
-      let thumb = '';
-      try {
-        thumb = new X509Certificate(firstOfChain(leaf)).fingerprint.replaceAll(':', '').toLowerCase();
-      } catch {
-        // node-opcua judges a certificate it cannot read
-      }
+      // ('' when it does not parse: node-opcua judges a certificate it cannot read)
+      const thumb = leafThumbprint(Array.isArray(certificate) ? certificate[0]! : certificate);
       if (files.length >= this.maxRejected && (thumb === '' || !files.some((f) => f.includes(thumb)))) {
         const aged = files.map((f) => {
           try {
@@ -139,11 +112,12 @@ class FolderTrustingCertificateManager extends OPCUACertificateManager {
     if (String(status) !== 'BadCertificateUntrusted') return status;
     let cert: X509Certificate;
     try {
-      cert = new X509Certificate(firstOfChain(Array.isArray(certificate) ? certificate[0]! : certificate));
+      // the leaf of a DER chain
+      cert = new X509Certificate(Array.isArray(certificate) ? certificate[0]! : certificate);
     } catch {
       return status;
     }
-    if (!holdsCertificate(this.trustedFolder, cert.fingerprint)) return status;
+    if (filesHolding(this.trustedFolder, thumbprint(cert.raw)).length === 0) return status;
     const now = Date.now();
     return (Date.parse(cert.validFrom) <= now && now < Date.parse(cert.validTo) ? 'Good' : 'BadCertificateTimeInvalid') as Verification;
   }

@@ -24,7 +24,7 @@ import { installOnChangeDelivery, ValueSampler } from './sampler.ts';
 import { MAX_REJECTED, profileSetup, SERVER_NAME, type OpcuaProfile, type ProfileSetup } from './security.ts';
 import { auditServer } from './audit.ts';
 import { AuditThrottle } from '../../host/audit-throttle.ts';
-import { leafThumbprint } from './identity.ts';
+import { leafThumbprint } from './pki-files.ts';
 import { reportRefusedCertificates, screenUserIdentity } from './seam.ts';
 import { buildMachinery } from './machinery.ts';
 import { packmlUpdater } from './packml.ts';

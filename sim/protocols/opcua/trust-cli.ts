@@ -20,6 +20,8 @@ import { basename, join } from 'node:path';
 import { TwinlineError } from '../../core/errors.ts';
 import { parseOptions } from '../../host/args.ts';
 import { homeDir } from '../../host/home.ts';
+import { thumbprint } from '../../host/accounts.ts';
+import { filesHolding } from './pki-files.ts';
 
 export const OPCUA_USAGE = `usage: twinline opcua trust <certificate file> | --last-rejected [--home DIR]
 
@@ -58,24 +60,11 @@ const SWEEP_MS = 4000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** SHA-1 thumbprint of a certificate, lower-case hex. */
-const thumbOf = (c: X509Certificate): string => c.fingerprint.replace(/:/g, '').toLowerCase();
-
 /** Removes the files in `dir` that hold the certificate with thumbprint `thumb`; how many. */
 function removeCopies(dir: string, thumb: string): number {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
-  for (const f of readdirSync(dir)) {
-    const path = join(dir, f);
-    try {
-      if (thumbOf(new X509Certificate(readFileSync(path))) !== thumb) continue;
-      rmSync(path, { force: true });
-      n++;
-    } catch {
-      // not a certificate, or gone meanwhile
-    }
-  }
-  return n;
+  const copies = filesHolding(dir, thumb);
+  for (const path of copies) rmSync(path, { force: true });
+  return copies.length;
 }
 
 /** The newest file in the rejected folder, or null. */
@@ -106,7 +95,7 @@ export async function opcuaCommand(argv: readonly string[], io: OpcuaIo): Promis
   const trusted = join(pki, 'trusted', 'certs');
   mkdirSync(trusted, { recursive: true });
   const target = join(trusted, basename(file));
-  const thumb = thumbOf(cert);
+  const thumb = thumbprint(cert.raw);
   // written beside the watched folders and moved in whole: the server's watcher never reads half a file
   const part = join(pki, `.trusting-${process.pid}.tmp`);
   copyFileSync(file, part);
