@@ -35,15 +35,6 @@ export function routeMethod(
   });
 }
 
-/**
- * Binds a companion variable to a station field: reads take the field consistently and
- * convert it (convert may read other fields plainly: it runs inside that consistent read, or
- * inside the sampler's pass), and the sampler pushes a change whenever the field changes.
- */
-export function bindSampled(v: UAVariable, link: LineLink, s: number, field: string, convert: (x: number) => Variant): void {
-  link.sampler.bind(v, s, field, convert);
-}
-
 /** Binds a companion method the twin's stations do not support (recipes, parameters …). */
 export function unsupportedMethod(m: UAMethod): void {
   // node-opcua tells promise methods from callback ones by their arity: two parameters

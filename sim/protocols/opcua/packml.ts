@@ -18,7 +18,7 @@ import type { SimEvent } from '../../core/events.ts';
 import { State } from '../../plc/packml.ts';
 import type { LineLink } from './address-space.ts';
 import { callStatus } from './binding.ts';
-import { bindSampled, childAt, routeMethod, setStateIfChanged, unsupportedMethod } from './companion.ts';
+import { childAt, routeMethod, setStateIfChanged, unsupportedMethod } from './companion.ts';
 import { COMPANION_URIS } from './namespaces.ts';
 import { readTick } from '../../worker/reader.ts';
 import { euInformation } from './units.ts';
@@ -108,7 +108,7 @@ export function bindPackml(obj: UAObject, station: string, s: number, link: Line
 
   // Status: unit mode, speeds [parts/min] from the cycle time, blocked / starved from the activity
   const status = (name: string): UAVariable => child<UAVariable>(['Status', name]);
-  const bind = (v: UAVariable, field: string, convert: (x: number) => Variant): void => bindSampled(v, link, s, field, convert);
+  const bind = (v: UAVariable, field: string, convert: (x: number) => Variant): void => link.sampler.bind(v, s, field, convert);
   const float = (x: number): Variant => new Variant({ dataType: DataType.Float, value: x });
   const perMinute = (cycle: number): number => (cycle > 0 ? 60 / cycle : 0);
   bind(status('UnitModeCurrent'), 'mode', (x) => new Variant({ dataType: DataType.Int32, value: x }));

@@ -13,7 +13,7 @@ import type { LineSpec } from '../../line/types.ts';
 import { machineKind } from '../../machines/index.ts';
 import { Mode, State } from '../../plc/packml.ts';
 import type { LineLink, LineNodes } from './address-space.ts';
-import { bindSampled, childAt } from './companion.ts';
+import { childAt } from './companion.ts';
 import { COMPANION_URIS } from './namespaces.ts';
 
 const [DI_URI] = COMPANION_URIS;
@@ -80,7 +80,7 @@ export function buildRobotics(ns: Namespace, spec: LineSpec, nodes: LineNodes, l
     const params = childAt<UAObject>(safety, di, ['ParameterSet']);
     const { reader } = link;
     const now = (): ReturnType<typeof robotSafety> => robotSafety(reader.read(s, 'state'), reader.read(s, 'mode'), reader.read(s, 'interlock'));
-    const bind = (name: string, field: string, convert: () => Variant): void => bindSampled(childAt<UAVariable>(params, ro, [name]), link, s, field, convert);
+    const bind = (name: string, field: string, convert: () => Variant): void => link.sampler.bind(childAt<UAVariable>(params, ro, [name]), s, field, convert);
     bind('OperationalMode', 'mode', () => new Variant({ dataType: DataType.Int32, value: now().operationalMode }));
     bind('EmergencyStop', 'state', () => new Variant({ dataType: DataType.Boolean, value: now().emergencyStop }));
     bind('ProtectiveStop', 'interlock', () => new Variant({ dataType: DataType.Boolean, value: now().protectiveStop }));

@@ -154,7 +154,7 @@ export class ValueSampler {
    * Registers `v` as field `field` of station `s`; `convert` builds the variant of a raw
    * value. The variable is read from when its first `value_changed` listener arrives.
    */
-  add(v: UAVariable, s: number, field: string, convert: (x: number) => Variant): void {
+  private add(v: UAVariable, s: number, field: string, convert: (x: number) => Variant): void {
     const w = this.reader;
     // the same lookup as World.read, resolved once
     const arr = field in COMMON_FIELDS ? w.st[field as CommonField] : w.viewOf[s]?.[field];
