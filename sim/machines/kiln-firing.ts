@@ -48,32 +48,57 @@ export function zoneT(v: KindView, i: number, z: number): number {
   return v[T_KEYS[z] ?? 't1']![i]!;
 }
 
-/** Kiln atmosphere [°C] at position `x` (0 = entry, 1 = exit) of instance `i`. */
-export function gasAt(v: KindView, i: number, zones: number, x: number): number {
-  const heated = 1 - v.coolShare![i]!;
+/**
+ * The tunnel of one kiln instance as an update sees it: the zones' temperatures and the
+ * atmosphere's shape, read once per update rather than once per part.
+ */
+interface Tunnel {
+  zones: number;
+  /** share of the length that is heated (the rest cools) */
+  heated: number;
+  ambient: number;
+  exit: number;
+  /** zone temperatures [°C], zone `z` at `t[z]` */
+  t: Float64Array;
+}
+
+const tunnel: Tunnel = { zones: 1, heated: 1, ambient: 0, exit: 0, t: new Float64Array(4) };
+
+/** Reads instance `i`'s tunnel into `tunnel` (one shared record: updates do not nest). */
+function readTunnel(v: KindView, i: number, zones: number): Tunnel {
+  tunnel.zones = zones;
+  tunnel.heated = 1 - v.coolShare![i]!;
+  tunnel.ambient = v.ambient![i]!;
+  tunnel.exit = v.exitTemp![i]!;
+  for (let z = 0; z < 4; z++) tunnel.t[z] = zoneT(v, i, z);
+  return tunnel;
+}
+
+/** Kiln atmosphere [°C] at position `x` (0 = entry, 1 = exit) of the tunnel. */
+export function gasAt(tn: Tunnel, x: number): number {
+  const { heated, zones, t } = tn;
   if (x >= heated) {
-    const last = zoneT(v, i, zones - 1);
+    const last = t[zones - 1]!;
     const f = heated >= 1 ? 1 : (x - heated) / (1 - heated);
-    return last + (v.exitTemp![i]! - last) * f;
+    return last + (tn.exit - last) * f;
   }
   // each zone holds its temperature over its length, with ramps of RAMP zone lengths either
   // side of a boundary; the ware comes in cold over the first half of zone 1 (preheat)
   const u = (x / heated) * zones;
   if (u < 0.5) {
-    const amb = v.ambient![i]!;
-    return amb + (zoneT(v, i, 0) - amb) * u * 2;
+    const amb = tn.ambient;
+    return amb + (t[0]! - amb) * u * 2;
   }
   const k = Math.round(u);
   const d = u - k;
-  if (k <= 0 || k >= zones || d <= -RAMP || d >= RAMP) return zoneT(v, i, Math.min(zones - 1, Math.floor(u)));
-  const a = zoneT(v, i, k - 1);
-  return a + (zoneT(v, i, k) - a) * (d + RAMP) / (2 * RAMP);
+  if (k <= 0 || k >= zones || d <= -RAMP || d >= RAMP) return t[Math.min(zones - 1, Math.floor(u))]!;
+  const a = t[k - 1]!;
+  return a + (t[k]! - a) * (d + RAMP) / (2 * RAMP);
 }
 
 /** Heated zone (0-based) at position `x`, or -1 in the cooling section. */
-export function zoneAt(v: KindView, i: number, zones: number, x: number): number {
-  const heated = 1 - v.coolShare![i]!;
-  return x >= heated ? -1 : Math.min(zones - 1, Math.floor((x / heated) * zones));
+export function zoneAt(tn: Tunnel, x: number): number {
+  return x >= tn.heated ? -1 : Math.min(tn.zones - 1, Math.floor((x / tn.heated) * tn.zones));
 }
 
 /** Highest recipe temperature of the zones in use [°C]: the peak the ware should mature at. */
@@ -82,6 +107,10 @@ export function recipePeak(v: KindView, i: number, zones: number): number {
   for (let z = 1; z < zones; z++) peak = Math.max(peak, v[RECIPE_KEYS[z] ?? 'recipe1']![i]!);
   return peak;
 }
+
+/** Scratch sums of fireParts, per zone. */
+const conductance = new Float64Array(4);
+const weighted = new Float64Array(4);
 
 /**
  * Moves every part of station `s` along its firing curve by `h` seconds: its temperature
@@ -101,15 +130,15 @@ export function fireParts(v: KindView, i: number, s: number, w: World, zones: nu
   const band = v.band![i]!;
   const lo = QUARTZ_INVERSION - INVERSION_WINDOW;
   const hi = QUARTZ_INVERSION + INVERSION_WINDOW;
-  for (let z = 0; z < 4; z++) {
-    v[K_KEYS[z]!]![i] = 0;
-    v[W_KEYS[z]!]![i] = 0;
-  }
+  const tn = readTunnel(v, i, zones);
+  // each zone's conductance and conductance-weighted ware temperature, summed part by part
+  const k = conductance.fill(0);
+  const kt = weighted.fill(0);
   for (let p = w.qHead[s] ?? -1; p >= 0; p = next[p] ?? -1) {
     const x = progress[p] ?? 0;
     if (x >= 1) continue;
     const t0 = temp[p]!;
-    const t1 = t0 + (gasAt(v, i, zones, x) - t0) * follow;
+    const t1 = t0 + (gasAt(tn, x) - t0) * follow;
     temp[p] = t1;
     if (t1 > peakTemp[p]!) peakTemp[p] = t1;
     if (Math.min(t0, t1) <= hi && Math.max(t0, t1) >= lo) {
@@ -120,14 +149,14 @@ export function fireParts(v: KindView, i: number, s: number, w: World, zones: nu
     if (t1 > peakK - 273.15 - HEATWORK_FLOOR) exposureLow[p] = exposureLow[p]! + perSoak * Math.exp(act * (1 / peakK - 1 / (t1 + 273.15)));
     const off = t1 - peakK + 273.15 - band;
     if (off > 0) exposure[p] = exposure[p]! + off * h;
-    const z = zoneAt(v, i, zones, x);
+    const z = zoneAt(tn, x);
     if (z < 0) continue;
-    v[K_KEYS[z]!]![i] = v[K_KEYS[z]!]![i]! + kPart;
-    v[W_KEYS[z]!]![i] = v[W_KEYS[z]!]![i]! + kPart * t1;
+    k[z] = k[z]! + kPart;
+    kt[z] = kt[z]! + kPart * t1;
   }
   for (let z = 0; z < 4; z++) {
-    const k = v[K_KEYS[z]!]![i]!;
-    v[W_KEYS[z]!]![i] = k > 0 ? v[W_KEYS[z]!]![i]! / k : 0;
+    v[K_KEYS[z]!]![i] = k[z]!;
+    v[W_KEYS[z]!]![i] = k[z]! > 0 ? kt[z]! / k[z]! : 0;
   }
 }
 
