@@ -67,7 +67,8 @@ export const conveyor: MachineKind = {
     return Math.min(k, ticksBefore(v.jamHazard![i]!, perTick * (1 + 1e-9), v.jamLimit![i]!));
   },
   advance(v, i, s, w, k) {
-    // the belt as it moves, tick by tick; once nothing moves, nothing will until the world acts
+    // the belt as it moves, part by part over the k ticks; tick by tick when a jam falls in them
+    if (glide(v, i, s, w, k)) return;
     for (let j = 0; j < k; j++) if (!convStep(v, i, s, w)) break;
   },
   step(v, i, s, w) {
@@ -96,5 +97,99 @@ function convStep(v: KindView, i: number, s: number, w: World): boolean {
     v.jamLimit![i] = exponential(w.rng, 1);
     w.fail(s, Fault.jam, exponential(w.rng, v.jamClearTime![i]!));
   }
+  return true;
+}
+
+/** Most ticks `glide` takes at once (beyond, the belt is stepped tick by tick). */
+const MAX_GLIDE = 1 << 20;
+/** Scratch of `glide`, per tick of the window: part-metres moved, and where the part ahead is. */
+let movedAt = new Float64Array(1024);
+let aheadAt = new Float64Array(1024);
+/** Scratch of `glide`, per part on the belt: its position, and where it was bound for, at the end. */
+let endPos = new Float64Array(64);
+let endAfter = new Float64Array(64);
+
+/**
+ * `k` ticks of convStep at once, when no jam falls within them: each part is moved over the
+ * whole window before the next (a part's tick t needs only the part ahead's tick t), with the
+ * same operations in the same order as tick by tick, so the result is bit for bit the same.
+ * The parts standing at the front (the head at the end, the queue behind it) stand for the
+ * whole window and cost one test each. A tick in which nothing moves ends the window (as
+ * convStep's `false` does): nothing moves after it either. Changes nothing and returns false
+ * when a jam would fall in the window, or the belt is stopped or empty.
+ */
+function glide(v: KindView, i: number, s: number, w: World, k: number): boolean {
+  const head = w.qHead[s] ?? -1;
+  const n = w.qLen[s] ?? 0;
+  if (k <= 0 || k > MAX_GLIDE || head < 0 || !w.running(s)) return false;
+  if (movedAt.length < k) {
+    movedAt = new Float64Array(Math.max(k, 2 * movedAt.length));
+    aheadAt = new Float64Array(movedAt.length);
+  }
+  if (endPos.length < n) {
+    endPos = new Float64Array(Math.max(n, 2 * endPos.length));
+    endAfter = new Float64Array(endPos.length);
+  }
+  const length = v.length![i]!;
+  const pitch = v.pitch![i]!;
+  const step = v.speed![i]! * w.dt;
+  const { pos, progress, next } = w.parts;
+  let j = 0;
+  let p = head;
+  // the standing front: each part's bound is the same every tick while the one ahead stands
+  let ahead = NaN;
+  let moving = false;
+  for (; p >= 0; p = next[p] ?? -1, j++) {
+    const before = pos[p] ?? 0;
+    const after = Math.min(before + step, j === 0 ? length : Math.max(0, ahead - pitch));
+    if (after > before) {
+      moving = true;
+      break;
+    }
+    endPos[j] = before;
+    endAfter[j] = after;
+    ahead = after;
+  }
+  if (moving) {
+    movedAt.fill(0, 0, k);
+    aheadAt.fill(ahead, 0, k);
+    for (; p >= 0; p = next[p] ?? -1, j++) {
+      let before = pos[p] ?? 0;
+      let after = before;
+      for (let t = 0; t < k; t++) {
+        after = Math.min(before + step, j === 0 ? length : Math.max(0, aheadAt[t]! - pitch));
+        if (after > before) {
+          movedAt[t] = movedAt[t]! + (after - before);
+          before = after;
+        }
+        aheadAt[t] = after;
+      }
+      endPos[j] = before;
+      endAfter[j] = after;
+    }
+  }
+  if (j !== n) return false;
+  // the belt's own accumulators, tick by tick as convStep adds them
+  const over = v.speed![i]! / v.ratedSpeed![i]!;
+  const wear = w.st.wear[s] ?? 0;
+  let travelled = v.travelled![i]!;
+  let hz = v.jamHazard![i]!;
+  for (let t = 0; moving && t < k; t++) {
+    const moved = movedAt[t]!;
+    if (moved <= 0) break;
+    travelled = travelled + moved;
+    hz = hz + (moved / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * wear);
+    if (hz >= v.jamLimit![i]!) return false;
+  }
+  const slots = w.st.slots[s] ?? 1;
+  v.load![i] = n / slots;
+  w.st.power[s] = v.motorPower![i]! * (0.3 + 0.7 * v.load![i]!) * Math.min(1, v.speed![i]! / v.ratedSpeed![i]!);
+  j = 0;
+  for (p = head; p >= 0; p = next[p] ?? -1, j++) {
+    pos[p] = endPos[j]!;
+    progress[p] = endAfter[j]! >= length ? 1 : endAfter[j]! / length;
+  }
+  v.travelled![i] = travelled;
+  v.jamHazard![i] = hz;
   return true;
 }

@@ -108,6 +108,19 @@ describe('next-event time advance', () => {
     expect(Buffer.from(bulk.bytes).equals(Buffer.from(each.bytes))).toBe(true);
   }, 300_000);
 
+  it.each(['ceramic-before', 'ceramic-after'])('%s with belts that jam every few metres: the same state, events and KPIs', (id) => {
+    // queues stand on the belts and parts run up to them; a jam falls inside many of the
+    // stretches a belt would move at once, which it then steps tick by tick
+    const byKind = { conveyor: { jamsPerKm: 1000, jamClearTime: 10 } };
+    const bulk = run(id, 'next-event', {}, byKind);
+    const each = run(id, 'per-tick', {}, byKind);
+    expect(bulk.longest).toBeGreaterThan(10);
+    expect(bulk.events.filter((e) => e.type === 'fault' && e.data.code === 'jam').length).toBeGreaterThan(20);
+    expect(bulk.hash).toBe(each.hash);
+    expect(bulk.kpis).toBe(each.kpis);
+    expect(Buffer.from(bulk.bytes).equals(Buffer.from(each.bytes))).toBe(true);
+  }, 300_000);
+
   it.each(['bearing-before', 'bearing-after'])('%s with the chiller tripping and samples every 3rd ring: a containment and hand tests, the same state, events and KPIs', (id) => {
     // a short soak floods the quench with heat and the chiller trips every few minutes, so rings
     // come through soft within the 15 minutes; sampled often, they are found and held
