@@ -6,10 +6,12 @@
  *
  * Plant scaling: plants of 1 … (cores) copies of the ceramic line at real time, started by
  * `plantUp` as `plant up` does (each its own `twinline serve`, publishing its unified namespace to
- * a node of a three-node cluster); a subscriber on the third node counts the UNS messages of
- * every line over a window, and each host's CPU time (/proc) over the same window gives the
- * cores one line takes at real time. The ratio per added line is the aggregate rate against
- * that many times the one-line rate (1: linear).
+ * a node of a three-node cluster); over a window, a subscriber on the third node counts the
+ * messages on the lines' own topics (not the broker's internal ones), a subscriber on each
+ * line's own node counts that line's, and each host's CPU time (/proc) gives the cores one line
+ * takes at real time. The ratio per added line is the aggregate rate against that many times
+ * the one-line rate (1: linear); node 3 against the own nodes is the share of a line's stream a
+ * subscriber elsewhere in the cluster receives (1: all of it).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -38,31 +40,48 @@ function cpuSeconds(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) / 100;
 }
 
-/** n copies of the scaling line at real time: UNS messages per second seen on node 3, and cores per line. */
-async function scalePlant(n: number): Promise<{ msgsPerS: number; coresPerLine: number }> {
+/** Messages on the topics of `lines` that an MQTT subscriber to `#` at `url` receives, counted as they come. */
+async function countAt(url: string, clientId: string, lines: readonly string[]): Promise<{ count: () => number; close: () => void }> {
+  const sub = mqtt.connect(url, { clientId });
+  let count = 0;
+  await new Promise<void>((r) => sub.once('connect', () => sub.subscribe('#', () => r())));
+  // only the lines' own topics (UNS `…/<line>/…`, `twinline/<line>/events`): a `#` on
+  // nats-server's MQTT also matches its internal `$MQTT/…`, `$JS/…` and `_INBOX/…` subjects
+  const ids = new Set(lines);
+  sub.on('message', (topic) => {
+    if (!topic.endsWith('/$meta') && topic.split('/').some((level) => ids.has(level))) count++;
+  });
+  return { count: () => count, close: () => sub.end(true) };
+}
+
+/**
+ * n copies of the scaling line at real time: messages per second of every line received on node
+ * 3, the same lines' messages each received on the node it publishes to, and cores per line.
+ */
+async function scalePlant(n: number): Promise<{ msgsPerS: number; ownNodePerS: number; coresPerLine: number }> {
   const home = mkdtempSync(join(tmpdir(), 'twinline-bench-scale-'));
   const lines = Array.from({ length: n }, (_, k) => ({ id: `ceramic-after-${k + 1}`, scenario: resolve(SCALE_SCENARIO), copy: k + 1, area: null, speed: 1, node: k % 3 }));
   const plant = await plantUp({ file: 'bench', id: `scale-${n}`, title: { en: 'bench', zh: 'bench' }, profile: 'open', natsNodes: 3, lines }, home, () => undefined);
   if (plant === null) throw new Error('the bench plant did not start');
+  const counters: { count: () => number; close: () => void }[] = [];
   try {
-    const sub = mqtt.connect(plant.record.nats[2]!.mqtt, { clientId: `bench-scale-${n}` });
-    let count = 0;
-    await new Promise<void>((r) => sub.once('connect', () => sub.subscribe('#', () => r())));
-    sub.on('message', (topic) => {
-      if (!topic.endsWith('/$meta')) count++;
-    });
+    const third = await countAt(plant.record.nats[2]!.mqtt, `bench-scale-${n}`, lines.map((l) => l.id));
+    counters.push(third);
+    const own = await Promise.all(lines.map((l) => countAt(plant.record.nats[l.node]!.mqtt, `bench-scale-${n}-${l.id}`, [l.id])));
+    counters.push(...own);
+    const ownCount = (): number => own.reduce((a, c) => a + c.count(), 0);
     await new Promise((r) => setTimeout(r, WARM_MS));
     const pids = plant.record.lines.map((l) => l.pid);
     const cpu0 = pids.map(cpuSeconds);
-    const c0 = count;
+    const c0 = third.count();
+    const o0 = ownCount();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     const s = (performance.now() - t0) / 1000;
     const cpu = pids.reduce((a, p, k) => a + cpuSeconds(p) - cpu0[k]!, 0);
-    const msgs = count - c0;
-    sub.end(true);
-    return { msgsPerS: msgs / s, coresPerLine: cpu / s / n };
+    return { msgsPerS: (third.count() - c0) / s, ownNodePerS: (ownCount() - o0) / s, coresPerLine: cpu / s / n };
   } finally {
+    for (const c of counters) c.close();
     await plant.stop();
     rmSync(home, { recursive: true, force: true });
   }
@@ -106,13 +125,18 @@ export const plantBench: Section = async (log) => {
   // scaling: 1 … cores lines, each a process of its own
   const cores = availableParallelism();
   const one = await scalePlant(1);
-  log(`plant of 1 line: ${fmt(one.msgsPerS)} UNS msgs/s on node 3, ${fmt(one.coresPerLine, 3)} cores per line`);
+  log(`plant of 1 line: ${fmt(one.msgsPerS)} UNS msgs/s on node 3, ${fmt(one.ownNodePerS)} on its own node, ${fmt(one.coresPerLine, 3)} cores per line`);
   rows.push([`${SCALE_SCENARIO} at real time: lines per core (1 host) [lines]`, fmt(1 / one.coresPerLine, 1), 'one core', '1', ratio(1 / one.coresPerLine, 1)]);
+  const plants = [one];
   for (let n = 2; n <= cores; n++) {
     const many = await scalePlant(n);
-    log(`plant of ${n} lines: ${fmt(many.msgsPerS)} UNS msgs/s on node 3, ${fmt(many.coresPerLine, 3)} cores per line`);
-    rows.push([`plant of ${n} lines, UNS through the cluster to node 3 [msgs/s]`, fmt(many.msgsPerS), `${n} × one line on one node`, fmt(n * one.msgsPerS), ratio(many.msgsPerS, n * one.msgsPerS)]);
+    plants.push(many);
+    log(`plant of ${n} lines: ${fmt(many.msgsPerS)} UNS msgs/s on node 3, ${fmt(many.ownNodePerS)} on their own nodes, ${fmt(many.coresPerLine, 3)} cores per line`);
+    rows.push([`plant of ${n} lines, UNS at the lines' own nodes [msgs/s]`, fmt(many.ownNodePerS), `${n} × one line on its node`, fmt(n * one.ownNodePerS), ratio(many.ownNodePerS, n * one.ownNodePerS)]);
+    rows.push([`plant of ${n} lines, UNS through the cluster to node 3 [msgs/s]`, fmt(many.msgsPerS), `${n} × one line to node 3`, fmt(n * one.msgsPerS), ratio(many.msgsPerS, n * one.msgsPerS)]);
   }
+  // what a subscriber on another node gets of what the lines publish (1: all of it)
+  plants.forEach((p, k) => rows.push([`plant of ${k + 1} line(s), UNS received on node 3 [msgs/s]`, fmt(p.msgsPerS), 'received on the lines\' own nodes', fmt(p.ownNodePerS), ratio(p.msgsPerS, p.ownNodePerS)]));
   notes.push(`plant scaling on ${cores} cores: each line its own twinline serve (worker, OPC UA, historian, MQTT to a node); the target is a ratio ≥ 0.9 per added line up to the cores`);
   return { rows, notes };
 };
