@@ -40,6 +40,8 @@ export const KIND_TASK: Readonly<Record<string, TaskName>> = {
   'release-test': 'inspect',
   packer: 'pack',
   'induction-furnace': 'tend',
+  // the checks by hand of an extruder without SPC (micrometer on a sample)
+  extruder: 'inspect',
 };
 
 /** Whether a crew with `skills` does the work task of a station of `kind` (never for a kind without one). */

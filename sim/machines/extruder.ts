@@ -13,7 +13,10 @@
  * - `spc` 0, by hand: every `checkInterval` of running the operator measures the piece coming
  *   off with a micrometer (error `manualError`), rejects it if it is out of tolerance, and, when
  *   it is more than `adjustBand` off, corrects the mean by what was measured. What drifts out
- *   between checks goes on unseen.
+ *   between checks goes on unseen. With a crew whose skills include `inspect` serving the
+ *   station, a check is a person's work: one is called when the check is due, measures the
+ *   next piece off (at once if free then) and stays for `checkTime`; while nobody is free the
+ *   check waits and the drift goes on. Without one, the check takes nobody's time.
  * - `spc` 1, a laser gauge and statistical process control: every piece is measured (error
  *   `gaugeError`); a piece out of tolerance is rejected (cut out). The measurements feed an EWMA
  *   chart (weight `ewmaLambda`, limits `chartSigma` standard deviations of the EWMA of the
@@ -22,15 +25,24 @@
  *   scatter is not chased (no tampering).
  *
  * The process evolves only when a piece is finished (per piece, not per tick), so the kind is
- * quiet between pieces and time advance skips the whole piece.
+ * quiet between pieces (and a check's person's time) and time advance skips them.
  */
 import type { KindView, MachineKind } from '../core/types.ts';
+import type { World } from '../core/world.ts';
 import { normal } from '../core/rng.ts';
 import { Defect, PartFlag } from '../core/parts.ts';
-import { addDefect, cycleStep, fifoAdvance, fifoQuiet, standbyQuiet } from './flow.ts';
+import { crewed, staff, staffSettled } from '../core/crew.ts';
+import { addDefect, cycleStep, fifoAdvance, fifoQuiet, standbyQuiet, ticksBefore } from './flow.ts';
 
 const ALARM_DIAMETER = 1;
 const ALARM_OUT_OF_CONTROL = 2;
+const ALARM_CHECK_WAITING = 4;
+
+/** People a check by hand wants now: one while it is due or under way (spc 0, running), else none. */
+function checkWant(v: KindView, i: number, s: number, w: World): number {
+  if (v.spc![i] === 1 || !w.running(s)) return 0;
+  return v.checkClock![i]! > 0 || v.sinceCheck![i]! >= v.checkInterval![i]! ? 1 : 0;
+}
 
 /** Seconds one piece takes at the line speed. */
 function pieceTime(v: KindView, i: number): number {
@@ -54,6 +66,7 @@ export const extruder: MachineKind = {
     spc: { unit: '', description: '1: laser gauge on every piece and SPC with automatic correction; 0: checks by hand', access: 'rw', default: 0, min: 0, max: 1, integer: true },
     checkInterval: { unit: 's', description: 'running time between an operator\'s checks by hand (spc 0)', access: 'rw', default: 1800, min: 1, max: 1e6 },
     adjustBand: { unit: 'mm', description: 'deviation measured by hand beyond which the operator corrects the mean (spc 0)', access: 'rw', default: 0.05, min: 0, max: 10 },
+    checkTime: { unit: 's', description: 'time a check by hand holds a person of the station\'s crew (cut a sample, measure it round, note it); no crew: it takes nobody\'s time', access: 'rw', default: 180, min: 0, max: 36000 },
     manualError: { unit: 'mm', description: 'measurement error (standard deviation) of a check by hand', access: 'rw', default: 0.01, min: 0, max: 10 },
     gaugeError: { unit: 'mm', description: 'measurement error (standard deviation) of the laser gauge (spc 1)', access: 'rw', default: 0.003, min: 0, max: 10 },
     ewmaLambda: { unit: '', description: 'weight of the newest measurement in the EWMA chart (spc 1)', access: 'rw', default: 0.2, min: 0.01, max: 1 },
@@ -65,6 +78,7 @@ export const extruder: MachineKind = {
     measured: { unit: 'mm', description: 'diameter last measured (gauge or hand)', access: 'r', default: 0 },
     ewma: { unit: 'mm', description: 'EWMA of the measured deviation from nominal (spc 1)', access: 'r', default: 0 },
     sinceCheck: { unit: 's', description: 'running time since the last check by hand', access: 'r', default: 0 },
+    checkClock: { unit: 's', description: 'time left of the check by hand under way (a person held), 0 = none', access: 'r', default: 0 },
     metres: { unit: 'm', description: 'cable extruded', access: 'r', default: 0 },
     outOfTolerance: { unit: '', description: 'pieces made out of tolerance (true count)', access: 'r', default: 0, integer: true },
     corrections: { unit: '', description: 'corrections of the process mean made (by hand or by SPC)', access: 'r', default: 0, integer: true },
@@ -72,17 +86,38 @@ export const extruder: MachineKind = {
   alarms: [
     { bit: 0, code: 'DIAMETER_OUT_OF_TOLERANCE', severity: 600, text: { en: 'Insulated diameter measured out of tolerance', zh: '绝缘外径测量超差' } },
     { bit: 1, code: 'SPC_OUT_OF_CONTROL', severity: 400, text: { en: 'Diameter EWMA outside control limits: mean corrected', zh: '外径EWMA超出控制限：已修正均值' } },
+    { bit: 2, code: 'CHECK_WAITING', severity: 300, text: { en: 'Check by hand due: nobody of the crew free', zh: '人工抽检已到期：班组无人空闲' } },
   ],
   idealRate(v, i) {
     return 1 / pieceTime(v, i);
   },
   quietFor(v, i, s, w) {
-    return Math.min(fifoQuiet(w, s, pieceTime(v, i)), standbyQuiet(w, s));
+    const q = Math.min(fifoQuiet(w, s, pieceTime(v, i)), standbyQuiet(w, s));
+    if (!crewed(w, s)) return q;
+    if (!staffSettled(w, s, checkWant(v, i, s, w))) return 0;
+    const clock = v.checkClock![i]!;
+    return clock > 0 && w.crew.s.held[s]! > 0 && w.running(s) ? Math.min(q, ticksBefore(-clock, w.dt, 0)) : q;
   },
   advance(v, i, s, w, k) {
     fifoAdvance(w, s, pieceTime(v, i), k);
+    if (!crewed(w, s) || w.crew.s.held[s] === 0 || !w.running(s)) return;
+    let clock = v.checkClock![i]!;
+    for (let j = 0; j < k && clock > 0; j++) {
+      const left = clock - w.dt;
+      clock = left > 0 ? left : 0;
+    }
+    v.checkClock![i] = clock;
   },
   step(v, i, s, w) {
+    // a check by hand holds its person until its time is up (the clock stands while nobody is there)
+    const crew = crewed(w, s);
+    let held = crew ? staff(w, s, checkWant(v, i, s, w)) : 0;
+    if (crew) w.setAlarm(s, ALARM_CHECK_WAITING, held === 0 && checkWant(v, i, s, w) > 0);
+    const clock = v.checkClock![i]!;
+    if (held > 0 && clock > 0 && w.running(s)) {
+      const left = clock - w.dt;
+      v.checkClock![i] = left > 0 ? left : 0;
+    }
     const t = pieceTime(v, i);
     const p = cycleStep(v, i, s, w, t);
     if (p < 0) return;
@@ -116,7 +151,9 @@ export const extruder: MachineKind = {
       } else v.ewma![i] = z;
     } else {
       const since = v.sinceCheck![i]! + t;
-      if (since >= v.checkInterval![i]!) {
+      // with a crew, the check is due now: a person free this moment takes this piece
+      if (crew && since >= v.checkInterval![i]! && held === 0 && v.checkClock![i] === 0) held = staff(w, s, 1);
+      if (since >= v.checkInterval![i]! && (!crew || (held > 0 && v.checkClock![i] === 0))) {
         const m = d + v.manualError![i]! * normal(w.rng);
         v.measured![i] = m;
         out = Math.abs(m - nominal) > tol;
@@ -125,8 +162,11 @@ export const extruder: MachineKind = {
           v.corrections![i] = v.corrections![i]! + 1;
         }
         v.sinceCheck![i] = 0;
+        if (crew) v.checkClock![i] = v.checkTime![i]!;
       } else v.sinceCheck![i] = since;
     }
+    // a check falling due at this piece with nobody free waits from now
+    if (crew) w.setAlarm(s, ALARM_CHECK_WAITING, held === 0 && checkWant(v, i, s, w) > 0);
     if (out) w.parts.flags[p] = (w.parts.flags[p] ?? 0) | PartFlag.inspected | PartFlag.rejected;
     w.setAlarm(s, ALARM_DIAMETER, out);
     w.setAlarm(s, ALARM_OUT_OF_CONTROL, control);

@@ -101,3 +101,71 @@ describe('cable insulation line: diameter control by hand and by SPC', () => {
     expect(steady.outOfTolerance).toBeLessThan(steady.pieces / 1000);
   }, 300_000);
 });
+
+/**
+ * `hours` after a half-hour warm-up, summed over `seeds`: the extruder's worked and waiting
+ * hours, the crews' worked hours, and the pieces made out of tolerance.
+ */
+function labourOf(id: string, edit: (spec: LineSpec) => void = () => undefined, hours = HOURS / 3, seeds: readonly number[] = [1]): { worked: number; wait: number; crew: number; outOfTolerance: number } {
+  const r = { worked: 0, wait: 0, crew: 0, outOfTolerance: 0 };
+  for (const seed of seeds) {
+    const spec = line(id);
+    edit(spec);
+    const w = createWorld({ ...spec, dt: DT, seed });
+    w.step(Math.round(1800 / DT));
+    const base = kpiBase(w);
+    const s = w.indexOf('extruder');
+    const out0 = w.read(s, 'outOfTolerance');
+    w.step(Math.round((hours * 3600) / DT));
+    const k = computeKpis(w, base);
+    const ex = k.labour.stations.find((st) => st.id === 'extruder');
+    r.worked += ex?.workedHours ?? 0;
+    r.wait += ex?.labourWaitHours ?? 0;
+    r.crew += k.labour.workedHours;
+    r.outOfTolerance += w.read(s, 'outOfTolerance') - out0;
+  }
+  return r;
+}
+
+const extruderParams = (params: Record<string, number>) => (spec: LineSpec): void => {
+  Object.assign(spec.stations.find((st) => st.id === 'extruder')!.params, params);
+};
+
+describe('cable insulation line: a check by hand is a person\'s work', () => {
+  it('each check holds a person of the line crew for its time; twice the time, twice the hours', () => {
+    const checks = ((HOURS / 3) * 3600) / 1800;
+    const normal = labourOf('cable-before');
+    // 180 s a check, plus up to a piece (60 s) waiting for the next cut when called between two
+    expect(normal.worked).toBeGreaterThan((checks - 1) * 180 / 3600);
+    expect(normal.worked).toBeLessThan((checks + 1) * 240 / 3600);
+    expect(normal.wait).toBe(0);
+    const long = labourOf('cable-before', extruderParams({ checkTime: 360 }));
+    expect(long.worked).toBeGreaterThan(normal.worked * 1.6);
+    expect(long.crew - normal.crew).toBeCloseTo(long.worked - normal.worked, 1);
+  }, 120_000);
+
+  it('SPC takes the checks, and their hours, off the crew', () => {
+    const before = labourOf('cable-before');
+    const after = labourOf('cable-after');
+    expect(after.worked).toBe(0);
+    expect(before.crew - after.crew).toBeGreaterThan(before.worked * 0.8);
+  }, 120_000);
+
+  it('while nobody of the extruder\'s crew is there, checks wait and more pieces drift out of tolerance', () => {
+    // the checks by a crew of their own, away for the first half of every shift (or never)
+    const checker = (away: number) => (spec: LineSpec): void => {
+      const crew = spec.crews.find((c) => c.id === 'line')!;
+      spec.crews = [
+        { ...crew, stations: crew.stations.filter((st) => st.station !== 'extruder') },
+        { id: 'checker', size: 1, skills: ['inspect'], stations: [{ station: 'extruder', places: 1 }], presence: 86_400, shiftLength: 8 * 3600, breaks: away > 0 ? [{ at: 0, length: away, share: 1 }] : [] },
+      ];
+    };
+    const there = labourOf('cable-before', checker(0), HOURS, SEEDS);
+    const away = labourOf('cable-before', checker(4 * 3600), HOURS, SEEDS);
+    expect(there.wait).toBe(0);
+    // half of every shift waiting for the checker: about 12 h a day, three days
+    expect(away.wait).toBeGreaterThan(SEEDS.length * 10);
+    expect(away.worked).toBeLessThan(there.worked * 0.7);
+    expect(away.outOfTolerance).toBeGreaterThan(there.outOfTolerance * 1.3);
+  }, 300_000);
+});

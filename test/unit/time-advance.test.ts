@@ -14,6 +14,7 @@ import { H } from '../../sim/core/world-layout.ts';
 import { Defect } from '../../sim/core/parts.ts';
 import type { Command } from '../../sim/core/commands.ts';
 import type { World } from '../../sim/core/world.ts';
+import type { LineSpec } from '../../sim/line/types.ts';
 import type { SimEvent } from '../../sim/core/events.ts';
 
 const LINES = ['ceramic-before', 'ceramic-after', 'steel-ball-before', 'steel-ball-after', 'cable-before', 'cable-after', 'spring-before', 'spring-after', 'toilet-module-before', 'toilet-module-after', 'bearing-before', 'bearing-after'];
@@ -30,9 +31,10 @@ interface Run {
 }
 
 /** The same script of step() calls and commands, on a world with the given time advance. */
-function run(id: string, mode: World['timeAdvance'], params: Record<string, number> = {}, byKind: Record<string, Record<string, number>> = {}): Run {
+function run(id: string, mode: World['timeAdvance'], params: Record<string, number> = {}, byKind: Record<string, Record<string, number>> = {}, edit: (spec: LineSpec) => void = () => undefined): Run {
   const file = `scenarios/${id}.yaml`;
   const spec = parseScenario(readFileSync(file, 'utf8'), file);
+  edit(spec);
   // e.g. energy standby of Suspended machines: their power drops at a tick nothing else marks
   for (const st of spec.stations) Object.assign(st.params, params, byKind[st.kind] ?? {});
   const w = createWorld(spec);
@@ -116,6 +118,25 @@ describe('next-event time advance', () => {
     const each = run(id, 'per-tick', {}, byKind);
     expect(bulk.longest).toBeGreaterThan(10);
     expect(bulk.events.filter((e) => e.type === 'fault' && e.data.code === 'jam').length).toBeGreaterThan(20);
+    expect(bulk.hash).toBe(each.hash);
+    expect(bulk.kpis).toBe(each.kpis);
+    expect(Buffer.from(bulk.bytes).equals(Buffer.from(each.bytes))).toBe(true);
+  }, 300_000);
+
+  it('cable-before with a check by hand every 2 minutes, each holding or waiting for the crew\'s one person: the same state, events and KPIs', () => {
+    // a crew of one, whom the final test keeps busy two thirds of the time: checks also wait for them
+    const byKind = { extruder: { checkInterval: 120, checkTime: 45 }, 'manual-inspection': { secondsPerPart: 40 } };
+    const alone = (spec: LineSpec): void => {
+      spec.crews = spec.crews.map((c) => ({ ...c, size: 1 }));
+    };
+    const bulk = run('cable-before', 'next-event', {}, byKind, alone);
+    const each = run('cable-before', 'per-tick', {}, byKind, alone);
+    expect(bulk.longest).toBeGreaterThan(10);
+    // the checks did take the crew's time
+    const ex = JSON.parse(bulk.kpis).labour.stations.find((st: { id: string }) => st.id === 'extruder');
+    expect(ex.workedHours).toBeGreaterThan(0.05);
+    expect(ex.labourWaitHours).toBeGreaterThan(0.01);
+    expect(bulk.events.some((e) => e.type === 'alarm' && e.station === 'extruder' && e.data.code === 'CHECK_WAITING')).toBe(true);
     expect(bulk.hash).toBe(each.hash);
     expect(bulk.kpis).toBe(each.kpis);
     expect(Buffer.from(bulk.bytes).equals(Buffer.from(each.bytes))).toBe(true);
