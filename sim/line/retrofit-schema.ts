@@ -20,17 +20,31 @@ export const RETROFIT_VERSION = 1;
 /** Stages of a retrofit as the Huangshi programme orders them (DIGEST.md, document 004). */
 export const RETROFIT_STAGES = ['automation', 'digital-integration', 'networking', 'intelligence'] as const;
 
+const bound = (what: string) => quantity(`${what}, in the field's unit or "<number> <unit>"`).optional();
+
+/** A `where` condition other than equality: every comparison given must hold. */
+const comparison = z
+  .strictObject({
+    gt: bound('greater than'),
+    ge: bound('at least'),
+    lt: bound('less than'),
+    le: bound('at most'),
+    ne: bound('not equal to'),
+  })
+  .refine((c) => Object.values(c).some((v) => v !== undefined), { error: 'give at least one of gt, ge, lt, le, ne' })
+  .meta({ description: 'comparisons of the parameter\'s current value, e.g. { gt: 0 }' });
+
 /** Which stations a step (or one of its changes) acts on: every condition given must hold. */
 const selector = z
   .strictObject({
     kinds: z.array(z.string({ error: 'expected a machine kind' })).min(1).optional().meta({ description: 'machine kinds the station may have' }),
     stations: z.array(z.string().regex(STATION_ID, { error: 'expected a station id' })).min(1).optional().meta({ description: 'station ids' }),
     where: z
-      .record(z.string(), quantity('parameter value the station has now (defaults count), in the field\'s unit or "<number> <unit>"'))
+      .record(z.string(), z.union([quantity('parameter value the station has now (defaults count), in the field\'s unit or "<number> <unit>"'), comparison]))
       .optional()
-      .meta({ description: 'parameter values the station must have, e.g. { automatic: 0 } for a hand-operated pouring station' }),
+      .meta({ description: 'parameter values the station must have (defaults count), e.g. { automatic: 0 } for a hand-operated pouring station, or comparisons, e.g. { patrolTime: { gt: 0 } }' }),
   })
-  .refine((s) => s.kinds !== undefined || s.stations !== undefined, { error: 'name kinds or stations (or both)' })
+  .refine((s) => s.kinds !== undefined || s.stations !== undefined || s.where !== undefined, { error: 'name kinds, stations or where (at least one)' })
   .meta({ description: 'stations matched by kind, id and current parameters' });
 
 const change = z

@@ -46,6 +46,22 @@ export function scenarioRecord(text: string): Rec {
   return migrate(raw, typeof v === 'number' ? v : 0).doc;
 }
 
+/** Comparisons a `where` condition may make (retrofit-schema.ts), with their signs for messages. */
+const WHERE_OPS = { gt: '>', ge: '≥', lt: '<', le: '≤', ne: '≠' } as const;
+
+/** Whether `have` stands in relation `op` to `bound` (equal within a relative 1e-9). */
+function holds(have: number, op: 'eq' | keyof typeof WHERE_OPS, bound: number): boolean {
+  const equal = Math.abs(have - bound) <= 1e-9 * Math.max(1, Math.abs(bound));
+  switch (op) {
+    case 'eq': return equal;
+    case 'ne': return !equal;
+    case 'gt': return have > bound && !equal;
+    case 'ge': return have > bound || equal;
+    case 'lt': return have < bound && !equal;
+    case 'le': return have < bound || equal;
+  }
+}
+
 /** Why `st` does not match `sel`, or null when it does (parameters compared in the field's unit). */
 function mismatch(st: StationSpec, sel: RetrofitSelector): string | null {
   if (sel.kinds !== undefined && !sel.kinds.includes(st.kind)) return 'kind';
@@ -53,9 +69,14 @@ function mismatch(st: StationSpec, sel: RetrofitSelector): string | null {
   const kind = machineKind(st.kind);
   for (const [name, want] of Object.entries(sel.where ?? {})) {
     const f = kind === undefined ? undefined : fieldOf(kind, name);
-    const c = toFieldUnit(want, f?.unit ?? '', f?.interval === true);
     const have = st.params[name] ?? f?.default;
-    if (!c.ok || have === undefined || Math.abs(have - c.value) > 1e-9 * Math.max(1, Math.abs(c.value))) return `${name}`;
+    if (have === undefined) return name;
+    const tests = typeof want === 'object' ? Object.entries(want) as [keyof typeof WHERE_OPS, number | string | undefined][] : [['eq', want] as const];
+    for (const [op, bound] of tests) {
+      if (bound === undefined) continue;
+      const c = toFieldUnit(bound, f?.unit ?? '', f?.interval === true);
+      if (!c.ok || !holds(have, op, c.value)) return name;
+    }
   }
   return null;
 }
@@ -70,7 +91,10 @@ export function describeSelector(sel: RetrofitSelector): string {
   const parts: string[] = [];
   if (sel.kinds !== undefined) parts.push(`kind ${sel.kinds.join(' or ')}`);
   if (sel.stations !== undefined) parts.push(`station ${sel.stations.join(' or ')}`);
-  for (const [k, v] of Object.entries(sel.where ?? {})) parts.push(`${k} = ${String(v)}`);
+  for (const [k, v] of Object.entries(sel.where ?? {})) {
+    if (typeof v !== 'object') parts.push(`${k} = ${String(v)}`);
+    else for (const [op, b] of Object.entries(v)) if (b !== undefined) parts.push(`${k} ${WHERE_OPS[op as keyof typeof WHERE_OPS]} ${String(b)}`);
+  }
   return parts.join(', ');
 }
 

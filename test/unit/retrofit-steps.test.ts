@@ -168,6 +168,32 @@ describe('applying steps', () => {
     expect(errorOf(() => buildRetrofit(s.text, s.spec, ['robot-handling', 'robot-handling'])).message).toMatch(/listed twice/);
   });
 
+  it('a step may select by comparing parameters: device networking goes wherever stops are found on rounds', () => {
+    // the cable line's extruder, its stops found on 15-minute rounds: the step now applies there
+    const b = scenario('cable-before');
+    const text = b.text.replace('mtbf: 150 h, mttr: 3 h }', 'mtbf: 150 h, mttr: 3 h, patrolTime: 15 min }');
+    expect(text).not.toBe(b.text);
+    const rounds = parseScenario(text, 'cable-rounds.yaml');
+    const built = buildRetrofit(text, rounds, ['device-networking']);
+    expect(built.applied).toEqual([{ id: 'device-networking', stations: ['extruder'] }]);
+    expect(built.spec.stations.find((st) => st.id === 'extruder')!.params.stopAlert).toBe(1);
+    // without rounds it does not apply, and says what it looked for
+    expect(errorOf(() => buildRetrofit(b.text, b.spec, ['device-networking'])).message)
+      .toMatch(/does not apply to cable-before: no station has patrolTime > 0, stopAlert = 0 \(appliesTo\)/);
+    // each comparison, in the field's unit
+    const at = (where: NonNullable<RetrofitStep['appliesTo']['where']>): string[] =>
+      applyRetrofits(scenarioRecord(text), rounds, [{ ...loadRetrofit('device-networking'), appliesTo: { where } }]).applied[0]!.stations;
+    expect(at({ patrolTime: { ge: '15 min' } })).toEqual(['extruder']);
+    expect(at({ patrolTime: { gt: 899, lt: 901 } })).toEqual(['extruder']);
+    expect(at({ patrolTime: { le: 900, ne: 0 } })).toEqual(['extruder']);
+    expect(errorOf(() => at({ patrolTime: { gt: '15 min' } })).message).toMatch(/no station has patrolTime > 15 min/);
+  });
+
+  it('a where comparison that compares nothing is a shape error', () => {
+    const bad = readFileSync(`${DIR}/device-networking.yaml`, 'utf8').replace('{ patrolTime: { gt: 0 }, stopAlert: 0 }', '{ patrolTime: {}, stopAlert: 0 }');
+    expect(errorOf(() => parseRetrofit(bad, '/tmp/dn.yaml')).report()).toMatch(/appliesTo\.where\.patrolTime.*give at least one of gt, ge, lt, le, ne/);
+  });
+
   it('unknown steps get a did-you-mean; an empty entry is a usage error', () => {
     expect(errorOf(() => loadRetrofit('robot-handlin')).message).toMatch(/unknown retrofit step "robot-handlin" \(did you mean "robot-handling"\?\); retrofit steps: automatic-knockout/);
     expect(errorOf(() => retrofitList('a,,b')).message).toMatch(/--retrofit takes step ids/);
