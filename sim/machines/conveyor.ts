@@ -122,10 +122,6 @@ function glide(v: KindView, i: number, s: number, w: World, k: number): boolean 
   const head = w.qHead[s] ?? -1;
   const n = w.qLen[s] ?? 0;
   if (k <= 0 || k > MAX_GLIDE || head < 0 || !w.running(s)) return false;
-  if (movedAt.length < k) {
-    movedAt = new Float64Array(Math.max(k, 2 * movedAt.length));
-    aheadAt = new Float64Array(movedAt.length);
-  }
   if (endPos.length < n) {
     endPos = new Float64Array(Math.max(n, 2 * endPos.length));
     endAfter = new Float64Array(endPos.length);
@@ -151,6 +147,10 @@ function glide(v: KindView, i: number, s: number, w: World, k: number): boolean 
     ahead = after;
   }
   if (moving) {
+    if (movedAt.length < k) {
+      movedAt = new Float64Array(Math.max(k, 2 * movedAt.length));
+      aheadAt = new Float64Array(movedAt.length);
+    }
     movedAt.fill(0, 0, k);
     aheadAt.fill(ahead, 0, k);
     for (; p >= 0; p = next[p] ?? -1, j++) {

@@ -75,7 +75,7 @@ function readTunnel(v: KindView, i: number, zones: number): Tunnel {
 }
 
 /** Kiln atmosphere [°C] at position `x` (0 = entry, 1 = exit) of the tunnel. */
-export function gasAt(tn: Tunnel, x: number): number {
+function gasAt(tn: Tunnel, x: number): number {
   const { heated, zones, t } = tn;
   if (x >= heated) {
     const last = t[zones - 1]!;
@@ -97,7 +97,7 @@ export function gasAt(tn: Tunnel, x: number): number {
 }
 
 /** Heated zone (0-based) at position `x`, or -1 in the cooling section. */
-export function zoneAt(tn: Tunnel, x: number): number {
+function zoneAt(tn: Tunnel, x: number): number {
   return x >= tn.heated ? -1 : Math.min(tn.zones - 1, Math.floor((x / tn.heated) * tn.zones));
 }
 
