@@ -68,13 +68,16 @@ export function own(cmd: string, args: readonly string[], opts: SpawnOptionsWith
   let out = '';
   let stdout = '';
   let stderr = '';
-  proc.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    stdout += d.toString();
+  // decoded as a stream: a character whose UTF-8 bytes straddle two reads stays whole
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d: string) => {
+    out += d;
+    stdout += d;
   });
-  proc.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-    stderr += d.toString();
+  proc.stderr.on('data', (d: string) => {
+    out += d;
+    stderr += d;
   });
   // 'close': the exit code and every byte of output are in
   const exited = new Promise<number | null>((resolve) => {

@@ -157,11 +157,13 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
     // its own process group: a Ctrl-C at the terminal reaches plant up, which stops the nodes after the hosts
     const p = spawn(bin, ['-c', confs[k]!], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     logs[k]!.started(`nats-server node ${k + 1} (pid ${p.pid ?? 0})`);
-    const keep = (b: Buffer): void => {
-      const text = b.toString('utf8');
+    const keep = (text: string): void => {
       outs[k] = (outs[k] + text).slice(-OUT_MAX);
       logs[k]!.write(text);
     };
+    // decoded as streams: a character whose UTF-8 bytes straddle two reads stays whole
+    p.stdout?.setEncoding('utf8');
+    p.stderr?.setEncoding('utf8');
     p.stdout?.on('data', keep);
     p.stderr?.on('data', keep);
     procs[k] = p;

@@ -119,11 +119,13 @@ class Host {
     this.rec.pid = p.pid ?? 0;
     this.rec.state = resume === null ? 'starting' : 'restarting';
     this.changed();
-    const keep = (b: Buffer): void => {
-      const text = b.toString('utf8');
+    const keep = (text: string): void => {
       this.out = (this.out + text).slice(-OUT_MAX);
       file.write(text);
     };
+    // decoded as streams: a character whose UTF-8 bytes straddle two reads stays whole
+    p.stdout?.setEncoding('utf8');
+    p.stderr?.setEncoding('utf8');
     p.stdout?.on('data', keep);
     p.stderr?.on('data', keep);
     p.once('exit', (code, signal) => this.exited(p, code, signal));
