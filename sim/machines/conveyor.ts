@@ -62,8 +62,7 @@ export const conveyor: MachineKind = {
     let k = pos[head]! < len ? ticksBefore(pos[head]!, step, len) : QUIET_FOREVER;
     const tail = w.qTail[s] ?? -1;
     if (pos[tail]! < pitch) k = Math.min(k, ticksBefore(pos[tail]!, step, pitch));
-    const over = speed / v.ratedSpeed![i]!;
-    const perTick = ((w.qLen[s]! * step) / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * (w.st.wear[s] ?? 0));
+    const perTick = jamHazardOf(v, i, s, w, w.qLen[s]! * step);
     return Math.min(k, ticksBefore(v.jamHazard![i]!, perTick * (1 + 1e-9), v.jamLimit![i]!));
   },
   advance(v, i, s, w, k) {
@@ -79,18 +78,27 @@ export const conveyor: MachineKind = {
   },
 };
 
+/** Drive power of a running belt at its load [W]. */
+function beltPower(v: KindView, i: number): number {
+  return v.motorPower![i]! * (0.3 + 0.7 * v.load![i]!) * Math.min(1, v.speed![i]! / v.ratedSpeed![i]!);
+}
+
+/** Jam hazard of carrying parts `metres` at the belt's speed and wear. */
+function jamHazardOf(v: KindView, i: number, s: number, w: World, metres: number): number {
+  const over = v.speed![i]! / v.ratedSpeed![i]!;
+  return (metres / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * (w.st.wear[s] ?? 0));
+}
+
 /** One tick of the belt; false when nothing moved. */
 function convStep(v: KindView, i: number, s: number, w: World): boolean {
   const running = w.running(s);
   const slots = w.st.slots[s] ?? 1;
   v.load![i] = (w.qLen[s] ?? 0) / slots;
-  w.st.power[s] = running ? v.motorPower![i]! * (0.3 + 0.7 * v.load![i]!) * Math.min(1, v.speed![i]! / v.ratedSpeed![i]!) : 0;
+  w.st.power[s] = running ? beltPower(v, i) : 0;
   const moved = convey(w, s, v.length![i]!, v.speed![i]!, v.pitch![i]!);
   if (moved <= 0) return false;
   v.travelled![i] = v.travelled![i]! + moved;
-  const over = v.speed![i]! / v.ratedSpeed![i]!;
-  const wear = w.st.wear[s] ?? 0;
-  const hz = v.jamHazard![i]! + (moved / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * wear);
+  const hz = v.jamHazard![i]! + jamHazardOf(v, i, s, w, moved);
   v.jamHazard![i] = hz;
   if (hz >= v.jamLimit![i]!) {
     v.jamHazard![i] = 0;
@@ -170,20 +178,18 @@ function glide(v: KindView, i: number, s: number, w: World, k: number): boolean 
   }
   if (j !== n) return false;
   // the belt's own accumulators, tick by tick as convStep adds them
-  const over = v.speed![i]! / v.ratedSpeed![i]!;
-  const wear = w.st.wear[s] ?? 0;
   let travelled = v.travelled![i]!;
   let hz = v.jamHazard![i]!;
   for (let t = 0; moving && t < k; t++) {
     const moved = movedAt[t]!;
     if (moved <= 0) break;
     travelled = travelled + moved;
-    hz = hz + (moved / 1000) * v.jamsPerKm![i]! * over * over * over * (1 + 5 * wear);
+    hz = hz + jamHazardOf(v, i, s, w, moved);
     if (hz >= v.jamLimit![i]!) return false;
   }
   const slots = w.st.slots[s] ?? 1;
   v.load![i] = n / slots;
-  w.st.power[s] = v.motorPower![i]! * (0.3 + 0.7 * v.load![i]!) * Math.min(1, v.speed![i]! / v.ratedSpeed![i]!);
+  w.st.power[s] = beltPower(v, i);
   j = 0;
   for (p = head; p >= 0; p = next[p] ?? -1, j++) {
     pos[p] = endPos[j]!;
