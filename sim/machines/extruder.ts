@@ -111,8 +111,9 @@ export const extruder: MachineKind = {
   step(v, i, s, w) {
     // a check by hand holds its person until its time is up (the clock stands while nobody is there)
     const crew = crewed(w, s);
-    let held = crew ? staff(w, s, checkWant(v, i, s, w)) : 0;
-    if (crew) w.setAlarm(s, ALARM_CHECK_WAITING, held === 0 && checkWant(v, i, s, w) > 0);
+    const want = crew ? checkWant(v, i, s, w) : 0;
+    let held = crew ? staff(w, s, want) : 0;
+    if (crew) w.setAlarm(s, ALARM_CHECK_WAITING, held === 0 && want > 0);
     const clock = v.checkClock![i]!;
     if (held > 0 && clock > 0 && w.running(s)) {
       const left = clock - w.dt;
