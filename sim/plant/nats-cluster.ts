@@ -17,7 +17,7 @@ import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { TwinlineError } from '../core/errors.ts';
-import { OutputLog } from './output-log.ts';
+import { OutputLog, readOutput } from './output-log.ts';
 
 /** one NATS node */
 export interface NatsNode {
@@ -161,11 +161,7 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
       outs[k] = (outs[k] + text).slice(-OUT_MAX);
       logs[k]!.write(text);
     };
-    // decoded as streams: a character whose UTF-8 bytes straddle two reads stays whole
-    p.stdout?.setEncoding('utf8');
-    p.stderr?.setEncoding('utf8');
-    p.stdout?.on('data', keep);
-    p.stderr?.on('data', keep);
+    readOutput(p, keep);
     procs[k] = p;
     p.once('exit', (code, signal) => {
       if (asked[k] || procs[k] !== p) return;

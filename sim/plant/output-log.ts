@@ -5,6 +5,7 @@
  * most twice `maxBytes` stay on disk. A file that cannot be opened or written (disk full) is
  * given up, not the plant: the owner keeps the output's tail in memory as well.
  */
+import type { ChildProcess } from 'node:child_process';
 import { Rotating } from '../host/run-log.ts';
 
 /** bytes a log file holds before it is rotated */
@@ -44,5 +45,16 @@ export class OutputLog {
       // closed already
     }
     this.file = null;
+  }
+}
+
+/**
+ * Hands `keep` what child `p` prints on stdout and stderr, decoded as streams: a character
+ * whose UTF-8 bytes straddle two reads stays whole.
+ */
+export function readOutput(p: ChildProcess, keep: (text: string) => void): void {
+  for (const stream of [p.stdout, p.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', keep);
   }
 }

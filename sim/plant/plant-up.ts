@@ -18,7 +18,7 @@ import { TwinlineError } from '../core/errors.ts';
 import type { Plant, PlantLine } from './plant-file.ts';
 import { startNatsCluster, type ClusterWatch, type NatsCluster, type NatsNode } from './nats-cluster.ts';
 import { MAX_STREAM_BYTES } from '../host/streams.ts';
-import { OutputLog } from './output-log.ts';
+import { OutputLog, readOutput } from './output-log.ts';
 import { startPlantView, type PlantViewServer } from './plant-view.ts';
 
 const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url));
@@ -123,11 +123,7 @@ class Host {
       this.out = (this.out + text).slice(-OUT_MAX);
       file.write(text);
     };
-    // decoded as streams: a character whose UTF-8 bytes straddle two reads stays whole
-    p.stdout?.setEncoding('utf8');
-    p.stderr?.setEncoding('utf8');
-    p.stdout?.on('data', keep);
-    p.stderr?.on('data', keep);
+    readOutput(p, keep);
     p.once('exit', (code, signal) => this.exited(p, code, signal));
     const end = Date.now() + HOST_START_MS;
     while (Date.now() < end) {

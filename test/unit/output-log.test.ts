@@ -1,13 +1,15 @@
 /**
  * A plant's child output files (sim/plant/output-log.ts): bounded at twice their size limit
  * however much is written, the newest output always in the live file, and a file that cannot be
- * written given up without an exception.
+ * written given up without an exception; a child's output read whole, characters split across
+ * reads included.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OutputLog } from '../../sim/plant/output-log.ts';
+import { OutputLog, readOutput } from '../../sim/plant/output-log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'twinline-output-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,5 +41,17 @@ describe('OutputLog', () => {
     expect(() => log.write('lost\n')).not.toThrow();
     expect(() => log.write('lost too\n')).not.toThrow();
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('readOutput', () => {
+  it('keeps a character whose UTF-8 bytes straddle two reads, on stdout and stderr', async () => {
+    // 机 is E6 9C BA: the first byte, a pause, the other two
+    const script = 'process.stdout.write(Buffer.from([0xe6])); setTimeout(() => { process.stdout.write(Buffer.from([0x9c, 0xba])); process.stderr.write(Buffer.from([0xe6, 0x9c])); setTimeout(() => process.stderr.write(Buffer.from([0xba])), 100); }, 100);';
+    const p = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    readOutput(p, (t) => (text += t));
+    await new Promise((r) => p.once('close', r));
+    expect(text).toBe('机机');
   });
 });
