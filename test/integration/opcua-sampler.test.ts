@@ -92,10 +92,12 @@ beforeAll(async () => {
   const space = server.engine.addressSpace!.registerNamespace(NS_URI);
   // the passes run by hand unless a test starts the timer
   sampler = new ValueSampler(world, MIN_SAMPLING_MS);
-  buildLine(space, spec, {
+  const nodes = buildLine(space, spec, {
     reader: world, sampler, send: () => Promise.resolve({ ok: false, code: 'NOT_ALLOWED', reason: 'read-only test line' }),
     authorize: () => true, roleOf: () => 'operator', refuse: () => undefined, routed: { writes: new Set(), calls: new Set() },
   });
+  // every station's variables now, so the sampler holds them all from the start
+  nodes.subtrees.buildAll();
   await server.start();
   // a client PKI of the test's own, not node-opcua's per-machine default folder
   const clientCertificateManager = new OPCUACertificateManager({ rootFolder: join(runDir, 'client-pki'), automaticallyAcceptUnknownCertificate: true });

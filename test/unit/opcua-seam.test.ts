@@ -11,7 +11,7 @@ import {
 } from 'node-opcua';
 import { AuditThrottle } from '../../sim/host/audit-throttle.ts';
 import { outOfRange } from '../../sim/protocols/opcua/address-space.ts';
-import { historicalLike, routeValueWrites, userAccessLevelBy } from '../../sim/protocols/opcua/seam.ts';
+import { buildOnFirstLook, buildOnMissingNodeId, historicalLike, routeValueWrites, userAccessLevelBy } from '../../sim/protocols/opcua/seam.ts';
 
 describe('node-opcua internals the seam replaces', () => {
   it('are where the seam expects them', () => {
@@ -51,6 +51,40 @@ describe('node-opcua internals the seam replaces', () => {
       expect(v.readAttribute(ctx, AttributeIds.UserAccessLevel).value.value).toBe(1);
       // without a session (the server's own reads) node-opcua answers as before
       expect(v.readAttribute(SessionContext.defaultContext as unknown as ISessionContext, AttributeIds.UserAccessLevel).value.value).toBe(3);
+    } finally {
+      as.dispose();
+    }
+  }, 60_000);
+});
+
+describe('nodes made when first needed', () => {
+  it('makes a node\'s children when its references are first read, and a missing NodeId when it is looked up', async () => {
+    const as = AddressSpace.create();
+    try {
+      await generateAddressSpace(as, [nodesets.standard]);
+      const ns = as.registerNamespace('urn:twinline:seam-test');
+      const parent = ns.addObject({ organizedBy: as.rootFolder.objects, browseName: 'p', nodeId: 's=p' });
+      let made = 0;
+      const make = (): void => {
+        made++;
+        ns.addVariable({ componentOf: parent, browseName: 'x', nodeId: 's=p.x', dataType: 'Double' });
+      };
+      buildOnFirstLook(parent, make);
+      expect(made).toBe(0);
+      expect(parent.getChildByName('x')?.nodeId.toString()).toBe(`ns=${ns.index};s=p.x`);
+      expect(parent.getComponents()).toHaveLength(1);
+      expect(made).toBe(1);
+      const asked: string[] = [];
+      buildOnMissingNodeId(ns, (id) => {
+        asked.push(String(id.value));
+        if (id.value !== 'q') return false;
+        ns.addObject({ organizedBy: as.rootFolder.objects, browseName: 'q', nodeId: 's=q' });
+        return true;
+      });
+      expect(as.findNode(`ns=${ns.index};s=q`)?.browseName.name).toBe('q');
+      expect(as.findNode(`ns=${ns.index};s=none`)).toBeNull();
+      expect(as.findNode(`ns=${ns.index};s=p.x`)).not.toBeNull();
+      expect(asked).toEqual(['q', 'none']);
     } finally {
       as.dispose();
     }

@@ -22,6 +22,7 @@ import { routeValueWrites, userAccessLevelBy } from './seam.ts';
 import type { ValueSampler } from './sampler.ts';
 import { euInformation } from './units.ts';
 import { bindPackml, instantiatePackml, packmlObjectType, type StationPackml } from './packml.ts';
+import { StationSubtrees } from './subtrees.ts';
 
 /** How the address space reaches the line. */
 export interface LineLink {
@@ -49,8 +50,10 @@ export interface LineLink {
 export interface LineNodes {
   stations: Map<string, UAObject>;
   line: UAObject;
-  /** the stations' PackML companions (empty when the PackML nodeset is not loaded) */
+  /** the PackML companions of the stations made so far (none when the PackML nodeset is not loaded) */
   packml: Map<string, StationPackml>;
+  /** what lies below each station, made when first needed; the other parts of the face add their steps */
+  subtrees: StationSubtrees;
 }
 
 /**
@@ -273,6 +276,8 @@ function addPackml(ns: Namespace, parent: UAObject, station: string, s: number, 
 /**
  * Builds the line under Objects in namespace `ns`. Each ISA-95 level notifies the one above,
  * up to the Server object, so alarm events of a station reach clients subscribed to Server.
+ * The station objects are made now; their fields and PackML object are the first step of
+ * each station's subtree (subtrees.ts).
  */
 export function buildLine(ns: Namespace, spec: LineSpec, link: LineLink): LineNodes {
   const as = ns.addressSpace;
@@ -290,6 +295,7 @@ export function buildLine(ns: Namespace, spec: LineSpec, link: LineLink): LineNo
   });
   const stations = new Map<string, UAObject>();
   const packml = new Map<string, StationPackml>();
+  const subtrees = new StationSubtrees();
   const packmlType = packmlObjectType(ns);
   spec.stations.forEach((st, s) => {
     const kind = machineKind(st.kind);
@@ -298,13 +304,16 @@ export function buildLine(ns: Namespace, spec: LineSpec, link: LineLink): LineNo
       componentOf: lineNode, eventSourceOf: lineNode, browseName: st.id, displayName: label(st.name), nodeId: `s=${st.id}`,
       description: `${kind.title.en} (${kind.kind})`, eventNotifier: 1,
     });
-    for (const [field, f] of Object.entries(COMMON_FIELDS) as [string, FieldSpec][]) addField(ns, node, st.id, s, field, f, link);
-    for (const [field, f] of Object.entries(kind.fields)) addField(ns, node, st.id, s, field, f, link);
-    // kinds that declare the PackML companion get the typed object, others a plain PackML folder
-    const companion = addPackml(ns, node, st.id, s, link, kind.companion.includes('PackML') ? packmlType : null);
-    if (companion !== null) packml.set(st.id, companion);
+    subtrees.declare(st.id);
+    subtrees.add(st.id, () => {
+      for (const [field, f] of Object.entries(COMMON_FIELDS) as [string, FieldSpec][]) addField(ns, node, st.id, s, field, f, link);
+      for (const [field, f] of Object.entries(kind.fields)) addField(ns, node, st.id, s, field, f, link);
+      // kinds that declare the PackML companion get the typed object, others a plain PackML folder
+      const companion = addPackml(ns, node, st.id, s, link, kind.companion.includes('PackML') ? packmlType : null);
+      if (companion !== null) packml.set(st.id, companion);
+    });
     stations.set(st.id, node);
   });
-  return { stations, line: lineNode, packml };
+  return { stations, line: lineNode, packml, subtrees };
 }
 

@@ -57,6 +57,8 @@ export function buildAlarms(ns: Namespace, spec: LineSpec, nodes: LineNodes, lin
     if (st === undefined || a === undefined) return undefined;
     let made = st.made.get(code);
     if (made === undefined) {
+      // the condition sits below the station: its subtree is made first
+      nodes.subtrees.build(station);
       const node = ns.instantiateAlarmCondition('AlarmConditionType', {
         componentOf: st.source, conditionSource: st.source, browseName: a.code, nodeId: `s=${station}.Alarms.${a.code}`,
         conditionName: a.code, inputNode: NodeId.nullNodeId, optionals: ['ConfirmedState', 'Confirm'],

@@ -34,6 +34,7 @@ import {
   type AddressSpace, type ContinuationData, type ISessionContext, type IVariableHistorian, type Namespace, type ReadRawModifiedDetails, type StatusCode, type UAVariable,
 } from 'node-opcua';
 import { historicalLike } from './seam.ts';
+import type { StationSubtrees } from './subtrees.ts';
 
 /** What the face reads from the historian. */
 export interface OpcuaHistory {
@@ -272,9 +273,10 @@ function historyReadProcessed(h: OpcuaHistory, inner: (...a: unknown[]) => void)
 
 /**
  * Makes the recorded station variables historical and the server a history server; returns how
- * many variables were made historical.
+ * many variables were made historical. With `subtrees`, a variable of a station not made yet
+ * is made historical with the station (and counted then, not now).
  */
-export function installHistory(as: AddressSpace, ns: Namespace, h: OpcuaHistory): number {
+export function installHistory(as: AddressSpace, ns: Namespace, h: OpcuaHistory, subtrees?: StationSubtrees): number {
   addAggregateSupport(as, [AggregateFunction.Interpolative, AggregateFunction.Average, AggregateFunction.Minimum, AggregateFunction.Maximum, AggregateFunction.Count]);
   // say what the server does: data history, no event history, a bounded answer
   const caps = as.rootFolder.objects.server.serverCapabilities.getChildByName('HistoryServerCapabilities');
@@ -284,9 +286,9 @@ export function installHistory(as: AddressSpace, ns: Namespace, h: OpcuaHistory)
     ?.setValueFromSource({ dataType: DataType.UInt16, value: MAX_CONTINUATION_POINTS });
   let n = 0;
   let model: UAVariable | null = null;
-  for (const c of h.columns) {
+  const historize = (c: OpcuaHistory['columns'][number]): boolean => {
     const node = as.findNode(`ns=${ns.index};s=${c.name}`) as UAVariable | null;
-    if (node === null || node.nodeClass !== 2) continue; // NodeClass.Variable
+    if (node === null || node.nodeClass !== 2) return false; // NodeClass.Variable
     const type = node.getBasicDataType();
     const historian: TagHistorian = {
       tag: c.name,
@@ -312,7 +314,12 @@ export function installHistory(as: AddressSpace, ns: Namespace, h: OpcuaHistory)
     } else {
       historicalLike(model, node, historian);
     }
-    n++;
+    return true;
+  };
+  for (const c of h.columns) {
+    const station = c.name.split('.')[0] ?? '';
+    if (subtrees?.isPending(station) === true) subtrees.add(station, () => void historize(c));
+    else if (historize(c)) n++;
   }
   return n;
 }

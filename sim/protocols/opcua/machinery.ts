@@ -45,23 +45,26 @@ export function buildMachinery(ns: Namespace, spec: LineSpec, nodes: LineNodes, 
     const kind = machineKind(st.kind);
     if (node === undefined || kind === undefined) return;
     machines.addReference({ referenceType: 'Organizes', nodeId: node });
-    const ident = (idType as UAObjectType).instantiate({
-      namespace: ns, nodeId: `s=${st.id}.Identification`, browseName: { name: 'Identification', namespaceIndex: di },
-      addInOf: node, optionals: ['Model', 'SerialNumber'],
-    } as Parameters<UAObjectType['instantiate']>[0]);
-    const set = (name: string, value: unknown, dataType: 'LocalizedText' | 'String'): void => {
-      const v = ident.getPropertyByName(name, di);
-      v?.setValueFromSource({ dataType, value });
-    };
-    set('Manufacturer', { text: 'Twinline (simulated)', locale: 'en' }, 'LocalizedText');
-    set('Model', { text: kind.title.en, locale: 'en' }, 'LocalizedText');
-    set('SerialNumber', `${spec.id}/${st.id}`, 'String');
-    set('ProductInstanceUri', `urn:twinline:${spec.id}:${st.id}`, 'String');
-    const sm = promoteToStateMachine((smType as UAObjectType).instantiate({
-      namespace: ns, nodeId: `s=${st.id}.MachineryItemState`, browseName: { name: 'MachineryItemState', namespaceIndex: ma }, componentOf: node,
-    } as Parameters<UAObjectType['instantiate']>[0]));
-    machinesOf.set(st.id, { index: s, sm });
-    update(s, sm);
+    // its Identification and state machine are made with the station's subtree
+    nodes.subtrees.add(st.id, () => {
+      const ident = (idType as UAObjectType).instantiate({
+        namespace: ns, nodeId: `s=${st.id}.Identification`, browseName: { name: 'Identification', namespaceIndex: di },
+        addInOf: node, optionals: ['Model', 'SerialNumber'],
+      } as Parameters<UAObjectType['instantiate']>[0]);
+      const set = (name: string, value: unknown, dataType: 'LocalizedText' | 'String'): void => {
+        const v = ident.getPropertyByName(name, di);
+        v?.setValueFromSource({ dataType, value });
+      };
+      set('Manufacturer', { text: 'Twinline (simulated)', locale: 'en' }, 'LocalizedText');
+      set('Model', { text: kind.title.en, locale: 'en' }, 'LocalizedText');
+      set('SerialNumber', `${spec.id}/${st.id}`, 'String');
+      set('ProductInstanceUri', `urn:twinline:${spec.id}:${st.id}`, 'String');
+      const sm = promoteToStateMachine((smType as UAObjectType).instantiate({
+        namespace: ns, nodeId: `s=${st.id}.MachineryItemState`, browseName: { name: 'MachineryItemState', namespaceIndex: ma }, componentOf: node,
+      } as Parameters<UAObjectType['instantiate']>[0]));
+      machinesOf.set(st.id, { index: s, sm });
+      update(s, sm);
+    });
   });
 
   function update(s: number, sm: ReturnType<typeof promoteToStateMachine>): void {

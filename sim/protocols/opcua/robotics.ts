@@ -47,42 +47,47 @@ export function buildRobotics(ns: Namespace, spec: LineSpec, nodes: LineNodes, l
     const node = nodes.stations.get(st.id);
     const kind = machineKind(st.kind);
     if (node === undefined || kind === undefined || !kind.companion.includes('Robotics')) return;
-    const make = (t: string, parent: UAObject, browseName: string, nodeId: string, optionals: string[] = []): UAObject =>
-      type(t).instantiate({
-        namespace: ns, componentOf: parent, browseName: { name: browseName, namespaceIndex: ns.index }, nodeId: `s=${nodeId}`, optionals,
-      } as Parameters<UAObjectType['instantiate']>[0]);
-    const base = `${st.id}.MotionDeviceSystem`;
-    const system = make('MotionDeviceSystemType', node, 'MotionDeviceSystem', base);
-    const identify = (o: UAObject, model: string, serial: string): void => {
-      const set = (name: string, value: Variant): void => void childAt<UAVariable>(o, di, [name]).setValueFromSource(value);
-      set('Manufacturer', new Variant({ dataType: DataType.LocalizedText, value: { text: 'Twinline (simulated)', locale: 'en' } }));
-      set('Model', new Variant({ dataType: DataType.LocalizedText, value: { text: model, locale: 'en' } }));
-      set('ProductCode', new Variant({ dataType: DataType.String, value: `twinline-${st.kind}` }));
-      set('SerialNumber', new Variant({ dataType: DataType.String, value: serial }));
-    };
+    // the types are looked up now (a missing nodeset fails the start, not a client's browse);
+    // the robot's MotionDeviceSystem is made with the station's subtree
+    for (const t of ['MotionDeviceSystemType', 'MotionDeviceType', 'ControllerType', 'TaskControlType', 'SafetyStateType']) type(t);
+    nodes.subtrees.add(st.id, () => {
+      const make = (t: string, parent: UAObject, browseName: string, nodeId: string, optionals: string[] = []): UAObject =>
+        type(t).instantiate({
+          namespace: ns, componentOf: parent, browseName: { name: browseName, namespaceIndex: ns.index }, nodeId: `s=${nodeId}`, optionals,
+        } as Parameters<UAObjectType['instantiate']>[0]);
+      const base = `${st.id}.MotionDeviceSystem`;
+      const system = make('MotionDeviceSystemType', node, 'MotionDeviceSystem', base);
+      const identify = (o: UAObject, model: string, serial: string): void => {
+        const set = (name: string, value: Variant): void => void childAt<UAVariable>(o, di, [name]).setValueFromSource(value);
+        set('Manufacturer', new Variant({ dataType: DataType.LocalizedText, value: { text: 'Twinline (simulated)', locale: 'en' } }));
+        set('Model', new Variant({ dataType: DataType.LocalizedText, value: { text: model, locale: 'en' } }));
+        set('ProductCode', new Variant({ dataType: DataType.String, value: `twinline-${st.kind}` }));
+        set('SerialNumber', new Variant({ dataType: DataType.String, value: serial }));
+      };
 
-    const robot = make('MotionDeviceType', childAt(system, ro, ['MotionDevices']), 'Robot', `${base}.Robot`);
-    identify(robot, kind.title.en, `${spec.id}/${st.id}`);
-    childAt<UAVariable>(robot, ro, ['MotionDeviceCategory']).setValueFromSource(new Variant({ dataType: DataType.Int32, value: ARTICULATED_ROBOT }));
-    // the twin runs programs at their programmed speed
-    childAt<UAVariable>(childAt<UAObject>(robot, di, ['ParameterSet']), ro, ['SpeedOverride']).setValueFromSource(new Variant({ dataType: DataType.Double, value: 100 }));
+      const robot = make('MotionDeviceType', childAt(system, ro, ['MotionDevices']), 'Robot', `${base}.Robot`);
+      identify(robot, kind.title.en, `${spec.id}/${st.id}`);
+      childAt<UAVariable>(robot, ro, ['MotionDeviceCategory']).setValueFromSource(new Variant({ dataType: DataType.Int32, value: ARTICULATED_ROBOT }));
+      // the twin runs programs at their programmed speed
+      childAt<UAVariable>(childAt<UAObject>(robot, di, ['ParameterSet']), ro, ['SpeedOverride']).setValueFromSource(new Variant({ dataType: DataType.Double, value: 100 }));
 
-    const controller = make('ControllerType', childAt(system, ro, ['Controllers']), 'Controller', `${base}.Controller`);
-    identify(controller, `${kind.title.en} controller`, `${spec.id}/${st.id}/controller`);
-    childAt<UAVariable>(controller, ro, ['CurrentUser', 'Level']).setValueFromSource(new Variant({ dataType: DataType.String, value: 'OPERATOR' }));
-    const task = make('TaskControlType', childAt(controller, ro, ['TaskControls']), 'PickAndPlace', `${base}.Controller.PickAndPlace`);
-    childAt<UAVariable>(task, di, ['ComponentName']).setValueFromSource(new Variant({ dataType: DataType.LocalizedText, value: { text: 'Pick and place', locale: 'en' } }));
-    const taskParams = childAt<UAObject>(task, di, ['ParameterSet']);
-    childAt<UAVariable>(taskParams, ro, ['TaskProgramName']).setValueFromSource(new Variant({ dataType: DataType.String, value: 'pick-and-place' }));
-    childAt<UAVariable>(taskParams, ro, ['TaskProgramLoaded']).setValueFromSource(new Variant({ dataType: DataType.Boolean, value: true }));
+      const controller = make('ControllerType', childAt(system, ro, ['Controllers']), 'Controller', `${base}.Controller`);
+      identify(controller, `${kind.title.en} controller`, `${spec.id}/${st.id}/controller`);
+      childAt<UAVariable>(controller, ro, ['CurrentUser', 'Level']).setValueFromSource(new Variant({ dataType: DataType.String, value: 'OPERATOR' }));
+      const task = make('TaskControlType', childAt(controller, ro, ['TaskControls']), 'PickAndPlace', `${base}.Controller.PickAndPlace`);
+      childAt<UAVariable>(task, di, ['ComponentName']).setValueFromSource(new Variant({ dataType: DataType.LocalizedText, value: { text: 'Pick and place', locale: 'en' } }));
+      const taskParams = childAt<UAObject>(task, di, ['ParameterSet']);
+      childAt<UAVariable>(taskParams, ro, ['TaskProgramName']).setValueFromSource(new Variant({ dataType: DataType.String, value: 'pick-and-place' }));
+      childAt<UAVariable>(taskParams, ro, ['TaskProgramLoaded']).setValueFromSource(new Variant({ dataType: DataType.Boolean, value: true }));
 
-    const safety = make('SafetyStateType', childAt(system, ro, ['SafetyStates']), 'SafetyState', `${base}.SafetyState`);
-    const params = childAt<UAObject>(safety, di, ['ParameterSet']);
-    const { reader } = link;
-    const now = (): ReturnType<typeof robotSafety> => robotSafety(reader.read(s, 'state'), reader.read(s, 'mode'), reader.read(s, 'interlock'));
-    const bind = (name: string, field: string, convert: () => Variant): void => link.sampler.bind(childAt<UAVariable>(params, ro, [name]), s, field, convert);
-    bind('OperationalMode', 'mode', () => new Variant({ dataType: DataType.Int32, value: now().operationalMode }));
-    bind('EmergencyStop', 'state', () => new Variant({ dataType: DataType.Boolean, value: now().emergencyStop }));
-    bind('ProtectiveStop', 'interlock', () => new Variant({ dataType: DataType.Boolean, value: now().protectiveStop }));
+      const safety = make('SafetyStateType', childAt(system, ro, ['SafetyStates']), 'SafetyState', `${base}.SafetyState`);
+      const params = childAt<UAObject>(safety, di, ['ParameterSet']);
+      const { reader } = link;
+      const now = (): ReturnType<typeof robotSafety> => robotSafety(reader.read(s, 'state'), reader.read(s, 'mode'), reader.read(s, 'interlock'));
+      const bind = (name: string, field: string, convert: () => Variant): void => link.sampler.bind(childAt<UAVariable>(params, ro, [name]), s, field, convert);
+      bind('OperationalMode', 'mode', () => new Variant({ dataType: DataType.Int32, value: now().operationalMode }));
+      bind('EmergencyStop', 'state', () => new Variant({ dataType: DataType.Boolean, value: now().emergencyStop }));
+      bind('ProtectiveStop', 'interlock', () => new Variant({ dataType: DataType.Boolean, value: now().protectiveStop }));
+    });
   });
 }

@@ -15,10 +15,13 @@
  * - `userAccessLevelBy`: a variable's UserAccessLevel follows the session's role.
  * - `historicalLike`: a variable becomes historical like one node-opcua made so, sharing its
  *   `HA Configuration` (node-opcua instantiates one per variable: ~20 kB of heap each).
+ * - `buildOnFirstLook`: a node's children are made the first time anything looks at its
+ *   references (a browse, a browse path, a child lookup, a reference added to it).
+ * - `buildOnMissingNodeId`: a NodeId not found in a namespace gets one chance to be made.
  */
 import {
   AccessLevelFlag, AttributeIds, DataType, DataValue, ServerSecureChannelLayer, StatusCodes,
-  type ISessionContext, type IVariableHistorian, type NodeId, type OPCUAServer, type StatusCode, type UAVariable,
+  type BaseNode, type ISessionContext, type IVariableHistorian, type Namespace, type NodeId, type OPCUAServer, type StatusCode, type UAVariable,
 } from 'node-opcua';
 
 /** What the seam tells about a refused client (application) certificate. */
@@ -257,4 +260,110 @@ export function historicalLike(model: UAVariable, v: UAVariable, historian: IVar
   v.accessLevel = v.accessLevel | bits;
   if (v.userAccessLevel !== undefined) v.userAccessLevel = v.userAccessLevel | bits;
   v.addReference({ referenceType: 'HasHistoricalConfiguration', nodeId: config!.nodeId, isForward: true });
+}
+
+/**
+ * A node's forward references (node-opcua keeps them in one Map per node, read by every browse,
+ * browse path, child lookup and reference added) that runs `build` before the first read.
+ */
+class BuildOnRead<K, V> extends Map<K, V> {
+  private pending: (() => void) | null;
+
+  constructor(entries: Iterable<readonly [K, V]>, build: () => void) {
+    super(entries);
+    this.pending = build;
+  }
+
+  /** runs the build once; reads during the build see the map as it grows */
+  private ready(): void {
+    const build = this.pending;
+    if (build === null) return;
+    this.pending = null;
+    build();
+  }
+
+  override get(k: K): V | undefined {
+    this.ready();
+    return super.get(k);
+  }
+
+  override has(k: K): boolean {
+    this.ready();
+    return super.has(k);
+  }
+
+  override get size(): number {
+    this.ready();
+    return super.size;
+  }
+
+  override values(): MapIterator<V> {
+    this.ready();
+    return super.values();
+  }
+
+  override keys(): MapIterator<K> {
+    this.ready();
+    return super.keys();
+  }
+
+  override entries(): MapIterator<[K, V]> {
+    this.ready();
+    return super.entries();
+  }
+
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    this.ready();
+    return super[Symbol.iterator]();
+  }
+
+  override forEach(fn: (v: V, k: K, m: Map<K, V>) => void, self?: unknown): void {
+    this.ready();
+    super.forEach(fn, self);
+  }
+
+  override delete(k: K): boolean {
+    this.ready();
+    return super.delete(k);
+  }
+}
+
+/**
+ * node-opcua's private part of a node (a symbol-keyed field): the Map of its forward
+ * references, and the index of its children by BrowseName made from them (kept up to date as
+ * references are added, or made again from the references when absent)
+ */
+interface NodePrivate {
+  _referenceIdx: Map<unknown, unknown>;
+  _childByNameMap: Map<unknown, unknown> | undefined;
+}
+
+function privateOf(node: BaseNode): NodePrivate {
+  const key = Object.getOwnPropertySymbols(node).find((k) => k.description === 'BaseNodePrivate');
+  const priv = key === undefined ? undefined : (node as unknown as Record<symbol, Partial<NodePrivate> | undefined>)[key];
+  must(priv?._referenceIdx instanceof Map, 'BaseNode[BaseNodePrivate]._referenceIdx');
+  return priv as NodePrivate;
+}
+
+/**
+ * `build` runs (once) the first time anything reads `node`'s forward references: a Browse or
+ * TranslateBrowsePathsToNodeIds reaching it, a child looked up by name, a reference added to
+ * it. Until then the node holds the references it has now.
+ */
+export function buildOnFirstLook(node: BaseNode, build: () => void): void {
+  const priv = privateOf(node);
+  priv._referenceIdx = new BuildOnRead(priv._referenceIdx, build);
+  // a child index made already would answer a lookup by name without reading the references
+  priv._childByNameMap = undefined;
+}
+
+/**
+ * A NodeId that `ns` does not hold is passed to `make` (which may create it) and looked up
+ * once more: Read, Write, Call, monitored items and HistoryRead of a node not made yet.
+ */
+export function buildOnMissingNodeId(ns: Namespace, make: (nodeId: NodeId) => boolean): void {
+  const target = ns as unknown as { findNode2?: (nodeId: NodeId) => BaseNode | null };
+  must(typeof target.findNode2 === 'function', 'Namespace.findNode2');
+  const find = target.findNode2!.bind(ns);
+  target.findNode2 = (nodeId) => find(nodeId) ?? (make(nodeId) ? find(nodeId) : null);
 }

@@ -74,6 +74,12 @@ export interface OpcuaOptions {
   gate?: OpcuaGate;
   /** the host's historian: recorded variables answer HistoryRead (history.ts); omitted: no history */
   history?: OpcuaHistory;
+  /**
+   * make what lies below each station (variables, PackML, companions) when a client first
+   * needs it (default), or everything at start (`false`: a fixed memory from the start, and
+   * the start time of the whole address space)
+   */
+  lazyStations?: boolean;
 }
 
 /** What incident response has shut, as the OPC UA face asks it. Each answer is a refusal's reason, or null. */
@@ -97,10 +103,12 @@ export interface OpcuaFace {
   startupMs: number;
   /**
    * where the startup time went [ms]: `prepare` (shared-buffer reader, profile and PKI, port,
-   * server construction), `initialize` (standard nodeset), station `variables` and methods,
-   * `alarms` (conditions), `listen`
+   * server construction), `initialize` (standard nodeset), `stations` (the ISA-95 levels and
+   * station objects), `companions` (alarms active at start, Machinery, Machine Vision,
+   * Robotics, history: what they make now), `subtrees` (the stations' nodes made at start:
+   * all with `lazyStations: false`, else none), `listen`
    */
-  startupParts: { prepare: number; initialize: number; variables: number; alarms: number; listen: number };
+  startupParts: { prepare: number; initialize: number; stations: number; companions: number; subtrees: number; listen: number };
   /** lines for the operator (profile warnings, where the trust lists live) */
   notes: string[];
   /** Feeds drained events (alarms raised, cleared, acknowledged). */
@@ -289,14 +297,17 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
   // gateway exports address the line's nodes by this index
   if (ns.index !== LINE_NAMESPACE_INDEX) throw new Error(`OPC UA: the line's namespace got index ${ns.index}, not ${LINE_NAMESPACE_INDEX} (update COMPANION_URIS)`);
   const nodes = buildLine(ns, o.spec, link);
-  const variablesMs = took();
+  const stationsMs = took();
   const alarms = buildAlarms(ns, o.spec, nodes, link);
   const machinery = buildMachinery(ns, o.spec, nodes, reader);
   const packml = packmlUpdater(nodes.packml);
   const vision = buildVision(ns, o.spec, nodes, link);
   buildRobotics(ns, o.spec, nodes, link);
-  if (o.history !== undefined) installHistory(as, ns, o.history);
-  const alarmsMs = took();
+  if (o.history !== undefined) installHistory(as, ns, o.history, nodes.subtrees);
+  const companionsMs = took();
+  if (o.lazyStations === false) nodes.subtrees.buildAll();
+  else nodes.subtrees.install(ns, nodes.stations);
+  const subtreesMs = took();
   const refusals = auditRefusedCertificates(server, profile, audit);
   screenIdentities(server, profile, o.gate, audit);
   auditServer(server, { routedWrites: link.routed.writes, routedCalls: link.routed.calls }, audit, { ...refusals, userOf: profile.identities.userOf });
@@ -311,7 +322,7 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     fellBackFrom: bound.fellBackFrom,
     namespaceUri,
     startupMs: Math.round(performance.now() - t0),
-    startupParts: { prepare: prepareMs, initialize: initializeMs, variables: variablesMs, alarms: alarmsMs, listen: listenMs },
+    startupParts: { prepare: prepareMs, initialize: initializeMs, stations: stationsMs, companions: companionsMs, subtrees: subtreesMs, listen: listenMs },
     notes: profile.notes,
     closeSessions: (match) => {
       const out: string[] = [];
@@ -340,6 +351,8 @@ export async function startOpcua(o: OpcuaOptions): Promise<OpcuaFace> {
     async close() {
       closing = true;
       sampler.stop();
+      // node-opcua looks at every node while it takes the address space down: make nothing more
+      nodes.subtrees.close();
       server.engine.setShutdownReason({ text: 'the Twinline host is stopping', locale: 'en' });
       await server.shutdown(o.shutdownMs ?? DEFAULT_SHUTDOWN_MS);
     },

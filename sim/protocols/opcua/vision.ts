@@ -61,27 +61,32 @@ export function buildVision(ns: Namespace, spec: LineSpec, nodes: LineNodes, lin
   const as = ns.addressSpace;
   const mv = as.getNamespaceIndex(VISION_URI);
   const type = mv < 0 ? null : as.findObjectType('VisionSystemType', mv);
-  const systems = new Map<string, { update: () => void; results: () => void }>();
+  /** the state machines of the vision systems made so far, and every vision station's results */
+  const updates = new Map<string, () => void>();
+  const results: (() => void)[] = [];
   spec.stations.forEach((st, s) => {
     const node = nodes.stations.get(st.id);
     if (node === undefined || machineKind(st.kind)?.companion.includes('MachineVision') !== true) return;
     if (type === null) throw new Error('OPC UA: the Machine Vision companion specification is not loaded');
-    systems.set(st.id, addVisionSystem(type, ns, node, st.id, s, link, mv));
+    // results are raised on the station from the start, whether or not anyone has looked below it
+    results.push(visionResults(ns, node, st.id, s, link.reader, mv));
+    nodes.subtrees.add(st.id, () => updates.set(st.id, addVisionSystem(type, ns, node, st.id, s, link, mv)));
   });
   return {
     onEvents(events) {
       for (const e of events) {
-        if (e.station !== null && (e.type === 'state' || e.type === 'fault' || e.type === 'repair')) systems.get(e.station)?.update();
+        if (e.station !== null && (e.type === 'state' || e.type === 'fault' || e.type === 'repair')) updates.get(e.station)?.();
       }
       // called every pump, with or without events: raise the inspections since the last one
-      for (const v of systems.values()) v.results();
+      for (const r of results) r();
     },
   };
 }
 
+/** Makes the station's VisionSystem; returns what sets its state machines from the station. */
 function addVisionSystem(
   type: UAObjectType, ns: Namespace, station: UAObject, id: string, s: number, link: LineLink, mv: number,
-): { update: () => void; results: () => void } {
+): () => void {
   const obj = type.instantiate({
     namespace: ns, componentOf: station, browseName: 'VisionSystem', displayName: 'VisionSystem', nodeId: `s=${id}.VisionSystem`,
     description: 'machine vision system (OPC 40100-1 VisionSystemType) following the station',
@@ -113,17 +118,24 @@ function addVisionSystem(
     setStateIfChanged(automatic, v.automatic);
   };
   update();
+  return update;
+}
 
-  // results: one ResultReadyEvent per inspection, raised on the station (events bubble up to Server)
+/**
+ * The results of a vision station: one ResultReadyEvent per inspection, raised on the station
+ * (events bubble up to Server) with the VisionSystem as source node.
+ */
+function visionResults(ns: Namespace, station: UAObject, id: string, s: number, reader: World, mv: number): () => void {
   const as = ns.addressSpace;
   const resultReady = as.findEventType('ResultReadyEventType', mv);
   const idOf = (kind: keyof typeof ID_TYPES, value: string): Variant =>
     new Variant({ dataType: DataType.ExtensionObject, value: as.constructExtensionObject(coerceNodeId(`ns=${mv};i=${ID_TYPES[kind]}`), { id: value }) });
   const counts = (): { inspected: number; rejected: number } =>
     reader.readConsistent(() => ({ inspected: reader.read(s, 'inspected'), rejected: reader.read(s, 'rejected') })).value;
+  const source = coerceNodeId(`ns=${ns.index};s=${id}.VisionSystem`);
   let last = counts();
   let serial = 0;
-  const results = (): void => {
+  return () => {
     const next = counts();
     const { states, skipped } = newResults(next.inspected - last.inspected, next.rejected - last.rejected);
     last = next;
@@ -133,7 +145,7 @@ function addVisionSystem(
     for (const state of states) {
       serial++;
       station.raiseEvent(resultReady, {
-        sourceNode: { dataType: DataType.NodeId, value: obj.nodeId },
+        sourceNode: { dataType: DataType.NodeId, value: source },
         sourceName: { dataType: DataType.String, value: `${id}.VisionSystem` },
         message: { dataType: DataType.LocalizedText, value: { text: `inspection ${serial}: ${state === RESULT_PASS ? 'pass' : 'reject'}` } },
         severity: { dataType: DataType.UInt16, value: state === RESULT_PASS ? 100 : 300 },
@@ -148,5 +160,4 @@ function addVisionSystem(
       });
     }
   };
-  return { update, results };
 }
