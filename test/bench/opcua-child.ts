@@ -2,7 +2,7 @@
  * Child process of the `opcua` bench section, one role per process so that memory and CPU
  * figures of one server never include the other's:
  *
- * - `server <ours|bare> <minTags> <runDir>`: loads a generated line into a simulation worker
+ * - `server <ours|whole|bare> <minTags> <runDir>`: loads a generated line into a simulation worker
  *   (paused), starts the face (`startOpcua`, profile open) or the bare baseline server, reports
  *   start time and heap/RSS growth, then obeys the parent: `run` (simulation at a speed; the
  *   bare server's feeder copies changed values every 100 ms), `synthetic` (simulation paused,
@@ -24,9 +24,15 @@ import { loadRemote, spawnNodeSim } from '../../sim/worker/node-host.ts';
 import { openReader } from '../../sim/worker/reader.ts';
 import { bumpAll, bumpFields, conditionsOf, freePort, generateLine, startBareServer, tagValue } from './opcua-fixtures.ts';
 
+/**
+ * The server of a child: the face with each station's nodes made when first needed (`ours`,
+ * as `twinline serve` runs it) or all at start (`whole`), or the bare node-opcua server.
+ */
+export type ServerKind = 'ours' | 'whole' | 'bare';
+
 /** What a server child reports once listening. */
 export interface ServerReady {
-  kind: 'ours' | 'bare';
+  kind: ServerKind;
   endpoint: string;
   namespaceUri: string;
   /** variables exposed for the stations */
@@ -74,7 +80,7 @@ function settled(): { heap: number; rss: number } {
   return { heap: m.heapUsed, rss: m.rss };
 }
 
-async function server(kind: 'ours' | 'bare', minTags: number, runDir: string): Promise<void> {
+async function server(kind: ServerKind, minTags: number, runDir: string): Promise<void> {
   const line = generateLine(minTags);
   const sim = spawnNodeSim();
   await loadRemote(sim.api, line.text, line.file);
@@ -88,8 +94,10 @@ async function server(kind: 'ours' | 'bare', minTags: number, runDir: string): P
   let parts: Record<string, number> = {};
   /** values of the first `items` tags that changed between two passes of the bare feeder */
   let offered = 0;
-  if (kind === 'ours') {
-    const face = await startOpcua({ spec: line.spec, api: sim.api, port: 0, explicitPort: false, host: '127.0.0.1', profile: 'open', runDir, accounts: AccountStore.fromClear([]) });
+  if (kind !== 'bare') {
+    const face = await startOpcua({
+      spec: line.spec, api: sim.api, port: 0, explicitPort: false, host: '127.0.0.1', profile: 'open', runDir, accounts: AccountStore.fromClear([]), lazyStations: kind === 'ours',
+    });
     endpoint = face.endpoint;
     parts = face.startupParts;
     close = () => face.close();
@@ -215,9 +223,9 @@ async function client(): Promise<void> {
 }
 
 const [role, kind, minTags, runDir] = process.argv.slice(2);
-if (role === 'server' && (kind === 'ours' || kind === 'bare')) await server(kind, Number(minTags), runDir ?? '.');
+if (role === 'server' && (kind === 'ours' || kind === 'whole' || kind === 'bare')) await server(kind, Number(minTags), runDir ?? '.');
 else if (role === 'client') await client();
 else {
-  console.error('usage: opcua-child.ts server <ours|bare> <minTags> <runDir> | client');
+  console.error('usage: opcua-child.ts server <ours|whole|bare> <minTags> <runDir> | client');
   process.exit(2);
 }

@@ -9,12 +9,15 @@
  *     synthetic stream in which every tag changes every 50 ms (capacity);
  * (2) heap and RSS growth per exposed tag over the server start, after full GCs;
  * (3) start time (construct, initialise, address space, listen) at ~10,000 and ~100,000 tags.
+ * (2) and (3) are given for the face as `twinline serve` runs it (each station's nodes made
+ * when a client first needs them) and with every station made at start (`whole`): what the
+ * face costs once clients have reached every station.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildCommand, CountResult, ServerReady } from './opcua-child.ts';
+import type { ChildCommand, CountResult, ServerKind, ServerReady } from './opcua-child.ts';
 import { preparePki } from './opcua-fixtures.ts';
 import { fmt, ratio, type BenchRow, type SectionResult } from './common.ts';
 
@@ -131,9 +134,9 @@ async function streamed(kind: 'ours' | 'bare', runDir: string, log: (line: strin
   }
 }
 
-/** One server at ~100,000 tags: start time and memory only. */
-async function startOnly(kind: 'ours' | 'bare', runDir: string): Promise<ServerReady> {
-  const server = spawnChild(['server', kind, String(LARGE_TAGS), runDir]);
+/** One server at ~100,000 tags (or `tags`): start time and memory only. */
+async function startOnly(kind: ServerKind, runDir: string, tags = LARGE_TAGS): Promise<ServerReady> {
+  const server = spawnChild(['server', kind, String(tags), runDir]);
   try {
     return await server.next<ServerReady>();
   } finally {
@@ -157,6 +160,9 @@ export async function opcuaBench(log: (line: string) => void): Promise<SectionRe
     log(`ours: ${fmt(bigOurs.tags)} tags in ${fmt(bigOurs.startMs)} ms`);
     const bigBare = await startOnly('bare', runDir);
     log(`bare: ${fmt(bigBare.tags)} tags in ${fmt(bigBare.startMs)} ms`);
+    const whole = await startOnly('whole', runDir, ITEMS);
+    const bigWhole = await startOnly('whole', runDir);
+    log(`every station made at start: ${fmt(whole.tags)} tags in ${fmt(whole.startMs)} ms, ${fmt(bigWhole.tags)} tags in ${fmt(bigWhole.startMs)} ms`);
     const perTag = (r: ServerReady, x: number): number => x / r.tags;
     const n = ours.ready.tags;
     const N = bigOurs.tags;
@@ -167,8 +173,12 @@ export async function opcuaBench(log: (line: string) => void): Promise<SectionRe
       [`(2) RSS per tag [B], ${fmt(n)} tags`, fmt(perTag(ours.ready, ours.ready.rssDelta)), 'bare server', fmt(perTag(bare.ready, bare.ready.rssDelta)), ratio(ours.ready.rssDelta, bare.ready.rssDelta)],
       [`(2) heap per tag [B], ${fmt(N)} tags`, fmt(perTag(bigOurs, bigOurs.heapDelta)), 'bare server', fmt(perTag(bigBare, bigBare.heapDelta)), ratio(bigOurs.heapDelta, bigBare.heapDelta)],
       [`(2) RSS per tag [B], ${fmt(N)} tags`, fmt(perTag(bigOurs, bigOurs.rssDelta)), 'bare server', fmt(perTag(bigBare, bigBare.rssDelta)), ratio(bigOurs.rssDelta, bigBare.rssDelta)],
+      [`(2) heap per tag [B], ${fmt(n)} tags, whole`, fmt(perTag(whole, whole.heapDelta)), 'bare server', fmt(perTag(bare.ready, bare.ready.heapDelta)), ratio(whole.heapDelta, bare.ready.heapDelta)],
+      [`(2) heap per tag [B], ${fmt(N)} tags, whole`, fmt(perTag(bigWhole, bigWhole.heapDelta)), 'bare server', fmt(perTag(bigBare, bigBare.heapDelta)), ratio(bigWhole.heapDelta, bigBare.heapDelta)],
       [`(3) start [ms], ${fmt(n)} tags`, fmt(ours.ready.startMs), 'bare server', fmt(bare.ready.startMs), ratio(ours.ready.startMs, bare.ready.startMs)],
       [`(3) start [ms], ${fmt(N)} tags`, fmt(bigOurs.startMs), 'bare server', fmt(bigBare.startMs), ratio(bigOurs.startMs, bigBare.startMs)],
+      [`(3) start [ms], ${fmt(n)} tags, whole`, fmt(whole.startMs), 'bare server', fmt(bare.ready.startMs), ratio(whole.startMs, bare.ready.startMs)],
+      [`(3) start [ms], ${fmt(N)} tags, whole`, fmt(bigWhole.startMs), 'bare server', fmt(bigBare.startMs), ratio(bigWhole.startMs, bigBare.startMs)],
     ];
     const r = rate(ours.real);
     const q = r / rate(bare.real);
@@ -187,10 +197,12 @@ export async function opcuaBench(log: (line: string) => void): Promise<SectionRe
       `    (1b), simulation paused: ours ${pct(ours.serverCpu.synthetic, ours.synthetic.wallMs)}, bare ${pct(bare.serverCpu.synthetic, bare.synthetic.wallMs)}; client CPU (1b): ours ${pct(ours.synthetic.cpuMs, ours.synthetic.wallMs)}, bare ${pct(bare.synthetic.cpuMs, bare.synthetic.wallMs)}`,
       '(1) the bare feeder calls setValueFromSource only for values that changed since its last copy (cheaper than copying all)',
       '(2) growth of heap used and RSS from before the server is constructed to after it listens, full GCs before each reading,',
-      '    each server alone in its own process, the simulation loaded and paused; ours includes engineering units, PackML methods and',
-      `    ${fmt(ours.ready.conditions)} (${fmt(bigOurs.conditions)}) alarm conditions, each an AlarmConditionType instance with its own state variables`,
+      '    each server alone in its own process, the simulation loaded and paused. Ours makes a station\'s nodes when a client first',
+      '    needs them (browse, read, monitored item); "whole" makes them all at start: engineering units, PackML companion and methods,',
+      `    Machinery, Vision and Robotics parts. Alarm conditions (${fmt(ours.ready.conditions)}, ${fmt(bigOurs.conditions)} defined) are made when first raised, in both.`,
+      `(2) ${fmt(ours.ready.tags)} tags, ours: measured at start, before the client of (1) subscribed to ${fmt(ITEMS)} of them (which makes their stations)`,
       `(3) where the start went [ms], ${fmt(n)} tags: ours ${partsOf(ours.ready)}; bare ${partsOf(bare.ready)}`,
-      `    ${fmt(N)} tags: ours ${partsOf(bigOurs)}; bare ${partsOf(bigBare)}`,
+      `    ${fmt(N)} tags: ours ${partsOf(bigOurs)}; whole ${partsOf(bigWhole)}; bare ${partsOf(bigBare)}`,
       '(3) the server certificate exists beforehand (as on a second start); ours includes the PKI check of profile open',
     ];
     return { rows, notes };
