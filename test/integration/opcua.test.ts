@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AttributeIds, ClientMonitoredItem, ClientSubscription, DataType, NodeClass, OPCUACertificateManager, OPCUAClient, TimestampsToReturn,
-  Variant, VariantArrayType, constructEventFilter, makeBrowsePath, makeEUInformation, type ClientSession, type EUInformation, type Range,
+  Variant, VariantArrayType, coerceNodeId, constructEventFilter, makeBrowsePath, makeEUInformation, type ClientSession, type EUInformation, type Range,
 } from 'node-opcua';
 import { sleep, waitFor } from './opcua-host.ts';
 import { START_MS, startServe, type Ev, type ServeProc } from './serve-proc.ts';
@@ -162,6 +162,12 @@ describe('twinline serve: OPC UA face (open profile)', () => {
     expect(await call('Start')).toBe('Good');
     await waitFor('Execute', state, (v) => v === 6);
     expect(await read(id('former.PackML.StateName'))).toBe('Execute');
+    // what a client learns of their arguments (a method without any has no argument properties)
+    const start = await session.getArgumentDefinition(coerceNodeId(id('former.PackML.Start')));
+    expect([start.inputArguments.length, start.outputArguments.length]).toEqual([0, 0]);
+    const setMode = await session.getArgumentDefinition(coerceNodeId(id('former.PackML.SetMode')));
+    expect(setMode.inputArguments.map((a) => a.name)).toEqual(['Mode']);
+    expect(setMode.outputArguments).toHaveLength(0);
   });
 
   it('writes setpoints through the world as an operator: what UserAccessLevel offers is Good, the rest refused with the matching StatusCode, line running', async () => {
