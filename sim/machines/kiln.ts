@@ -26,8 +26,14 @@ const Z = ['1', '2', '3', '4'] as const;
 const ALARM_OVERTEMP = 1;
 const ALARM_UNDERTEMP = 2;
 const INTERLOCK_OVERTEMP = 1;
-/** how often the zones and the parts inside are updated [s] */
+/** how often the parts inside move on [s] */
 const PART_PERIOD = 0.1;
+/**
+ * the zones' heat balance and the ware's temperatures are updated every this many part
+ * updates (1 s): their time constants are minutes (zone `tau`, `wareTau`), and the ware's
+ * follow is exact for the step whatever its length
+ */
+const HEAT_EVERY = 10;
 
 const zoneFields = Object.fromEntries(
   Z.flatMap((z) => [
@@ -77,7 +83,8 @@ export const kiln: MachineKind = {
     band: { unit: '°C', interval: true, description: 'allowed deviation from the recipe before alarms and bloating start', access: 'rw', default: 25, min: 1, max: 500 },
     defectScale: { unit: '°C·s', description: 'ware exposure above recipe + band that bloats about one part in e', access: 'rw', default: 2000, min: 1, max: 1e9 },
     tripTemp: { unit: '°C', description: 'over-temperature interlock trip point', access: 'rw', write: 'safety', default: 1400, min: 100, max: 2000 },
-    partClock: { unit: 'tick', description: 'ticks until zones and parts inside are next updated', access: 'r', default: 0, integer: true },
+    partClock: { unit: 'tick', description: 'ticks until the parts inside next move on', access: 'r', default: 0, integer: true },
+    heatClock: { unit: '', description: 'part updates until the zones and the ware are next heated', access: 'r', default: 0, integer: true },
     preheated: { unit: '', description: '1: zones start at setpoint', access: 'rw', default: 1, min: 0, max: 1, integer: true },
     heatCapacity: { unit: 'J/K', description: 'heat capacity of one zone', access: 'r', default: 0 },
     wareLoad: { unit: 'W', description: 'heat the ware takes from the heated zones now', access: 'r', default: 0 },
@@ -120,30 +127,32 @@ export const kiln: MachineKind = {
     let power = 0;
     if (on) for (let z = 0; z < zones; z++) power += v[P_KEYS[z]!]![i]!;
     w.st.power[s] = power;
-    // Zones and parts move slowly: update them every PART_PERIOD seconds, not every tick, so
-    // cost does not grow with the number of parts inside.
+    // Parts move slowly: move them every PART_PERIOD seconds, not every tick, so cost does not
+    // grow with the number of parts inside; heat them and the zones every HEAT_EVERY moves.
     const every = ticksOf(w, PART_PERIOD);
     if (!due(v.partClock!, i, every)) return;
-    const h = w.dt * every;
-    heatZones(v, i, on, zones, h);
-    let over = false;
-    let under = false;
-    let hottest = v.t1![i]!;
-    const band = v.band![i]!;
-    for (let z = 0; z < zones; z++) {
-      const t = zoneT(v, i, z);
-      const dev = t - v[RECIPE_KEYS[z]!]![i]!;
-      if (dev > 2 * band) over = true;
-      if (dev < -2 * band) under = true;
-      hottest = Math.max(hottest, t);
+    const heat = due(v.heatClock!, i, HEAT_EVERY);
+    const h = w.dt * every * HEAT_EVERY;
+    if (heat) {
+      heatZones(v, i, on, zones, h);
+      let over = false;
+      let under = false;
+      let hottest = v.t1![i]!;
+      const band = v.band![i]!;
+      for (let z = 0; z < zones; z++) {
+        const t = zoneT(v, i, z);
+        const dev = t - v[RECIPE_KEYS[z]!]![i]!;
+        if (dev > 2 * band) over = true;
+        if (dev < -2 * band) under = true;
+        hottest = Math.max(hottest, t);
+      }
+      w.setAlarm(s, ALARM_OVERTEMP, over);
+      w.setAlarm(s, ALARM_UNDERTEMP, under);
+      if (hottest > v.tripTemp![i]!) w.setInterlock(s, INTERLOCK_OVERTEMP, true);
+      else if (hottest < v.tripTemp![i]! - 50) w.setInterlock(s, INTERLOCK_OVERTEMP, false);
     }
-    w.setAlarm(s, ALARM_OVERTEMP, over);
-    w.setAlarm(s, ALARM_UNDERTEMP, under);
-    if (hottest > v.tripTemp![i]!) w.setInterlock(s, INTERLOCK_OVERTEMP, true);
-    else if (hottest < v.tripTemp![i]! - 50) w.setInterlock(s, INTERLOCK_OVERTEMP, false);
-
     advanceFifo(w, s, w.st.slots[s] ?? 1, v.residence![i]! / every);
-    fireParts(v, i, s, w, zones, h);
+    if (heat) fireParts(v, i, s, w, zones, h);
     eachFinished(v, i, s, w, fired);
   },
 };

@@ -61,7 +61,7 @@ export interface LineInfo {
 /** Common fields worth showing on a faceplate next to a kind's own. */
 const COMMON_TAGS = ['power', 'energy', 'wear', 'partsIn', 'partsOut', 'partsScrapped', 'operators', 'alarmsAcked'] as const;
 /** Internal bookkeeping fields a faceplate leaves out. */
-const HIDDEN = new Set(['partClock', 'jamHazard', 'jamLimit', 'nextAt', 'headSerial', 'enthalpy']);
+const HIDDEN = new Set(['partClock', 'heatClock', 'jamHazard', 'jamLimit', 'nextAt', 'headSerial', 'enthalpy']);
 
 function tagInfo(name: string, f: FieldSpec): TagInfo {
   const tag: TagInfo = { name, unit: f.unit, access: f.access, description: f.description };

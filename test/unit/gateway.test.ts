@@ -210,8 +210,8 @@ describe('delivery check on recorded sequences of the real line', () => {
       return trace.values.filter((r, n) => n > 0 && r[i] !== trace.values[n - 1]![i]).length;
     };
     expect(changes('former.strokes')).toBeGreaterThanOrEqual(2);
-    // the kiln's zones are heat balances updated every 0.1 s: up to 400 changes in 40 s
-    expect(changes('kiln.t4')).toBeGreaterThan(300);
+    // the kiln's zones are heat balances updated every second: up to 40 changes in 40 s
+    expect(changes('kiln.t4')).toBeGreaterThan(30);
     expect(catalog.tags.filter((t) => t.field === 'State').length).toBe(new Set(catalog.tags.map((t) => t.station)).size);
   });
 
@@ -231,7 +231,7 @@ describe('delivery check on recorded sequences of the real line', () => {
     const r = play(trace, { ...faithful, map: (t, v) => (times10.has(t.key) && typeof v === 'number' ? v * 10 : v) });
     expect(r.valueErrorsByTag.map((e) => e.tag).sort()).toEqual(['former.strokes', 'kiln.t4']);
     const t4 = r.valueErrorsByTag.find((e) => e.tag === 'kiln.t4')!;
-    expect(t4.count).toBeGreaterThan(100);
+    expect(t4.count).toBeGreaterThan(25);
     for (const w of t4.worst) expect(Number(w.delivered) / Number(w.twin)).toBeCloseTo(10, 0);
     expect(r.stale.filter((x) => !times10.has(x.tag))).toEqual([]);
     expect(r.duplicates + r.outOfOrder).toBe(0);
