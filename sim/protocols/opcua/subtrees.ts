@@ -3,7 +3,8 @@
  * from the start; what lies below it (its field variables, its PackML or Control object, its
  * Machinery, Machine Vision and Robotics parts, its history) is made the first time a client
  * or the face itself reaches it: a browse of the station, a browse path through it, a Read,
- * Write, Call or monitored item on a NodeId `<station>.…`, an alarm of the station raised.
+ * Write, Call or monitored item on a NodeId `<station>.…`, an event raised on the station (an
+ * alarm, a vision result: node-opcua looks at the station's references to pass it on).
  * A client sees the same address space as if it had all been made at start; a line of 100,000
  * tags starts in a fraction of the time and memory, and pays for a station when it is used.
  *
