@@ -32,6 +32,9 @@ export function parseOptions<T extends ParseArgsConfig>(config: T, where: string
   }
 }
 
+/** the longest warm start `serve` runs [h] (its events are held until the run's records are open) */
+export const MAX_SERVE_WARMUP_H = 24;
+
 /** `--warmup`: a duration with a unit ('3h', '90 min'), or a bare number of hours. */
 export function parseWarmup(v: string | number | boolean | undefined): number {
   if (v === undefined) return 0;

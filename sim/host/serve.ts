@@ -43,7 +43,7 @@ import { handle, RefusalAudit, refuse, reply, stateBody, type RestContext, type 
 import { Range } from './range.ts';
 import { Exercises } from './exercises.ts';
 import { Workshop } from './workshop.ts';
-import { parseWarmup, untilStopped } from './args.ts';
+import { MAX_SERVE_WARMUP_H, parseWarmup, untilStopped } from './args.ts';
 import { LineStreams, subjectOf } from './streams.ts';
 import { DEFAULT_SNAPSHOT_S, describeResume, findRun, keepKpiStart, keepScenario, loggedCommandCount, loggedCommandsAfter, loggedEventsAfter, MAX_SNAPSHOT_S, MIN_SNAPSHOT_S, recordResume, resumeLine, Snapshotter, type ResumableRun, type ResumeReport } from './resume.ts';
 import { DEFAULT_DETECTORS, loadDetectorConfig } from '../../security/detectors/config.ts';
@@ -192,8 +192,6 @@ const PUMP_MS = 200;
 /** open HTTP connections (live sockets included) one address may hold */
 export const HTTP_CONNECTIONS_PER_ADDRESS = 128;
 
-/** the longest warm start `serve` runs [h] */
-export const MAX_SERVE_WARMUP_H = 24;
 /** ticks per step() call of a warm-up: a simulated minute at 1 ms, its events drained in between */
 const WARM_CHUNK = 60_000;
 

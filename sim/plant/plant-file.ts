@@ -8,9 +8,13 @@
  * profile: hardened            # of every line host (default hardened)
  * nats: { nodes: 3 }           # a cluster plant up starts (1–5 nodes; JetStream and MQTT on each)
  * lines:
- *   - { scenario: scenarios/ceramic-after.yaml, count: 2, area: firing, speed: 10 }
+ *   - { scenario: scenarios/ceramic-after.yaml, count: 2, area: firing, speed: 10, warmup: 3h }
  *   - { scenario: scenarios/steel-ball-after.yaml }
  * ```
+ *
+ * `warmup` runs a line that long as fast as its host can before it goes live (`serve
+ * --warmup`): the plant comes up with its kilns full and its queues settled. A host that is
+ * started again resumes its run and is not warmed again.
  *
  * Each copy of a line gets its own id (`<scenario id>-<k>` when `count` > 1), ISA-95 line name
  * and area, its own host process and ports; copies are spread over the cluster's nodes in turn.
@@ -22,6 +26,7 @@ import { z } from 'zod';
 import { TwinlineError } from '../core/errors.ts';
 import { checkedYaml } from '../line/checked-yaml.ts';
 import { KEBAB_ID, label } from '../line/schema.ts';
+import { MAX_SERVE_WARMUP_H, parseWarmup } from '../host/args.ts';
 
 /** copies of lines one plant may run at most (each is a process with its own ports) */
 export const MAX_PLANT_LINES = 64;
@@ -33,6 +38,7 @@ const lineSchema = z.strictObject({
   count: z.number().int().min(1).max(MAX_PLANT_LINES).default(1),
   area: z.string().regex(KEBAB_ID, 'expected a kebab-case area name').optional(),
   speed: z.number().positive().max(600).default(1),
+  warmup: z.union([z.string(), z.number()]).optional(),
 });
 
 const plantSchema = z.strictObject({
@@ -54,6 +60,8 @@ export interface PlantLine {
   copy: number;
   area: string | null;
   speed: number;
+  /** simulated time run before the host goes live [s] (0: none) */
+  warmupS: number;
   /** the cluster node it publishes to (0-based) */
   node: number;
 }
@@ -81,6 +89,13 @@ export function parsePlant(text: string, file: string): Plant {
   const lines: PlantLine[] = [];
   const ids = new Set<string>();
   data.lines.forEach((l, k) => {
+    let warmupS = 0;
+    try {
+      warmupS = parseWarmup(l.warmup);
+      if (warmupS > MAX_SERVE_WARMUP_H * 3600) problems.add('OUT_OF_RANGE', `warmup ${String(l.warmup)} is more than a host's ${MAX_SERVE_WARMUP_H} h`, ['lines', k, 'warmup']);
+    } catch (e) {
+      problems.add('SCENARIO_SCHEMA', (e instanceof Error ? e.message : String(e)).replace('--warmup', 'warmup'), ['lines', k, 'warmup']);
+    }
     const scenario = isAbsolute(l.scenario) ? l.scenario : [resolve(dirname(file), l.scenario), resolve(l.scenario)].find((p) => existsSync(p)) ?? resolve(dirname(file), l.scenario);
     if (!existsSync(scenario)) {
       problems.add('SCENARIO_SCHEMA', `no scenario file ${l.scenario} (looked beside the plant file and in the working folder)`, ['lines', k, 'scenario']);
@@ -91,7 +106,7 @@ export function parsePlant(text: string, file: string): Plant {
       const id = l.count === 1 ? base : `${base}-${c}`;
       if (ids.has(id)) problems.add('SCENARIO_SCHEMA', `line id "${id}" twice: give the copies of a scenario one entry with a count`, ['lines', k, 'scenario']);
       ids.add(id);
-      lines.push({ id, scenario, copy: c, area: l.area ?? null, speed: l.speed, node: lines.length % data.nats.nodes });
+      lines.push({ id, scenario, copy: c, area: l.area ?? null, speed: l.speed, warmupS, node: lines.length % data.nats.nodes });
     }
   });
   if (lines.length > MAX_PLANT_LINES) problems.add('OUT_OF_RANGE', `${lines.length} lines: a plant runs at most ${MAX_PLANT_LINES}`, ['lines']);

@@ -252,7 +252,8 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     };
     record.lines.push(rec);
     const args = (resume: string | null): string[] => [
-      ...(resume === null ? [copy] : ['--resume', resume]),
+      // a host started again resumes its run: it is warmed once, at its first start
+      ...(resume === null ? [copy, ...(line.warmupS > 0 ? ['--warmup', `${line.warmupS} s`] : [])] : ['--resume', resume]),
       '--home', rec.home, '--profile', plant.profile, '--speed', String(line.speed),
       // the cluster's MQTT takes anyone on this machine: commands through it are refused (viewer)
       '--http-port', '0', '--opcua-port', '0', '--mqtt', node.mqtt, '--mqtt-encoding', 'uns', '--mqtt-role', 'viewer',

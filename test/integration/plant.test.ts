@@ -101,7 +101,8 @@ describe('twinline plant', () => {
     expect(body.plantUp).toBe(true);
     expect(body.nats.every((n) => n.up)).toBe(true);
     expect(body.lines.map((l) => [l.id, l.host])).toEqual(LINES.map((l) => [l, 'up']));
-    expect(body.lines.every((l) => l.simHours > 0)).toBe(true);
+    // each line went live after its 30 min warm-up (the file's `warmup`)
+    expect(body.lines.filter((l) => !(l.simHours >= 0.5)), JSON.stringify(body.lines)).toEqual([]);
   });
 
   it('shows the plant in the web app: a tile per line with its KPIs from the cluster, plant totals, and a way into each line\'s 3D twin', async () => {
@@ -332,6 +333,11 @@ describe('twinline plant', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${bad}:6:`);
     expect(r.stderr).toContain('must be at least 1');
+    writeFileSync(bad, `version: 1\nid: bad\ntitle: { en: Bad, zh: 坏 }\nlines:\n  - { scenario: ${join(process.cwd(), 'scenarios', 'ceramic-after.yaml')}, warmup: soon }\n`);
+    const w = await cli(['validate', bad]);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toContain(`${bad}:5:`);
+    expect(w.stderr).toContain('lines[0].warmup: warmup must be a duration');
     // a partition on a plant of one node is refused at once (the record of a running one-node plant, this process standing in for plant up)
     const one = join(home, 'one-node');
     mkdirSync(join(one, 'plants', 'kiln-plant'), { recursive: true });
