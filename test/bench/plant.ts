@@ -4,7 +4,8 @@
  * started here as `plant up` starts it) against core NATS publishes of the same messages to the
  * same node (no acknowledgement, no storage): the price of "nothing acknowledged is lost".
  *
- * Plant scaling: plants of 1 … (cores) copies of the ceramic line at real time, started by
+ * Plant scaling: plants of 1 … (cores) copies of the ceramic line at real time, warmed 3 h
+ * first (same seed, so every copy in every plant starts from the same state), started by
  * `plantUp` as `plant up` does (each its own `twinline serve`, publishing its unified namespace to
  * a node of a three-node cluster); over a window, a subscriber on the third node counts the
  * messages on the lines' own topics (not the broker's internal ones), a subscriber on each
@@ -29,12 +30,15 @@ const EVENTS = 20_000;
 /** the line the scaling runs copies of */
 const SCALE_SCENARIO = 'scenarios/ceramic-after.yaml';
 /**
- * wall time the hosts run before the window, then the window [ms]: a line's UNS rate at real
- * time was seen to rise over its first 40 s (61 → 145 msgs/s), so a short, early window
- * measures the start, not the plant
+ * the lines start warm (this much simulated time first, as a plant file's `warmup` does): a
+ * ceramic line started cold changes phase within its first minutes at real time (about 150,
+ * then 70, then 40 UNS msgs/s), so plants measured over the same wall window saw different
+ * phases; warm, all plants start from the same state (same seed) and run at about 12–25 msgs/s
  */
-const WARM_MS = 60_000;
-const WINDOW_MS = 60_000;
+const WARMUP_S = 3 * 3600;
+/** wall time the hosts run before the window (their first publish of every tag), then the window [ms] */
+const WARM_MS = 30_000;
+const WINDOW_MS = 180_000;
 
 /** CPU time process `pid` has used so far [s] (utime + stime, Linux /proc). */
 function cpuSeconds(pid: number): number {
@@ -65,7 +69,7 @@ async function countAt(url: string, clientId: string, lines: readonly string[]):
  */
 async function scalePlant(n: number): Promise<{ msgsPerS: number; ownNodePerS: number; coresPerLine: number }> {
   const home = mkdtempSync(join(tmpdir(), 'twinline-bench-scale-'));
-  const lines = Array.from({ length: n }, (_, k) => ({ id: `ceramic-after-${k + 1}`, scenario: resolve(SCALE_SCENARIO), copy: k + 1, area: null, speed: 1, node: k % 3 }));
+  const lines = Array.from({ length: n }, (_, k) => ({ id: `ceramic-after-${k + 1}`, scenario: resolve(SCALE_SCENARIO), copy: k + 1, area: null, speed: 1, warmupS: WARMUP_S, node: k % 3 }));
   const plant = await plantUp({ file: 'bench', id: `scale-${n}`, title: { en: 'bench', zh: 'bench' }, profile: 'open', natsNodes: 3, lines }, home, () => undefined);
   if (plant === null) throw new Error('the bench plant did not start');
   const counters: { count: () => number; close: () => void }[] = [];
