@@ -34,7 +34,7 @@ import {
   type AddressSpace, type ContinuationData, type ISessionContext, type IVariableHistorian, type Namespace, type ReadRawModifiedDetails, type StatusCode, type UAVariable,
 } from 'node-opcua';
 import { historicalLike } from './seam.ts';
-import type { StationSubtrees } from './subtrees.ts';
+import { stationOf, type StationSubtrees } from './subtrees.ts';
 
 /** What the face reads from the historian. */
 export interface OpcuaHistory {
@@ -317,7 +317,7 @@ export function installHistory(as: AddressSpace, ns: Namespace, h: OpcuaHistory,
     return true;
   };
   for (const c of h.columns) {
-    const station = c.name.split('.')[0] ?? '';
+    const station = stationOf(c.name);
     if (subtrees?.isPending(station) === true) subtrees.add(station, () => void historize(c));
     else if (historize(c)) n++;
   }

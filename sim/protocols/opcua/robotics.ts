@@ -33,26 +33,31 @@ export function robotSafety(state: number, mode: number, interlock: number): { o
   };
 }
 
+/** The Robotics ObjectTypes a robot station's MotionDeviceSystem is made of. */
+const ROBOTICS_TYPES = ['MotionDeviceSystemType', 'MotionDeviceType', 'ControllerType', 'TaskControlType', 'SafetyStateType'] as const;
+type RoboticsType = (typeof ROBOTICS_TYPES)[number];
+
 /** Adds a MotionDeviceSystem to every station whose kind declares Robotics (the nodeset must be loaded). */
 export function buildRobotics(ns: Namespace, spec: LineSpec, nodes: LineNodes, link: LineLink): void {
   const as = ns.addressSpace;
   const ro = as.getNamespaceIndex(ROBOTICS_URI);
   const di = as.getNamespaceIndex(DI_URI);
-  const type = (name: string): UAObjectType => {
+  const lookup = (): Record<RoboticsType, UAObjectType> => Object.fromEntries(ROBOTICS_TYPES.map((name) => {
     const t = ro < 0 ? null : as.findObjectType(name, ro);
     if (t === null) throw new Error('OPC UA: the Robotics companion specification is not loaded');
-    return t;
-  };
+    return [name, t];
+  })) as Record<RoboticsType, UAObjectType>;
+  let types: Record<RoboticsType, UAObjectType> | null = null;
   spec.stations.forEach((st, s) => {
     const node = nodes.stations.get(st.id);
     const kind = machineKind(st.kind);
     if (node === undefined || kind === undefined || !kind.companion.includes('Robotics')) return;
-    // the types are looked up now (a missing nodeset fails the start, not a client's browse);
-    // the robot's MotionDeviceSystem is made with the station's subtree
-    for (const t of ['MotionDeviceSystemType', 'MotionDeviceType', 'ControllerType', 'TaskControlType', 'SafetyStateType']) type(t);
+    // the types are looked up once, at the first robot (a missing nodeset fails the start, not
+    // a client's browse); the robot's MotionDeviceSystem is made with the station's subtree
+    const found = (types ??= lookup());
     nodes.subtrees.add(st.id, () => {
-      const make = (t: string, parent: UAObject, browseName: string, nodeId: string, optionals: string[] = []): UAObject =>
-        type(t).instantiate({
+      const make = (t: RoboticsType, parent: UAObject, browseName: string, nodeId: string, optionals: string[] = []): UAObject =>
+        found[t].instantiate({
           namespace: ns, componentOf: parent, browseName: { name: browseName, namespaceIndex: ns.index }, nodeId: `s=${nodeId}`, optionals,
         } as Parameters<UAObjectType['instantiate']>[0]);
       const base = `${st.id}.MotionDeviceSystem`;

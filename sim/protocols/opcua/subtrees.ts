@@ -14,6 +14,12 @@
 import { NodeIdType, type Namespace, type NodeId, type UAObject } from 'node-opcua';
 import { buildOnFirstLook, buildOnMissingNodeId } from './seam.ts';
 
+/** The station a node of the line belongs to, from the string part of its NodeId: `<station>.<path>` (station ids hold no '.'). */
+export function stationOf(name: string): string {
+  const dot = name.indexOf('.');
+  return dot < 0 ? name : name.slice(0, dot);
+}
+
 export class StationSubtrees {
   /** steps of the stations not made yet, in the order the face added them */
   private readonly pending = new Map<string, (() => void)[]>();
@@ -87,10 +93,7 @@ export class StationSubtrees {
     }
     buildOnMissingNodeId(ns, (nodeId: NodeId) => {
       if (nodeId.identifierType !== NodeIdType.STRING) return false;
-      // a station's nodes are `<station>.<path>`; station ids hold no '.'
-      const id = String(nodeId.value);
-      const dot = id.indexOf('.');
-      const station = dot < 0 ? id : id.slice(0, dot);
+      const station = stationOf(String(nodeId.value));
       if (!this.pending.has(station)) return false;
       this.buildForClient(station);
       return true;
