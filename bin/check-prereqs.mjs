@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // First step of `npm test`: the programs the test suite drives for real (Chromium, Mosquitto,
-// nats-server; package.json "twinline.ciDebian") must be installed. Each missing one gets one
-// line naming it and the exact command that installs it, before any test runs (exit 1). As
-// root with CI=true they are installed with apt-get instead (what .ci/run relies on).
+// nats-server, iproute2's ip; package.json "twinline.ciDebian") must be installed. Each missing
+// one gets one line naming it and the exact command that installs it, before any test runs
+// (exit 1). As root with CI=true they are installed with apt-get instead (what .ci/run relies on).
 //
 // A program is found on $PATH, then in the sbin folders Debian installs daemons to (often not
 // on a user's PATH); Chromium also by $CHROMIUM_PATH. test/tools.ts finds them the same way.
@@ -21,6 +21,7 @@ const PURPOSE = {
   chromium: 'the browser tests (test/e2e) drive it',
   mosquitto: 'the external-broker MQTT tests start it',
   'nats-server': 'the external-broker MQTT tests start it',
+  ip: 'the plant-hosts test makes network namespaces with it',
 };
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 

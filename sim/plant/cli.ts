@@ -11,21 +11,27 @@ import { parseOptions, untilStopped } from '../host/args.ts';
 import { homeDir } from '../host/home.ts';
 import { renderTable } from '../host/table.ts';
 import { loadPlant } from './plant-file.ts';
+import { netDown, netPlan, netUp } from './plant-net.ts';
 import { alive, drillFile, plantDir, plantUp, writeAtomic, type DrillRequest, type PlantRecord } from './plant-up.ts';
 
 export const PLANT_USAGE = `usage: twinline plant validate <plant.yaml>
        twinline plant up <plant.yaml> [--home DIR] [--view-port N]   (until Ctrl-C)
        twinline plant status <plant.yaml> [--home DIR] [--json]
-       twinline plant drill <plant.yaml> kill-node N | kill-line LINE | partition N | heal [--home DIR]
-  A plant file lists lines (scenario files, copies, ISA-95 area, speed) and the NATS cluster's size;
-  up starts the cluster (nats-server: JetStream and MQTT on each node) and one twinline serve per
-  line copy publishing its unified namespace to a node, restarts a host that ends on its run
+       twinline plant drill <plant.yaml> kill-node N | kill-line LINE | partition N | heal | move LINE HOST [--home DIR]
+       twinline plant net up|down <plant.yaml>
+  A plant file lists lines (scenario files, copies, ISA-95 area, speed, host), its hosts and the
+  NATS cluster's size; up makes the plant network when the file has hosts (a network namespace
+  per host on a bridge; root), starts the cluster (nats-server: JetStream and MQTT on each node)
+  and one twinline serve per line copy, on its host, publishing its unified namespace to a node,
+  restarts a host that ends on its run
   (serve --resume), serves the plant view (tiles of the lines' state and KPIs, fed from the
   cluster; 127.0.0.1, --view-port or a free port) and keeps <home>/plants/<id>/plant.json;
   status reads it and asks each host.
   drill, on a running plant: kill-node kills NATS node N (1-based; plant up starts it again),
   kill-line kills a line's host (plant up resumes its run), partition N cuts node N off from the
-  other nodes by stopping their routes (clients stay connected), heal joins it again.`;
+  other nodes by stopping their routes (clients stay connected), heal joins it again, move stops a
+  line's host and resumes its run on another plant host (HOST: a host's name, or local).
+  net up|down make or remove the plant network by hand (up leaves it standing, down removes it).`;
 
 interface Io {
   stdout: NodeJS.WritableStream;
@@ -36,6 +42,8 @@ interface Io {
 export interface LineStatus {
   id: string;
   node: string;
+  /** the plant host it runs on (null: beside the cluster) */
+  machine: string | null;
   pid: number;
   host: 'up' | 'down' | 'starting' | 'restarting' | 'stopped';
   restarts: number;
@@ -76,7 +84,7 @@ const portOpen = (url: string): Promise<boolean> => new Promise((r) => {
 export async function plantStatus(rec: PlantRecord): Promise<{ plantUp: boolean; nats: { name: string; up: boolean; restarts: number; partitioned: boolean }[]; lines: LineStatus[] }> {
   const nats = await Promise.all(rec.nats.map(async (n) => ({ name: n.name, up: await portOpen(n.nats), restarts: n.restarts ?? 0, partitioned: n.partitioned === true })));
   const lines = await Promise.all(rec.lines.map(async (l): Promise<LineStatus> => {
-    const row: LineStatus = { id: l.id, node: l.node, pid: l.pid, host: l.state === 'up' ? 'down' : l.state, restarts: l.restarts, url: l.url, simHours: null, throughputPerHour: null, oee: null, stream: null, error: null };
+    const row: LineStatus = { id: l.id, node: l.node, machine: l.host ?? null, pid: l.pid, host: l.state === 'up' ? 'down' : l.state, restarts: l.restarts, url: l.url, simHours: null, throughputPerHour: null, oee: null, stream: null, error: null };
     const base = l.url;
     if (base === null || l.state !== 'up') return row;
     const pw = viewerPassword(l.home);
@@ -149,6 +157,28 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
       io.stdout.write(`killed line ${l.id}'s host (pid ${l.pid}); plant up resumes its run\n`);
       return 0;
     }
+    case 'move': {
+      const [to, ...extra] = more;
+      if (arg === undefined || to === undefined || extra.length > 0) throw new TwinlineError('USAGE', `plant drill move takes a line and a host\n${PLANT_USAGE}`);
+      const l = rec.lines.find((x) => x.id === arg);
+      if (l === undefined) throw new TwinlineError('USAGE', `plant drill move: no line "${arg}" (${rec.lines.map((x) => x.id).join(', ')})`);
+      const host = to === 'local' ? null : to;
+      if (host !== null && !rec.hosts.some((h) => h.name === host)) throw new TwinlineError('USAGE', `plant drill move: no host "${to}" (${[...rec.hosts.map((h) => h.name), 'local'].join(', ')})`);
+      if ((l.host ?? null) === host) throw new TwinlineError('USAGE', `plant drill move: line ${l.id} runs on ${to} already`);
+      writeAtomic(drillFile(home, id), `${JSON.stringify({ op: 'move', line: l.id, host } satisfies DrillRequest)}\n`);
+      process.kill(rec.pid, 'SIGUSR2');
+      // a last snapshot, then a host that builds its faces and resumes the run
+      const end = Date.now() + 240_000;
+      while (Date.now() < end) {
+        const now = readRecord(home, id).lines.find((x) => x.id === l.id);
+        if (now !== undefined && (now.host ?? null) === host && now.state === 'up' && now.pid !== l.pid) {
+          io.stdout.write(`line ${l.id} moved to ${to}: ${now.url ?? ''} (pid ${now.pid}); its run resumed\n`);
+          return 0;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new TwinlineError('USAGE', `plant ${id}: line ${l.id} was not up on ${to} within 240 s (its host.log in ${l.home} says why)`);
+    }
     case 'partition':
     case 'heal': {
       takes(op === 'partition' ? 1 : 0);
@@ -169,8 +199,24 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
       throw new TwinlineError('USAGE', `plant ${id}: plant up (pid ${rec.pid}) did not carry out the drill within 10 s`);
     }
     default:
-      throw new TwinlineError('USAGE', `plant drill: unknown drill "${op ?? ''}": kill-node, kill-line, partition or heal\n${PLANT_USAGE}`);
+      throw new TwinlineError('USAGE', `plant drill: unknown drill "${op ?? ''}": kill-node, kill-line, partition, heal or move\n${PLANT_USAGE}`);
   }
+}
+
+/** `plant net up|down <plant.yaml>`: the plant network made or removed by hand. */
+function netCommand(args: readonly string[], io: Io): number {
+  const [op, file, ...more] = args;
+  if ((op !== 'up' && op !== 'down') || file === undefined || more.length > 0) throw new TwinlineError('USAGE', `plant net takes up or down and one plant file\n${PLANT_USAGE}`);
+  const plant = loadPlant(file);
+  const plan = netPlan(plant);
+  if (plan === null) {
+    io.stdout.write(`plant ${plant.id} has no hosts: no plant network to ${op === 'up' ? 'make' : 'remove'}\n`);
+    return 0;
+  }
+  const did = op === 'up' ? netUp(plan) : netDown(plan);
+  io.stdout.write(`plant network ${plan.subnet} (bridge ${plan.bridge} at ${plan.gateway}): ${did.length === 0 ? (op === 'up' ? 'all there already' : 'nothing there') : `${op === 'up' ? 'made' : 'removed'} ${did.join(', ')}`}\n`);
+  if (op === 'up') for (const h of plan.hosts) io.stdout.write(`  host ${h.name}   ${h.address}   netns ${h.netns}\n`);
+  return 0;
 }
 
 /** The `plant` command. */
@@ -181,13 +227,14 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
     io.stdout.write(`${PLANT_USAGE}\n`);
     return 0;
   }
+  if (sub === 'net') return netCommand(parsed.positionals, io);
   const file = parsed.positionals[0];
   if (file === undefined || (sub !== 'drill' && parsed.positionals.length > 1)) throw new TwinlineError('USAGE', `plant ${sub} takes one plant file\n${PLANT_USAGE}`);
   const plant = loadPlant(file);
   const home = homeDir(parsed.values.home);
   switch (sub) {
     case 'validate':
-      io.stdout.write(`${plant.file}: ok (plant ${plant.id}: ${plant.lines.length} lines on ${plant.natsNodes} NATS nodes)\n`);
+      io.stdout.write(`${plant.file}: ok (plant ${plant.id}: ${plant.lines.length} lines${plant.hosts.length > 0 ? ` on ${plant.hosts.length} hosts of ${plant.network!.subnet}` : ''}, ${plant.natsNodes} NATS nodes)\n`);
       return 0;
     case 'up': {
       const say = (l: string): void => void io.stdout.write(`${l}\n`);
@@ -205,16 +252,14 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
         return 0;
       }
       for (const n of running.record.nats) say(`  nats      ${n.name}   ${n.nats}   MQTT ${n.mqtt}`);
-      for (const l of running.record.lines) say(`  line      ${l.id}   ${l.url ?? ''}   OPC UA ${l.opcua ?? '–'}   → ${l.node}   home ${l.home}`);
+      const net = running.record.network;
+      if (net !== null) say(`  network   ${net.subnet}   bridge ${net.bridge} at ${net.gateway}   hosts ${running.record.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}`);
+      for (const l of running.record.lines) say(`  line      ${l.id}   ${l.url ?? ''}   OPC UA ${l.opcua ?? '–'}   on ${l.host ?? 'local'} → ${l.node}   home ${l.home}`);
       say(`  view      ${running.record.view ?? '–'}   (the lines as tiles, fed from the cluster)`);
       say(`  plant     ${running.file}   (twinline plant status ${file}${parsed.values.home === undefined ? '' : ` --home ${parsed.values.home}`})`);
       // twinline plant drill leaves its request beside plant.json and signals
       const onDrill = (): void => {
-        try {
-          say(running.drill());
-        } catch (e) {
-          say(`drill failed: ${e instanceof Error ? e.message : String(e)}`);
-        }
+        running.drill().then(say, (e: unknown) => say(`drill failed: ${e instanceof Error ? e.message : String(e)}`));
       };
       process.on('SIGUSR2', onDrill);
       await stopped;
@@ -229,16 +274,16 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
         io.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
       } else {
         io.stdout.write(`plant ${plant.id}: ${st.plantUp ? 'up' : 'not running'}; NATS ${st.nats.map((n) => `${n.name} ${n.up ? 'up' : 'DOWN'}${n.partitioned ? ' (cut off)' : ''}${n.restarts > 0 ? ` (restarts ${n.restarts})` : ''}`).join(', ')}\n`);
-        io.stdout.write(`${renderTable(['line', 'node', 'host', 'pid', 'restarts', 'sim h', 'parts/h', 'OEE', 'JetStream acked/waiting', 'web'], st.lines.map((l) => [
-          l.id, l.node, l.error === null ? l.host : `${l.host}: ${l.error}`, String(l.pid), String(l.restarts), num(l.simHours, 2), num(l.throughputPerHour, 1), num(l.oee, 3),
+        io.stdout.write(`${renderTable(['line', 'on', 'node', 'host', 'pid', 'restarts', 'sim h', 'parts/h', 'OEE', 'JetStream acked/waiting', 'web'], st.lines.map((l) => [
+          l.id, l.machine ?? 'local', l.node, l.error === null ? l.host : `${l.host}: ${l.error}`, String(l.pid), String(l.restarts), num(l.simHours, 2), num(l.throughputPerHour, 1), num(l.oee, 3),
           l.stream === null ? '–' : `${l.stream.published}/${l.stream.pending}${l.stream.dropped > 0 ? ` (${l.stream.dropped} dropped)` : ''}${l.stream.error !== null ? ` ${l.stream.error}` : ''}`, l.url ?? '',
-        ]), [false, false, false, true, true, true, true, true, false, false])}\n`);
+        ]), [false, false, false, false, true, true, true, true, true, false, false])}\n`);
       }
       return st.plantUp && st.nats.every((n) => n.up && !n.partitioned) && st.lines.every((l) => l.host === 'up') ? 0 : 1;
     }
     case 'drill':
       return drill(plant.id, home, parsed.positionals.slice(1), io);
     default:
-      throw new TwinlineError('USAGE', `unknown plant command "${sub}": validate, up, status or drill`);
+      throw new TwinlineError('USAGE', `unknown plant command "${sub}": validate, up, status, drill or net`);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * A NATS cluster for a plant: `nodes` nats-server processes on free loopback ports, each with
+ * A NATS cluster for a plant: `nodes` nats-server processes on free ports, each with
  * JetStream (its own store) and MQTT (the line hosts publish their unified namespace through
  * it), joined by cluster routes into one cluster (`twinline-<plant>`), so a message published on
  * one node reaches subscribers on every node. The servers are this process's children: a node
@@ -22,9 +22,9 @@ import { OutputLog, readOutput } from './output-log.ts';
 /** one NATS node */
 export interface NatsNode {
   name: string;
-  /** `nats://127.0.0.1:PORT` */
+  /** `nats://ADDRESS:PORT` (127.0.0.1, or the plant network's first address) */
   nats: string;
-  /** `mqtt://127.0.0.1:PORT` */
+  /** `mqtt://ADDRESS:PORT` */
   mqtt: string;
   /** cluster route port */
   routePort: number;
@@ -64,12 +64,12 @@ const READY_MS = 60_000;
 const OUT_MAX = 32_000;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 16_000, 30_000];
 
-/** nats-server on the PATH or where Debian puts it. */
-export function findNatsServer(env = process.env): string | null {
+/** A program on the PATH or in the sbin folders Debian puts daemons and `ip` in (often not on a user's PATH). */
+export function findProgram(name: string, env = process.env): string | null {
   for (const dir of [...(env.PATH ?? '').split(delimiter).filter((d) => d !== ''), '/usr/local/sbin', '/usr/sbin', '/sbin']) {
     try {
-      accessSync(join(dir, 'nats-server'), constants.X_OK);
-      return join(dir, 'nats-server');
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
     } catch {
       // not here
     }
@@ -77,24 +77,29 @@ export function findNatsServer(env = process.env): string | null {
   return null;
 }
 
-/** A free loopback port (bound and released). */
-export function freePort(): Promise<number> {
+/** nats-server on the PATH or where Debian puts it. */
+export function findNatsServer(env = process.env): string | null {
+  return findProgram('nats-server', env);
+}
+
+/** A free port on `host` (bound and released). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, host, () => {
       const a = s.address();
       s.close(() => (typeof a === 'object' && a !== null ? res(a.port) : rej(new Error('no port'))));
     });
   });
 }
 
-/** Resolves once a TCP connection to `port` succeeds; rejects after `ms` or when `dead()` says the process ended. */
-async function waitPort(port: number, ms: number, dead: () => string | null): Promise<void> {
+/** Resolves once a TCP connection to `host:port` succeeds; rejects after `ms` or when `dead()` says the process ended. */
+async function waitPort(host: string, port: number, ms: number, dead: () => string | null): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     const ok = await new Promise<boolean>((r) => {
-      const c = createConnection({ port, host: '127.0.0.1' }, () => {
+      const c = createConnection({ port, host }, () => {
         c.destroy();
         r(true);
       });
@@ -111,12 +116,13 @@ async function waitPort(port: number, ms: number, dead: () => string | null): Pr
 /**
  * Starts a cluster of `nodes` in `dir` (configs, stores, logs), named after `plant`; each node's
  * JetStream may store `storeBytes` (what its streams' limits reserve: a stream is placed only
- * where its maximum fits).
+ * where its maximum fits). Clients (NATS and MQTT) are taken on `address` (the plant network's
+ * first address when the plant has hosts); routes and monitoring stay on loopback.
  */
-export async function startNatsCluster(plant: string, nodes: number, dir: string, storeBytes: number, watch: ClusterWatch = {}): Promise<NatsCluster> {
+export async function startNatsCluster(plant: string, nodes: number, dir: string, storeBytes: number, watch: ClusterWatch = {}, address = '127.0.0.1'): Promise<NatsCluster> {
   const bin = findNatsServer();
   if (bin === null) throw new TwinlineError('USAGE', 'nats-server is not installed: a plant runs its lines on a NATS cluster (Debian: apt-get install nats-server)');
-  const ports = await Promise.all(Array.from({ length: nodes }, async () => ({ client: await freePort(), route: await freePort(), mqtt: await freePort(), monitor: await freePort() })));
+  const ports = await Promise.all(Array.from({ length: nodes }, async () => ({ client: await freePort(address), route: await freePort(), mqtt: await freePort(address), monitor: await freePort() })));
   const homes = ports.map((_, k) => join(dir, `nats-${k + 1}`));
   const confs = homes.map((h) => join(h, 'nats.conf'));
   /** the node cut off by a partition drill, if any */
@@ -128,11 +134,11 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
     const routes = peers.map((q) => `nats-route://127.0.0.1:${q.route}`).join(', ');
     writeFileSync(confs[k]!, [
       `server_name: ${plant}-n${k + 1}`,
-      `listen: 127.0.0.1:${p.client}`,
+      `listen: ${address}:${p.client}`,
       `http: 127.0.0.1:${p.monitor}`,
       `jetstream { store_dir: "${join(homes[k]!, 'js')}", max_memory_store: 64MB, max_file_store: ${Math.ceil(storeBytes / 1024 ** 2)}MB }`,
       ...(nodes > 1 ? [`cluster { name: twinline-${plant}, listen: 127.0.0.1:${p.route}, routes: [${routes}] }`] : []),
-      `mqtt { listen: 127.0.0.1:${p.mqtt} }`,
+      `mqtt { listen: ${address}:${p.mqtt} }`,
       '',
     ].join('\n'), { mode: 0o600 });
   };
@@ -150,7 +156,7 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
   const asked = ports.map(() => false);
   const ready = async (k: number): Promise<void> => {
     const p = procs[k]!;
-    await waitPort(ports[k]!.mqtt, READY_MS, () => (p.exitCode !== null || p.signalCode !== null ? `nats-server node ${k + 1} ended (${p.exitCode ?? p.signalCode}):\n${outs[k]}` : null));
+    await waitPort(address, ports[k]!.mqtt, READY_MS, () => (p.exitCode !== null || p.signalCode !== null ? `nats-server node ${k + 1} ended (${p.exitCode ?? p.signalCode}):\n${outs[k]}` : null));
   };
   const start = (k: number): ChildProcess => {
     asked[k] = false;
@@ -209,7 +215,7 @@ export async function startNatsCluster(plant: string, nodes: number, dir: string
     throw e;
   }
   const nodesOut = (): NatsNode[] => ports.map((p, k) => ({
-    name: `${plant}-n${k + 1}`, nats: `nats://127.0.0.1:${p.client}`, mqtt: `mqtt://127.0.0.1:${p.mqtt}`, routePort: p.route, monitor: `http://127.0.0.1:${p.monitor}`,
+    name: `${plant}-n${k + 1}`, nats: `nats://${address}:${p.client}`, mqtt: `mqtt://${address}:${p.mqtt}`, routePort: p.route, monitor: `http://127.0.0.1:${p.monitor}`,
     pid: procs[k]?.pid ?? 0, restarts: restarts[k]!, partitioned: cut === k,
   }));
   return {

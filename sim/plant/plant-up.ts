@@ -2,7 +2,9 @@
  * `twinline plant up <plant.yaml>`: a plant's NATS cluster (nats-cluster.ts) and one line host
  * per line copy (a `twinline serve` process each: its own home, ports and run folder), every
  * host publishing its unified namespace over MQTT to the cluster node it was given, so every
- * line's tags reach a subscriber on any node. A host that ends without being asked is started
+ * line's tags reach a subscriber on any node. A line on one of the plant's hosts runs in that
+ * host's network namespace (plant-net.ts, made here when missing, removed at the stop when made
+ * here), listening on its address; a `move` drill resumes its run on another host. A host that ends without being asked is started
  * again on its run (`serve --resume`: the line goes on from its snapshot and logged commands),
  * after 1 s, doubling to 30 s while it keeps failing. `plant.json` in the plant's folder
  * (`<home>/plants/<id>/`) says what runs where, rewritten on every change; `twinline plant
@@ -20,6 +22,7 @@ import { startNatsCluster, type ClusterWatch, type NatsCluster, type NatsNode } 
 import { MAX_STREAM_BYTES } from '../host/streams.ts';
 import { OutputLog, readOutput } from './output-log.ts';
 import { startPlantView, type PlantViewServer } from './plant-view.ts';
+import { ipProgram, netDown, netPlan, netUp, type NetPlan } from './plant-net.ts';
 
 const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url));
 /** how long a line host may take to print its banner (OPC UA makes certificates first) [ms] */
@@ -37,6 +40,12 @@ export interface HostRecord {
   /** the cluster node it publishes to */
   node: string;
   mqtt: string;
+  /** the plant host it runs on (plant-net.ts), or null: beside the cluster */
+  host: string | null;
+  /** that host's network namespace (null: this machine's own) */
+  netns: string | null;
+  /** the address its faces listen on: its host's, or 127.0.0.1 */
+  address: string;
   home: string;
   state: 'starting' | 'up' | 'restarting' | 'stopped';
   pid: number;
@@ -58,6 +67,9 @@ export interface PlantRecord {
   state: 'starting' | 'up' | 'stopped';
   startedAtMs: number;
   nats: NatsNode[];
+  /** the plant network its hosts sit on (null: none, everything on loopback) */
+  network: { subnet: string; gateway: string; bridge: string } | null;
+  hosts: { name: string; address: string; netns: string }[];
   lines: HostRecord[];
   /** the plant view (plant-view.ts): `http://127.0.0.1:PORT/?mode=plant` */
   view: string | null;
@@ -98,16 +110,22 @@ class Host {
   out = '';
   stopping = false;
   private backoff = 0;
+  /** a start again after it ended unasked, waiting out its backoff */
+  private again: NodeJS.Timeout | null = null;
   /** its output in `host.log` in its home (bounded), the tail in `out` */
   private outputLog: OutputLog | null = null;
 
-  constructor(readonly rec: HostRecord, private readonly args: (resume: string | null) => string[], private readonly changed: () => void, private readonly log: (line: string) => void) {}
+  constructor(readonly rec: HostRecord, private readonly profile: Plant['profile'], private readonly args: (resume: string | null) => string[], private readonly changed: () => void, private readonly log: (line: string) => void) {}
 
   /** Starts the host (on its run when it has one); resolves once its banner names the web app and run folder. */
   async start(): Promise<void> {
     const resume = this.rec.runDir;
-    // a process group of its own: a Ctrl-C at the terminal reaches plant up, which stops the hosts in order
-    const p = spawn(process.execPath, [TWINLINE, 'serve', ...this.args(resume)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // the plant network reaches no further than this machine's own loopback does: an open line on it is as open as on 127.0.0.1
+    const serve = [TWINLINE, 'serve', ...this.args(resume), '--host', this.rec.address, ...(this.rec.netns !== null && this.profile === 'open' ? ['--expose-open'] : [])];
+    // a process group of its own: a Ctrl-C at the terminal reaches plant up, which stops the hosts in order;
+    // on a plant host, in its network namespace (ip netns exec runs node in place of itself: the pid is the host's)
+    const how = { stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], detached: true };
+    const p = this.rec.netns === null ? spawn(process.execPath, serve, how) : spawn(ipProgram(), ['netns', 'exec', this.rec.netns, process.execPath, ...serve], how);
     this.proc = p;
     this.out = '';
     if (this.outputLog === null) {
@@ -115,7 +133,7 @@ class Host {
       this.outputLog = new OutputLog(join(this.rec.home, 'host.log'));
     }
     const file = this.outputLog;
-    file.started(`twinline serve ${resume === null ? this.rec.scenario : `--resume ${resume}`} (pid ${p.pid ?? 0})`);
+    file.started(`twinline serve ${resume === null ? this.rec.scenario : `--resume ${resume}`} (pid ${p.pid ?? 0}${this.rec.host === null ? '' : `, on host ${this.rec.host}`})`);
     this.rec.pid = p.pid ?? 0;
     this.rec.state = resume === null ? 'starting' : 'restarting';
     this.changed();
@@ -161,7 +179,8 @@ class Host {
     const wait = BACKOFF_MS[Math.min(this.backoff, BACKOFF_MS.length - 1)]!;
     this.backoff++;
     this.log(`line ${this.rec.id}: host ended (${this.rec.lastExit}); resuming its run in ${wait / 1000} s`);
-    setTimeout(() => {
+    this.again = setTimeout(() => {
+      this.again = null;
       if (this.stopping) return;
       this.start().then(() => this.log(`line ${this.rec.id}: resumed at ${this.rec.url}`), (e: unknown) => {
         this.log(e instanceof Error ? e.message : String(e));
@@ -172,10 +191,12 @@ class Host {
   /** Stops the host (SIGTERM: a clean stop with a last snapshot; SIGKILL after `STOP_MS`). */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.again !== null) clearTimeout(this.again);
+    this.again = null;
     const p = this.proc;
     if (p === null || p.exitCode !== null || p.signalCode !== null) {
       this.rec.state = 'stopped';
-      this.outputLog?.close();
+      this.closeLog();
       return;
     }
     const gone = new Promise<void>((r) => p.once('exit', () => r()));
@@ -186,12 +207,35 @@ class Host {
     }, STOP_MS);
     await gone;
     clearTimeout(t);
+    this.closeLog();
+  }
+
+  private closeLog(): void {
     this.outputLog?.close();
+    this.outputLog = null;
+  }
+
+  /** Stops the host (a last snapshot) and resumes its run on another plant host (`to.host` null: beside the cluster). */
+  async move(to: Placement): Promise<void> {
+    await this.stop();
+    this.stopping = false;
+    Object.assign(this.rec, to);
+    await this.start();
   }
 }
 
+/** Where a line host runs. */
+type Placement = Pick<HostRecord, 'host' | 'netns' | 'address'>;
+
+/** The placement of a line on plant host `name` (null: beside the cluster, on loopback). */
+function placement(plan: NetPlan | null, name: string | null): Placement {
+  const h = name === null ? undefined : plan?.hosts.find((x) => x.name === name);
+  if (name !== null && h === undefined) throw new TwinlineError('USAGE', `no host "${name}" in the plant (${plan?.hosts.map((x) => x.name).join(', ') ?? 'it has none'})`);
+  return h === undefined ? { host: null, netns: null, address: '127.0.0.1' } : { host: h.name, netns: h.netns, address: h.address };
+}
+
 /** A drill `plant drill` asks of a running plant (`drill.json` in its folder, then SIGUSR2). */
-export type DrillRequest = { op: 'partition'; node: number } | { op: 'heal' };
+export type DrillRequest = { op: 'partition'; node: number } | { op: 'heal' } | { op: 'move'; line: string; host: string | null };
 
 /** A running plant. */
 export interface RunningPlant {
@@ -200,7 +244,7 @@ export interface RunningPlant {
   /** `plant.json` */
   file: string;
   /** Does what `drill.json` in the plant's folder asks (and removes it); says what it did. */
-  drill(): string;
+  drill(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -226,15 +270,31 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
   }
   mkdirSync(join(dir, 'lines'), { recursive: true, mode: 0o700 });
   // every node may hold a replica of every line's stream
+  const plan = netPlan(plant);
   const record: PlantRecord = {
-    id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: [], lines: [], view: null,
+    id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: [],
+    network: plan === null ? null : { subnet: plan.subnet, gateway: plan.gateway, bridge: plan.bridge },
+    hosts: plan?.hosts.map((h) => ({ name: h.name, address: h.address, netns: h.netns })) ?? [], lines: [], view: null,
   };
   const save = (): void => writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+  // the hosts' namespaces and the bridge the cluster listens on; what was made here is removed at the stop
+  const made = plan === null ? [] : netUp(plan);
+  if (made.length > 0) log(`plant network ${plan!.subnet}: made ${made.join(', ')}`);
+  const netGone = (): void => {
+    if (plan !== null && made.length > 0) log(`plant network: removed ${netDown(plan, made).join(', ')}`);
+  };
   // a node started again (new pid) or cut off by a drill: plant.json says so
   const watch: ClusterWatch = { log };
-  const cluster = await startNatsCluster(plant.id, plant.natsNodes, dir, plant.lines.length * MAX_STREAM_BYTES + 64 * 1024 ** 2, watch);
+  let cluster: NatsCluster;
+  try {
+    cluster = await startNatsCluster(plant.id, plant.natsNodes, dir, plant.lines.length * MAX_STREAM_BYTES + 64 * 1024 ** 2, watch, plan?.gateway);
+  } catch (e) {
+    netGone();
+    throw e;
+  }
   if (aborted()) {
     await cluster.stop();
+    netGone();
     return null;
   }
   record.nats = cluster.nodes;
@@ -247,7 +307,7 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     writeAtomic(copy, lineCopyText(readFileSync(line.scenario, 'utf8'), line));
     const node = cluster.nodes[line.node]!;
     const rec: HostRecord = {
-      id: line.id, scenario: copy, node: node.name, mqtt: node.mqtt, home: join(dir, 'hosts', line.id), state: 'starting', pid: 0,
+      id: line.id, scenario: copy, node: node.name, mqtt: node.mqtt, ...placement(plan, line.host), home: join(dir, 'hosts', line.id), state: 'starting', pid: 0,
       url: null, opcua: null, runDir: null, restarts: 0, lastExit: null,
     };
     record.lines.push(rec);
@@ -261,7 +321,7 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
       // node first, the others should that one be down when it starts
       '--nats', [node.nats, ...cluster.nodes.filter((n) => n.name !== node.name).map((n) => n.nats)].join(','), '--nats-replicas', String(Math.min(3, plant.natsNodes)),
     ];
-    return new Host(rec, args, save, log);
+    return new Host(rec, plant.profile, args, save, log);
   });
   // the view subscribes before the hosts start, so it sees every line's events from its first
   let view: PlantViewServer | null = null;
@@ -269,6 +329,7 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     view = await startPlantView(() => record, o.viewPort ?? 0);
   } catch (e) {
     await cluster.stop();
+    netGone();
     throw new TwinlineError('USAGE', `the plant view could not listen on 127.0.0.1:${o.viewPort ?? 0} (${e instanceof Error ? e.message : String(e)})`);
   }
   record.view = view.url;
@@ -277,6 +338,7 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     await Promise.all(hosts.map((h) => h.stop()));
     await view?.close();
     await cluster.stop();
+    netGone();
     record.state = 'stopped';
     save();
   };
@@ -303,7 +365,7 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
   }
   record.state = 'up';
   save();
-  const drill = (): string => {
+  const drill = async (): Promise<string> => {
     const req = join(dir, 'drill.json');
     if (!existsSync(req)) return 'no drill asked (no drill.json)';
     let d: DrillRequest;
@@ -319,6 +381,14 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     if (d.op === 'partition' && Number.isInteger(d.node) && d.node >= 0 && d.node < cluster.nodes.length) {
       cluster.partition(d.node);
       return `drill: NATS node ${cluster.nodes[d.node]!.name} cut off from the other nodes (routes stopped); twinline plant drill … heal joins it again`;
+    }
+    if (d.op === 'move') {
+      const h = hosts.find((x) => x.rec.id === d.line);
+      if (h === undefined) return `drill: no line "${String(d.line)}"`;
+      const to = placement(plan, d.host);
+      const from = h.rec.host ?? 'this machine';
+      await h.move(to);
+      return `drill: line ${h.rec.id} moved from ${from} to ${to.host ?? 'this machine'}: ${h.rec.url ?? ''} (its run resumed)`;
     }
     return `drill: not understood: ${JSON.stringify(d)}`;
   };

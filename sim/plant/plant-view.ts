@@ -33,6 +33,8 @@ export interface LineFeed {
 export interface PlantViewLine extends LineFeed {
   id: string;
   node: string;
+  /** the plant host it runs on (null: beside the cluster) */
+  machine: string | null;
   host: PlantRecord['lines'][number]['state'];
   restarts: number;
   url: string | null;
@@ -96,7 +98,7 @@ export function plantView(rec: PlantRecord, feed: PlantFeed, cluster: PlantView[
     const h = f.kpi?.simHours;
     const good = f.kpi?.good;
     return {
-      id: l.id, node: l.node, host: l.state, restarts: l.restarts, url: l.url, ...f, stations: { ...f.stations },
+      id: l.id, node: l.node, machine: l.host ?? null, host: l.state, restarts: l.restarts, url: l.url, ...f, stations: { ...f.stations },
       goodPerHour: h !== undefined && good !== undefined && h > 0 ? good / h : null,
     };
   });

@@ -69,8 +69,8 @@ async function countAt(url: string, clientId: string, lines: readonly string[]):
  */
 async function scalePlant(n: number): Promise<{ msgsPerS: number; ownNodePerS: number; coresPerLine: number }> {
   const home = mkdtempSync(join(tmpdir(), 'twinline-bench-scale-'));
-  const lines = Array.from({ length: n }, (_, k) => ({ id: `ceramic-after-${k + 1}`, scenario: resolve(SCALE_SCENARIO), copy: k + 1, area: null, speed: 1, warmupS: WARMUP_S, node: k % 3 }));
-  const plant = await plantUp({ file: 'bench', id: `scale-${n}`, title: { en: 'bench', zh: 'bench' }, profile: 'open', natsNodes: 3, lines }, home, () => undefined);
+  const lines = Array.from({ length: n }, (_, k) => ({ id: `ceramic-after-${k + 1}`, scenario: resolve(SCALE_SCENARIO), copy: k + 1, area: null, speed: 1, warmupS: WARMUP_S, node: k % 3, host: null }));
+  const plant = await plantUp({ file: 'bench', id: `scale-${n}`, title: { en: 'bench', zh: 'bench' }, profile: 'open', natsNodes: 3, network: null, hosts: [], lines }, home, () => undefined);
   if (plant === null) throw new Error('the bench plant did not start');
   const counters: { count: () => number; close: () => void }[] = [];
   try {

@@ -189,7 +189,7 @@ describe('twinline plant', () => {
     const st = await cli(['status', PLANT, '--home', home]);
     expect(st.code, st.stdout).toBe(0);
     expect(st.stdout).toContain('kiln-plant-n2 up (restarts 1)');
-    expect(st.stdout).toMatch(/kiln-cell-2\s+kiln-plant-n2\s+up\s+\d+\s+1\s/);
+    expect(st.stdout).toMatch(/kiln-cell-2\s+local\s+kiln-plant-n2\s+up\s+\d+\s+1\s/);
     // the plant view says so too
     await waitFor('the view to show the restarts', nodesText, (t) => t.includes('kiln-plant-n2 (restarted 1×)'), 10_000);
     expect(await view.getByTestId('plant-tile-kiln-cell-2').innerText()).toContain('restarted 1×');

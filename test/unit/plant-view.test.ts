@@ -8,10 +8,10 @@ import { PlantFeed, plantView } from '../../sim/plant/plant-view.ts';
 import type { PlantRecord } from '../../sim/plant/plant-up.ts';
 
 const host = (id: string, state: PlantRecord['lines'][number]['state']): PlantRecord['lines'][number] => ({
-  id, scenario: `${id}.yaml`, node: 'p-n1', mqtt: 'mqtt://127.0.0.1:1', home: '/tmp', state, pid: 1, url: `http://127.0.0.1:9/${id}/`, opcua: null, runDir: null, restarts: 0, lastExit: null,
+  id, scenario: `${id}.yaml`, node: 'p-n1', mqtt: 'mqtt://127.0.0.1:1', host: null, netns: null, address: '127.0.0.1', home: '/tmp', state, pid: 1, url: `http://127.0.0.1:9/${id}/`, opcua: null, runDir: null, restarts: 0, lastExit: null,
 });
 const rec: PlantRecord = {
-  id: 'p', title: { en: 'P', zh: 'P' }, file: 'p.yaml', pid: 1, state: 'up', startedAtMs: 0, view: null,
+  id: 'p', title: { en: 'P', zh: 'P' }, file: 'p.yaml', pid: 1, state: 'up', startedAtMs: 0, view: null, network: null, hosts: [],
   nats: [{ name: 'p-n1', nats: 'nats://127.0.0.1:1', mqtt: 'mqtt://127.0.0.1:2', routePort: 3, monitor: 'http://127.0.0.1:4', pid: 5, restarts: 1, partitioned: true }],
   lines: [host('a', 'up'), host('b', 'up'), host('c', 'restarting')],
 };

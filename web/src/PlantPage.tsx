@@ -1,8 +1,9 @@
 /**
  * The plant view (`?mode=plant`, served by `twinline plant up`): every line of the plant as a
- * tile (its host's state, its node, its stations' stack lights, its latest KPIs) and the plant's
- * totals above them, read from `GET /api/plant` (sim/plant/plant-view.ts: fed from the NATS
- * cluster's event streams) once a second. A tile opens the line's own web app, its 3D twin.
+ * tile (its host's state, the plant host it runs on and its node, its stations' stack lights,
+ * its latest KPIs) and the plant's totals above them, read from `GET /api/plant`
+ * (sim/plant/plant-view.ts: fed from the NATS cluster's event streams) once a second. A tile
+ * opens the line's own web app, its 3D twin.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { I18nContext, initialLocale, makeI18n, type I18n, type Locale } from './i18n/index.ts';
@@ -18,7 +19,7 @@ interface PlantBody {
   state: string;
   nats: { name: string; restarts: number; partitioned: boolean }[];
   lines: {
-    id: string; node: string; host: string; restarts: number; url: string | null; kpi: Record<string, number> | null;
+    id: string; node: string; machine: string | null; host: string; restarts: number; url: string | null; kpi: Record<string, number> | null;
     stations: Record<string, string>; events: number; lastEventAtMs: number | null; goodPerHour: number | null;
   }[];
   totals: { lines: number; up: number; good: number; shipped: number; energyKWh: number; goodPerHour: number; oee: number | null; reporting: number };
@@ -37,7 +38,7 @@ function Tile({ line, i18n }: { line: PlantBody['lines'][number]; i18n: I18n }):
         <b>{line.id}</b>
         <span className={`hoststate host-${line.host}`}>{t.plantHosts[line.host] ?? line.host}</span>
       </header>
-      <small className="muted">{line.node}{line.restarts > 0 ? ` · ${x.restarts.replace('{n}', String(line.restarts))}` : ''}</small>
+      <small className="muted">{line.machine === null ? '' : `${line.machine} → `}{line.node}{line.restarts > 0 ? ` · ${x.restarts.replace('{n}', String(line.restarts))}` : ''}</small>
       <div className="lamps" aria-label={x.stations}>
         {lamps.map((l) => <span key={l.st} className={`dot lamp-${l.lamp}`} title={`${l.st}: ${t.states[l.state] ?? l.state}`} />)}
       </div>
