@@ -17,7 +17,8 @@ import { alive, drillFile, plantDir, plantUp, writeAtomic, type DrillRequest, ty
 export const PLANT_USAGE = `usage: twinline plant validate <plant.yaml>
        twinline plant up <plant.yaml> [--home DIR] [--view-port N]   (until Ctrl-C)
        twinline plant status <plant.yaml> [--home DIR] [--json]
-       twinline plant drill <plant.yaml> kill-node N | kill-line LINE | partition N | heal | move LINE HOST [--home DIR]
+       twinline plant drill <plant.yaml> kill-node N | kill-line LINE | partition N | heal
+                                         | move LINE HOST | isolate HOST | rejoin HOST [--home DIR]
        twinline plant net up|down <plant.yaml>
   A plant file lists lines (scenario files, copies, ISA-95 area, speed, host), its hosts and the
   NATS cluster's size; up makes the plant network when the file has hosts (a network namespace
@@ -30,7 +31,8 @@ export const PLANT_USAGE = `usage: twinline plant validate <plant.yaml>
   drill, on a running plant: kill-node kills NATS node N (1-based; plant up starts it again),
   kill-line kills a line's host (plant up resumes its run), partition N cuts node N off from the
   other nodes by stopping their routes (clients stay connected), heal joins it again, move stops a
-  line's host and resumes its run on another plant host (HOST: a host's name, or local).
+  line's host and resumes its run on another plant host (HOST: a host's name, or local), isolate
+  cuts a plant host off the plant network (its link down), rejoin joins it again.
   net up|down make or remove the plant network by hand (up leaves it standing, down removes it).`;
 
 interface Io {
@@ -81,7 +83,9 @@ const portOpen = (url: string): Promise<boolean> => new Promise((r) => {
 });
 
 /** Asks every host of a plant record how its line does. */
-export async function plantStatus(rec: PlantRecord): Promise<{ plantUp: boolean; nats: { name: string; up: boolean; restarts: number; partitioned: boolean }[]; lines: LineStatus[] }> {
+export async function plantStatus(rec: PlantRecord): Promise<{
+  plantUp: boolean; nats: { name: string; up: boolean; restarts: number; partitioned: boolean }[]; hosts: { name: string; address: string; isolated: boolean }[]; lines: LineStatus[];
+}> {
   const nats = await Promise.all(rec.nats.map(async (n) => ({ name: n.name, up: await portOpen(n.nats), restarts: n.restarts ?? 0, partitioned: n.partitioned === true })));
   const lines = await Promise.all(rec.lines.map(async (l): Promise<LineStatus> => {
     const row: LineStatus = { id: l.id, node: l.node, machine: l.host ?? null, pid: l.pid, host: l.state === 'up' ? 'down' : l.state, restarts: l.restarts, url: l.url, simHours: null, throughputPerHour: null, oee: null, stream: null, error: null };
@@ -110,7 +114,8 @@ export async function plantStatus(rec: PlantRecord): Promise<{ plantUp: boolean;
     }
     return row;
   }));
-  return { plantUp: rec.state !== 'stopped' && alive(rec.pid), nats, lines };
+  const hosts = (rec.hosts ?? []).map((h) => ({ name: h.name, address: h.address, isolated: h.isolated === true }));
+  return { plantUp: rec.state !== 'stopped' && alive(rec.pid), nats, hosts, lines };
 }
 
 const num = (x: number | null, digits: number): string => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
@@ -179,6 +184,23 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
       }
       throw new TwinlineError('USAGE', `plant ${id}: line ${l.id} was not up on ${to} within 240 s (its host.log in ${l.home} says why)`);
     }
+    case 'isolate':
+    case 'rejoin': {
+      takes(1);
+      const h = rec.hosts.find((x) => x.name === arg);
+      if (h === undefined) throw new TwinlineError('USAGE', `plant drill ${op}: no host "${arg ?? ''}" (${rec.hosts.length === 0 ? `plant ${id} has no hosts` : rec.hosts.map((x) => x.name).join(', ')})`);
+      writeAtomic(drillFile(home, id), `${JSON.stringify({ op, host: h.name } satisfies DrillRequest)}\n`);
+      process.kill(rec.pid, 'SIGUSR2');
+      const end = Date.now() + 10_000;
+      while (Date.now() < end) {
+        if (readRecord(home, id).hosts.find((x) => x.name === h.name)?.isolated === (op === 'isolate')) {
+          io.stdout.write(op === 'isolate' ? `host ${h.name} is cut off the plant network; twinline plant drill … rejoin ${h.name} joins it again\n` : `host ${h.name} is on the plant network again\n`);
+          return 0;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new TwinlineError('USAGE', `plant ${id}: plant up (pid ${rec.pid}) did not carry out the drill within 10 s`);
+    }
     case 'partition':
     case 'heal': {
       takes(op === 'partition' ? 1 : 0);
@@ -199,7 +221,7 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
       throw new TwinlineError('USAGE', `plant ${id}: plant up (pid ${rec.pid}) did not carry out the drill within 10 s`);
     }
     default:
-      throw new TwinlineError('USAGE', `plant drill: unknown drill "${op ?? ''}": kill-node, kill-line, partition, heal or move\n${PLANT_USAGE}`);
+      throw new TwinlineError('USAGE', `plant drill: unknown drill "${op ?? ''}": kill-node, kill-line, partition, heal, move, isolate or rejoin\n${PLANT_USAGE}`);
   }
 }
 
@@ -273,13 +295,13 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
       if (parsed.values.json === true) {
         io.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
       } else {
-        io.stdout.write(`plant ${plant.id}: ${st.plantUp ? 'up' : 'not running'}; NATS ${st.nats.map((n) => `${n.name} ${n.up ? 'up' : 'DOWN'}${n.partitioned ? ' (cut off)' : ''}${n.restarts > 0 ? ` (restarts ${n.restarts})` : ''}`).join(', ')}\n`);
+        io.stdout.write(`plant ${plant.id}: ${st.plantUp ? 'up' : 'not running'}; NATS ${st.nats.map((n) => `${n.name} ${n.up ? 'up' : 'DOWN'}${n.partitioned ? ' (cut off)' : ''}${n.restarts > 0 ? ` (restarts ${n.restarts})` : ''}`).join(', ')}${st.hosts.length === 0 ? '' : `; hosts ${st.hosts.map((h) => `${h.name} ${h.address}${h.isolated ? ' (cut off)' : ''}`).join(', ')}`}\n`);
         io.stdout.write(`${renderTable(['line', 'on', 'node', 'host', 'pid', 'restarts', 'sim h', 'parts/h', 'OEE', 'JetStream acked/waiting', 'web'], st.lines.map((l) => [
           l.id, l.machine ?? 'local', l.node, l.error === null ? l.host : `${l.host}: ${l.error}`, String(l.pid), String(l.restarts), num(l.simHours, 2), num(l.throughputPerHour, 1), num(l.oee, 3),
           l.stream === null ? '–' : `${l.stream.published}/${l.stream.pending}${l.stream.dropped > 0 ? ` (${l.stream.dropped} dropped)` : ''}${l.stream.error !== null ? ` ${l.stream.error}` : ''}`, l.url ?? '',
         ]), [false, false, false, false, true, true, true, true, true, false, false])}\n`);
       }
-      return st.plantUp && st.nats.every((n) => n.up && !n.partitioned) && st.lines.every((l) => l.host === 'up') ? 0 : 1;
+      return st.plantUp && st.nats.every((n) => n.up && !n.partitioned) && st.hosts.every((h) => !h.isolated) && st.lines.every((l) => l.host === 'up') ? 0 : 1;
     }
     case 'drill':
       return drill(plant.id, home, parsed.positionals.slice(1), io);

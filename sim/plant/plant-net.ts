@@ -158,6 +158,18 @@ export function netDown(plan: NetPlan, which?: readonly string[]): string[] {
   return gone;
 }
 
+/**
+ * Cuts host `name` off the plant network (its link down: the bridge's end of its veth, so its
+ * `eth0` loses its carrier) or joins it again, as a failed switch port or pulled cable would.
+ * Connections across it are not closed: they stall, and go on once it is up again.
+ */
+export function setHostLink(plan: NetPlan, name: string, up: boolean): void {
+  needRoot(plan, up ? 'join again' : 'cut off');
+  const h = plan.hosts.find((x) => x.name === name);
+  if (h === undefined) throw new TwinlineError('USAGE', `plant ${plan.plant}: no host "${name}" (${plan.hosts.map((x) => x.name).join(', ')})`);
+  ip(['link', 'set', h.veth, up ? 'up' : 'down']);
+}
+
 /** The network namespace process `pid` is in, by name (`ip netns identify`), or null. */
 export function netnsOf(pid: number): string | null {
   const r = ip(['netns', 'identify', String(pid)], true);

@@ -22,7 +22,7 @@ import { startNatsCluster, type ClusterWatch, type NatsCluster, type NatsNode } 
 import { MAX_STREAM_BYTES } from '../host/streams.ts';
 import { OutputLog, readOutput } from './output-log.ts';
 import { startPlantView, type PlantViewServer } from './plant-view.ts';
-import { ipProgram, netDown, netPlan, netUp, type NetPlan } from './plant-net.ts';
+import { ipProgram, netDown, netPlan, netUp, setHostLink, type NetPlan } from './plant-net.ts';
 
 const TWINLINE = fileURLToPath(new URL('../../bin/twinline.mjs', import.meta.url));
 /** how long a line host may take to print its banner (OPC UA makes certificates first) [ms] */
@@ -69,7 +69,8 @@ export interface PlantRecord {
   nats: NatsNode[];
   /** the plant network its hosts sit on (null: none, everything on loopback) */
   network: { subnet: string; gateway: string; bridge: string } | null;
-  hosts: { name: string; address: string; netns: string }[];
+  /** `isolated`: its link down (an isolate drill) */
+  hosts: { name: string; address: string; netns: string; isolated: boolean }[];
   lines: HostRecord[];
   /** the plant view (plant-view.ts): `http://127.0.0.1:PORT/?mode=plant` */
   view: string | null;
@@ -235,7 +236,7 @@ function placement(plan: NetPlan | null, name: string | null): Placement {
 }
 
 /** A drill `plant drill` asks of a running plant (`drill.json` in its folder, then SIGUSR2). */
-export type DrillRequest = { op: 'partition'; node: number } | { op: 'heal' } | { op: 'move'; line: string; host: string | null };
+export type DrillRequest = { op: 'partition'; node: number } | { op: 'heal' } | { op: 'move'; line: string; host: string | null } | { op: 'isolate' | 'rejoin'; host: string };
 
 /** A running plant. */
 export interface RunningPlant {
@@ -274,7 +275,7 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
   const record: PlantRecord = {
     id: plant.id, title: plant.title, file: plant.file, pid: process.pid, state: 'starting', startedAtMs: Date.now(), nats: [],
     network: plan === null ? null : { subnet: plan.subnet, gateway: plan.gateway, bridge: plan.bridge },
-    hosts: plan?.hosts.map((h) => ({ name: h.name, address: h.address, netns: h.netns })) ?? [], lines: [], view: null,
+    hosts: plan?.hosts.map((h) => ({ name: h.name, address: h.address, netns: h.netns, isolated: false })) ?? [], lines: [], view: null,
   };
   const save = (): void => writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
   // the hosts' namespaces and the bridge the cluster listens on; what was made here is removed at the stop
@@ -381,6 +382,14 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
     if (d.op === 'partition' && Number.isInteger(d.node) && d.node >= 0 && d.node < cluster.nodes.length) {
       cluster.partition(d.node);
       return `drill: NATS node ${cluster.nodes[d.node]!.name} cut off from the other nodes (routes stopped); twinline plant drill … heal joins it again`;
+    }
+    if ((d.op === 'isolate' || d.op === 'rejoin') && plan !== null) {
+      const h = record.hosts.find((x) => x.name === d.host);
+      if (h === undefined) return `drill: no host "${String(d.host)}"`;
+      setHostLink(plan, h.name, d.op === 'rejoin');
+      h.isolated = d.op === 'isolate';
+      save();
+      return d.op === 'isolate' ? `drill: host ${h.name} cut off the plant network (its link down); twinline plant drill … rejoin ${h.name} joins it again` : `drill: host ${h.name} on the plant network again`;
     }
     if (d.op === 'move') {
       const h = hosts.find((x) => x.rec.id === d.line);

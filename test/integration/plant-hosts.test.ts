@@ -8,7 +8,8 @@
  * its veth (the link's byte counters), a namespace has no route beyond the plant network. A line
  * moved to another host (`plant drill move`) resumes its run there, publishing the same topics,
  * and its JetStream stream still holds its run's events once and in order; a host killed there
- * is resumed there. SIGTERM removes the namespaces and bridge the plant made. `plant net up`
+ * is resumed there. A host cut off the plant network (`isolate`: its link down) sends nothing
+ * until it rejoins, then every record it held, in order, while a local line goes on. SIGTERM removes the namespaces and bridge the plant made. `plant net up`
  * refuses a subnet that overlaps a route of this machine.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -154,6 +155,39 @@ describe.skipIf(!runs)('a plant on hosts of its own (network namespaces)', () =>
     expect((await ip(['netns', 'identify', String(again.pid)])).trim()).toBe(now.netns);
     await streamHoldsRun(again);
   }, START_MS + 300_000);
+
+  it('cuts a host off the plant network: nothing of its lines reaches the cluster until it rejoins, then all of it, in order', async () => {
+    const nc = await connect({ servers: record().nats[0]!.nats });
+    try {
+      const jsm = await nc.jetstreamManager();
+      const lastSeq = async (line: string): Promise<number> => (await jsm.streams.info(streamName(line))).state.last_seq;
+      const cut = await cli(['drill', PLANT, 'isolate', 'hall-b', '--home', home]);
+      expect(cut.code, cut.stdout + cut.stderr).toBe(0);
+      const at = Date.now();
+      expect(record().hosts.map((h) => [h.name, h.isolated])).toEqual([['hall-a', false], ['hall-b', true]]);
+      // what was on the wire at the cut has landed after a second; from then on nothing comes from hall-b
+      await new Promise((r) => setTimeout(r, 1000));
+      const held = await lastSeq('kiln-cell');
+      // plant status waits out its requests to the cut host's lines (5 s), says so and fails
+      const st = await cli(['status', PLANT, '--home', home]);
+      expect(st.code).toBe(1);
+      expect(st.stdout).toContain(`hall-b ${NET}.20 (cut off)`);
+      expect(await lastSeq('kiln-cell')).toBe(held);
+      expect(heard.get('kiln-cell')!).toBeLessThan(at + 1000);
+      expect(heard.get('minimal')!).toBeLessThan(at + 1000);
+      // the local line went on publishing meanwhile
+      expect(heard.get('vision-cell')!).toBeGreaterThan(at + 1000);
+      const back = await cli(['drill', PLANT, 'rejoin', 'hall-b', '--home', home]);
+      expect(back.code, back.stdout + back.stderr).toBe(0);
+      const rejoined = Date.now();
+      await waitFor('kiln-cell and minimal heard again', () => [heard.get('kiln-cell') ?? 0, heard.get('minimal') ?? 0], (t) => t.every((x) => x > rejoined), 60_000);
+      await waitFor('kiln-cell\'s stream growing again', () => lastSeq('kiln-cell'), (n) => n > held, 60_000);
+    } finally {
+      await nc.close();
+    }
+    for (const l of record().lines.filter((x) => x.host === 'hall-b')) await streamHoldsRun(l);
+    expect((await cli(['status', PLANT, '--home', home])).code).toBe(0);
+  }, 240_000);
 
   it('stops every host and node on SIGTERM and removes the namespaces and bridge it made', async () => {
     const rec = record();
