@@ -19,7 +19,7 @@ export const PLANT_USAGE = `usage: twinline plant validate <plant.yaml>
        twinline plant status <plant.yaml> [--home DIR] [--json]
        twinline plant drill <plant.yaml> kill-node N | kill-line LINE | partition N | heal
                                          | move LINE HOST | isolate HOST | rejoin HOST [--home DIR]
-       twinline plant net up|down <plant.yaml>
+       twinline plant net up|down <plant.yaml> [--home DIR]
   A plant file lists lines (scenario files, copies, ISA-95 area, speed, host), its hosts and the
   NATS cluster's size; up makes the plant network when the file has hosts (a network namespace
   per host on a bridge; root), starts the cluster (nats-server: JetStream and MQTT on each node)
@@ -226,10 +226,15 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
 }
 
 /** `plant net up|down <plant.yaml>`: the plant network made or removed by hand. */
-function netCommand(args: readonly string[], io: Io): number {
+function netCommand(args: readonly string[], home: string, io: Io): number {
   const [op, file, ...more] = args;
   if ((op !== 'up' && op !== 'down') || file === undefined || more.length > 0) throw new TwinlineError('USAGE', `plant net takes up or down and one plant file\n${PLANT_USAGE}`);
   const plant = loadPlant(file);
+  const recFile = join(plantDir(home, plant.id), 'plant.json');
+  if (op === 'down' && existsSync(recFile)) {
+    const rec = JSON.parse(readFileSync(recFile, 'utf8')) as PlantRecord;
+    if (rec.state !== 'stopped' && alive(rec.pid)) throw new TwinlineError('USAGE', `plant ${plant.id} is up (plant up pid ${rec.pid}): stop it before removing its network`);
+  }
   const plan = netPlan(plant);
   if (plan === null) {
     io.stdout.write(`plant ${plant.id} has no hosts: no plant network to ${op === 'up' ? 'make' : 'remove'}\n`);
@@ -249,7 +254,7 @@ export async function plantCommand(argv: readonly string[], io: Io): Promise<num
     io.stdout.write(`${PLANT_USAGE}\n`);
     return 0;
   }
-  if (sub === 'net') return netCommand(parsed.positionals, io);
+  if (sub === 'net') return netCommand(parsed.positionals, homeDir(parsed.values.home), io);
   const file = parsed.positionals[0];
   if (file === undefined || (sub !== 'drill' && parsed.positionals.length > 1)) throw new TwinlineError('USAGE', `plant ${sub} takes one plant file\n${PLANT_USAGE}`);
   const plant = loadPlant(file);

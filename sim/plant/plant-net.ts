@@ -113,6 +113,8 @@ export function netUp(plan: NetPlan): string[] {
         if (!addr.includes(` ${h.address}/${plan.prefix} `)) {
           throw new TwinlineError('USAGE', `host ${h.name}: network namespace ${h.netns} is there already without ${h.address}/${plan.prefix} on eth0: twinline plant net down removes it`);
         }
+        // a host left cut off by an isolate drill joins again
+        ip(['link', 'set', h.veth, 'up']);
         continue;
       }
       ip(['netns', 'add', h.netns]);

@@ -4,12 +4,13 @@
  * host publishing its unified namespace over MQTT to the cluster node it was given, so every
  * line's tags reach a subscriber on any node. A line on one of the plant's hosts runs in that
  * host's network namespace (plant-net.ts, made here when missing, removed at the stop when made
- * here), listening on its address; a `move` drill resumes its run on another host. A host that ends without being asked is started
- * again on its run (`serve --resume`: the line goes on from its snapshot and logged commands),
- * after 1 s, doubling to 30 s while it keeps failing. `plant.json` in the plant's folder
- * (`<home>/plants/<id>/`) says what runs where, rewritten on every change; `twinline plant
- * status` reads it. SIGINT or SIGTERM stops the hosts (each takes a last snapshot), then the
- * cluster. Each host's output goes to `host.log` in its home (output-log.ts).
+ * here), listening on its address; a `move` drill resumes its run on another host. A host that
+ * ends without being asked is started again on its run (`serve --resume`: the line goes on from
+ * its snapshot and logged commands), after 1 s, doubling to 30 s while it keeps failing.
+ * `plant.json` in the plant's folder (`<home>/plants/<id>/`) says what runs where, rewritten on
+ * every change; `twinline plant status` reads it. SIGINT or SIGTERM stops the hosts (each takes
+ * a last snapshot), then the cluster. Each host's output goes to `host.log` in its home
+ * (output-log.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

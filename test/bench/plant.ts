@@ -10,12 +10,14 @@
  * a node of a three-node cluster); over a window, a subscriber on the third node counts the
  * messages on the lines' own topics (not the broker's internal ones), a subscriber on each
  * line's own node counts that line's, and each host's CPU time (/proc) gives the cores one line
- * takes at real time. The ratio per added line is the aggregate rate against that many times
+ * takes at real time, its resident memory (/proc, at the window's end) what it holds; from both,
+ * what the issue's 36-line plant would take of this machine, against what the machine has. The
+ * ratio per added line is the aggregate rate against that many times
  * the one-line rate (1: linear); node 3 against the own nodes is the share of a line's stream a
  * subscriber elsewhere in the cluster receives (1: all of it).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { connect } from 'nats';
@@ -39,6 +41,8 @@ const WARMUP_S = 3 * 3600;
 /** wall time the hosts run before the window (their first publish of every tag), then the window [ms] */
 const WARM_MS = 30_000;
 const WINDOW_MS = 180_000;
+/** the lines of the seed plant that retrofitted 36 cable lines at once (../shared/seeds/DIGEST.md, L3) */
+const PLANT_LINES = 36;
 
 /** CPU time process `pid` has used so far [s] (utime + stime, Linux /proc). */
 function cpuSeconds(pid: number): number {
@@ -46,6 +50,12 @@ function cpuSeconds(pid: number): number {
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
   // fields 14 and 15 of stat, counted from the state (field 3) on
   return (Number(rest[11]) + Number(rest[12])) / 100;
+}
+
+/** Resident memory of process `pid` [MB] (its worker thread included). */
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? Number.NaN : Number(m[1]) / 1024;
 }
 
 /** Messages on the topics of `lines` that an MQTT subscriber at `url` receives, counted as they come. */
@@ -67,7 +77,7 @@ async function countAt(url: string, clientId: string, lines: readonly string[]):
  * n copies of the scaling line at real time: messages per second of every line received on node
  * 3, the same lines' messages each received on the node it publishes to, and cores per line.
  */
-async function scalePlant(n: number): Promise<{ msgsPerS: number; ownNodePerS: number; coresPerLine: number }> {
+async function scalePlant(n: number): Promise<{ msgsPerS: number; ownNodePerS: number; coresPerLine: number; rssPerLineMB: number }> {
   const home = mkdtempSync(join(tmpdir(), 'twinline-bench-scale-'));
   const lines = Array.from({ length: n }, (_, k) => ({ id: `ceramic-after-${k + 1}`, scenario: resolve(SCALE_SCENARIO), copy: k + 1, area: null, speed: 1, warmupS: WARMUP_S, node: k % 3, host: null }));
   const plant = await plantUp({ file: 'bench', id: `scale-${n}`, title: { en: 'bench', zh: 'bench' }, profile: 'open', natsNodes: 3, network: null, hosts: [], lines }, home, () => undefined);
@@ -88,7 +98,8 @@ async function scalePlant(n: number): Promise<{ msgsPerS: number; ownNodePerS: n
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     const s = (performance.now() - t0) / 1000;
     const cpu = pids.reduce((a, p, k) => a + cpuSeconds(p) - cpu0[k]!, 0);
-    return { msgsPerS: (third.count() - c0) / s, ownNodePerS: (ownCount() - o0) / s, coresPerLine: cpu / s / n };
+    const rss = pids.reduce((a, p) => a + rssMB(p), 0);
+    return { msgsPerS: (third.count() - c0) / s, ownNodePerS: (ownCount() - o0) / s, coresPerLine: cpu / s / n, rssPerLineMB: rss / n };
   } finally {
     for (const c of counters) c.close();
     await plant.stop();
@@ -136,6 +147,11 @@ export const plantBench: Section = async (log) => {
   const one = await scalePlant(1);
   log(`plant of 1 line: ${fmt(one.msgsPerS)} UNS msgs/s on node 3, ${fmt(one.ownNodePerS)} on its own node, ${fmt(one.coresPerLine, 3)} cores per line`);
   rows.push([`${SCALE_SCENARIO} at real time: lines per core (1 host) [lines]`, fmt(1 / one.coresPerLine, 1), 'one core', '1', ratio(1 / one.coresPerLine, 1)]);
+  // the seed plant's 36 lines on one host: what they would take of this machine
+  const memGB = totalmem() / 1024 ** 3;
+  log(`one line host holds ${fmt(one.rssPerLineMB)} MB resident`);
+  rows.push([`${PLANT_LINES} such lines on one host: cores at real time [cores]`, fmt(PLANT_LINES * one.coresPerLine, 2), 'this machine\'s cores', String(cores), ratio(PLANT_LINES * one.coresPerLine, cores)]);
+  rows.push([`${PLANT_LINES} such lines on one host: resident memory [GiB]`, fmt((PLANT_LINES * one.rssPerLineMB) / 1024, 1), 'this machine\'s memory', fmt(memGB, 1), ratio((PLANT_LINES * one.rssPerLineMB) / 1024, memGB)]);
   const plants = [one];
   for (let n = 2; n <= cores; n++) {
     const many = await scalePlant(n);

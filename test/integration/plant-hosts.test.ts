@@ -95,7 +95,7 @@ afterAll(async () => {
     // no record
   }
   // whatever of the network a failed test left
-  await cli(['net', 'down', PLANT]);
+  await cli(['net', 'down', PLANT, '--home', home]);
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -129,6 +129,10 @@ describe.skipIf(!runs)('a plant on hosts of its own (network namespaces)', () =>
     expect(body.lines.map((l) => [l.id, l.host, l.machine])).toEqual([['kiln-cell', 'up', 'hall-a'], ['minimal', 'up', 'hall-b'], ['vision-cell', 'up', null]]);
     const table = await cli(['status', PLANT, '--home', home]);
     expect(table.stdout).toMatch(/kiln-cell\s+hall-a\s/);
+    // its network stays while it runs
+    const down = await cli(['net', 'down', PLANT, '--home', home]);
+    expect(down.code).toBe(2);
+    expect(down.stderr).toContain(`plant ${ID} is up (plant up pid ${rec.pid}): stop it before removing its network`);
     // the plant view says where each line runs
     const view = (await (await fetch(new URL('/api/plant', rec.view!))).json()) as { lines: { id: string; machine: string | null }[] };
     expect(view.lines.map((l) => [l.id, l.machine])).toEqual([['kiln-cell', 'hall-a'], ['minimal', 'hall-b'], ['vision-cell', null]]);
