@@ -48,6 +48,8 @@ export interface PlantView {
   title: { en: string; zh: string };
   state: PlantRecord['state'];
   nats: { name: string; restarts: number; partitioned: boolean }[];
+  /** the plant's hosts (plant-net.ts); `isolated`: cut off the plant network by a drill */
+  hosts: { name: string; address: string; isolated: boolean }[];
   lines: PlantViewLine[];
   totals: { lines: number; up: number; good: number; shipped: number; energyKWh: number; goodPerHour: number; oee: number | null; reporting: number };
   /** the view's own connection to the cluster */
@@ -108,6 +110,7 @@ export function plantView(rec: PlantRecord, feed: PlantFeed, cluster: PlantView[
   return {
     id: rec.id, title: rec.title, state: rec.state,
     nats: rec.nats.map((n) => ({ name: n.name, restarts: n.restarts, partitioned: n.partitioned })),
+    hosts: (rec.hosts ?? []).map((h) => ({ name: h.name, address: h.address, isolated: h.isolated === true })),
     lines,
     totals: {
       lines: lines.length, up: lines.filter((l) => l.host === 'up').length, good: sum((l) => l.kpi?.good), shipped: sum((l) => l.kpi?.shipped),

@@ -18,7 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { connect } from 'nats';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebApp, CHROMIUM, CHROMIUM_ARGS } from '../e2e/host.ts';
 import { alive, type PlantRecord } from '../../sim/plant/plant-up.ts';
 import { streamName, subjectOf } from '../../sim/host/streams.ts';
 import { own, runToEnd, type Owned } from '../proc.ts';
@@ -63,6 +65,7 @@ const tcpOpen = (host: string, port: number): Promise<boolean> => new Promise((r
 
 beforeAll(async () => {
   if (!runs) return;
+  await buildWebApp();
   writeFileSync(PLANT, [
     'version: 1', `id: ${ID}`, 'title: { en: Two halls, zh: 两个车间 }', 'profile: open', 'nats: { nodes: 1 }',
     `network: { subnet: ${NET}.0/24 }`,
@@ -181,6 +184,18 @@ describe.skipIf(!runs)('a plant on hosts of its own (network namespaces)', () =>
       expect(heard.get('minimal')!).toBeLessThan(at + 1000);
       // the local line went on publishing meanwhile
       expect(heard.get('vision-cell')!).toBeGreaterThan(at + 1000);
+      // what a person sees in the plant view: the host cut off, and which lines are on it
+      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+        await page.goto(record().view!);
+        await page.waitForSelector('[data-testid=plant][data-ready="1"]', { timeout: 60_000 });
+        expect((await page.getByTestId('plant-nodes').innerText()).replace(/\s+/g, ' ')).toContain(`hosts: hall-a ${NET}.2, hall-b ${NET}.20 (cut off)`);
+        expect(await page.getByTestId('plant-tile-kiln-cell').innerText()).toContain('hall-b →');
+        expect(await page.getByTestId('plant-tile-vision-cell').innerText()).not.toContain('hall-');
+      } finally {
+        await browser.close();
+      }
       const back = await cli(['drill', PLANT, 'rejoin', 'hall-b', '--home', home]);
       expect(back.code, back.stdout + back.stderr).toBe(0);
       const rejoined = Date.now();

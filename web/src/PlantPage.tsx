@@ -18,6 +18,7 @@ interface PlantBody {
   title: { en: string; zh: string };
   state: string;
   nats: { name: string; restarts: number; partitioned: boolean }[];
+  hosts: { name: string; address: string; isolated: boolean }[];
   lines: {
     id: string; node: string; machine: string | null; host: string; restarts: number; url: string | null; kpi: Record<string, number> | null;
     stations: Record<string, string>; events: number; lastEventAtMs: number | null; goodPerHour: number | null;
@@ -104,6 +105,7 @@ export function PlantPage(): React.JSX.Element {
           {plant !== null ? (
             <span className="muted" data-testid="plant-nodes">
               {x.nodes}: {plant.nats.map((n) => `${n.name}${n.partitioned ? ` (${x.cutOff})` : ''}${n.restarts > 0 ? ` (${x.restarts.replace('{n}', String(n.restarts))})` : ''}`).join(', ')}
+              {plant.hosts.length === 0 ? '' : ` · ${x.hosts}: ${plant.hosts.map((h) => `${h.name} ${h.address}${h.isolated ? ` (${x.cutOff})` : ''}`).join(', ')}`}
               {plant.cluster.connected ? '' : ` · ${x.noCluster}`}
             </span>
           ) : null}

@@ -271,6 +271,7 @@ export const en = {
   plant: {
     title: 'Plant',
     nodes: 'NATS nodes',
+    hosts: 'hosts',
     cutOff: 'cut off',
     restarts: 'restarted {n}×',
     noCluster: 'the view has no connection to the cluster',

@@ -272,6 +272,7 @@ export const zhCN: Messages = {
   plant: {
     title: '工厂',
     nodes: 'NATS 节点',
+    hosts: '主机',
     cutOff: '已隔离',
     restarts: '已重启 {n} 次',
     noCluster: '视图未连接到集群',
