@@ -194,6 +194,8 @@ export const HTTP_CONNECTIONS_PER_ADDRESS = 128;
 
 /** ticks per step() call of a warm-up: a simulated minute at 1 ms, its events drained in between */
 const WARM_CHUNK = 60_000;
+/** how long a stopped host may take to end once every face and record is closed [ms] */
+const EXIT_GRACE_MS = 2000;
 
 /** Runs `ticks` as fast as possible and marks the KPIs' start there; returns the events it logged and that start. */
 async function warmUp(api: NodeSim['api'], ticks: number): Promise<{ events: SimEvent[]; kpiStart: KpiBase | null }> {
@@ -662,5 +664,8 @@ export async function serve(argv: string[]): Promise<number> {
   await untilStopped();
   console.log('Twinline: shutting down');
   await served.close();
+  // everything is written and closed; a socket still closing towards a broker that is cut off
+  // (its FIN unanswered) would hold the process for minutes
+  setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
   return 0;
 }

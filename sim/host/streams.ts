@@ -43,6 +43,8 @@ const ACK_MS = 10_000;
 export const FAILOVER_MS = 30_000;
 /** how long a leader step-down request waits for its answer [ms] */
 const STEP_DOWN_MS = 5000;
+/** how long a closing host waits for the server to answer its drain [ms] */
+const DRAIN_MS = 2000;
 
 /** host:port of a server URL (`nats://user@host:4222/` → `host:4222`), as `NatsConnection.getServer()` names it. */
 function hostPort(url: string): string {
@@ -408,7 +410,12 @@ export class LineStreams {
     return { url: this.o.url, stream: this.stream, published: this.published, pending: this.outbox.length, dropped: this.dropped, error: this.error, server: this.nc.getServer(), failovers: this.failovers };
   }
 
-  /** Sends what waits (for at most `ms`), then closes the connection. */
+  /**
+   * Sends what waits (for at most `ms`), then closes the connection: drained when the server
+   * answers within `DRAIN_MS`, closed outright when it does not (a server cut off leaves the
+   * connection stalled, and a drain waits on its answer until the client's pings give up, minutes).
+   * What was not acknowledged stays in the run folder and is sent when the run resumes.
+   */
   async close(ms = 5000): Promise<void> {
     const end = Date.now() + ms;
     while ((this.outbox.length > 0 || this.sending) && Date.now() < end && !this.nc.isClosed()) {
@@ -416,6 +423,14 @@ export class LineStreams {
       await new Promise((r) => setTimeout(r, 50));
     }
     this.closed = true;
-    await this.nc.drain().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.nc.drain().then(() => true, () => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), DRAIN_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!drained) await this.nc.close().catch(() => undefined);
   }
 }
