@@ -69,7 +69,8 @@ function viewerPassword(home: string): string | null {
   return null;
 }
 
-const portOpen = (url: string): Promise<boolean> => new Promise((r) => {
+/** Whether a TCP connection to the URL's host and port opens within 2 s. */
+export const portOpen = (url: string): Promise<boolean> => new Promise((r) => {
   const u = new URL(url);
   const c = createConnection({ host: u.hostname, port: Number(u.port) }, () => {
     c.destroy();

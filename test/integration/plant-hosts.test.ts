@@ -14,7 +14,6 @@
  * bridge the plant made. `plant net up` refuses a subnet that overlaps a route of this machine.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
@@ -22,6 +21,7 @@ import { connect } from 'nats';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebApp, CHROMIUM, CHROMIUM_ARGS } from '../e2e/host.ts';
+import { portOpen } from '../../sim/plant/cli.ts';
 import { alive, type PlantRecord } from '../../sim/plant/plant-up.ts';
 import { streamName, subjectOf } from '../../sim/host/streams.ts';
 import { own, runToEnd, type Owned } from '../proc.ts';
@@ -52,17 +52,7 @@ let sub: mqtt.MqttClient;
 /** bytes the bridge's end of a host's veth received (what the host sent) */
 const sentBy = (veth: string): number => Number(readFileSync(`/sys/class/net/${veth}/statistics/rx_bytes`, 'utf8'));
 
-const tcpOpen = (host: string, port: number): Promise<boolean> => new Promise((r) => {
-  const c = createConnection({ host, port }, () => {
-    c.destroy();
-    r(true);
-  });
-  c.once('error', () => r(false));
-  c.setTimeout(2000, () => {
-    c.destroy();
-    r(false);
-  });
-});
+const tcpOpen = (host: string, port: number): Promise<boolean> => portOpen(`tcp://${host}:${port}`);
 
 beforeAll(async () => {
   if (!runs) return;
