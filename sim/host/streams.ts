@@ -423,14 +423,6 @@ export class LineStreams {
       await new Promise((r) => setTimeout(r, 50));
     }
     this.closed = true;
-    let timer: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      this.nc.drain().then(() => true, () => true),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(false), DRAIN_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!drained) await this.nc.close().catch(() => undefined);
+    await settles(this.nc.drain(), DRAIN_MS).catch(() => this.nc.close().catch(() => undefined));
   }
 }

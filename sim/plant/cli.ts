@@ -4,15 +4,15 @@
  * KPIs, read from `plant.json` and each line host's REST API (as its viewer account).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { TwinlineError } from '../core/errors.ts';
 import { parseOptions, untilStopped } from '../host/args.ts';
 import { homeDir } from '../host/home.ts';
 import { renderTable } from '../host/table.ts';
+import { portOpen } from './nats-cluster.ts';
 import { loadPlant } from './plant-file.ts';
 import { netDown, netPlan, netUp } from './plant-net.ts';
-import { alive, drillFile, plantDir, plantUp, writeAtomic, type DrillRequest, type PlantRecord } from './plant-up.ts';
+import { drillFile, plantDir, plantRunning, plantUp, writeAtomic, type DrillRequest, type PlantRecord } from './plant-up.ts';
 
 export const PLANT_USAGE = `usage: twinline plant validate <plant.yaml>
        twinline plant up <plant.yaml> [--home DIR] [--view-port N]   (until Ctrl-C)
@@ -69,25 +69,17 @@ function viewerPassword(home: string): string | null {
   return null;
 }
 
-/** Whether a TCP connection to the URL's host and port opens within 2 s. */
-export const portOpen = (url: string): Promise<boolean> => new Promise((r) => {
+/** Whether a TCP connection to a server URL's host and port opens. */
+const urlOpen = (url: string): Promise<boolean> => {
   const u = new URL(url);
-  const c = createConnection({ host: u.hostname, port: Number(u.port) }, () => {
-    c.destroy();
-    r(true);
-  });
-  c.once('error', () => r(false));
-  c.setTimeout(2000, () => {
-    c.destroy();
-    r(false);
-  });
-});
+  return portOpen(u.hostname, Number(u.port));
+};
 
 /** Asks every host of a plant record how its line does. */
 export async function plantStatus(rec: PlantRecord): Promise<{
   plantUp: boolean; nats: { name: string; up: boolean; restarts: number; partitioned: boolean }[]; hosts: { name: string; address: string; isolated: boolean }[]; lines: LineStatus[];
 }> {
-  const nats = await Promise.all(rec.nats.map(async (n) => ({ name: n.name, up: await portOpen(n.nats), restarts: n.restarts ?? 0, partitioned: n.partitioned === true })));
+  const nats = await Promise.all(rec.nats.map(async (n) => ({ name: n.name, up: await urlOpen(n.nats), restarts: n.restarts ?? 0, partitioned: n.partitioned === true })));
   const lines = await Promise.all(rec.lines.map(async (l): Promise<LineStatus> => {
     const row: LineStatus = { id: l.id, node: l.node, machine: l.host ?? null, pid: l.pid, host: l.state === 'up' ? 'down' : l.state, restarts: l.restarts, url: l.url, simHours: null, throughputPerHour: null, oee: null, stream: null, error: null };
     const base = l.url;
@@ -116,7 +108,7 @@ export async function plantStatus(rec: PlantRecord): Promise<{
     return row;
   }));
   const hosts = (rec.hosts ?? []).map((h) => ({ name: h.name, address: h.address, isolated: h.isolated === true }));
-  return { plantUp: rec.state !== 'stopped' && alive(rec.pid), nats, hosts, lines };
+  return { plantUp: plantRunning(rec), nats, hosts, lines };
 }
 
 const num = (x: number | null, digits: number): string => (x === null || !Number.isFinite(x) ? '–' : x.toFixed(digits));
@@ -131,8 +123,27 @@ function readRecord(home: string, id: string): PlantRecord {
 /** A running plant's record; a plant not up is a usage error. */
 function runningRecord(home: string, id: string): PlantRecord {
   const rec = readRecord(home, id);
-  if (rec.state === 'stopped' || !alive(rec.pid)) throw new TwinlineError('USAGE', `plant ${id} is not running (${join(plantDir(home, id), 'plant.json')})`);
+  if (!plantRunning(rec)) throw new TwinlineError('USAGE', `plant ${id} is not running (${join(plantDir(home, id), 'plant.json')})`);
   return rec;
+}
+
+/**
+ * Asks the running plant up of `rec` for drill `req` (`drill.json` beside plant.json, then
+ * SIGUSR2) and waits until its record shows `done`, for at most `ms`; says `said` then.
+ */
+async function askPlantUp(home: string, id: string, rec: PlantRecord, req: DrillRequest, done: (r: PlantRecord) => boolean, ms: number, said: (r: PlantRecord) => string, io: Io): Promise<number> {
+  writeAtomic(drillFile(home, id), `${JSON.stringify(req)}\n`);
+  process.kill(rec.pid, 'SIGUSR2');
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const now = readRecord(home, id);
+    if (done(now)) {
+      io.stdout.write(`${said(now)}\n`);
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new TwinlineError('USAGE', `plant ${id}: plant up (pid ${rec.pid}) did not carry out the drill within ${ms / 1000} s (its output and the hosts' host.log say why)`);
 }
 
 /** `plant drill`: a fault put on a running plant, which it should ride out. */
@@ -171,55 +182,29 @@ async function drill(id: string, home: string, args: readonly string[], io: Io):
       const host = to === 'local' ? null : to;
       if (host !== null && !rec.hosts.some((h) => h.name === host)) throw new TwinlineError('USAGE', `plant drill move: no host "${to}" (${[...rec.hosts.map((h) => h.name), 'local'].join(', ')})`);
       if ((l.host ?? null) === host) throw new TwinlineError('USAGE', `plant drill move: line ${l.id} runs on ${to} already`);
-      writeAtomic(drillFile(home, id), `${JSON.stringify({ op: 'move', line: l.id, host } satisfies DrillRequest)}\n`);
-      process.kill(rec.pid, 'SIGUSR2');
+      const moved = (r: PlantRecord): PlantRecord['lines'][number] | undefined => r.lines.find((x) => x.id === l.id && (x.host ?? null) === host && x.state === 'up' && x.pid !== l.pid);
       // a last snapshot, then a host that builds its faces and resumes the run
-      const end = Date.now() + 240_000;
-      while (Date.now() < end) {
-        const now = readRecord(home, id).lines.find((x) => x.id === l.id);
-        if (now !== undefined && (now.host ?? null) === host && now.state === 'up' && now.pid !== l.pid) {
-          io.stdout.write(`line ${l.id} moved to ${to}: ${now.url ?? ''} (pid ${now.pid}); its run resumed\n`);
-          return 0;
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new TwinlineError('USAGE', `plant ${id}: line ${l.id} was not up on ${to} within 240 s (its host.log in ${l.home} says why)`);
+      return askPlantUp(home, id, rec, { op: 'move', line: l.id, host }, (r) => moved(r) !== undefined, 240_000, (r) => {
+        const now = moved(r)!;
+        return `line ${l.id} moved to ${to}: ${now.url ?? ''} (pid ${now.pid}); its run resumed`;
+      }, io);
     }
     case 'isolate':
     case 'rejoin': {
       takes(1);
       const h = rec.hosts.find((x) => x.name === arg);
       if (h === undefined) throw new TwinlineError('USAGE', `plant drill ${op}: no host "${arg ?? ''}" (${rec.hosts.length === 0 ? `plant ${id} has no hosts` : rec.hosts.map((x) => x.name).join(', ')})`);
-      writeAtomic(drillFile(home, id), `${JSON.stringify({ op, host: h.name } satisfies DrillRequest)}\n`);
-      process.kill(rec.pid, 'SIGUSR2');
-      const end = Date.now() + 10_000;
-      while (Date.now() < end) {
-        if (readRecord(home, id).hosts.find((x) => x.name === h.name)?.isolated === (op === 'isolate')) {
-          io.stdout.write(op === 'isolate' ? `host ${h.name} is cut off the plant network; twinline plant drill … rejoin ${h.name} joins it again\n` : `host ${h.name} is on the plant network again\n`);
-          return 0;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new TwinlineError('USAGE', `plant ${id}: plant up (pid ${rec.pid}) did not carry out the drill within 10 s`);
+      return askPlantUp(home, id, rec, { op, host: h.name }, (r) => r.hosts.find((x) => x.name === h.name)?.isolated === (op === 'isolate'), 10_000,
+        () => (op === 'isolate' ? `host ${h.name} is cut off the plant network; twinline plant drill … rejoin ${h.name} joins it again` : `host ${h.name} is on the plant network again`), io);
     }
     case 'partition':
     case 'heal': {
       takes(op === 'partition' ? 1 : 0);
       if (rec.nats.length < 2) throw new TwinlineError('USAGE', `plant drill ${op}: plant ${id} has one NATS node, nothing to cut it off from (a partition needs a plant file with nats: { nodes: 3 })`);
       const req: DrillRequest = op === 'partition' ? { op, node: node() } : { op };
-      writeAtomic(drillFile(home, id), `${JSON.stringify(req)}\n`);
-      process.kill(rec.pid, 'SIGUSR2');
       // plant up rewrites plant.json once the nodes reloaded their routes
-      const want = (r: PlantRecord): boolean => r.nats.every((n, k) => n.partitioned === (req.op === 'partition' && k === req.node));
-      const end = Date.now() + 10_000;
-      while (Date.now() < end) {
-        if (want(readRecord(home, id))) {
-          io.stdout.write(req.op === 'partition' ? `NATS node ${rec.nats[req.node]!.name} is cut off from the other nodes; twinline plant drill … heal joins it again\n` : 'every NATS node is in the full mesh again\n');
-          return 0;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new TwinlineError('USAGE', `plant ${id}: plant up (pid ${rec.pid}) did not carry out the drill within 10 s`);
+      return askPlantUp(home, id, rec, req, (r) => r.nats.every((n, k) => n.partitioned === (req.op === 'partition' && k === req.node)), 10_000,
+        () => (req.op === 'partition' ? `NATS node ${rec.nats[req.node]!.name} is cut off from the other nodes; twinline plant drill … heal joins it again` : 'every NATS node is in the full mesh again'), io);
     }
     default:
       throw new TwinlineError('USAGE', `plant drill: unknown drill "${op ?? ''}": kill-node, kill-line, partition, heal, move, isolate or rejoin\n${PLANT_USAGE}`);
@@ -231,10 +216,9 @@ function netCommand(args: readonly string[], home: string, io: Io): number {
   const [op, file, ...more] = args;
   if ((op !== 'up' && op !== 'down') || file === undefined || more.length > 0) throw new TwinlineError('USAGE', `plant net takes up or down and one plant file\n${PLANT_USAGE}`);
   const plant = loadPlant(file);
-  const recFile = join(plantDir(home, plant.id), 'plant.json');
-  if (op === 'down' && existsSync(recFile)) {
-    const rec = JSON.parse(readFileSync(recFile, 'utf8')) as PlantRecord;
-    if (rec.state !== 'stopped' && alive(rec.pid)) throw new TwinlineError('USAGE', `plant ${plant.id} is up (plant up pid ${rec.pid}): stop it before removing its network`);
+  if (op === 'down' && existsSync(join(plantDir(home, plant.id), 'plant.json'))) {
+    const rec = readRecord(home, plant.id);
+    if (plantRunning(rec)) throw new TwinlineError('USAGE', `plant ${plant.id} is up (plant up pid ${rec.pid}): stop it before removing its network`);
   }
   const plan = netPlan(plant);
   if (plan === null) {

@@ -94,18 +94,26 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Whether a TCP connection to `host:port` opens within 2 s. */
+export function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const c = createConnection({ host, port }, () => {
+      c.destroy();
+      r(true);
+    });
+    c.once('error', () => r(false));
+    c.setTimeout(2000, () => {
+      c.destroy();
+      r(false);
+    });
+  });
+}
+
 /** Resolves once a TCP connection to `host:port` succeeds; rejects after `ms` or when `dead()` says the process ended. */
 async function waitPort(host: string, port: number, ms: number, dead: () => string | null): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = createConnection({ port, host }, () => {
-        c.destroy();
-        r(true);
-      });
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
+    if (await portOpen(host, port)) return;
     const why = dead();
     if (why !== null) throw new TwinlineError('USAGE', why);
     if (Date.now() > end) throw new TwinlineError('USAGE', `port ${port} did not open within ${ms} ms`);

@@ -106,6 +106,11 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Whether the `plant up` of a record is running (it has not stopped, and its process lives). */
+export function plantRunning(rec: Pick<PlantRecord, 'state' | 'pid'>): boolean {
+  return rec.state !== 'stopped' && alive(rec.pid);
+}
+
 /** A supervised line host. */
 class Host {
   proc: ChildProcess | null = null;
@@ -268,7 +273,7 @@ export async function plantUp(plant: Plant, home: string, log: (line: string) =>
   const file = join(dir, 'plant.json');
   if (existsSync(file)) {
     const was = JSON.parse(readFileSync(file, 'utf8')) as PlantRecord;
-    if (was.state !== 'stopped' && alive(was.pid)) throw new TwinlineError('USAGE', `plant ${plant.id} is up already (plant up pid ${was.pid}; ${file})`);
+    if (plantRunning(was)) throw new TwinlineError('USAGE', `plant ${plant.id} is up already (plant up pid ${was.pid}; ${file})`);
   }
   mkdirSync(join(dir, 'lines'), { recursive: true, mode: 0o700 });
   // every node may hold a replica of every line's stream
