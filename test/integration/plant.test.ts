@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
+import type mqtt from 'mqtt';
 import { connect } from 'nats';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ import { alive, type PlantRecord } from '../../sim/plant/plant-up.ts';
 import { streamName, subjectOf } from '../../sim/host/streams.ts';
 import { own, runToEnd, type Owned } from '../proc.ts';
 import { waitFor } from './opcua-host.ts';
+import { hearLines, killWhatPlantStarted, startPlantUp } from './plant-proc.ts';
 import { START_MS } from './serve-proc.ts';
 
 const PLANT = 'test/fixtures/plants/kiln-plant.yaml';
@@ -60,29 +61,15 @@ async function withNodeLogs<T>(wait: () => Promise<T>): Promise<T> {
 
 beforeAll(async () => {
   await buildWebApp();
-  up = own(process.execPath, ['bin/twinline.mjs', 'plant', 'up', PLANT, '--home', home]);
-  await waitFor('the plant to come up', () => /plant\s+\S+plant\.json/.test(up.out()) || !up.running(), (done) => done, START_MS);
-  expect(up.running(), up.out()).toBe(true);
-  const third = record().nats[2]!;
-  sub = mqtt.connect(third.mqtt, { clientId: 'plant-test-probe', reconnectPeriod: 500 });
-  sub.on('connect', () => sub.subscribe('#'));
-  sub.on('message', (topic) => {
-    const line = LINES.find((l) => topic.includes(`/${l}/`) || topic.endsWith(`/${l}`));
-    if (line !== undefined) heard.set(line, Date.now());
-  });
+  up = await startPlantUp(PLANT, home);
+  sub = hearLines(record().nats[2]!.mqtt, 'plant-test-probe', LINES, heard);
 }, START_MS + 60_000);
 
 afterAll(async () => {
   await browser?.close();
   sub?.end(true);
   await up?.stop('SIGKILL');
-  // whatever the plant started, should the test have failed before it stopped them
-  try {
-    const rec = record();
-    for (const pid of [...rec.lines.map((l) => l.pid), ...rec.nats.map((n) => n.pid)]) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
-  } catch {
-    // no record
-  }
+  killWhatPlantStarted(recordFile);
   rmSync(home, { recursive: true, force: true });
 });
 
